@@ -1,0 +1,79 @@
+"""Weight constraints applied after each optimizer step (Keras 3 names)."""
+
+from __future__ import annotations
+
+import torch
+
+from .utils.lookup import resolve, serialize_object
+
+__all__ = ["Constraint", "MaxNorm", "MinMaxNorm", "NonNeg", "UnitNorm", "get", "serialize"]
+
+
+class Constraint:
+    """``constraint(w) -> projected w``; ``axis`` refers to the Keras weight layout."""
+
+    def __call__(self, w: torch.Tensor) -> torch.Tensor:
+        return w
+
+    def get_config(self) -> dict:
+        return {}
+
+    @classmethod
+    def from_config(cls, config: dict):
+        return cls(**config)
+
+
+class NonNeg(Constraint):
+    def __call__(self, w):
+        return w.clamp_min(0.0)
+
+
+class MaxNorm(Constraint):
+    def __init__(self, max_value=2.0, axis=0):
+        self.max_value, self.axis = max_value, axis
+
+    def __call__(self, w):
+        norms = w.square().sum(dim=self.axis, keepdim=True).sqrt()
+        desired = norms.clamp(0, self.max_value)
+        return w * (desired / (norms + 1e-7))
+
+    def get_config(self):
+        return {"max_value": self.max_value, "axis": self.axis}
+
+
+class UnitNorm(Constraint):
+    def __init__(self, axis=0):
+        self.axis = axis
+
+    def __call__(self, w):
+        return w / (w.square().sum(dim=self.axis, keepdim=True).sqrt() + 1e-7)
+
+    def get_config(self):
+        return {"axis": self.axis}
+
+
+class MinMaxNorm(Constraint):
+    def __init__(self, min_value=0.0, max_value=1.0, rate=1.0, axis=0):
+        self.min_value, self.max_value, self.rate, self.axis = min_value, max_value, rate, axis
+
+    def __call__(self, w):
+        norms = w.square().sum(dim=self.axis, keepdim=True).sqrt()
+        desired = self.rate * norms.clamp(self.min_value, self.max_value) + (1 - self.rate) * norms
+        return w * (desired / (norms + 1e-7))
+
+    def get_config(self):
+        return {"min_value": self.min_value, "max_value": self.max_value, "rate": self.rate, "axis": self.axis}
+
+
+_TABLE = {
+    "NonNeg": NonNeg, "MaxNorm": MaxNorm, "UnitNorm": UnitNorm, "MinMaxNorm": MinMaxNorm,
+    "non_neg": NonNeg, "max_norm": MaxNorm, "unit_norm": UnitNorm, "min_max_norm": MinMaxNorm,
+}
+
+
+def get(identifier, argument: str = "constraint"):
+    return resolve(identifier, _TABLE, "constraint", argument)
+
+
+def serialize(constraint):
+    return serialize_object(constraint, _TABLE)

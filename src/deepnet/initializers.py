@@ -1,0 +1,266 @@
+"""Weight initializers with Keras 3 names, arguments and fan computations.
+
+An initializer is called with a shape in **Keras layout** (e.g. a Conv2D kernel is
+``(kh, kw, in, out)``) so fan-in / fan-out are the same as in Keras; layers convert the result
+to their PyTorch layout. Random draws use PyTorch's global generator unless ``seed`` is given,
+so :func:`deepnet.utils.set_random_seed` makes them reproducible.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from .utils.lookup import resolve, serialize_object
+
+__all__ = [
+    "Constant", "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "Identity",
+    "Initializer", "LecunNormal", "LecunUniform", "Ones", "Orthogonal", "RandomNormal",
+    "RandomUniform", "TruncatedNormal", "VarianceScaling", "Zeros", "get", "serialize",
+]
+
+
+def compute_fans(shape) -> tuple[float, float]:
+    """Keras' fan rule: last axis is fan-out, the one before fan-in, the rest a receptive field."""
+    shape = tuple(shape)
+    if len(shape) == 0:
+        return 1.0, 1.0
+    if len(shape) == 1:
+        return float(shape[0]), float(shape[0])
+    if len(shape) == 2:
+        return float(shape[0]), float(shape[1])
+    receptive = math.prod(shape[:-2])
+    return float(shape[-2] * receptive), float(shape[-1] * receptive)
+
+
+class Initializer:
+    """Base class: ``init(shape, dtype=torch.float32) -> torch.Tensor``."""
+
+    def __init__(self, seed: int | None = None):
+        if seed is not None and not isinstance(seed, int):
+            raise TypeError(f"{type(self).__name__}: `seed` must be an int or None; received {seed!r}.")
+        self.seed = seed
+
+    def _generator(self):
+        if self.seed is None:
+            return None
+        gen = torch.Generator()
+        gen.manual_seed(self.seed)
+        return gen
+
+    def __call__(self, shape, dtype=torch.float32) -> torch.Tensor:
+        raise NotImplementedError
+
+    def get_config(self) -> dict:
+        return {"seed": self.seed}
+
+    @classmethod
+    def from_config(cls, config: dict):
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+def _check_positive(owner: str, name: str, value: float) -> None:
+    if not isinstance(value, (int, float)) or value <= 0:
+        raise ValueError(f"{owner}: `{name}` must be a positive number; received {name}={value!r}.")
+
+
+class Zeros(Initializer):
+    def __init__(self):
+        super().__init__(None)
+
+    def __call__(self, shape, dtype=torch.float32):
+        return torch.zeros(tuple(shape), dtype=dtype)
+
+    def get_config(self):
+        return {}
+
+
+class Ones(Zeros):
+    def __call__(self, shape, dtype=torch.float32):
+        return torch.ones(tuple(shape), dtype=dtype)
+
+
+class Constant(Initializer):
+    def __init__(self, value=0.0):
+        super().__init__(None)
+        self.value = value
+
+    def __call__(self, shape, dtype=torch.float32):
+        return torch.full(tuple(shape), float(self.value), dtype=dtype)
+
+    def get_config(self):
+        return {"value": self.value}
+
+
+class RandomNormal(Initializer):
+    def __init__(self, mean=0.0, stddev=0.05, seed=None):
+        super().__init__(seed)
+        _check_positive("RandomNormal", "stddev", stddev)
+        self.mean, self.stddev = mean, stddev
+
+    def __call__(self, shape, dtype=torch.float32):
+        t = torch.empty(tuple(shape), dtype=dtype)
+        return t.normal_(self.mean, self.stddev, generator=self._generator())
+
+    def get_config(self):
+        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
+
+
+class TruncatedNormal(RandomNormal):
+    """Normal draws re-drawn beyond two standard deviations (as Keras)."""
+
+    def __call__(self, shape, dtype=torch.float32):
+        t = torch.empty(tuple(shape), dtype=dtype)
+        return _truncated_normal_(t, self.mean, self.stddev, self._generator())
+
+
+class RandomUniform(Initializer):
+    def __init__(self, minval=-0.05, maxval=0.05, seed=None):
+        super().__init__(seed)
+        if maxval <= minval:
+            raise ValueError(
+                f"RandomUniform: `maxval` must be greater than `minval`; received minval={minval}, maxval={maxval}."
+            )
+        self.minval, self.maxval = minval, maxval
+
+    def __call__(self, shape, dtype=torch.float32):
+        t = torch.empty(tuple(shape), dtype=dtype)
+        return t.uniform_(self.minval, self.maxval, generator=self._generator())
+
+    def get_config(self):
+        return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed}
+
+
+def _truncated_normal_(t: torch.Tensor, mean: float, std: float, generator) -> torch.Tensor:
+    with torch.no_grad():
+        t.normal_(0.0, 1.0, generator=generator)
+        bad = t.abs() > 2.0
+        while bool(bad.any()):
+            t[bad] = torch.empty(int(bad.sum()), dtype=t.dtype).normal_(0.0, 1.0, generator=generator)
+            bad = t.abs() > 2.0
+        return t.mul_(std).add_(mean)
+
+
+class VarianceScaling(Initializer):
+    _MODES = ("fan_in", "fan_out", "fan_avg")
+    _DISTRIBUTIONS = ("truncated_normal", "untruncated_normal", "uniform")
+
+    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
+        super().__init__(seed)
+        _check_positive(type(self).__name__, "scale", scale)
+        if mode not in self._MODES:
+            raise ValueError(f"VarianceScaling: `mode` must be one of {self._MODES}; received mode={mode!r}.")
+        if distribution == "normal":
+            distribution = "truncated_normal"
+        if distribution not in self._DISTRIBUTIONS:
+            raise ValueError(
+                f"VarianceScaling: `distribution` must be one of {self._DISTRIBUTIONS}; "
+                f"received distribution={distribution!r}."
+            )
+        self.scale, self.mode, self.distribution = scale, mode, distribution
+
+    def __call__(self, shape, dtype=torch.float32):
+        fan_in, fan_out = compute_fans(shape)
+        n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}[self.mode]
+        scale = self.scale / max(1.0, n)
+        t = torch.empty(tuple(shape), dtype=dtype)
+        gen = self._generator()
+        if self.distribution == "truncated_normal":
+            # 0.879... is the std of a unit normal truncated at two standard deviations.
+            return _truncated_normal_(t, 0.0, math.sqrt(scale) / 0.87962566103423978, gen)
+        if self.distribution == "untruncated_normal":
+            return t.normal_(0.0, math.sqrt(scale), generator=gen)
+        limit = math.sqrt(3.0 * scale)
+        return t.uniform_(-limit, limit, generator=gen)
+
+    def get_config(self):
+        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution, "seed": self.seed}
+
+
+def _preset(name: str, scale: float, mode: str, distribution: str) -> type:
+    def __init__(self, seed=None):
+        VarianceScaling.__init__(self, scale, mode, distribution, seed)
+
+    def get_config(self):
+        return {"seed": self.seed}
+
+    return type(name, (VarianceScaling,), {"__init__": __init__, "get_config": get_config,
+                                           "__doc__": f"VarianceScaling(scale={scale}, mode={mode!r}, distribution={distribution!r})."})
+
+
+GlorotUniform = _preset("GlorotUniform", 1.0, "fan_avg", "uniform")
+GlorotNormal = _preset("GlorotNormal", 1.0, "fan_avg", "truncated_normal")
+HeUniform = _preset("HeUniform", 2.0, "fan_in", "uniform")
+HeNormal = _preset("HeNormal", 2.0, "fan_in", "truncated_normal")
+LecunUniform = _preset("LecunUniform", 1.0, "fan_in", "uniform")
+LecunNormal = _preset("LecunNormal", 1.0, "fan_in", "truncated_normal")
+for _cls in (GlorotUniform, GlorotNormal, HeUniform, HeNormal, LecunUniform, LecunNormal):
+    _cls.__module__ = __name__
+
+
+class Orthogonal(Initializer):
+    def __init__(self, gain=1.0, seed=None):
+        super().__init__(seed)
+        self.gain = gain
+
+    def __call__(self, shape, dtype=torch.float32):
+        shape = tuple(shape)
+        if len(shape) < 2:
+            raise ValueError(f"Orthogonal initializer needs a shape of rank >= 2; received shape {shape}.")
+        rows, cols = math.prod(shape[:-1]), shape[-1]
+        flat = torch.empty(max(rows, cols), min(rows, cols), dtype=torch.float64)
+        flat.normal_(0.0, 1.0, generator=self._generator())
+        q, r = torch.linalg.qr(flat)
+        q = q * torch.sign(torch.diagonal(r))
+        if rows < cols:
+            q = q.T
+        return (self.gain * q[:rows, :cols]).reshape(shape).to(dtype)
+
+    def get_config(self):
+        return {"gain": self.gain, "seed": self.seed}
+
+
+class Identity(Initializer):
+    def __init__(self, gain=1.0):
+        super().__init__(None)
+        self.gain = gain
+
+    def __call__(self, shape, dtype=torch.float32):
+        shape = tuple(shape)
+        if len(shape) != 2:
+            raise ValueError(f"Identity initializer needs a 2-D shape; received shape {shape}.")
+        return self.gain * torch.eye(*shape, dtype=dtype)
+
+    def get_config(self):
+        return {"gain": self.gain}
+
+
+_CLASSES = (
+    Zeros, Ones, Constant, RandomNormal, RandomUniform, TruncatedNormal, VarianceScaling,
+    GlorotUniform, GlorotNormal, HeUniform, HeNormal, LecunUniform, LecunNormal, Orthogonal, Identity,
+)
+_TABLE: dict = {cls.__name__: cls for cls in _CLASSES}
+_TABLE.update({
+    "zeros": Zeros, "ones": Ones, "constant": Constant, "random_normal": RandomNormal,
+    "random_uniform": RandomUniform, "truncated_normal": TruncatedNormal,
+    "variance_scaling": VarianceScaling, "glorot_uniform": GlorotUniform,
+    "glorot_normal": GlorotNormal, "he_uniform": HeUniform, "he_normal": HeNormal,
+    "lecun_uniform": LecunUniform, "lecun_normal": LecunNormal, "orthogonal": Orthogonal,
+    "identity": Identity,
+})
+
+
+def get(identifier, argument: str = "initializer"):
+    """Resolve a name, config dict, :class:`Initializer` or callable ``f(shape, dtype)``."""
+    if isinstance(identifier, (int, float)) and not isinstance(identifier, bool):
+        return Constant(identifier)
+    return resolve(identifier, _TABLE, "initializer", argument)
+
+
+def serialize(initializer):
+    return serialize_object(initializer, _TABLE)

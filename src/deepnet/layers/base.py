@@ -1,0 +1,694 @@
+"""The :class:`Layer` base class, symbolic tensors and graph nodes.
+
+Contract for a layer (see STYLE.md):
+
+* ``__init__`` validates and stores configuration only (keyword arguments equal attributes).
+* ``build(input_shape)`` creates the weights from the first input's shape with
+  :meth:`Layer.add_weight`. ``input_shape`` is a tuple with ``None`` for the batch axis (a list
+  of tuples for layers that take a list of tensors; one argument per tensor argument for
+  layers such as ``MultiHeadAttention(query, value, key)``).
+* ``call(inputs, ...)`` is the computation on ``torch.Tensor`` s (the ``nn.Module`` ``forward``
+  builds the layer on first use, threads Keras masks and then calls ``call``).
+* ``compute_output_shape(input_shape)`` returns the output shape without computing anything.
+  Layers that do not implement it fall back to running ``call`` on fake tensors.
+* ``get_config()`` returns ``{**super().get_config(), ...}`` with every constructor argument.
+
+Weights are registered with a *Keras shape* and an optional ``layout`` permutation so that
+initializers see Keras' fan-in/fan-out and ``get_weights``/``set_weights`` exchange NumPy
+arrays in Keras' layout, while the tensor the layer computes with has PyTorch's layout.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from .. import constraints as _constraints
+from .. import initializers as _initializers
+from .. import regularizers as _regularizers
+from ..utils import nest
+from ..utils.naming import to_snake_case, unique_name
+
+__all__ = ["Input", "InputLayer", "KerasTensor", "Layer", "Node", "TorchModuleWrapper"]
+
+_DTYPES = {
+    "float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32,
+    "float64": torch.float64, "int8": torch.int8, "int16": torch.int16, "int32": torch.int32,
+    "int64": torch.int64, "uint8": torch.uint8, "bool": torch.bool,
+}
+
+
+def standardize_dtype(dtype: Any, argument: str = "dtype") -> torch.dtype:
+    """Accept ``"float32"``, ``torch.float32`` or a NumPy dtype; return a ``torch.dtype``."""
+    if dtype is None:
+        return torch.float32
+    if isinstance(dtype, torch.dtype):
+        return dtype
+    name = getattr(dtype, "name", dtype)
+    if isinstance(dtype, type) and issubclass(dtype, np.generic):
+        name = np.dtype(dtype).name
+    if isinstance(name, str) and name in _DTYPES:
+        return _DTYPES[name]
+    raise ValueError(
+        f"Unknown `{argument}` {dtype!r}; expected one of {', '.join(_DTYPES)} or a torch.dtype."
+    )
+
+
+def dtype_name(dtype: torch.dtype) -> str:
+    return str(dtype).replace("torch.", "")
+
+
+def is_shape(obj: Any) -> bool:
+    """True for a single shape tuple such as ``(None, 28, 28, 1)``."""
+    return isinstance(obj, tuple) and all(d is None or isinstance(d, int) for d in obj)
+
+
+def map_shapes(fn: Callable, structure: Any) -> Any:
+    """Like :func:`nest.map_structure` but treats shape tuples as leaves."""
+    if is_shape(structure):
+        return fn(structure)
+    if isinstance(structure, (list, tuple)):
+        return type(structure)(map_shapes(fn, s) for s in structure)
+    if isinstance(structure, dict):
+        return {k: map_shapes(fn, v) for k, v in structure.items()}
+    return fn(structure)
+
+
+def format_shape(shape: Any) -> str:
+    if is_shape(shape):
+        return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+    if isinstance(shape, (list, tuple)):
+        return "[" + ", ".join(format_shape(s) for s in shape) + "]"
+    return str(shape)
+
+
+# --------------------------------------------------------------------------- symbolic tensors
+
+
+class KerasTensor:
+    """A placeholder for a tensor in a functional graph: a shape (``None`` = unknown), a dtype
+    and the node that produced it. Calling a layer on KerasTensors records the call."""
+
+    __slots__ = ("shape", "dtype", "node", "index", "name")
+
+    def __init__(self, shape, dtype=torch.float32, node: Node | None = None, index: int = 0, name=None):
+        self.shape = tuple(shape)
+        self.dtype = dtype
+        self.node = node
+        self.index = index
+        self.name = name
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def __repr__(self) -> str:
+        origin = f", produced by {self.node.layer.name!r}" if self.node is not None else ""
+        return f"<KerasTensor shape={format_shape(self.shape)}, dtype={dtype_name(self.dtype)}{origin}>"
+
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        name = getattr(func, "__name__", str(func))
+        raise TypeError(
+            f"`{name}` was applied to a symbolic KerasTensor (a placeholder of a functional model "
+            "under construction). Only deepnet layers can be called on KerasTensors. "
+            "help: wrap a plain torch.nn.Module as deepnet.layers.TorchModuleWrapper(module)(x), "
+            "or use a merge layer such as deepnet.layers.Add()([a, b]) instead of `a + b`."
+        )
+
+    def _op_error(self, *_):
+        raise TypeError(
+            "Arithmetic on symbolic KerasTensors is not supported. help: use a merge layer, e.g. "
+            "Add()([a, b]), Subtract()([a, b]), Multiply()([a, b]), or a custom Layer."
+        )
+
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = __matmul__ = _op_error
+
+    def __bool__(self):
+        raise TypeError("A symbolic KerasTensor has no truth value: its values are unknown until the model runs.")
+
+
+@dataclass(eq=False)
+class Node:
+    """One call of a layer in a functional graph."""
+
+    layer: Layer
+    call_args: tuple
+    call_kwargs: dict
+    outputs: Any
+
+    @property
+    def input_tensors(self) -> list[KerasTensor]:
+        return [t for t in nest.flatten((self.call_args, self.call_kwargs)) if isinstance(t, KerasTensor)]
+
+    @property
+    def output_tensors(self) -> list[KerasTensor]:
+        return [t for t in nest.flatten(self.outputs) if isinstance(t, KerasTensor)]
+
+    @property
+    def index(self) -> int:
+        return self.layer._inbound_nodes.index(self)
+
+
+def _any_symbolic(args: tuple, kwargs: dict) -> bool:
+    if args:
+        a0 = args[0]
+        if type(a0) is KerasTensor:
+            return True
+        if isinstance(a0, (list, tuple, dict)):
+            return any(type(t) is KerasTensor for t in nest.flatten(a0))
+        if type(a0) is torch.Tensor and not kwargs and len(args) == 1:
+            return False
+    return any(type(t) is KerasTensor for t in nest.flatten((args[1:], kwargs)))
+
+
+@functools.lru_cache(maxsize=None)
+def _accepted_kwargs(fn) -> tuple[frozenset, bool]:
+    params = inspect.signature(fn).parameters
+    has_var = any(p.kind is p.VAR_KEYWORD for p in params.values())
+    return frozenset(params), has_var
+
+
+def _filter_kwargs(fn, kwargs: dict) -> dict:
+    names, has_var = _accepted_kwargs(fn)
+    if has_var:
+        return kwargs
+    return {k: v for k, v in kwargs.items() if k in names}
+
+
+# --------------------------------------------------------------------------- weights
+
+
+@dataclass(eq=False)
+class WeightSpec:
+    attr: str
+    keras_name: str
+    keras_shape: tuple
+    layout: tuple | None
+    regularizer: Any
+    constraint: Any
+    trainable: bool
+
+    def to_keras(self, t: torch.Tensor) -> torch.Tensor:
+        if self.layout is None:
+            return t
+        return t.permute(tuple(int(i) for i in np.argsort(self.layout)))
+
+    def from_keras(self, t: torch.Tensor) -> torch.Tensor:
+        return t if self.layout is None else t.permute(self.layout)
+
+
+# --------------------------------------------------------------------------- Layer
+
+
+class Layer(nn.Module):
+    """Base class of every deepnet layer; a real ``torch.nn.Module``.
+
+    Args:
+        name: unique name; auto-numbered from the class name (``dense``, ``dense_1``...).
+        trainable: whether the weights are updated by training.
+        dtype: dtype of the weights (default ``"float32"``).
+        input_shape: optional shape (without batch axis) of the first input; in a
+            ``Sequential`` model this plays the role of an ``Input`` layer.
+    """
+
+    supports_masking = False
+
+    def __init__(self, *, name: str | None = None, trainable: bool = True, dtype=None,
+                 input_shape=None, batch_input_shape=None, **kwargs):
+        super().__init__()
+        if kwargs:
+            raise TypeError(
+                f"{type(self).__name__} got unexpected keyword argument(s) {sorted(kwargs)}. "
+                f"Check the spelling against the documented arguments of {type(self).__name__}."
+            )
+        if name is not None and (not isinstance(name, str) or not name):
+            raise ValueError(f"{type(self).__name__}: `name` must be a non-empty string; received name={name!r}.")
+        self.name = name or unique_name(to_snake_case(type(self).__name__))
+        self._trainable = bool(trainable)
+        self.dtype = standardize_dtype(dtype, "dtype")
+        if input_shape is not None:
+            batch_input_shape = (None, *tuple(input_shape))
+        self._batch_input_shape = tuple(batch_input_shape) if batch_input_shape is not None else None
+        self.built = False
+        self._build_args = None
+        self._weight_specs: list[WeightSpec] = []
+        self._inbound_nodes: list[Node] = []
+        self._activity_loss = None
+        self._fwd_info = None
+
+    # -- identity ---------------------------------------------------------------------------
+    def extra_repr(self) -> str:
+        return f"name={self.name!r}"
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        value = bool(value)
+        self._trainable = value
+        for spec in self._weight_specs:
+            t = getattr(self, spec.attr)
+            if isinstance(t, nn.Parameter):
+                t.requires_grad_(value and spec.trainable)
+        for child in self.children():
+            if isinstance(child, Layer):
+                child.trainable = value
+            else:
+                for p in child.parameters():
+                    p.requires_grad_(value)
+
+    # -- building ---------------------------------------------------------------------------
+    def build(self, input_shape) -> None:
+        """Create the weights. Override in layers that own weights."""
+
+    def add_weight(self, name: str, shape, initializer="glorot_uniform", regularizer=None,
+                   constraint=None, trainable: bool = True, layout: tuple | None = None,
+                   attr: str | None = None, dtype=None) -> torch.Tensor:
+        """Create a weight of Keras shape ``shape`` and register it on the module.
+
+        ``layout`` is the permutation from Keras layout to the stored PyTorch layout (e.g.
+        ``(1, 0)`` for a Dense kernel stored as ``(out, in)``). Trainable weights become
+        ``nn.Parameter`` s, non-trainable ones persistent buffers (both in ``state_dict``).
+        """
+        init = _initializers.get(initializer, f"{name}_initializer")
+        dtype = self.dtype if dtype is None else standardize_dtype(dtype)
+        shape = tuple(int(d) for d in shape)
+        with torch.no_grad():
+            value = init(shape, dtype=dtype) if isinstance(init, _initializers.Initializer) else torch.as_tensor(init(shape, dtype=dtype), dtype=dtype)
+        if tuple(value.shape) != shape:
+            raise ValueError(f"{self.name}: initializer for {name!r} returned shape {tuple(value.shape)}; expected {shape}.")
+        if layout is not None:
+            value = value.permute(layout)
+        value = value.contiguous()
+        attr = attr or name
+        if trainable:
+            self.register_parameter(attr, nn.Parameter(value, requires_grad=self._trainable))
+        else:
+            self.register_buffer(attr, value)
+        self._weight_specs.append(WeightSpec(
+            attr=attr, keras_name=name, keras_shape=shape, layout=layout,
+            regularizer=_regularizers.get(regularizer, f"{name}_regularizer"),
+            constraint=_constraints.get(constraint, f"{name}_constraint"), trainable=trainable,
+        ))
+        return getattr(self, attr)
+
+    def _build_from_shapes(self, shape_args: tuple) -> None:
+        if self._batch_input_shape is not None and shape_args and is_shape(shape_args[0]):
+            self._check_input_shape_matches(shape_args[0])
+        self.build(*shape_args)
+        self._build_args = shape_args
+        self.built = True
+
+    def _check_input_shape_matches(self, shape) -> None:
+        expected = self._batch_input_shape
+        ok = len(expected) == len(shape) and all(e is None or s is None or e == s for e, s in zip(expected, shape))
+        if not ok:
+            raise ValueError(
+                f"{type(self).__name__} {self.name!r} was declared with input_shape="
+                f"{format_shape(expected[1:])} but received input of shape {format_shape(shape)}."
+            )
+
+    def _tensor_shape_args(self, args: tuple) -> tuple:
+        shapes = []
+        for a in args:
+            if isinstance(a, (torch.Tensor, KerasTensor)):
+                shapes.append((None, *tuple(a.shape[1:])))
+            elif isinstance(a, (list, tuple)) and a and all(isinstance(t, (torch.Tensor, KerasTensor)) for t in a):
+                shapes.append([(None, *tuple(t.shape[1:])) for t in a])
+            else:
+                break
+        return tuple(shapes)
+
+    # -- forward ----------------------------------------------------------------------------
+    def call(self, inputs, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} must implement call().")
+
+    def __call__(self, *args, **kwargs):
+        if _any_symbolic(args, kwargs):
+            return self._symbolic_call(args, kwargs)
+        return super().__call__(*args, **kwargs)
+
+    def _forward_info(self):
+        sig_names, has_var = _accepted_kwargs(type(self).call)
+        info = ("mask" in sig_names or has_var, "training" in sig_names or has_var)
+        self._fwd_info = info
+        return info
+
+    def forward(self, *args, **kwargs):
+        if not self.built:
+            shapes = self._tensor_shape_args(args) or self._tensor_shape_args(tuple(kwargs.values())[:1])
+            self._build_from_shapes(shapes)
+            ref = next((t for t in nest.flatten(args) if isinstance(t, torch.Tensor)), None)
+            if ref is not None and ref.device.type != "cpu":
+                self.to(ref.device)
+        accepts_mask, accepts_training = self._fwd_info or self._forward_info()
+        if "training" in kwargs and not accepts_training:
+            kwargs.pop("training")
+        mask = kwargs.get("mask")
+        if mask is None and args and (accepts_mask or self.supports_masking):
+            mask = _get_mask(args[0])
+            if mask is not None and accepts_mask:
+                kwargs["mask"] = mask
+        elif "mask" in kwargs and not accepts_mask:
+            kwargs.pop("mask")
+        outputs = self.call(*args, **kwargs)
+        if mask is not None or self._overrides_compute_mask():
+            out_mask = self.compute_mask(args[0] if args else None, mask)
+            if out_mask is not None:
+                _set_mask(outputs, out_mask)
+        return outputs
+
+    def _overrides_compute_mask(self) -> bool:
+        return type(self).compute_mask is not Layer.compute_mask
+
+    def compute_mask(self, inputs, mask=None):
+        """Mask of the output (Keras semantics): pass it through when ``supports_masking``."""
+        return mask if self.supports_masking else None
+
+    # -- symbolic graph construction ----------------------------------------------------------
+    def _symbolic_call(self, args: tuple, kwargs: dict):
+        to_shape = lambda t: t.shape if isinstance(t, KerasTensor) else t  # noqa: E731
+        shape_args = nest.map_structure(to_shape, args)
+        shape_kwargs = nest.map_structure(to_shape, kwargs)
+        if not self.built:
+            tensor_shapes = self._tensor_shape_args(args) or self._tensor_shape_args(tuple(kwargs.values())[:1])
+            self._build_from_shapes(tensor_shapes)
+        out_shapes = self.compute_output_shape(*shape_args, **_filter_kwargs(self.compute_output_shape, shape_kwargs))
+        dtype = self._output_dtype(args, kwargs)
+        node = Node(layer=self, call_args=args, call_kwargs=kwargs, outputs=None)
+        counter = iter(range(1 << 30))
+        outputs = map_shapes(lambda s: KerasTensor(s, dtype, node, next(counter)), out_shapes)
+        node.outputs = outputs
+        self._inbound_nodes.append(node)
+        return outputs
+
+    def _output_dtype(self, args, kwargs) -> torch.dtype:
+        return self.dtype if self.dtype.is_floating_point else torch.float32
+
+    def compute_output_shape(self, *shapes, **kwargs):
+        """Default: run ``call`` on fake tensors (no computation) and read the shapes."""
+        return infer_output_shape(self, shapes, kwargs)
+
+    # -- weights ----------------------------------------------------------------------------
+    def _own_weights(self) -> list[tuple[torch.Tensor, WeightSpec]]:
+        return [(getattr(self, s.attr), s) for s in self._weight_specs]
+
+    def _weight_entries(self) -> list[tuple[torch.Tensor, WeightSpec | None]]:
+        """All weights (own first, then sub-modules') with their specs (``None`` for plain
+        torch modules, whose tensors are already in their natural layout)."""
+        entries = self._own_weights()
+        for child in self.children():
+            if isinstance(child, Layer):
+                entries.extend(child._weight_entries())
+            else:
+                entries.extend((p, None) for p in child.parameters())
+                entries.extend((b, None) for b in child.buffers() if b.is_floating_point())
+        seen, unique = set(), []
+        for t, spec in entries:
+            if id(t) not in seen:
+                seen.add(id(t))
+                unique.append((t, spec))
+        return unique
+
+    @property
+    def weights(self) -> list[torch.Tensor]:
+        return [t for t, _ in self._weight_entries()]
+
+    @property
+    def trainable_weights(self) -> list[torch.Tensor]:
+        return [t for t in self.weights if isinstance(t, nn.Parameter) and t.requires_grad]
+
+    @property
+    def non_trainable_weights(self) -> list[torch.Tensor]:
+        return [t for t in self.weights if not (isinstance(t, nn.Parameter) and t.requires_grad)]
+
+    def count_params(self) -> int:
+        if not self.built and not any(True for _ in self.parameters()):
+            raise ValueError(
+                f"You tried to call count_params() on layer {self.name!r}, but the layer isn't built. "
+                "help: call it on an input first, or build it with layer.build(input_shape)."
+            )
+        return int(sum(t.numel() for t in self.weights))
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Weights as NumPy arrays in Keras' layout and order."""
+        out = []
+        for t, spec in self._weight_entries():
+            t = t.detach()
+            if spec is not None:
+                t = spec.to_keras(t)
+            out.append(t.cpu().numpy().copy())
+        return out
+
+    def set_weights(self, weights) -> None:
+        """Load NumPy arrays (Keras layout and order, as from ``get_weights``)."""
+        entries = self._weight_entries()
+        weights = list(weights)
+        if len(weights) != len(entries):
+            raise ValueError(
+                f"Layer {self.name!r} expects {len(entries)} weight arrays "
+                f"({', '.join(self._describe_entry(t, s) for t, s in entries) or 'none'}); "
+                f"received {len(weights)}."
+            )
+        with torch.no_grad():
+            for (t, spec), value in zip(entries, weights):
+                value = torch.as_tensor(np.asarray(value))
+                expected = spec.keras_shape if spec is not None else tuple(t.shape)
+                if tuple(value.shape) != tuple(expected):
+                    raise ValueError(
+                        f"Layer {self.name!r}: weight {self._describe_entry(t, spec)} expects shape "
+                        f"{tuple(expected)}; received an array of shape {tuple(value.shape)}."
+                    )
+                if spec is not None:
+                    value = spec.from_keras(value)
+                t.copy_(value.to(dtype=t.dtype, device=t.device))
+
+    def _describe_entry(self, t, spec) -> str:
+        if spec is not None:
+            return f"{spec.keras_name} {tuple(spec.keras_shape)}"
+        return f"{tuple(t.shape)}"
+
+    @property
+    def losses(self) -> list[torch.Tensor]:
+        """Regularization penalties of this layer and its sublayers (recomputed on access)."""
+        out = [spec.regularizer(t) for t, spec in self._own_weights() if spec.regularizer is not None]
+        if self._activity_loss is not None:
+            out.append(self._activity_loss)
+        for child in self.children():
+            if isinstance(child, Layer):
+                out.extend(child.losses)
+        return out
+
+    def apply_constraints(self) -> None:
+        """Project weights onto their constraints (called by the trainer after each step)."""
+        with torch.no_grad():
+            for t, spec in self._own_weights():
+                if spec.constraint is not None:
+                    t.copy_(spec.from_keras(spec.constraint(spec.to_keras(t))))
+        for child in self.children():
+            if isinstance(child, Layer):
+                child.apply_constraints()
+
+    # -- functional-API introspection -------------------------------------------------------------
+    def _first_node(self, what: str) -> Node:
+        if not self._inbound_nodes:
+            raise AttributeError(
+                f"Layer {self.name!r} has no defined {what} yet: it has not been called on a symbolic "
+                "input (deepnet.Input)."
+            )
+        return self._inbound_nodes[0]
+
+    @property
+    def input(self):
+        node = self._first_node("input")
+        return node.call_args[0] if node.call_args else next(iter(node.call_kwargs.values()))
+
+    @property
+    def output(self):
+        return self._first_node("output").outputs
+
+    @property
+    def output_shape(self):
+        """Output shape(s) with ``None`` for the batch axis (first call of the layer)."""
+        if self._inbound_nodes:
+            return _shapes_of(self._inbound_nodes[0].outputs)
+        if self.built and self._build_args is not None:
+            return self.compute_output_shape(*self._build_args)
+        raise AttributeError(f"Layer {self.name!r} has no output shape yet: build it or call it on an input first.")
+
+    # -- config -----------------------------------------------------------------------------------
+    def get_config(self) -> dict:
+        config = {"name": self.name, "trainable": self.trainable, "dtype": dtype_name(self.dtype)}
+        if self._batch_input_shape is not None:
+            config["batch_input_shape"] = list(self._batch_input_shape)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict):
+        return cls(**config)
+
+    # -- helpers for subclasses -------------------------------------------------------------------
+    def _check_rank(self, input_shape, ranks, layout: str, hint: str = "") -> None:
+        """Raise the standard rank error: ``Conv2D 'conv2d' expects input of rank 4 (batch,
+        height, width, channels); received shape (None, 784). <hint>``."""
+        ranks = (ranks,) if isinstance(ranks, int) else tuple(ranks)
+        if not is_shape(input_shape) or len(input_shape) not in ranks:
+            expected = " or ".join(str(r) for r in ranks)
+            raise ValueError(
+                f"{type(self).__name__} {self.name!r} expects input of rank {expected} ({layout}); "
+                f"received shape {format_shape(input_shape)}." + (f" {hint}" if hint else "")
+            )
+
+    def _check_defined_dim(self, input_shape, axis: int, what: str) -> int:
+        dim = input_shape[axis]
+        if dim is None:
+            raise ValueError(
+                f"{type(self).__name__} {self.name!r} needs the {what} axis (axis {axis}) of its input "
+                f"to be defined; received shape {format_shape(input_shape)}. help: give Input a full shape."
+            )
+        return int(dim)
+
+
+def _shapes_of(outputs):
+    return nest.map_structure(lambda t: t.shape if isinstance(t, KerasTensor) else t, outputs)
+
+
+def _get_mask(x):
+    if isinstance(x, torch.Tensor):
+        return getattr(x, "_keras_mask", None)
+    if isinstance(x, (list, tuple)):
+        masks = [getattr(t, "_keras_mask", None) for t in x]
+        return None if all(m is None for m in masks) else masks
+    return None
+
+
+def _set_mask(outputs, mask) -> None:
+    if isinstance(outputs, torch.Tensor):
+        outputs._keras_mask = mask
+    elif isinstance(outputs, (list, tuple)) and outputs and isinstance(outputs[0], torch.Tensor):
+        outputs[0]._keras_mask = mask
+
+
+def _materialize(shape, batch: int = 2):
+    return tuple(batch if d is None else d for d in shape)
+
+
+def infer_output_shape(module: nn.Module, shapes: tuple, kwargs: dict, call: Callable | None = None):
+    """Output shape(s) of ``call(*inputs)`` found by running it on fake tensors (no compute).
+
+    ``None`` dimensions are replaced by 2 (the batch axis) or 3 (others) and mapped back to
+    ``None`` in the result when the output dimension equals the stand-in."""
+    from torch._subclasses.fake_tensor import FakeTensorMode
+
+    call = call or (module.call if isinstance(module, Layer) else module)
+
+    def realize(s, dtype=torch.float32):
+        if not is_shape(s):
+            return s
+        full = tuple((2 if i == 0 else 3) if d is None else d for i, d in enumerate(s))
+        return torch.zeros(full, dtype=dtype)
+
+    batch_unknown = any(is_shape(s) and s and s[0] is None for s in nest.flatten(map_shapes(lambda s: [s], shapes)))
+    with FakeTensorMode(allow_non_fake_inputs=True), torch.no_grad():
+        args = map_shapes(realize, shapes)
+        kw = {k: map_shapes(realize, v) for k, v in kwargs.items()}
+        out = call(*args, **_filter_kwargs(call, kw))
+
+    def to_shape(t):
+        if isinstance(t, torch.Tensor):
+            dims = tuple(int(d) for d in t.shape)
+            if batch_unknown and dims:
+                dims = (None, *dims[1:])
+            return dims
+        return t
+
+    return nest.map_structure(to_shape, out)
+
+
+# --------------------------------------------------------------------------- Input
+
+
+class InputLayer(Layer):
+    """The entry point of a functional graph; created by :func:`Input`."""
+
+    def __init__(self, shape=None, batch_size=None, dtype=None, batch_shape=None, name=None, **kwargs):
+        super().__init__(name=name or unique_name("input_layer"), dtype=dtype, **kwargs)
+        if batch_shape is None:
+            if shape is None:
+                raise ValueError("Input needs a `shape` (without the batch axis), e.g. Input(shape=(28, 28, 1)).")
+            if isinstance(shape, int):
+                shape = (shape,)
+            if not isinstance(shape, (tuple, list)):
+                raise TypeError(f"Input: `shape` must be a tuple of ints; received shape={shape!r}.")
+            batch_shape = (batch_size, *tuple(shape))
+        batch_shape = tuple(None if d is None else int(d) for d in batch_shape)
+        for d in batch_shape[1:]:
+            if d is not None and d <= 0:
+                raise ValueError(f"Input: every dimension of `shape` must be positive or None; received shape={batch_shape[1:]}.")
+        self.batch_shape = batch_shape
+        self.built = True
+        node = Node(layer=self, call_args=(), call_kwargs={}, outputs=None)
+        node.outputs = KerasTensor(batch_shape, self.dtype, node, 0, name=self.name)
+        self._inbound_nodes.append(node)
+
+    @property
+    def output_tensor(self) -> KerasTensor:
+        return self._inbound_nodes[0].outputs
+
+    def call(self, inputs):
+        return inputs
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {"batch_shape": list(self.batch_shape), "dtype": dtype_name(self.dtype), "name": self.name}
+
+
+def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None) -> KerasTensor:
+    """A symbolic input of a functional model: ``Input(shape=(28, 28, 1))`` (no batch axis)."""
+    layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, name=name, batch_shape=batch_shape)
+    return layer.output_tensor
+
+
+# --------------------------------------------------------------------------- wrapper
+
+
+class TorchModuleWrapper(Layer):
+    """Use any ``torch.nn.Module`` as a deepnet layer (in ``Sequential`` this happens
+    automatically). Its parameters count as trainable weights, its floating-point buffers as
+    non-trainable ones; ``get_weights`` returns them in PyTorch layout."""
+
+    def __init__(self, module: nn.Module, name=None, **kwargs):
+        if not isinstance(module, nn.Module):
+            raise TypeError(f"TorchModuleWrapper expects a torch.nn.Module; received {type(module).__name__}.")
+        super().__init__(name=name or unique_name(to_snake_case(type(module).__name__)), **kwargs)
+        self.module = module
+
+    def build(self, input_shape):
+        # Lazy torch modules (nn.LazyLinear...) materialise on a real call.
+        if any(isinstance(p, nn.parameter.UninitializedParameter) for p in self.module.parameters()):
+            shapes = input_shape if isinstance(input_shape, list) else [input_shape]
+            with torch.no_grad():
+                self.module(*[torch.zeros(_materialize(s)) for s in shapes])
+
+    def call(self, *args, **kwargs):
+        return self.module(*args, **kwargs)
+
+    def compute_output_shape(self, *shapes, **kwargs):
+        return infer_output_shape(self.module, shapes, kwargs, call=self.module)
+
+    def get_config(self):
+        raise NotImplementedError(
+            f"TorchModuleWrapper {self.name!r} wraps arbitrary PyTorch code ({type(self.module).__name__}) "
+            "and has no data-only config. help: write a deepnet Layer subclass with get_config()."
+        )

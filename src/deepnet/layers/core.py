@@ -1,0 +1,145 @@
+"""Core layers: Dense, Activation, Flatten."""
+
+from __future__ import annotations
+
+import math
+
+import torch.nn.functional as F
+
+from .. import activations as _activations
+from .. import constraints as _constraints
+from .. import initializers as _initializers
+from .. import regularizers as _regularizers
+from .base import Layer, format_shape
+
+__all__ = ["Activation", "Dense", "Flatten"]
+
+
+def check_positive_int(owner: Layer | str, argument: str, value) -> int:
+    """Validate a positive integer argument (``units``, ``filters``...)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        label = owner if isinstance(owner, str) else type(owner).__name__
+        raise ValueError(
+            f"Received an invalid value for `{argument}` of {label}, expected a positive integer. "
+            f"Received: {argument}={value!r}"
+        )
+    return value
+
+
+def serialize_weight_args(layer: Layer, prefixes=("kernel", "bias")) -> dict:
+    """Config entries for ``<prefix>_initializer/_regularizer/_constraint`` attributes."""
+    config = {}
+    for p in prefixes:
+        config[f"{p}_initializer"] = _initializers.serialize(getattr(layer, f"{p}_initializer"))
+        config[f"{p}_regularizer"] = _regularizers.serialize(getattr(layer, f"{p}_regularizer"))
+        config[f"{p}_constraint"] = _constraints.serialize(getattr(layer, f"{p}_constraint"))
+    return config
+
+
+def resolve_weight_args(layer: Layer, prefixes=("kernel", "bias"), **values) -> None:
+    """Resolve and store ``<prefix>_initializer/_regularizer/_constraint`` arguments."""
+    for p in prefixes:
+        setattr(layer, f"{p}_initializer", _initializers.get(values[f"{p}_initializer"], f"{p}_initializer"))
+        setattr(layer, f"{p}_regularizer", _regularizers.get(values.get(f"{p}_regularizer"), f"{p}_regularizer"))
+        setattr(layer, f"{p}_constraint", _constraints.get(values.get(f"{p}_constraint"), f"{p}_constraint"))
+
+
+class Dense(Layer):
+    """Densely connected layer ``activation(x @ kernel + bias)`` on the last axis of any rank.
+
+    Weights (Keras layout): ``kernel (in, units)``, ``bias (units,)``.
+    """
+
+    supports_masking = True
+
+    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(**kwargs)
+        self.units = check_positive_int(self, "units", units)
+        self.activation = _activations.get(activation)
+        self.use_bias = bool(use_bias)
+        resolve_weight_args(self, kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,
+                            kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer,
+                            kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
+        self.activity_regularizer = _regularizers.get(activity_regularizer, "activity_regularizer")
+
+    def build(self, input_shape):
+        if len(input_shape) < 2:
+            raise ValueError(
+                f"Dense {self.name!r} expects input of rank >= 2 (batch, ..., features); received shape "
+                f"{format_shape(input_shape)}."
+            )
+        in_dim = self._check_defined_dim(input_shape, -1, "last (features)")
+        self.add_weight("kernel", (in_dim, self.units), self.kernel_initializer,
+                        self.kernel_regularizer, self.kernel_constraint, layout=(1, 0))
+        if self.use_bias:
+            self.add_weight("bias", (self.units,), self.bias_initializer, self.bias_regularizer, self.bias_constraint)
+        else:
+            self.bias = None
+        self._act = None if self.activation is _activations.linear else self.activation
+
+    def call(self, inputs):
+        y = F.linear(inputs, self.kernel, self.bias)
+        if self._act is not None:
+            y = self._act(y)
+        if self.activity_regularizer is not None:
+            self._activity_loss = self.activity_regularizer(y) / y.shape[0]
+        return y
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.units)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "activation": _activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            **serialize_weight_args(self),
+            "activity_regularizer": _regularizers.serialize(self.activity_regularizer),
+        }
+
+
+class Activation(Layer):
+    """Applies an activation function: ``Activation("relu")``."""
+
+    supports_masking = True
+
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        self.activation = _activations.get(activation)
+
+    def call(self, inputs):
+        return self.activation(inputs)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "activation": _activations.serialize(self.activation)}
+
+
+class Flatten(Layer):
+    """Flattens every axis but the batch axis (``data_format`` only changes the order for
+    ``channels_first`` inputs, as in Keras)."""
+
+    def __init__(self, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        if data_format not in (None, "channels_last", "channels_first"):
+            raise ValueError(
+                f"Flatten: `data_format` must be 'channels_last' or 'channels_first'; received data_format={data_format!r}."
+            )
+        self.data_format = data_format or "channels_last"
+
+    def call(self, inputs):
+        if self.data_format == "channels_first" and inputs.dim() > 2:
+            inputs = inputs.movedim(1, -1)
+        return inputs.reshape(inputs.shape[0], -1)
+
+    def compute_output_shape(self, input_shape):
+        rest = input_shape[1:]
+        return (input_shape[0], None if any(d is None for d in rest) else math.prod(rest))
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format}

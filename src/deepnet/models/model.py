@@ -1,0 +1,358 @@
+"""``Model``: the functional API (a graph of layer calls) and the base for subclassed models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..layers.base import (
+    InputLayer, KerasTensor, Layer, Node, _accepted_kwargs, format_shape, map_shapes,
+)
+from ..utils import nest
+from ..utils.naming import to_snake_case, unique_name
+
+__all__ = ["Model"]
+
+
+def _to_tensor(x: Any, dtype: torch.dtype | None = None) -> Any:
+    """NumPy arrays (and Python lists of numbers) become tensors; floats take ``dtype``."""
+    if isinstance(x, torch.Tensor):
+        return x
+    if isinstance(x, np.ndarray):
+        t = torch.from_numpy(np.ascontiguousarray(x))
+        if t.is_floating_point() and dtype is not None:
+            t = t.to(dtype)
+        return t
+    return x
+
+
+class Model(Layer):
+    """A model: a graph of layers built with the functional API, or a subclass with ``call``.
+
+    Functional::
+
+        inputs = deepnet.Input(shape=(784,))
+        x = Dense(64, activation="relu")(inputs)
+        outputs = Dense(10)(x)
+        model = deepnet.Model(inputs, outputs)
+
+    Subclassing::
+
+        class MLP(deepnet.Model):
+            def __init__(self):
+                super().__init__()
+                self.hidden = Dense(64, activation="relu")
+                self.out = Dense(10)
+
+            def call(self, x):
+                return self.out(self.hidden(x))
+    """
+
+    def __init__(self, inputs=None, outputs=None, name: str | None = None, trainable: bool = True, **kwargs):
+        if (inputs is None) != (outputs is None):
+            raise ValueError(
+                "Model(inputs, outputs) needs both `inputs` and `outputs` for the functional API "
+                "(or neither, when subclassing Model). "
+                f"Received inputs={'None' if inputs is None else '...'}, outputs={'None' if outputs is None else '...'}."
+            )
+        functional = inputs is not None
+        if name is None:
+            base = "functional" if functional or type(self) is Model else to_snake_case(type(self).__name__)
+            name = unique_name(base)
+        super().__init__(name=name, trainable=trainable, **kwargs)
+        self._functional = functional
+        self._traced_shapes: dict[str, Any] = {}
+        if functional:
+            self._init_graph(inputs, outputs)
+
+    # ------------------------------------------------------------------ functional graph
+    def _init_graph(self, inputs, outputs) -> None:
+        self._input_struct = inputs
+        self._output_struct = outputs
+        flat_in = nest.flatten(inputs)
+        flat_out = nest.flatten(outputs)
+        for t in flat_in:
+            if not isinstance(t, KerasTensor) or not isinstance(t.node.layer, InputLayer):
+                raise ValueError(
+                    "Model inputs must be tensors returned by deepnet.Input(...); "
+                    f"received {t!r}. help: start the graph with x = deepnet.Input(shape=...)."
+                )
+        for t in flat_out:
+            if not isinstance(t, KerasTensor):
+                raise ValueError(
+                    f"Model outputs must be symbolic tensors produced by calling layers on deepnet.Input; received {t!r}."
+                )
+        self._input_tensors: list[KerasTensor] = flat_in
+        self._output_tensors: list[KerasTensor] = flat_out
+        self._nodes = self._topological_nodes(flat_out)
+        provided = {id(t) for t in flat_in}
+        for node in self._nodes:
+            if isinstance(node.layer, InputLayer) and id(node.outputs) not in provided:
+                users = [n.layer.name for n in self._nodes if any(t is node.outputs for t in n.input_tensors)]
+                raise ValueError(
+                    f"Graph disconnected: cannot obtain the value of input {node.layer.name!r} "
+                    f"(needed by layer(s) {users}). The inputs given to Model were "
+                    f"{[t.node.layer.name for t in flat_in]}. help: add it to `inputs`."
+                )
+        layers: list[Layer] = []
+        for node in self._nodes:  # depth-first order from the outputs, as Keras lists them
+            if node.layer not in layers:
+                layers.append(node.layer)
+        self._register_layers(layers)
+        self._graph_layers = layers
+        self._compute_nodes = [n for n in self._nodes if not isinstance(n.layer, InputLayer)]
+        self._plans = [self._plan(n) for n in self._compute_nodes]
+        self.built = True
+
+    @staticmethod
+    def _topological_nodes(outputs: list[KerasTensor]) -> list[Node]:
+        """Nodes reaching ``outputs`` in dependency order (iterative DFS: deep nets are fine)."""
+        order: list[Node] = []
+        state: dict[int, int] = {}  # 1 = on stack, 2 = done
+        stack: list[tuple[Node, bool]] = [(t.node, False) for t in reversed(outputs)]
+        while stack:
+            node, expanded = stack.pop()
+            key = id(node)
+            if expanded:
+                state[key] = 2
+                order.append(node)
+                continue
+            if state.get(key) == 2:
+                continue
+            state[key] = 1
+            stack.append((node, True))
+            for t in reversed(node.input_tensors):
+                if state.get(id(t.node)) != 2:
+                    stack.append((t.node, False))
+        seen, unique = set(), []
+        for n in order:
+            if id(n) not in seen:
+                seen.add(id(n))
+                unique.append(n)
+        return unique
+
+    def _register_layers(self, layers: list[Layer]) -> None:
+        names: dict[str, Layer] = {}
+        for layer in layers:
+            if layer.name in names and names[layer.name] is not layer:
+                raise ValueError(
+                    f"All layer names in a model must be unique; the name {layer.name!r} is used by two "
+                    "different layers. help: pass distinct `name=` arguments."
+                )
+            names[layer.name] = layer
+            self._add_layer_module(layer)
+
+    def _add_layer_module(self, layer: nn.Module) -> None:
+        name = layer.name
+        if "." in name or not name:
+            raise ValueError(f"Layer name {name!r} cannot contain '.' or be empty. help: rename the layer.")
+        if name in self._modules:
+            if self._modules[name] is not layer:
+                raise ValueError(f"Model {self.name!r} already has a layer named {name!r}.")
+            return
+        if hasattr(type(self), name) or name in self.__dict__:
+            raise ValueError(
+                f"Layer name {name!r} clashes with an attribute of {type(self).__name__}. "
+                "help: pass another `name=` to the layer."
+            )
+        self.add_module(name, layer)
+
+    @staticmethod
+    def _plan(node: Node):
+        accepts, has_var = _accepted_kwargs(type(node.layer).call) if isinstance(node.layer, Layer) else (frozenset(), True)
+        pass_training = "training" in accepts or has_var
+        simple = (
+            len(node.call_args) == 1 and not node.call_kwargs and isinstance(node.call_args[0], KerasTensor)
+        )
+        return node, simple, pass_training
+
+    def _run_graph(self, inputs, training=None):
+        values: dict[int, Any] = {}
+        flat = self._match_inputs(inputs)
+        for kt, v in zip(self._input_tensors, flat):
+            values[id(kt)] = v
+        get = lambda t: values[id(t)] if isinstance(t, KerasTensor) else t  # noqa: E731
+        for node, simple, pass_training in self._plans:
+            kwargs = {"training": training} if (training is not None and pass_training) else {}
+            if simple:
+                out = node.layer(values[id(node.call_args[0])], **kwargs)
+            else:
+                args = nest.map_structure(get, node.call_args)
+                kw = nest.map_structure(get, node.call_kwargs)
+                if kwargs and "training" not in kw:
+                    kw.update(kwargs)
+                out = node.layer(*args, **kw)
+            if isinstance(node.outputs, KerasTensor):
+                values[id(node.outputs)] = out
+            else:
+                for kt, o in zip(nest.flatten(node.outputs), nest.flatten(out)):
+                    values[id(kt)] = o
+        return nest.map_structure(get, self._output_struct)
+
+    def _match_inputs(self, inputs) -> list:
+        n = len(self._input_tensors)
+        if isinstance(inputs, dict):
+            names = [t.node.layer.name for t in self._input_tensors]
+            if isinstance(self._input_struct, dict):
+                keys = list(self._input_struct)
+                missing = [k for k in keys if k not in inputs]
+                if missing:
+                    raise ValueError(f"Model {self.name!r} is missing inputs {missing}; received keys {sorted(inputs)}.")
+                flat = [inputs[k] for k in keys]
+            else:
+                missing = [k for k in names if k not in inputs]
+                if missing:
+                    raise ValueError(
+                        f"Model {self.name!r} expects inputs named {names}; received keys {sorted(inputs)}."
+                    )
+                flat = [inputs[k] for k in names]
+        else:
+            flat = nest.flatten(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        if len(flat) != n:
+            raise ValueError(
+                f"Model {self.name!r} expects {n} input(s) "
+                f"({', '.join(format_shape(t.shape) for t in self._input_tensors)}); received {len(flat)}."
+            )
+        return [_to_tensor(x, t.dtype if t.dtype.is_floating_point else None) for x, t in zip(flat, self._input_tensors)]
+
+    # ------------------------------------------------------------------ nn.Module / Layer API
+    def call(self, inputs, training=None, mask=None):
+        if self._functional:
+            return self._run_graph(inputs, training)
+        raise NotImplementedError(
+            f"{type(self).__name__} has no graph: pass inputs/outputs to Model(...) or override call()."
+        )
+
+    def forward(self, *args, **kwargs):
+        if not self._functional and not self.built and args:
+            args = (nest.map_structure(lambda x: _to_tensor(x, self.dtype), args[0]), *args[1:])
+        return super().forward(*args, **kwargs)
+
+    def build(self, input_shape=None, *more):
+        """Build a subclassed model by running it once on zeros of ``input_shape``."""
+        if self._functional:
+            return
+        if input_shape is None:
+            raise ValueError(f"{type(self).__name__}.build() needs an `input_shape`, e.g. build((None, 784)).")
+        self._trace_shapes(input_shape)
+
+    def _trace_shapes(self, input_shape) -> None:
+        """Run the model once on zeros and remember each direct sublayer's output shape."""
+        shapes: dict[str, Any] = {}
+        hooks = []
+        for layer in self.layers:
+            def hook(mod, _inp, out, _name=layer.name):
+                shapes[_name] = nest.map_structure(
+                    lambda t: (None, *tuple(t.shape[1:])) if isinstance(t, torch.Tensor) else t, out
+                )
+            hooks.append(layer.register_forward_hook(hook))
+        self.built = True
+        was_training = self.training
+        try:
+            self.eval()
+            dummy = map_shapes(lambda s: torch.zeros(tuple(2 if d is None else d for d in s), dtype=self.dtype), input_shape)
+            with torch.no_grad():
+                self.call(dummy)
+        finally:
+            self.train(was_training)
+            for h in hooks:
+                h.remove()
+        self._traced_shapes = shapes
+
+    def compute_output_shape(self, *shapes, **kwargs):
+        if not self._functional:
+            return super().compute_output_shape(*shapes, **kwargs)
+        values: dict[int, Any] = {}
+        flat = nest.flatten(map_shapes(lambda s: [s], shapes[0] if len(shapes) == 1 else list(shapes)))
+        for kt, s in zip(self._input_tensors, flat):
+            values[id(kt)] = s
+        get = lambda t: values[id(t)] if isinstance(t, KerasTensor) else t  # noqa: E731
+        for node in self._compute_nodes:
+            args = nest.map_structure(get, node.call_args)
+            kw = nest.map_structure(get, node.call_kwargs)
+            from ..layers.base import _filter_kwargs
+
+            out = node.layer.compute_output_shape(*args, **_filter_kwargs(node.layer.compute_output_shape, kw))
+            outs = [out] if isinstance(node.outputs, KerasTensor) else nest.flatten(map_shapes(lambda s: [s], out))
+            for kt, o in zip(nest.flatten(node.outputs), outs):
+                values[id(kt)] = o
+        return nest.map_structure(get, self._output_struct)
+
+    # ------------------------------------------------------------------ introspection
+    @property
+    def layers(self) -> list[Layer]:
+        """The model's layers (input layers included for functional models, like Keras)."""
+        if self._functional:
+            return list(self._graph_layers)
+        return [m for m in self.children() if isinstance(m, Layer)]
+
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        layers = self.layers
+        if index is not None:
+            if not -len(layers) <= index < len(layers):
+                raise ValueError(f"Model {self.name!r} has {len(layers)} layers; received index={index}.")
+            return layers[index]
+        for layer in layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"No layer named {name!r} in model {self.name!r}. Layers: {[layer.name for layer in layers]}.")
+
+    @property
+    def inputs(self) -> list[KerasTensor]:
+        return list(self._input_tensors) if self._functional else []
+
+    @property
+    def outputs(self) -> list[KerasTensor]:
+        return list(self._output_tensors) if self._functional else []
+
+    @property
+    def input(self):
+        if self._functional:
+            return self._input_struct
+        return super().input
+
+    @property
+    def output(self):
+        if self._functional:
+            return self._output_struct
+        return super().output
+
+    @property
+    def input_shape(self):
+        return map_shapes(lambda s: s, nest.map_structure(lambda t: t.shape, self.input))
+
+    def count_params(self) -> int:
+        if not self.built:
+            raise ValueError(
+                f"Model {self.name!r} is not built yet, so it has no weights to count. "
+                "help: start it with an Input(shape=...) layer, call model.build(input_shape), or call "
+                "the model on a batch of data."
+            )
+        return super().count_params()
+
+    def summary(self, line_length: int | None = None, positions=None, print_fn=None,
+                expand_nested: bool = False, show_trainable: bool = False) -> None:
+        """Print a Keras-style table of layers, output shapes and parameter counts."""
+        from .summary import print_summary
+
+        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
+                      expand_nested=expand_nested, show_trainable=show_trainable)
+
+    # ------------------------------------------------------------------ config
+    def get_config(self) -> dict:
+        if not self._functional:
+            return {"name": self.name, "trainable": self.trainable}
+        from .graph import functional_config
+
+        return functional_config(self)
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None):
+        if "layers" not in config:
+            return cls(**config)
+        from .graph import functional_from_config
+
+        return functional_from_config(cls, config, custom_objects)

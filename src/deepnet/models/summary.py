@@ -1,0 +1,174 @@
+"""Keras-style ``model.summary()``: same columns, same numbers as Keras 3."""
+
+from __future__ import annotations
+
+import io
+import sys
+from typing import Any, Callable
+
+from ..layers.base import InputLayer, KerasTensor, TorchModuleWrapper, format_shape
+from ..utils import nest
+
+
+def readable_size(num_bytes: float) -> str:
+    """``18284072`` -> ``'17.44 MB'`` (powers of 1024, as Keras prints)."""
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if num_bytes < 1024 or unit == "TB":
+            return f"{num_bytes:.2f} {unit}"
+        num_bytes /= 1024
+    return f"{num_bytes:.2f} TB"  # pragma: no cover
+
+
+def layer_type_name(layer) -> str:
+    from .model import Model
+    from .sequential import Sequential
+
+    if isinstance(layer, Sequential):
+        return "Sequential"
+    if isinstance(layer, Model) and layer._functional and type(layer) is Model:
+        return "Functional"
+    if isinstance(layer, TorchModuleWrapper):
+        return f"TorchModuleWrapper[{type(layer.module).__name__}]"
+    return type(layer).__name__
+
+
+def _shapes(outputs) -> Any:
+    shapes = nest.map_structure(lambda t: t.shape if isinstance(t, KerasTensor) else t, outputs)
+    return shapes
+
+
+def _sequential_nodes(model) -> dict[int, Any]:
+    """For a Sequential: id(layer) -> the node this model created for it."""
+    out = {}
+    if model._input_layer is None:
+        return out
+    prev = model._input_layer.output_tensor
+    for layer in model._stack:
+        node = next((n for n in layer._inbound_nodes if n.input_tensors and n.input_tensors[0] is prev), None)
+        if node is None:
+            break
+        out[id(layer)] = node
+        prev = nest.flatten(node.outputs)[0]
+    return out
+
+
+def layer_output_shape(model, layer) -> Any:
+    """Output shape of ``layer`` inside ``model`` (``None`` when unknown)."""
+    from .sequential import Sequential
+
+    if isinstance(model, Sequential):
+        if layer is model._input_layer:
+            return layer.batch_shape
+        node = _sequential_nodes(model).get(id(layer))
+        return _shapes(node.outputs) if node is not None else None
+    if getattr(model, "_functional", False):
+        node = next((n for n in model._nodes if n.layer is layer), None)
+        return _shapes(node.outputs) if node is not None else None
+    return model._traced_shapes.get(layer.name)
+
+
+def _connections(model, layer) -> str:
+    if isinstance(layer, InputLayer):
+        return "-"
+    from .graph import _node_indices
+
+    index = _node_indices(model)
+    refs = []
+    for node in model._nodes:
+        if node.layer is layer:
+            for t in node.input_tensors:
+                name, node_index = index[id(t.node)]
+                refs.append(f"{name}[{node_index}][{t.index}]")
+    return ", ".join(refs) or "-"
+
+
+def _param_count(layer) -> str:
+    try:
+        return f"{layer.count_params():,}"
+    except ValueError:
+        return "0 (unbuilt)"
+
+
+def _rows(model, expand_nested: bool, show_trainable: bool, connected: bool, prefix: str = "") -> list[list[str]]:
+    from .model import Model
+    from .sequential import Sequential
+
+    layers = list(model.layers)
+    if isinstance(model, Sequential):
+        layers = [lyr for lyr in layers if not isinstance(lyr, InputLayer)]
+    rows = []
+    for layer in layers:
+        shape = layer_output_shape(model, layer)
+        row = [f"{prefix}{layer.name} ({layer_type_name(layer)})", "?" if shape is None else format_shape(shape), _param_count(layer)]
+        if connected:
+            row.append(_connections(model, layer))
+        if show_trainable:
+            row.append("Y" if layer.trainable else "N")
+        rows.append(row)
+        if expand_nested and isinstance(layer, Model):
+            rows.extend(_rows(layer, expand_nested, show_trainable, connected, prefix + " └ "))
+    return rows
+
+
+def _weight_totals(model) -> tuple[int, int, int, int]:
+    trainable = model.trainable_weights
+    non_trainable = model.non_trainable_weights
+    t_count = sum(w.numel() for w in trainable)
+    n_count = sum(w.numel() for w in non_trainable)
+    t_bytes = sum(w.numel() * w.element_size() for w in trainable)
+    n_bytes = sum(w.numel() * w.element_size() for w in non_trainable)
+    return t_count, n_count, t_bytes, n_bytes
+
+
+def render_summary(model, line_length: int | None = None, positions=None, expand_nested: bool = False,
+                   show_trainable: bool = False, color: bool = False) -> str:
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    from .sequential import Sequential
+
+    connected = getattr(model, "_functional", False) and not isinstance(model, Sequential)
+    headers = ["Layer (type)", "Output Shape", "Param #"] + (["Connected to"] if connected else [])
+    if show_trainable:
+        headers.append("Trainable")
+    line_length = line_length or (108 if connected else 80)
+    if positions is None:
+        positions = [0.3, 0.55, 0.67, 1.0] if connected else [0.45, 0.76, 1.0]
+    if show_trainable:
+        positions = [p * 0.9 for p in positions] + [1.0]
+    positions = [p if p > 1 else int(p * line_length) for p in positions]
+    widths = [b - a - 3 for a, b in zip([0, *positions[:-1]], positions)]
+
+    table = Table(box=box.HEAVY_HEAD, show_lines=True, header_style="bold" if color else "", pad_edge=True)
+    for i, (h, w) in enumerate(zip(headers, widths)):
+        table.add_column(h, width=max(w, 8), justify="right" if h in ("Param #",) else "left",
+                         no_wrap=False, overflow="fold", style=("cyan" if color and i == 0 else None))
+    for row in _rows(model, expand_nested, show_trainable, connected):
+        table.add_row(*row)
+
+    buf = io.StringIO()
+    console = Console(file=buf, width=max(line_length, sum(max(w, 8) + 3 for w in widths) + 1),
+                      force_terminal=color, color_system="standard" if color else None, highlight=False)
+    console.print(f'Model: "{model.name}"', style="bold" if color else None)
+    console.print(table)
+    t_count, n_count, t_bytes, n_bytes = _weight_totals(model) if model.built else (0, 0, 0, 0)
+    console.print(f" Total params: {t_count + n_count:,} ({readable_size(t_bytes + n_bytes)})", style="bold" if color else None)
+    console.print(f" Trainable params: {t_count:,} ({readable_size(t_bytes)})")
+    console.print(f" Non-trainable params: {n_count:,} ({readable_size(n_bytes)})")
+    return buf.getvalue().rstrip("\n")
+
+
+def print_summary(model, line_length=None, positions=None, print_fn: Callable[..., Any] | None = None,
+                  expand_nested=False, show_trainable=False) -> None:
+    """Print the summary: coloured on a terminal, plain text when piped or with ``print_fn``."""
+    color = print_fn is None and sys.stdout.isatty()
+    text = render_summary(model, line_length, positions, expand_nested, show_trainable, color=color)
+    if print_fn is not None:
+        print_fn(text)
+    else:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+
+
+__all__ = ["layer_output_shape", "layer_type_name", "print_summary", "readable_size", "render_summary"]

@@ -1,0 +1,81 @@
+"""Weight penalties (Keras 3 semantics: ``L2(l2)`` adds ``l2 * sum(w ** 2)``).
+
+Layers keep their regularizers; the penalties of a model's weights are collected by
+``model.losses`` and added to the training loss by the training engine.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .utils.lookup import resolve, serialize_object
+
+__all__ = ["L1", "L1L2", "L2", "Regularizer", "get", "serialize"]
+
+
+def _check_factor(owner: str, name: str, value) -> float:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+        raise ValueError(
+            f"{owner}: `{name}` must be a non-negative number; received {name}={value!r}."
+        )
+    return float(value)
+
+
+class Regularizer:
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def get_config(self) -> dict:
+        return {}
+
+    @classmethod
+    def from_config(cls, config: dict):
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+class L1L2(Regularizer):
+    def __init__(self, l1=0.0, l2=0.0):
+        self.l1 = _check_factor(type(self).__name__, "l1", l1)
+        self.l2 = _check_factor(type(self).__name__, "l2", l2)
+
+    def __call__(self, x):
+        penalty = x.new_zeros(())
+        if self.l1:
+            penalty = penalty + self.l1 * x.abs().sum()
+        if self.l2:
+            penalty = penalty + self.l2 * x.square().sum()
+        return penalty
+
+    def get_config(self):
+        return {"l1": self.l1, "l2": self.l2}
+
+
+class L1(L1L2):
+    def __init__(self, l1=0.01):
+        super().__init__(l1=l1)
+
+    def get_config(self):
+        return {"l1": self.l1}
+
+
+class L2(L1L2):
+    def __init__(self, l2=0.01):
+        super().__init__(l2=l2)
+
+    def get_config(self):
+        return {"l2": self.l2}
+
+
+_TABLE = {"L1": L1, "L2": L2, "L1L2": L1L2, "l1": L1, "l2": L2, "l1_l2": L1L2}
+
+
+def get(identifier, argument: str = "regularizer"):
+    return resolve(identifier, _TABLE, "regularizer", argument)
+
+
+def serialize(regularizer):
+    return serialize_object(regularizer, _TABLE)

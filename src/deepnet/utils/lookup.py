@@ -1,0 +1,76 @@
+"""Resolve user identifiers (names, config dicts, objects) against a table of known ones.
+
+Shared by activations, initializers, regularizers, constraints (and later losses, metrics,
+optimizers) so every "unknown name" error looks the same: it names the argument, lists the
+valid names and suggests the closest one.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any, Mapping
+
+
+def unknown_name_error(kind: str, name: str, valid: list[str], argument: str | None = None) -> ValueError:
+    valid = sorted(set(valid))
+    close = difflib.get_close_matches(name, valid, n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    where = f"`{argument}`" if argument else kind
+    return ValueError(
+        f"Unknown {kind} {name!r} for {where}.{hint} Valid names: {', '.join(valid)}."
+    )
+
+
+def resolve(
+    identifier: Any,
+    table: Mapping[str, Any],
+    kind: str,
+    argument: str | None = None,
+    instantiate: bool = True,
+) -> Any:
+    """Turn ``identifier`` into the object it names.
+
+    ``table`` maps names (snake_case aliases and class names) to callables/classes. A string
+    looks the name up (and instantiates classes with no arguments when ``instantiate``); a dict
+    ``{"class_name": ..., "config": {...}}`` instantiates with the config; anything callable is
+    returned as is.
+    """
+    if identifier is None:
+        return None
+    if isinstance(identifier, str):
+        if identifier not in table:
+            raise unknown_name_error(kind, identifier, list(table), argument)
+        obj = table[identifier]
+        if instantiate and isinstance(obj, type):
+            return obj()
+        return obj
+    if isinstance(identifier, dict):
+        name = identifier.get("class_name")
+        if not isinstance(name, str) or name not in table:
+            raise unknown_name_error(kind, str(name), list(table), argument)
+        obj = table[name]
+        config = identifier.get("config") or {}
+        if not isinstance(config, dict):
+            raise TypeError(f"The config of {kind} {name!r} must be a dict; received {type(config).__name__}.")
+        if isinstance(obj, type):
+            return obj.from_config(config) if hasattr(obj, "from_config") else obj(**config)
+        return obj
+    if callable(identifier):
+        return identifier
+    where = f"`{argument}`" if argument else kind
+    raise TypeError(
+        f"Could not interpret {kind} identifier for {where}: expected a name (str), a config "
+        f"dict or a callable; received {identifier!r} of type {type(identifier).__name__}."
+    )
+
+
+def serialize_object(obj: Any, table: Mapping[str, Any]) -> Any:
+    """Config form of an object resolved by :func:`resolve` (inverse of it)."""
+    if obj is None:
+        return None
+    if hasattr(obj, "get_config"):
+        return {"class_name": type(obj).__name__, "config": obj.get_config()}
+    for name, value in table.items():
+        if value is obj:
+            return name
+    return getattr(obj, "__name__", repr(obj))
