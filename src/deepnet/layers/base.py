@@ -317,15 +317,33 @@ class Layer(nn.Module):
                 f"{format_shape(expected[1:])} but received input of shape {format_shape(shape)}."
             )
 
-    def _tensor_shape_args(self, args: tuple) -> tuple:
-        shapes = []
-        for a in args:
+    def _build_shapes(self, args: tuple, kwargs: dict) -> tuple:
+        """Shapes passed to ``build``: one per build parameter. ``build(input_shape)`` gets the
+        first call argument's shape; ``build(query_shape, value_shape, key_shape=None)`` gets
+        the shapes of the call arguments ``query``, ``value``, ``key`` (by name, Keras' rule)."""
+
+        def shape_of(a):
             if isinstance(a, (torch.Tensor, KerasTensor)):
-                shapes.append((None, *tuple(a.shape[1:])))
-            elif isinstance(a, (list, tuple)) and a and all(isinstance(t, (torch.Tensor, KerasTensor)) for t in a):
-                shapes.append([(None, *tuple(t.shape[1:])) for t in a])
-            else:
+                return (None, *tuple(a.shape[1:]))
+            if isinstance(a, (list, tuple)) and a and all(isinstance(t, (torch.Tensor, KerasTensor)) for t in a):
+                return [(None, *tuple(t.shape[1:])) for t in a]
+            return None
+
+        build_params = [p for p in inspect.signature(self.build).parameters.values()
+                        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        if len(build_params) <= 1 or not all(p.name.endswith("_shape") for p in build_params):
+            first = args[0] if args else next(iter(kwargs.values()), None)
+            return (shape_of(first),)
+        try:
+            bound = inspect.signature(self.call).bind_partial(*args, **kwargs).arguments
+        except TypeError:
+            bound = dict(zip([p.name[:-6] for p in build_params], args))
+        shapes = []
+        for p in build_params:
+            value = bound.get(p.name[: -len("_shape")])
+            if value is None and p.default is not inspect.Parameter.empty:
                 break
+            shapes.append(shape_of(value))
         return tuple(shapes)
 
     # -- forward ----------------------------------------------------------------------------
@@ -345,8 +363,7 @@ class Layer(nn.Module):
 
     def forward(self, *args, **kwargs):
         if not self.built:
-            shapes = self._tensor_shape_args(args) or self._tensor_shape_args(tuple(kwargs.values())[:1])
-            self._build_from_shapes(shapes)
+            self._build_from_shapes(self._build_shapes(args, kwargs))
             ref = next((t for t in nest.flatten(args) if isinstance(t, torch.Tensor)), None)
             if ref is not None and ref.device.type != "cpu":
                 self.to(ref.device)
@@ -380,8 +397,7 @@ class Layer(nn.Module):
         shape_args = nest.map_structure(to_shape, args)
         shape_kwargs = nest.map_structure(to_shape, kwargs)
         if not self.built:
-            tensor_shapes = self._tensor_shape_args(args) or self._tensor_shape_args(tuple(kwargs.values())[:1])
-            self._build_from_shapes(tensor_shapes)
+            self._build_from_shapes(self._build_shapes(args, kwargs))
         out_shapes = self.compute_output_shape(*shape_args, **_filter_kwargs(self.compute_output_shape, shape_kwargs))
         dtype = self._output_dtype(args, kwargs)
         node = Node(layer=self, call_args=args, call_kwargs=kwargs, outputs=None)
