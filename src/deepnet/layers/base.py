@@ -80,6 +80,17 @@ def map_shapes(fn: Callable, structure: Any) -> Any:
     return fn(structure)
 
 
+def collect_shapes(structure: Any) -> list[tuple]:
+    """All shape tuples inside a nested structure, in order."""
+    if is_shape(structure):
+        return [structure]
+    if isinstance(structure, (list, tuple)):
+        return [s for item in structure for s in collect_shapes(item)]
+    if isinstance(structure, dict):
+        return [s for item in structure.values() for s in collect_shapes(item)]
+    return []
+
+
 def format_shape(shape: Any) -> str:
     if is_shape(shape):
         return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
@@ -601,33 +612,39 @@ def _materialize(shape, batch: int = 2):
 def infer_output_shape(module: nn.Module, shapes: tuple, kwargs: dict, call: Callable | None = None):
     """Output shape(s) of ``call(*inputs)`` found by running it on fake tensors (no compute).
 
-    ``None`` dimensions are replaced by 2 (the batch axis) or 3 (others) and mapped back to
-    ``None`` in the result when the output dimension equals the stand-in."""
+    Unknown (``None``) dimensions are given stand-in sizes; an output dimension that changes
+    when the stand-ins change is reported as ``None``."""
     from torch._subclasses.fake_tensor import FakeTensorMode
 
     call = call or (module.call if isinstance(module, Layer) else module)
+    all_shapes = collect_shapes(shapes) + collect_shapes(kwargs)
+    batch_unknown = any(s and s[0] is None for s in all_shapes)
+    other_unknown = any(d is None for s in all_shapes for d in s[1:])
 
-    def realize(s, dtype=torch.float32):
-        if not is_shape(s):
-            return s
-        full = tuple((2 if i == 0 else 3) if d is None else d for i, d in enumerate(s))
-        return torch.zeros(full, dtype=dtype)
+    def run(batch: int, other: int):
+        def realize(s, dtype=torch.float32):
+            if not is_shape(s):
+                return s
+            full = tuple((batch if i == 0 else other) if d is None else d for i, d in enumerate(s))
+            return torch.zeros(full, dtype=dtype)
 
-    batch_unknown = any(is_shape(s) and s and s[0] is None for s in nest.flatten(map_shapes(lambda s: [s], shapes)))
-    with FakeTensorMode(allow_non_fake_inputs=True), torch.no_grad():
-        args = map_shapes(realize, shapes)
-        kw = {k: map_shapes(realize, v) for k, v in kwargs.items()}
-        out = call(*args, **_filter_kwargs(call, kw))
+        with FakeTensorMode(allow_non_fake_inputs=True), torch.no_grad():
+            args = map_shapes(realize, shapes)
+            kw = {k: map_shapes(realize, v) for k, v in kwargs.items()}
+            out = call(*args, **_filter_kwargs(call, kw))
+        return nest.map_structure(lambda t: tuple(int(d) for d in t.shape) if isinstance(t, torch.Tensor) else t, out)
 
-    def to_shape(t):
-        if isinstance(t, torch.Tensor):
-            dims = tuple(int(d) for d in t.shape)
-            if batch_unknown and dims:
-                dims = (None, *dims[1:])
-            return dims
-        return t
+    first = run(2, 3)
+    second = run(5, 7) if (batch_unknown or other_unknown) else first
 
-    return nest.map_structure(to_shape, out)
+    def merge(a, b):
+        if is_shape(a) and is_shape(b) and len(a) == len(b):
+            return tuple(x if x == y else None for x, y in zip(a, b))
+        if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+            return type(a)(merge(x, y) for x, y in zip(a, b))
+        return a
+
+    return merge(first, second)
 
 
 # --------------------------------------------------------------------------- Input

@@ -9,7 +9,8 @@ import torch
 from torch import nn
 
 from ..layers.base import (
-    InputLayer, KerasTensor, Layer, Node, _accepted_kwargs, format_shape, map_shapes,
+    InputLayer, KerasTensor, Layer, Node, _accepted_kwargs, _filter_kwargs, collect_shapes, format_shape,
+    map_shapes,
 )
 from ..utils import nest
 from ..utils.naming import to_snake_case, unique_name
@@ -266,17 +267,15 @@ class Model(Layer):
         if not self._functional:
             return super().compute_output_shape(*shapes, **kwargs)
         values: dict[int, Any] = {}
-        flat = nest.flatten(map_shapes(lambda s: [s], shapes[0] if len(shapes) == 1 else list(shapes)))
+        flat = collect_shapes(shapes)
         for kt, s in zip(self._input_tensors, flat):
             values[id(kt)] = s
         get = lambda t: values[id(t)] if isinstance(t, KerasTensor) else t  # noqa: E731
         for node in self._compute_nodes:
             args = nest.map_structure(get, node.call_args)
             kw = nest.map_structure(get, node.call_kwargs)
-            from ..layers.base import _filter_kwargs
-
             out = node.layer.compute_output_shape(*args, **_filter_kwargs(node.layer.compute_output_shape, kw))
-            outs = [out] if isinstance(node.outputs, KerasTensor) else nest.flatten(map_shapes(lambda s: [s], out))
+            outs = [out] if isinstance(node.outputs, KerasTensor) else collect_shapes(out)
             for kt, o in zip(nest.flatten(node.outputs), outs):
                 values[id(kt)] = o
         return nest.map_structure(get, self._output_struct)
