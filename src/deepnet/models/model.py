@@ -12,6 +12,7 @@ from ..layers.base import (
     InputLayer, KerasTensor, Layer, Node, _accepted_kwargs, _filter_kwargs, collect_shapes, format_shape,
     map_shapes,
 )
+from ..training.api import TrainingAPI
 from ..utils import nest
 from ..utils.naming import to_snake_case, unique_name
 
@@ -30,7 +31,7 @@ def _to_tensor(x: Any, dtype: torch.dtype | None = None) -> Any:
     return x
 
 
-class Model(Layer):
+class Model(TrainingAPI, Layer):
     """A model: a graph of layers built with the functional API, or a subclass with ``call``.
 
     Functional::
