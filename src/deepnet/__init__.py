@@ -1,6 +1,13 @@
-"""deepnet: Keras ergonomics, native PyTorch speed, and the whole lifecycle in one place."""
+"""deepnet: Keras ergonomics, native PyTorch speed, and the whole lifecycle in one place.
+
+``import deepnet as dn``; build with ``dn.Sequential`` / ``dn.Model`` and ``dn.layers``, train with
+``compile``/``fit``. Submodules not needed to build a model (losses, metrics, optimizers,
+callbacks, ...) are imported on first use, so ``import deepnet`` stays fast.
+"""
 
 from __future__ import annotations
+
+import importlib
 
 __version__ = "0.1.0"
 
@@ -9,7 +16,23 @@ from .layers import Input
 from .models import Model, Sequential
 from .utils import plot_model
 
+_LAZY_MODULES = (
+    "callbacks", "losses", "metrics", "mixed_precision", "optimizers", "saving", "training",
+)
+
 __all__ = [
     "Input", "Model", "Sequential", "__version__", "activations", "constraints", "initializers",
-    "layers", "plot_model", "regularizers", "utils",
+    "layers", "plot_model", "regularizers", "utils", *_LAZY_MODULES,
 ]
+
+
+def __getattr__(name: str):
+    if name in _LAZY_MODULES:
+        module = importlib.import_module(f".{name}", __name__)
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'deepnet' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY_MODULES))

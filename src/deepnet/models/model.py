@@ -341,6 +341,19 @@ class Model(TrainingAPI, Layer):
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
                       expand_nested=expand_nested, show_trainable=show_trainable)
 
+    # ------------------------------------------------------------------ files
+    def save_weights(self, filepath) -> None:
+        """Save all weights to a ``.safetensors`` file (atomic write)."""
+        from ..saving.weights import save_weights
+
+        save_weights(self, filepath)
+
+    def load_weights(self, filepath, strict: bool = True) -> None:
+        """Load weights from a ``.safetensors`` file written by :meth:`save_weights`."""
+        from ..saving.weights import load_weights
+
+        load_weights(self, filepath, strict=strict)
+
     # ------------------------------------------------------------------ config
     def get_config(self) -> dict:
         if not self._functional:

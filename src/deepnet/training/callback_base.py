@@ -60,7 +60,8 @@ class Callback:
 
 
 def _overrides(cb: Callback, hook: str) -> bool:
-    return getattr(type(cb), hook, None) is not getattr(Callback, hook)
+    """True when ``cb`` defines ``hook`` itself (in its class or as an instance attribute)."""
+    return hook in vars(cb) or getattr(type(cb), hook, None) is not getattr(Callback, hook)
 
 
 class LazyLogs(Mapping):

@@ -91,7 +91,6 @@ class Trainer:
         self.policy = mixed_precision.global_policy()
         self._scaler = None
         self._step_fn = None
-        self._checked_targets = False
         self._reg_terms: list | None = None
 
     # ------------------------------------------------------------------ setup
@@ -103,21 +102,8 @@ class Trainer:
                 f"Model {model.name!r} is not built: its input shape is unknown. help: start it with "
                 "deepnet.Input(shape=...), or call model.build(input_shape) before fit()."
             )
-        from ..layers.base import Layer
-
         model.to(self.device)
-        self._reg_terms, self._act_layers, self._constrained = [], [], []
-        for module in model.modules():
-            if not isinstance(module, Layer):
-                continue
-            for spec in module._weight_specs:
-                t = getattr(module, spec.attr)
-                if spec.regularizer is not None:
-                    self._reg_terms.append((t, spec.regularizer))
-                if spec.constraint is not None:
-                    self._constrained.append((t, spec))
-            if getattr(module, "activity_regularizer", None) is not None:
-                self._act_layers.append(module)
+        self._collect_terms()
         params = [p for p in model.parameters() if p.requires_grad]
         if not params:
             raise ValueError(f"Model {model.name!r} has no trainable weights: nothing to train. Is `trainable=False` set?")
@@ -128,6 +114,23 @@ class Trainer:
             self._step_fn = self._forward_loss
             if self.jit_compile:
                 self._step_fn = self._compiled_forward_loss()
+
+    def _collect_terms(self) -> None:
+        """Regularized weights, activity-regularized layers and constrained weights, found once."""
+        from ..layers.base import Layer
+
+        self._reg_terms, self._act_layers, self._constrained = [], [], []
+        for module in self.model.modules():
+            if not isinstance(module, Layer):
+                continue
+            for spec in module._weight_specs:
+                t = getattr(module, spec.attr)
+                if spec.regularizer is not None:
+                    self._reg_terms.append((t, spec.regularizer))
+                if spec.constraint is not None:
+                    self._constrained.append((t, spec))
+            if getattr(module, "activity_regularizer", None) is not None:
+                self._act_layers.append(module)
 
     def _compiled_forward_loss(self):
         try:
@@ -204,7 +207,6 @@ class Trainer:
         return self._compute_loss(y, y_pred, sw), y_pred
 
     def _resolve_metrics(self, y, y_pred) -> None:
-        from .. import losses as _losses
         from .. import metrics as _metrics
 
         preds = self._pred_list(y_pred)
@@ -223,11 +225,14 @@ class Trainer:
                     flags.append(weighted)
             self.metric_objs.append(objs)
             self.weighted_flags.append(flags)
-        if not self._checked_targets:
-            for fn, yt, yp in zip(self.losses, ys, preds):
-                if fn is not None:
-                    _losses.check_targets(fn, tuple(yt.shape), tuple(yp.shape), yt)
-            self._checked_targets = True
+
+    def _check_targets(self, y, y_pred) -> None:
+        """Validate every label (shape against the predictions, values against the loss)."""
+        from .. import losses as _losses
+
+        for fn, yt, yp in zip(self.losses, self._split(y), self._pred_list(y_pred)):
+            if fn is not None:
+                _losses.check_targets(fn, (None, *yt.shape[1:]), (None, *yp.shape[1:]), yt)
 
     def _pred_list(self, y_pred) -> list:
         if not self.multi_output:
@@ -425,6 +430,7 @@ class Trainer:
                     model.train(was)
             if self.metric_objs is None:
                 self._resolve_metrics(yb, y_pred)
+            self._check_targets(adapter.y, y_pred)
 
     # ------------------------------------------------------------------ evaluate / predict
     def _evaluate_adapter(self, adapter, cbs: CallbackList | None) -> dict:
@@ -485,8 +491,7 @@ class Trainer:
         if not self.model.built:
             raise ValueError(f"Model {self.model.name!r} is not built; call it on data or build(input_shape) first.")
         self.model.to(self.device)
-        if self._reg_terms is None:
-            self._reg_terms, self._act_layers, self._constrained = [], [], []
+        self._collect_terms()
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         return predict(self.model, x, batch_size=batch_size, verbose=verbose, steps=steps, callbacks=callbacks,
@@ -505,7 +510,7 @@ class Trainer:
         loss, y_pred = self.train_step(xb, yb, swb)
         self.apply_gradients(loss)
         self._update_metrics(yb, y_pred, swb)
-        logs = {"loss": float(loss), **self._metric_values()}
+        logs = {"loss": float(loss.detach()), **self._metric_values()}
         return logs if return_dict else (logs["loss"] if len(logs) == 1 else list(logs.values()))
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):

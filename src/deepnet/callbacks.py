@@ -1,0 +1,12 @@
+"""Callbacks (Keras 3 names and semantics): hooks into ``fit``/``evaluate``/``predict``."""
+
+from .training.callback_base import Callback, CallbackList, History, LazyLogs
+from .training.callbacks_impl import (
+    CSVLogger, EarlyStopping, LambdaCallback, LearningRateScheduler, ModelCheckpoint, ReduceLROnPlateau,
+    TensorBoard, TerminateOnNaN,
+)
+
+__all__ = [
+    "CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History", "LambdaCallback", "LazyLogs",
+    "LearningRateScheduler", "ModelCheckpoint", "ReduceLROnPlateau", "TensorBoard", "TerminateOnNaN",
+]

@@ -1,0 +1,483 @@
+"""Reshaping layers: Reshape, Permute, RepeatVector, ZeroPadding1D/2D, UpSampling1D/2D,
+Cropping1D/2D.
+
+None of them owns weights. Constructor arguments describe the non-batch axes (as in Keras);
+``compute_output_shape`` works on full shapes with ``None`` for the batch axis. Where possible
+the computation is a view (``reshape``, ``permute``, ``expand``, ``narrow``) or one fused kernel
+(``F.pad``, ``F.interpolate``) with no extra layout copies.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import torch.nn.functional as F
+
+from .base import Layer, format_shape
+
+__all__ = [
+    "Cropping1D", "Cropping2D", "Permute", "RepeatVector", "Reshape", "UpSampling1D", "UpSampling2D",
+    "ZeroPadding1D", "ZeroPadding2D",
+]
+
+
+# --------------------------------------------------------------------------- validation helpers
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _check_data_format(owner: str, data_format) -> str:
+    if data_format is None:
+        return "channels_last"
+    if data_format not in ("channels_last", "channels_first"):
+        raise ValueError(
+            f"Received an invalid value for `data_format` of {owner}, expected 'channels_last' or "
+            f"'channels_first'. Received: data_format={data_format!r}"
+        )
+    return data_format
+
+
+def _int_pair(owner: str, argument: str, value, allow_zero: bool, what: str, shown=None) -> tuple:
+    """An int ``n`` -> ``(n, n)``; a pair of ints -> tuple. Non-negative (or positive)."""
+    shown = value if shown is None else shown
+    kind = "non-negative" if allow_zero else "positive"
+    if _is_int(value):
+        pair = (int(value), int(value))
+    elif isinstance(value, (tuple, list)) and len(value) == 2 and all(_is_int(v) for v in value):
+        pair = (int(value[0]), int(value[1]))
+    else:
+        raise ValueError(
+            f"Received an invalid value for `{argument}` of {owner}, expected {what}. "
+            f"Received: {argument}={shown!r}"
+        )
+    if any(v < 0 or (v == 0 and not allow_zero) for v in pair):
+        raise ValueError(
+            f"Received an invalid value for `{argument}` of {owner}, expected {kind} integers ({what}). "
+            f"Received: {argument}={shown!r}"
+        )
+    return pair
+
+
+def _pair_of_pairs(owner: str, argument: str, value) -> tuple:
+    """``n`` -> ``((n, n), (n, n))``; ``(h, w)`` -> ``((h, h), (w, w))``;
+    ``((top, bottom), (left, right))`` unchanged. All non-negative."""
+    what = (
+        "an int, a pair of ints (symmetric_height, symmetric_width) or a pair of pairs "
+        "((top, bottom), (left, right)) of non-negative integers"
+    )
+    if _is_int(value):
+        pair = _int_pair(owner, argument, value, True, what)
+        return (pair, pair)
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise ValueError(
+            f"Received an invalid value for `{argument}` of {owner}, expected {what}. Received: {argument}={value!r}"
+        )
+    return tuple(_int_pair(owner, argument, v, True, what, shown=value) for v in value)
+
+
+def _scaled(dim, factor):
+    return None if dim is None else dim * factor
+
+
+# --------------------------------------------------------------------------- Reshape / Permute
+
+
+class Reshape(Layer):
+    """Reshapes every sample to ``target_shape`` (batch axis excluded). One entry may be ``-1``:
+    it is inferred from the number of elements.
+
+    Args:
+        target_shape: tuple of positive ints, at most one ``-1``.
+
+    Weights: none.
+    """
+
+    def __init__(self, target_shape, **kwargs):
+        super().__init__(**kwargs)
+        if _is_int(target_shape):
+            target_shape = (target_shape,)
+        if not isinstance(target_shape, (tuple, list)) or not all(_is_int(d) for d in target_shape):
+            raise TypeError(
+                "Received an invalid value for `target_shape` of Reshape, expected a tuple of integers "
+                f"(batch axis excluded), e.g. (28, 28, 1). Received: target_shape={target_shape!r}"
+            )
+        target_shape = tuple(int(d) for d in target_shape)
+        if any(d == 0 or d < -1 for d in target_shape) or target_shape.count(-1) > 1:
+            raise ValueError(
+                "Received an invalid value for `target_shape` of Reshape, expected positive integers "
+                f"with at most one -1 (inferred). Received: target_shape={target_shape}"
+            )
+        self.target_shape = target_shape
+
+    def _resolve(self, input_shape) -> tuple:
+        """Target shape with ``-1`` resolved (or ``None`` when the input has unknown sizes)."""
+        rest = input_shape[1:]
+        target = self.target_shape
+        if any(d is None for d in rest):
+            return tuple(None if d == -1 else d for d in target)
+        total = math.prod(rest)
+        known = math.prod(d for d in target if d != -1)
+        if -1 in target:
+            ok = total % known == 0
+            resolved = tuple(total // known if d == -1 else d for d in target)
+        else:
+            ok = total == known
+            resolved = target
+        if not ok:
+            raise ValueError(
+                f"Reshape {self.name!r} cannot reshape input of shape {format_shape(input_shape)} "
+                f"({total} elements per sample) to target_shape={format_shape(target)} "
+                f"({'a multiple of ' if -1 in target else ''}{known} elements). The number of elements must "
+                "be unchanged: check target_shape, or use -1 for one inferred axis."
+            )
+        return resolved
+
+    def build(self, input_shape):
+        self._resolve(input_shape)
+
+    def call(self, inputs):
+        try:
+            return inputs.reshape((inputs.shape[0], *self.target_shape))
+        except RuntimeError as e:
+            raise ValueError(
+                f"Reshape {self.name!r} cannot reshape input of shape {tuple(inputs.shape)} to "
+                f"(batch, *{self.target_shape}): the number of elements per sample must be unchanged."
+            ) from e
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], *self._resolve(input_shape))
+
+    def get_config(self):
+        return {**super().get_config(), "target_shape": self.target_shape}
+
+
+class Permute(Layer):
+    """Permutes the non-batch axes: ``dims`` is a permutation of ``1..rank-1`` (1-based, batch
+    excluded, as in Keras), e.g. ``Permute((2, 1))`` swaps the two axes of ``(batch, a, b)``.
+    The output is a strided view (no copy).
+
+    Weights: none.
+    """
+
+    def __init__(self, dims, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(dims, (tuple, list)) or not all(_is_int(d) for d in dims) or \
+                sorted(int(d) for d in dims) != list(range(1, len(dims) + 1)):
+            raise ValueError(
+                "Received an invalid value for `dims` of Permute, expected a permutation of the "
+                "consecutive integers 1..n (1-based, the batch axis 0 excluded), e.g. (2, 1). "
+                f"Received: dims={dims!r}"
+            )
+        self.dims = tuple(int(d) for d in dims)
+        self._perm = (0, *self.dims)
+
+    def build(self, input_shape):
+        rank = len(self.dims) + 1
+        self._check_rank(input_shape, rank, f"batch + {len(self.dims)} axes permuted by dims={self.dims}")
+
+    def call(self, inputs):
+        return inputs.permute(self._perm)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[i] for i in self._perm)
+
+    def get_config(self):
+        return {**super().get_config(), "dims": self.dims}
+
+
+class RepeatVector(Layer):
+    """Repeats a ``(batch, features)`` input ``n`` times into ``(batch, n, features)``. The output
+    is a broadcast view (``expand``), so no memory is copied.
+
+    Weights: none.
+    """
+
+    def __init__(self, n, **kwargs):
+        super().__init__(**kwargs)
+        if not _is_int(n):
+            raise TypeError(f"Received an invalid value for `n` of RepeatVector, expected an integer. Received: n={n!r}")
+        if n <= 0:
+            raise ValueError(f"Received an invalid value for `n` of RepeatVector, expected a positive integer. Received: n={n!r}")
+        self.n = int(n)
+
+    def build(self, input_shape):
+        self._check_rank(input_shape, 2, "batch, features", "Add Flatten() before it for higher-rank inputs.")
+
+    def call(self, inputs):
+        return inputs.unsqueeze(1).expand(-1, self.n, -1)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.n, input_shape[1])
+
+    def get_config(self):
+        return {**super().get_config(), "n": self.n}
+
+
+# --------------------------------------------------------------------------- padding
+
+
+class ZeroPadding1D(Layer):
+    """Pads the steps axis of a 3D input with zeros.
+
+    Args:
+        padding: int (same on both sides) or pair ``(left, right)`` of non-negative ints.
+        data_format: ``"channels_last"`` (``(batch, steps, channels)``, default) or
+            ``"channels_first"`` (``(batch, channels, steps)``).
+
+    Weights: none.
+    """
+
+    def __init__(self, padding=1, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.padding = _int_pair(type(self).__name__, "padding", padding, True,
+                                 "an int or a pair (left, right) of non-negative integers")
+        self.data_format = _check_data_format(type(self).__name__, data_format)
+        left, right = self.padding
+        self._pad = (left, right) if self.data_format == "channels_first" else (0, 0, left, right)
+
+    def build(self, input_shape):
+        layout = "batch, steps, channels" if self.data_format == "channels_last" else "batch, channels, steps"
+        self._check_rank(input_shape, 3, layout)
+
+    def call(self, inputs):
+        return F.pad(inputs, self._pad)
+
+    def compute_output_shape(self, input_shape):
+        out = list(input_shape)
+        axis = 2 if self.data_format == "channels_first" else 1
+        if out[axis] is not None:
+            out[axis] += sum(self.padding)
+        return tuple(out)
+
+    def get_config(self):
+        return {**super().get_config(), "padding": self.padding, "data_format": self.data_format}
+
+
+class ZeroPadding2D(Layer):
+    """Pads the height and width axes of a 4D input with zeros.
+
+    Args:
+        padding: int (all sides), pair ``(symmetric_height, symmetric_width)`` or pair of pairs
+            ``((top, bottom), (left, right))``.
+        data_format: ``"channels_last"`` (default) or ``"channels_first"``.
+
+    Weights: none.
+    """
+
+    def __init__(self, padding=(1, 1), data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.padding = _pair_of_pairs(type(self).__name__, "padding", padding)
+        self.data_format = _check_data_format(type(self).__name__, data_format)
+        (top, bottom), (left, right) = self.padding
+        self._pad = (left, right, top, bottom)
+        if self.data_format == "channels_last":
+            self._pad = (0, 0, *self._pad)
+
+    def build(self, input_shape):
+        layout = "batch, height, width, channels" if self.data_format == "channels_last" else "batch, channels, height, width"
+        self._check_rank(input_shape, 4, layout)
+
+    def call(self, inputs):
+        return F.pad(inputs, self._pad)
+
+    def compute_output_shape(self, input_shape):
+        out = list(input_shape)
+        first = 2 if self.data_format == "channels_first" else 1
+        for i, (a, b) in enumerate(self.padding):
+            if out[first + i] is not None:
+                out[first + i] += a + b
+        return tuple(out)
+
+    def get_config(self):
+        return {**super().get_config(), "padding": self.padding, "data_format": self.data_format}
+
+
+# --------------------------------------------------------------------------- upsampling
+
+
+class UpSampling1D(Layer):
+    """Repeats each step of a ``(batch, steps, features)`` input ``size`` times.
+
+    Weights: none.
+    """
+
+    def __init__(self, size=2, **kwargs):
+        super().__init__(**kwargs)
+        if not _is_int(size):
+            raise TypeError(f"Received an invalid value for `size` of UpSampling1D, expected an integer. Received: size={size!r}")
+        if size <= 0:
+            raise ValueError(f"Received an invalid value for `size` of UpSampling1D, expected a positive integer. Received: size={size!r}")
+        self.size = int(size)
+
+    def build(self, input_shape):
+        self._check_rank(input_shape, 3, "batch, steps, features")
+
+    def call(self, inputs):
+        n, t, c = inputs.shape
+        return inputs.unsqueeze(2).expand(n, t, self.size, c).reshape(n, t * self.size, c)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], _scaled(input_shape[1], self.size), input_shape[2])
+
+    def get_config(self):
+        return {**super().get_config(), "size": self.size}
+
+
+_INTERPOLATIONS = ("nearest", "bilinear")
+
+
+class UpSampling2D(Layer):
+    """Upsamples height and width by integer factors ``size``.
+
+    ``interpolation="nearest"`` repeats rows and columns (one broadcast copy, exact);
+    ``"bilinear"`` uses ``F.interpolate(mode="bilinear", align_corners=False)`` (half-pixel
+    centres, Keras' convention), run directly on the channels-last memory layout.
+
+    Args:
+        size: int or pair ``(height_factor, width_factor)`` of positive ints.
+        data_format: ``"channels_last"`` (default) or ``"channels_first"``.
+        interpolation: ``"nearest"`` (default) or ``"bilinear"``.
+
+    Weights: none.
+    """
+
+    def __init__(self, size=(2, 2), data_format=None, interpolation="nearest", **kwargs):
+        super().__init__(**kwargs)
+        self.size = _int_pair(type(self).__name__, "size", size, False, "an int or a pair of positive integers")
+        self.data_format = _check_data_format(type(self).__name__, data_format)
+        if not isinstance(interpolation, str) or interpolation.lower() not in _INTERPOLATIONS:
+            raise ValueError(
+                f"Received an invalid value for `interpolation` of UpSampling2D, expected one of "
+                f"{', '.join(repr(i) for i in _INTERPOLATIONS)}. Received: interpolation={interpolation!r}"
+            )
+        self.interpolation = interpolation.lower()
+
+    def build(self, input_shape):
+        layout = "batch, height, width, channels" if self.data_format == "channels_last" else "batch, channels, height, width"
+        self._check_rank(input_shape, 4, layout)
+
+    def call(self, inputs):
+        sh, sw = self.size
+        last = self.data_format == "channels_last"
+        if self.interpolation == "nearest":
+            if last:
+                n, h, w, c = inputs.shape
+                x = inputs[:, :, None, :, None, :].expand(n, h, sh, w, sw, c)
+                return x.reshape(n, h * sh, w * sw, c)
+            n, c, h, w = inputs.shape
+            x = inputs[:, :, :, None, :, None].expand(n, c, h, sh, w, sw)
+            return x.reshape(n, c, h * sh, w * sw)
+        x = inputs.permute(0, 3, 1, 2) if last else inputs
+        y = F.interpolate(x, size=(x.shape[2] * sh, x.shape[3] * sw), mode="bilinear", align_corners=False)
+        return y.permute(0, 2, 3, 1) if last else y
+
+    def compute_output_shape(self, input_shape):
+        sh, sw = self.size
+        if self.data_format == "channels_first":
+            return (input_shape[0], input_shape[1], _scaled(input_shape[2], sh), _scaled(input_shape[3], sw))
+        return (input_shape[0], _scaled(input_shape[1], sh), _scaled(input_shape[2], sw), input_shape[3])
+
+    def get_config(self):
+        return {
+            **super().get_config(), "size": self.size, "data_format": self.data_format,
+            "interpolation": self.interpolation,
+        }
+
+
+# --------------------------------------------------------------------------- cropping
+
+
+class Cropping1D(Layer):
+    """Crops the steps axis of a ``(batch, steps, features)`` input (a view, no copy).
+
+    Args:
+        cropping: int (both ends) or pair ``(start, end)`` of non-negative ints.
+
+    Weights: none.
+    """
+
+    def __init__(self, cropping=(1, 1), **kwargs):
+        super().__init__(**kwargs)
+        self.cropping = _int_pair(type(self).__name__, "cropping", cropping, True,
+                                  "an int or a pair (start, end) of non-negative integers")
+
+    def _check_size(self, length, shape):
+        if length is not None and sum(self.cropping) >= length:
+            raise ValueError(
+                f"Cropping1D {self.name!r} cannot crop {sum(self.cropping)} steps (cropping={self.cropping}) "
+                f"from input of shape {format_shape(shape)}: at least one step must remain. Reduce `cropping`."
+            )
+
+    def build(self, input_shape):
+        self._check_rank(input_shape, 3, "batch, steps, features")
+        self._check_size(input_shape[1], input_shape)
+
+    def call(self, inputs):
+        start, end = self.cropping
+        length = inputs.shape[1] - start - end
+        if length <= 0:
+            self._check_size(inputs.shape[1], tuple(inputs.shape))
+        return inputs.narrow(1, start, length)
+
+    def compute_output_shape(self, input_shape):
+        self._check_size(input_shape[1], input_shape)
+        length = None if input_shape[1] is None else input_shape[1] - sum(self.cropping)
+        return (input_shape[0], length, input_shape[2])
+
+    def get_config(self):
+        return {**super().get_config(), "cropping": self.cropping}
+
+
+class Cropping2D(Layer):
+    """Crops the height and width axes of a 4D input (a view, no copy).
+
+    Args:
+        cropping: int (all sides), pair ``(symmetric_height, symmetric_width)`` or pair of pairs
+            ``((top, bottom), (left, right))`` of non-negative ints.
+        data_format: ``"channels_last"`` (default) or ``"channels_first"``.
+
+    Weights: none.
+    """
+
+    def __init__(self, cropping=((0, 0), (0, 0)), data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.cropping = _pair_of_pairs(type(self).__name__, "cropping", cropping)
+        self.data_format = _check_data_format(type(self).__name__, data_format)
+        self._axes = (2, 3) if self.data_format == "channels_first" else (1, 2)
+
+    def _check_size(self, shape):
+        for axis, crop, what in zip(self._axes, self.cropping, ("height", "width")):
+            if shape[axis] is not None and sum(crop) >= shape[axis]:
+                raise ValueError(
+                    f"Cropping2D {self.name!r} cannot crop {sum(crop)} rows/columns from the {what} "
+                    f"(axis {axis}) of input of shape {format_shape(shape)} (cropping={self.cropping}): at "
+                    "least one must remain. Reduce `cropping` or check `data_format`."
+                )
+
+    def build(self, input_shape):
+        layout = "batch, height, width, channels" if self.data_format == "channels_last" else "batch, channels, height, width"
+        self._check_rank(input_shape, 4, layout)
+        self._check_size(input_shape)
+
+    def call(self, inputs):
+        (top, bottom), (left, right) = self.cropping
+        ah, aw = self._axes
+        h = inputs.shape[ah] - top - bottom
+        w = inputs.shape[aw] - left - right
+        if h <= 0 or w <= 0:
+            self._check_size(tuple(inputs.shape))
+        return inputs.narrow(ah, top, h).narrow(aw, left, w)
+
+    def compute_output_shape(self, input_shape):
+        self._check_size(input_shape)
+        out = list(input_shape)
+        for axis, crop in zip(self._axes, self.cropping):
+            if out[axis] is not None:
+                out[axis] -= sum(crop)
+        return tuple(out)
+
+    def get_config(self):
+        return {**super().get_config(), "cropping": self.cropping, "data_format": self.data_format}
