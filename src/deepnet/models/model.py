@@ -348,11 +348,11 @@ class Model(TrainingAPI, Layer):
 
         save_weights(self, filepath)
 
-    def load_weights(self, filepath, strict: bool = True) -> None:
+    def load_weights(self, filepath) -> None:
         """Load weights from a ``.safetensors`` file written by :meth:`save_weights`."""
         from ..saving.weights import load_weights
 
-        load_weights(self, filepath, strict=strict)
+        load_weights(self, filepath)
 
     # ------------------------------------------------------------------ config
     def get_config(self) -> dict:

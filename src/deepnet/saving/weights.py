@@ -1,4 +1,10 @@
-"""Weights files: safetensors holding the model's ``state_dict`` (data only, never code)."""
+"""Weights files: safetensors holding every weight of a model (data only, never code).
+
+Weights are stored in the model's weight order (the order of ``model.weights``, which is
+Keras' order) under keys ``"00000/<module path>"``. Loading matches them by position and
+checks every shape and dtype, so a file can be loaded into any identically built model, even
+one whose automatic layer names differ (``dense_2`` instead of ``dense``).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,17 @@ import torch
 
 from ..utils.io import atomic_write_bytes
 
-__all__ = ["load_weights", "save_weights"]
+__all__ = ["load_weights", "save_weights", "weight_tensors"]
+
+
+def weight_tensors(model) -> dict[str, torch.Tensor]:
+    """``{"00000/dense.kernel": tensor, ...}`` in weight order (tensors are the live ones)."""
+    names = {}
+    for name, t in model.named_parameters(remove_duplicate=True):
+        names.setdefault(id(t), name)
+    for name, t in model.named_buffers(remove_duplicate=True):
+        names.setdefault(id(t), name)
+    return {f"{i:05d}/{names.get(id(t), 'tensor')}": t for i, t in enumerate(model.weights)}
 
 
 def save_weights(model, filepath) -> None:
@@ -20,13 +36,12 @@ def save_weights(model, filepath) -> None:
         raise ValueError(f"save_weights: the filename must end in '.safetensors'; received {filepath!r}.")
     if not model.built:
         raise ValueError(f"save_weights: model {model.name!r} is not built, so it has no weights yet.")
-    tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    tensors = {k: v.detach().cpu().contiguous() for k, v in weight_tensors(model).items()}
     atomic_write_bytes(filepath, save(tensors, metadata={"format": "deepnet-weights", "model": model.name}))
 
 
-def load_weights(model, filepath, strict: bool = True) -> None:
-    """Load weights saved by :func:`save_weights`; names, shapes and dtypes are checked."""
-    from safetensors import SafetensorError
+def load_weights(model, filepath) -> None:
+    """Load weights saved by :func:`save_weights`; count, shapes and dtypes are checked."""
     from safetensors.torch import load
 
     filepath = os.fspath(filepath)
@@ -37,29 +52,31 @@ def load_weights(model, filepath, strict: bool = True) -> None:
         raise FileNotFoundError(f"load_weights: no such file {filepath!r}.") from None
     try:
         tensors = load(data)
-    except (SafetensorError, Exception) as e:  # noqa: B014 - report any decoding failure clearly
+    except Exception as e:  # safetensors raises several types for corrupt input; report them all clearly
         raise ValueError(f"load_weights: {filepath!r} is not a valid safetensors weights file ({e}).") from None
     if not model.built:
         raise ValueError(f"load_weights: build model {model.name!r} (give it an Input) before loading weights into it.")
-    state = model.state_dict()
-    missing = sorted(set(state) - set(tensors))
-    extra = sorted(set(tensors) - set(state))
-    if strict and (missing or extra):
+    assign_weights(model, tensors, source=repr(filepath))
+
+
+def assign_weights(model, tensors: dict[str, torch.Tensor], source: str) -> None:
+    """Copy ``tensors`` (keys from :func:`weight_tensors`) into ``model`` after checking them all."""
+    targets = list(weight_tensors(model).items())
+    try:
+        stored = sorted(tensors.items(), key=lambda kv: int(kv[0].split("/", 1)[0]))
+    except ValueError:
+        raise ValueError(f"{source} has weight names that are not deepnet's ('00000/<name>').") from None
+    if len(stored) != len(targets):
         raise ValueError(
-            f"load_weights: {filepath!r} does not match model {model.name!r}: "
-            + (f"missing weights {missing[:5]}{'...' if len(missing) > 5 else ''}; " if missing else "")
-            + (f"unexpected weights {extra[:5]}{'...' if len(extra) > 5 else ''}." if extra else "")
+            f"{source} holds {len(stored)} weights but model {model.name!r} has {len(targets)}. "
+            "help: build the same architecture that saved the file."
         )
-    for key, value in tensors.items():
-        if key not in state:
-            continue
-        target = state[key]
+    for (skey, value), (tkey, target) in zip(stored, targets):
         if tuple(value.shape) != tuple(target.shape) or value.dtype != target.dtype:
             raise ValueError(
-                f"load_weights: weight {key!r} in {filepath!r} has shape {tuple(value.shape)} and dtype "
-                f"{value.dtype}; the model expects shape {tuple(target.shape)} and dtype {target.dtype}."
+                f"{source}: weight {skey!r} has shape {tuple(value.shape)} and dtype {value.dtype}; model {model.name!r} "
+                f"expects {tkey!r} with shape {tuple(target.shape)} and dtype {target.dtype}."
             )
     with torch.no_grad():
-        for key, value in tensors.items():
-            if key in state:
-                state[key].copy_(value)
+        for (_, value), (_, target) in zip(stored, targets):
+            target.copy_(value)

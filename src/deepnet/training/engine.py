@@ -327,7 +327,7 @@ class Trainer:
             self._check_inputs(val, "validation_data")
 
         history = History()
-        cbs = CallbackList([history, *(callbacks or [])], model,
+        cbs = CallbackList([*(callbacks or []), history], model,
                            {"epochs": epochs, "steps": train.num_batches, "verbose": verbose})
         progress = ProgressReporter(verbose, epochs, train.num_batches)
         model.stop_training = False
