@@ -6,7 +6,8 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+# Tests use tiny tensors: one thread avoids thread-pool contention on shared 2-core machines.
+torch.set_num_threads(1)
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,99 @@
+"""``Embedding``: integer indices to dense vectors (a lookup table trained like any weight)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import torch.nn.functional as F
+
+from .. import constraints as _constraints
+from .. import initializers as _initializers
+from .. import regularizers as _regularizers
+from .base import Layer
+from .core import check_positive_int
+
+__all__ = ["Embedding"]
+
+# Keras' short initializer aliases that the shared table does not list.
+_ALIASES = {"uniform": "random_uniform", "normal": "random_normal"}
+
+
+class Embedding(Layer):
+    """Maps integer indices in ``[0, input_dim)`` to rows of a trainable ``(input_dim,
+    output_dim)`` table: input ``(batch, ...)`` gives ``(batch, ..., output_dim)``.
+
+    Float inputs are truncated to integers (as Keras casts them). ``mask_zero=True`` makes index
+    0 the padding value: the output carries the mask ``inputs != 0`` for downstream layers
+    (RNNs, attention, pooling), so ``input_dim`` must then count the padding index too.
+    ``weights=[array]`` (or a single array) builds the layer at once with that table.
+
+    Weights (Keras layout): ``embeddings (input_dim, output_dim)``.
+    """
+
+    def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", embeddings_regularizer=None,
+                 embeddings_constraint=None, mask_zero=False, weights=None, **kwargs):
+        for unsupported in ("lora_rank", "lora_alpha", "quantization_config"):
+            if kwargs.pop(unsupported, None) is not None:
+                raise NotImplementedError(
+                    f"Embedding: `{unsupported}` (Keras LoRA / quantization) is not supported by deepnet yet. "
+                    f"help: remove the `{unsupported}` argument."
+                )
+        if kwargs.pop("input_length", None) is not None:
+            warnings.warn("Embedding: argument `input_length` is deprecated (as in Keras 3) and ignored; "
+                          "just remove it.", DeprecationWarning, stacklevel=2)
+        super().__init__(**kwargs)
+        self.input_dim = check_positive_int(self, "input_dim", input_dim)
+        self.output_dim = check_positive_int(self, "output_dim", output_dim)
+        if isinstance(embeddings_initializer, str):
+            embeddings_initializer = _ALIASES.get(embeddings_initializer, embeddings_initializer)
+        self.embeddings_initializer = _initializers.get(embeddings_initializer, "embeddings_initializer")
+        self.embeddings_regularizer = _regularizers.get(embeddings_regularizer, "embeddings_regularizer")
+        self.embeddings_constraint = _constraints.get(embeddings_constraint, "embeddings_constraint")
+        if not isinstance(mask_zero, bool):
+            raise TypeError(
+                "Received an invalid value for `mask_zero` of Embedding, expected a bool (True or False). "
+                f"Received: mask_zero={mask_zero!r}"
+            )
+        self.mask_zero = mask_zero
+        if weights is not None:
+            if not (isinstance(weights, (list, tuple)) and len(weights) == 1):
+                weights = [weights]
+            self.build(None)
+            self.built = True
+            self.set_weights([np.asarray(w) for w in weights])
+
+    def build(self, input_shape):
+        self.add_weight("embeddings", (self.input_dim, self.output_dim), self.embeddings_initializer,
+                        self.embeddings_regularizer, self.embeddings_constraint)
+
+    def call(self, inputs):
+        if inputs.is_floating_point():
+            inputs = inputs.long()
+        try:
+            return F.embedding(inputs, self.embeddings)
+        except IndexError as error:
+            raise ValueError(
+                f"Embedding {self.name!r} received an index outside [0, input_dim) = [0, {self.input_dim}) "
+                f"(largest index {int(inputs.max())}, smallest {int(inputs.min())}). help: increase "
+                "input_dim to the vocabulary size (+1 for the padding index 0 with mask_zero=True)."
+            ) from error
+
+    def compute_mask(self, inputs, mask=None):
+        if not self.mask_zero:
+            return None
+        return inputs != 0
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape, self.output_dim)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "input_dim": self.input_dim,
+            "output_dim": self.output_dim,
+            "embeddings_initializer": _initializers.serialize(self.embeddings_initializer),
+            "embeddings_regularizer": _regularizers.serialize(self.embeddings_regularizer),
+            "embeddings_constraint": _constraints.serialize(self.embeddings_constraint),
+            "mask_zero": self.mask_zero,
+        }
