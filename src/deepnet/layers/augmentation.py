@@ -1,0 +1,474 @@
+"""Random image augmentation layers: RandomFlip, RandomRotation, RandomZoom,
+RandomTranslation, RandomCrop, RandomContrast and RandomBrightness.
+
+They change images only in training mode (the ``training`` call argument, or the module's
+``train()`` / ``eval()`` state when it is not given; ``fit`` trains, ``evaluate`` and
+``predict`` do not). At inference they return the input unchanged, except ``RandomCrop``,
+which centre-crops to its output size (see its docstring). None of them owns weights.
+
+Images are channels-last ``(batch, height, width, channels)`` by default, or
+``(batch, channels, height, width)`` with ``data_format="channels_first"``. A single
+unbatched 3-D image is accepted too. Each image in a batch gets its own random draw, except
+in ``RandomCrop``, which uses one crop window for the whole batch as Keras does. All the work
+is batched torch ops on the input's device, with no Python loop over samples.
+Rotation, zoom and translation build one 2x3 affine matrix per image in normalised
+coordinates and resample with ``F.affine_grid`` + ``F.grid_sample``
+(``align_corners=False``). The fill modes give the same results as Keras' pixel-index
+formulas:
+
+* ``"reflect"``: ``padding_mode="reflection"``, mirrored about the image edges (d c b a | a b c d | d c b a);
+* ``"nearest"``: ``padding_mode="border"``, the edge pixel repeated;
+* ``"constant"``: ``padding_mode="zeros"`` applied to ``x - fill_value``, then ``fill_value``
+  added back, so pixels outside the image count as ``fill_value``;
+* ``"wrap"``: coordinates taken modulo the image size, on a copy of the image padded
+  circularly by one pixel, so interpolation across the seam is right.
+
+Random numbers come from this layer's own ``torch.Generator`` (one per device) when ``seed``
+is given, so a seeded layer repeats the same sequence of transforms. Without a seed they come
+from the global PyTorch RNG, which ``deepnet.utils.set_random_seed`` seeds.
+
+Output dtype: floating-point inputs keep their dtype. Integer inputs (e.g. ``uint8``
+images) are cast to the layer's dtype (``float32`` by default), in training and at inference.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import torch
+import torch.nn.functional as F
+
+from .base import Layer
+from .preprocessing import (
+    check_choice,
+    check_data_format,
+    check_image_rank,
+    check_size,
+    crop_and_resize,
+    from_nchw,
+    replace_spatial,
+    spatial_axes,
+    to_float,
+    to_nchw,
+)
+
+__all__ = [
+    "RandomBrightness", "RandomContrast", "RandomCrop", "RandomFlip", "RandomRotation",
+    "RandomTranslation", "RandomZoom",
+]
+
+_FLIP_MODES = ("horizontal_and_vertical", "horizontal", "vertical")
+_FILL_MODES = ("reflect", "wrap", "constant", "nearest")
+_INTERPOLATIONS = ("bilinear", "nearest")
+_PADDING_MODES = {"reflect": "reflection", "nearest": "border", "constant": "zeros", "wrap": "border"}
+
+
+# --------------------------------------------------------------------------- validation helpers
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check_factor(owner: str, argument: str, factor, low: float, high: float, low_open: bool = False,
+                  symmetric: bool = True) -> tuple[float, float]:
+    """Parse ``factor`` (a number or a ``(lower, upper)`` pair) into sorted ``(lower, upper)``.
+
+    Each number must lie in ``[low, high]`` (``(low, high]`` when ``low_open``). A single
+    number ``f`` means ``(-|f|, |f|)``, or ``(|f|, |f|)`` when not ``symmetric``."""
+    interval = f"{'(' if low_open else '['}{low:g}, {high:g}]"
+
+    def ok(v):
+        return _is_number(v) and (low < v if low_open else low <= v) and v <= high
+
+    if isinstance(factor, (tuple, list)):
+        if len(factor) == 2 and all(ok(v) for v in factor):
+            lower, upper = sorted(float(v) for v in factor)
+            return lower, upper
+    elif ok(factor):
+        f = abs(float(factor))
+        return (-f, f) if symmetric else (f, f)
+    raise ValueError(
+        f"Received an invalid value for `{argument}` of {owner}, expected a number or a (lower, upper) pair "
+        f"of numbers in {interval}. Received: {argument}={factor!r}"
+    )
+
+
+def _check_seed(owner: str, seed):
+    if seed is None:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(
+            f"Received an invalid value for `seed` of {owner}, expected None or a non-negative integer. "
+            f"Received: seed={seed!r}"
+        )
+    return int(seed)
+
+
+def _check_value_range(owner: str, value_range) -> tuple:
+    if (not isinstance(value_range, (tuple, list)) or len(value_range) != 2
+            or not all(_is_number(v) for v in value_range)):
+        raise ValueError(
+            f"Received an invalid value for `value_range` of {owner}, expected a (low, high) pair of numbers, "
+            f"e.g. (0, 255) or (0, 1). Received: value_range={value_range!r}"
+        )
+    return tuple(sorted(value_range))
+
+
+def _check_fill_value(owner: str, fill_value) -> float:
+    if not _is_number(fill_value):
+        raise ValueError(
+            f"Received an invalid value for `fill_value` of {owner}, expected a finite number. "
+            f"Received: fill_value={fill_value!r}"
+        )
+    return fill_value
+
+
+# --------------------------------------------------------------------------- base
+
+
+class _RandomImageLayer(Layer):
+    """Shared machinery: argument storage, generators, training switch, unbatched inputs."""
+
+    def _setup(self, seed, data_format) -> None:
+        owner = type(self).__name__
+        self.seed = _check_seed(owner, seed)
+        self.data_format = check_data_format(owner, data_format)
+        self._generators: dict = {}
+
+    def _generator(self, device: torch.device):
+        """``None`` (the global RNG) without a seed, else this layer's generator for ``device``."""
+        if self.seed is None:
+            return None
+        gen = self._generators.get(device)
+        if gen is None:
+            gen = torch.Generator(device=device)
+            gen.manual_seed(self.seed)
+            self._generators[device] = gen
+        return gen
+
+    def _uniform(self, n: int, low: float, high: float, like: torch.Tensor) -> torch.Tensor:
+        """``n`` draws from ``U[low, high)`` (exactly ``low`` when ``low == high``)."""
+        u = torch.rand(n, generator=self._generator(like.device), device=like.device, dtype=torch.float32)
+        if low == 0.0 and high == 1.0:
+            return u.to(like.dtype)
+        return (u * (high - low) + low).to(like.dtype)
+
+    def build(self, input_shape):
+        check_image_rank(self, input_shape)
+
+    def call(self, inputs, training=None):
+        training = self.training if training is None else training
+        x = to_float(inputs, self.dtype)
+        if not training:
+            return x
+        return self._augment(x)
+
+    def _augment(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "seed": self.seed, "data_format": self.data_format}
+
+
+def _batch_view(values: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Per-image values ``(batch,)`` shaped to broadcast against ``x`` (batched or not)."""
+    return values.view(-1, 1, 1, 1) if x.dim() == 4 else values.view(1, 1, 1)
+
+
+class _AffineLayer(_RandomImageLayer):
+    """Base of rotation / zoom / translation: per-image normalised 2x3 matrices + grid_sample."""
+
+    def _setup_affine(self, fill_mode, interpolation, fill_value) -> None:
+        owner = type(self).__name__
+        self.fill_mode = check_choice(owner, "fill_mode", fill_mode, _FILL_MODES)
+        self.interpolation = check_choice(owner, "interpolation", interpolation, _INTERPOLATIONS)
+        self.fill_value = _check_fill_value(owner, fill_value)
+
+    def _theta(self, batch: int, height: int, width: int, like: torch.Tensor) -> torch.Tensor:
+        """``(batch, 2, 3)`` matrices mapping normalised output coordinates to input ones."""
+        raise NotImplementedError
+
+    def _augment(self, x):
+        unbatched = x.dim() == 3
+        img = to_nchw(x, self.data_format)
+        batch, _, height, width = img.shape
+        theta = self._theta(batch, height, width, img)
+        grid = F.affine_grid(theta, list(img.shape), align_corners=False)
+        if self.fill_mode == "wrap":
+            size = torch.tensor([width, height], dtype=grid.dtype, device=grid.device)
+            pixels = torch.remainder((grid + 1) * (size / 2) - 0.5, size)
+            grid = (2 * pixels + 1) / (size + 1) - 1
+            img = F.pad(img, (0, 1, 0, 1), mode="circular")
+        fill = float(self.fill_value) if self.fill_mode == "constant" else 0.0
+        if fill:
+            img = img - fill
+        out = F.grid_sample(img, grid, mode=self.interpolation, padding_mode=_PADDING_MODES[self.fill_mode],
+                            align_corners=False)
+        if fill:
+            out = out + fill
+        return from_nchw(out, self.data_format, unbatched)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "fill_mode": self.fill_mode,
+            "interpolation": self.interpolation,
+            "fill_value": self.fill_value,
+        }
+
+
+# --------------------------------------------------------------------------- layers
+
+
+class RandomFlip(_RandomImageLayer):
+    """Flips each image with probability 1/2 in training; identity at inference.
+
+    Args:
+        mode: ``"horizontal"`` (left-right), ``"vertical"`` (top-bottom) or
+            ``"horizontal_and_vertical"`` (default).
+        seed: optional integer seed of this layer's own random generator.
+        data_format: ``"channels_last"`` (default) or ``"channels_first"``.
+
+    With ``"horizontal_and_vertical"`` one draw per image decides both flips, as in Keras 3,
+    so an image is either unchanged or flipped on both axes (a 180 degree rotation).
+
+    Weights: none.
+    """
+
+    def __init__(self, mode="horizontal_and_vertical", seed=None, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.mode = check_choice(type(self).__name__, "mode", mode, _FLIP_MODES)
+        self._setup(seed, data_format)
+        h_axis, w_axis = spatial_axes(self.data_format)
+        self._dims = {"horizontal": (w_axis,), "vertical": (h_axis,),
+                      "horizontal_and_vertical": (h_axis, w_axis)}[self.mode]
+
+    def _augment(self, x):
+        flip = self._uniform(x.shape[0] if x.dim() == 4 else 1, 0.0, 1.0, x) < 0.5
+        return torch.where(_batch_view(flip, x), x.flip(self._dims), x)
+
+    def get_config(self):
+        return {**super().get_config(), "mode": self.mode}
+
+
+class RandomRotation(_AffineLayer):
+    """Rotates each image by a random angle about its centre in training; identity at inference.
+
+    Args:
+        factor: a fraction of a full turn (2 pi): a number ``f`` draws angles from
+            ``[-f * 2pi, f * 2pi]``, a pair ``(lower, upper)`` from ``[lower * 2pi, upper * 2pi]``.
+            Values must lie in ``[-1, 1]``. Positive angles turn the image counter-clockwise.
+        fill_mode: how points outside the image are filled: ``"reflect"`` (default),
+            ``"wrap"``, ``"constant"`` or ``"nearest"``.
+        interpolation: ``"bilinear"`` (default) or ``"nearest"``.
+        seed: optional integer seed of this layer's own random generator.
+        fill_value: value outside the image when ``fill_mode="constant"``.
+        data_format: ``"channels_last"`` (default) or ``"channels_first"``.
+
+    Weights: none.
+    """
+
+    def __init__(self, factor, fill_mode="reflect", interpolation="bilinear", seed=None, fill_value=0.0,
+                 data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self._lower, self._upper = _check_factor(type(self).__name__, "factor", factor, -1.0, 1.0)
+        self.factor = factor
+        self._setup(seed, data_format)
+        self._setup_affine(fill_mode, interpolation, fill_value)
+
+    def _theta(self, batch, height, width, like):
+        angle = self._uniform(batch, self._lower, self._upper, like) * (2 * math.pi)
+        cos, sin = angle.cos(), angle.sin()
+        zero = torch.zeros_like(cos)
+        # Rotation in pixel space, expressed in grid_sample's normalised [-1, 1] coordinates.
+        return torch.stack([cos, -sin * (height / width), zero, sin * (width / height), cos, zero], 1).view(-1, 2, 3)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor}
+
+
+class RandomZoom(_AffineLayer):
+    """Zooms each image about its centre by a random factor in training; identity at inference.
+
+    Args:
+        height_factor: a number ``f`` or a pair ``(lower, upper)``, each in ``(-1, 1]``; the
+            vertical zoom is ``1 + U[lower, upper]`` (``U[-|f|, |f|]`` for a number). Positive
+            values zoom out (the image shrinks and the border is filled), negative values
+            zoom in.
+        width_factor: the same for the horizontal zoom; ``None`` (default) uses the vertical
+            zoom for both axes, which keeps the aspect ratio.
+        fill_mode, interpolation, seed, fill_value, data_format: as in ``RandomRotation``.
+
+    Weights: none.
+    """
+
+    def __init__(self, height_factor, width_factor=None, fill_mode="reflect", interpolation="bilinear", seed=None,
+                 fill_value=0.0, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        owner = type(self).__name__
+        self._height = _check_factor(owner, "height_factor", height_factor, -1.0, 1.0, low_open=True)
+        self._width = None if width_factor is None else _check_factor(
+            owner, "width_factor", width_factor, -1.0, 1.0, low_open=True)
+        self.height_factor = height_factor
+        self.width_factor = width_factor
+        self._setup(seed, data_format)
+        self._setup_affine(fill_mode, interpolation, fill_value)
+
+    def _theta(self, batch, height, width, like):
+        zoom_y = 1.0 + self._uniform(batch, *self._height, like)
+        zoom_x = zoom_y if self._width is None else 1.0 + self._uniform(batch, *self._width, like)
+        zero = torch.zeros_like(zoom_y)
+        return torch.stack([zoom_x, zero, zero, zero, zoom_y, zero], 1).view(-1, 2, 3)
+
+    def get_config(self):
+        return {**super().get_config(), "height_factor": self.height_factor, "width_factor": self.width_factor}
+
+
+class RandomTranslation(_AffineLayer):
+    """Shifts each image by a random offset in training; identity at inference.
+
+    Args:
+        height_factor: a number ``f`` or a pair ``(lower, upper)``, each in ``[-1, 1]``, as a
+            fraction of the height; the vertical shift is ``U[lower, upper] * height`` pixels
+            (``U[-|f|, |f|]`` for a number). Positive values move the image down.
+        width_factor: the same for the horizontal shift (positive values move it right).
+        fill_mode, interpolation, seed, fill_value, data_format: as in ``RandomRotation``.
+
+    Weights: none.
+    """
+
+    def __init__(self, height_factor, width_factor, fill_mode="reflect", interpolation="bilinear", seed=None,
+                 fill_value=0.0, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        owner = type(self).__name__
+        self._height = _check_factor(owner, "height_factor", height_factor, -1.0, 1.0)
+        self._width = _check_factor(owner, "width_factor", width_factor, -1.0, 1.0)
+        self.height_factor = height_factor
+        self.width_factor = width_factor
+        self._setup(seed, data_format)
+        self._setup_affine(fill_mode, interpolation, fill_value)
+
+    def _theta(self, batch, height, width, like):
+        # A shift of u * size pixels is 2 * u in normalised coordinates.
+        shift_y = self._uniform(batch, *self._height, like) * -2.0
+        shift_x = self._uniform(batch, *self._width, like) * -2.0
+        one, zero = torch.ones_like(shift_y), torch.zeros_like(shift_y)
+        return torch.stack([one, zero, shift_x, zero, one, shift_y], 1).view(-1, 2, 3)
+
+    def get_config(self):
+        return {**super().get_config(), "height_factor": self.height_factor, "width_factor": self.width_factor}
+
+
+class RandomCrop(_RandomImageLayer):
+    """Crops a random ``height x width`` window in training, the same window for every image of
+    the batch, as Keras does.
+
+    At inference, and in training when the image is not larger than the target on both axes,
+    the largest centred window with the target's aspect ratio is cropped and resized
+    (bilinear) to ``height x width``. This is the behaviour Keras documents. Keras 3.15's code
+    instead returns the uncropped input at inference, which contradicts its own
+    ``compute_output_shape`` (keras-team/keras#21868); deepnet follows the documentation.
+
+    Args:
+        height, width: output size.
+        seed: optional integer seed of this layer's own random generator.
+        data_format: ``"channels_last"`` (default) or ``"channels_first"``.
+
+    The crop offsets are drawn on the CPU (they are Python slice bounds), so there is no
+    device synchronisation; the crop itself is a view of the input. Weights: none.
+    """
+
+    def __init__(self, height, width, seed=None, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.height = check_size(type(self).__name__, "height", height)
+        self.width = check_size(type(self).__name__, "width", width)
+        self._setup(seed, data_format)
+
+    def call(self, inputs, training=None):
+        training = self.training if training is None else training
+        h_axis, w_axis = spatial_axes(self.data_format)
+        height, width = inputs.shape[h_axis], inputs.shape[w_axis]
+        if training and height > self.height and width > self.width:
+            gen = self._generator(torch.device("cpu"))
+            top = int(torch.randint(0, height - self.height + 1, (1,), generator=gen))
+            left = int(torch.randint(0, width - self.width + 1, (1,), generator=gen))
+            crop = inputs.narrow(h_axis % inputs.dim(), top, self.height).narrow(w_axis % inputs.dim(), left, self.width)
+            return to_float(crop, self.dtype)
+        return crop_and_resize(to_float(inputs, self.dtype), (self.height, self.width), self.data_format)
+
+    def compute_output_shape(self, input_shape):
+        return replace_spatial(input_shape, self.data_format, self.height, self.width)
+
+    def get_config(self):
+        return {**super().get_config(), "height": self.height, "width": self.width}
+
+
+class RandomContrast(_RandomImageLayer):
+    """Scales each image's deviation from its per-channel mean by a random contrast factor in
+    training: ``(x - mean) * c + mean``, clipped to ``value_range``. Identity at inference.
+
+    Args:
+        factor: a number ``f`` in ``[0, 1]`` draws ``c`` from ``[1 - f, 1 + f]``; a pair
+            ``(lower, upper)`` draws it from ``[1 - lower, 1 + upper]``.
+        value_range: ``(low, high)`` range of the pixel values, used for clipping
+            (default ``(0, 255)``).
+        seed: optional integer seed of this layer's own random generator.
+        data_format: ``"channels_last"`` (default) or ``"channels_first"``.
+
+    A single number follows Keras' documentation (``lower = upper = f``); Keras 3.15's code
+    draws from ``[1, 1 + f]`` instead. Weights: none.
+    """
+
+    def __init__(self, factor, value_range=(0, 255), seed=None, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        owner = type(self).__name__
+        self._lower, self._upper = _check_factor(owner, "factor", factor, 0.0, 1.0, symmetric=False)
+        self.factor = factor
+        self.value_range = _check_value_range(owner, value_range)
+        self._setup(seed, data_format)
+
+    def _augment(self, x):
+        h_axis, w_axis = spatial_axes(self.data_format)
+        c = self._uniform(x.shape[0] if x.dim() == 4 else 1, 1.0 - self._lower, 1.0 + self._upper, x)
+        mean = x.mean(dim=(h_axis, w_axis), keepdim=True)
+        return torch.lerp(mean, x, _batch_view(c, x)).clamp_(*self.value_range)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor, "value_range": self.value_range}
+
+
+class RandomBrightness(_RandomImageLayer):
+    """Adds a random per-image offset in training: ``x + U[lower, upper] * (high - low)``,
+    clipped to ``value_range = (low, high)``. Identity at inference.
+
+    Args:
+        factor: a number ``f`` (offsets in ``[-|f|, |f|]``) or a pair ``(lower, upper)``,
+            each in ``[-1, 1]``, as a fraction of the value range. ``-1`` turns the image
+            black and ``1`` white.
+        value_range: ``(low, high)`` range of the pixel values (default ``(0, 255)``).
+        seed: optional integer seed of this layer's own random generator.
+        data_format: accepted for symmetry with the other layers (brightness ignores it).
+
+    Weights: none.
+    """
+
+    def __init__(self, factor, value_range=(0, 255), seed=None, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        owner = type(self).__name__
+        self._lower, self._upper = _check_factor(owner, "factor", factor, -1.0, 1.0)
+        self.factor = factor
+        self.value_range = _check_value_range(owner, value_range)
+        self._setup(seed, data_format)
+
+    def _augment(self, x):
+        low, high = self.value_range
+        delta = self._uniform(x.shape[0] if x.dim() == 4 else 1, self._lower, self._upper, x) * (high - low)
+        return (x + _batch_view(delta, x)).clamp_(low, high)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor, "value_range": self.value_range}
