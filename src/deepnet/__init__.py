@@ -17,7 +17,7 @@ from .models import Model, Sequential
 from .utils import plot_model
 
 _LAZY_MODULES = (
-    "callbacks", "losses", "metrics", "mixed_precision", "optimizers", "saving", "training",
+    "callbacks", "datasets", "diagnose", "losses", "metrics", "mixed_precision", "optimizers", "saving", "training",
 )
 
 __all__ = [

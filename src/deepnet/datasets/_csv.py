@@ -1,0 +1,175 @@
+"""Tabular data from a CSV file: numeric feature columns plus one label column."""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+
+import numpy as np
+
+from ._common import check_path, check_seed, check_test_split, closest_hint, split_arrays
+
+__all__ = ["load_csv"]
+
+
+def _check_args(delimiter, dtype, label, header):
+    if not isinstance(delimiter, str) or len(delimiter) != 1:
+        raise ValueError(
+            f"Received an invalid value for `delimiter` of load_csv(), expected a single character "
+            f"such as ',' or ';' or '\\t'. Received: delimiter={delimiter!r}"
+        )
+    try:
+        np_dtype = np.dtype(dtype)
+    except TypeError as e:
+        raise ValueError(
+            f"Received an invalid value for `dtype` of load_csv(), expected a floating dtype such as "
+            f"'float32' or 'float64'. Received: dtype={dtype!r}"
+        ) from e
+    if np_dtype.kind != "f":
+        raise ValueError(
+            f"Received an invalid value for `dtype` of load_csv(), expected a floating dtype such as "
+            f"'float32' or 'float64'. Received: dtype={dtype!r}"
+        )
+    if isinstance(label, bool) or not isinstance(label, (str, int)):
+        raise TypeError(
+            f"`label` of load_csv() must be a column name (str) or a column index (int); received "
+            f"{label!r} of type {type(label).__name__}."
+        )
+    if not header and isinstance(label, str):
+        raise ValueError(
+            f"load_csv(header=False) cannot find the label column by name ({label!r}): the file has no "
+            f"header row. Pass the label column's index instead, e.g. label=0 or label=-1."
+        )
+    return np_dtype
+
+
+def _label_index(label, names: list[str], path: str, header: bool) -> int:
+    if isinstance(label, str):
+        if label in names:
+            return names.index(label)
+        stripped = [n.strip() for n in names]
+        if label.strip() in stripped:
+            return stripped.index(label.strip())
+        raise ValueError(
+            f"Label column {label!r} not found in {path}.{closest_hint(label, names)} Available "
+            f"columns: {', '.join(repr(n) for n in names)}. Pass `label=` with one of them (or its "
+            f"index)."
+        )
+    n = len(names)
+    if not -n <= label < n:
+        where = "the header" if header else "the first row"
+        raise ValueError(
+            f"Label column index {label} is out of range for {path}: {where} has {n} columns "
+            f"(valid indices {-n}..{n - 1})."
+        )
+    return label % n
+
+
+def _is_blank(row: list[str]) -> bool:
+    return not row or (len(row) == 1 and not row[0].strip())
+
+
+def _labels_to_array(raw: list[str]):
+    """int64 ids for integer labels, float32 for other numbers, sorted class names for text."""
+    try:
+        values = [float(v) for v in raw]
+    except ValueError:
+        classes = sorted(set(raw))
+        index = {c: i for i, c in enumerate(classes)}
+        return np.array([index[v] for v in raw], dtype=np.int64), classes
+    if all(math.isfinite(v) and v == int(v) for v in values):
+        return np.array([int(v) for v in values], dtype=np.int64), None
+    return np.array(values, dtype=np.float32), None
+
+
+def load_csv(path, label="label", delimiter=",", header=True, test_split=0.2, seed=0,
+             dtype="float32", return_classes=False):
+    """Load a CSV file of numeric features and one label column, split into train and test.
+
+    Returns ``(x_train, y_train), (x_test, y_test)`` (plus ``class_names`` when
+    ``return_classes=True``): ``x`` is ``(n, features)`` of ``dtype``; ``y`` is int64 for
+    integer or text labels (text labels become ids in the order of their sorted names), float32
+    for other numbers (regression). Rows are shuffled deterministically with ``seed``; integer
+    labels are split stratified. ``class_names`` is the sorted list of text labels, or None
+    when the labels are numbers.
+    """
+    path = check_path("load_csv", path)
+    np_dtype = _check_args(delimiter, dtype, label, header)
+    test_split = check_test_split("load_csv", test_split)
+    seed = check_seed("load_csv", seed)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"load_csv: {path} {'is a folder' if os.path.isdir(path) else 'does not exist'}.")
+
+    features: list[list[float]] = []
+    raw_labels: list[str] = []
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        reader = csv.reader(f, delimiter=delimiter)
+        try:
+            first = next((row for row in reader if not _is_blank(row)), None)
+            if first is None:
+                raise ValueError(f"{path} is empty: expected a header row and data rows.")
+            first_line = reader.line_num
+            if header:
+                names = [c.strip() for c in first]
+                rows = reader
+            else:
+                names = [f"column {i}" for i in range(len(first))]
+                rows = None
+            n_cols = len(names)
+            label_at = _label_index(label, names, path, header)
+            if n_cols < 2:
+                raise ValueError(
+                    f"{path} has a single column ({names[0]!r}): expected feature columns and a label "
+                    f"column. Check `delimiter` (received {delimiter!r})."
+                )
+            feature_cols = [i for i in range(n_cols) if i != label_at]
+            reference = "the header" if header else f"line {first_line}"
+
+            def add(row, line):
+                if len(row) != n_cols:
+                    raise ValueError(
+                        f"{path}, line {line}: expected {n_cols} fields (as in {reference}), found "
+                        f"{len(row)}. Check the delimiter (received {delimiter!r}) and quoting."
+                    )
+                values = []
+                for i in feature_cols:
+                    text = row[i]
+                    try:
+                        values.append(float(text))
+                    except ValueError:
+                        what = "an empty value" if not text.strip() else f"the non-numeric value {text!r}"
+                        raise ValueError(
+                            f"{path}, line {line}, column {names[i]!r}: found {what}; feature columns "
+                            f"must hold numbers."
+                        ) from None
+                target = row[label_at].strip()
+                if not target:
+                    raise ValueError(
+                        f"{path}, line {line}, column {names[label_at]!r}: the label is empty."
+                    )
+                features.append(values)
+                raw_labels.append(target)
+
+            if rows is None:
+                add(first, first_line)
+                rows = reader
+            for row in rows:
+                if _is_blank(row):
+                    continue
+                add(row, reader.line_num)
+        except csv.Error as e:
+            raise ValueError(f"{path}, line {reader.line_num}: malformed CSV ({e}).") from e
+        except UnicodeDecodeError as e:
+            raise ValueError(
+                f"{path}, line {reader.line_num + 1}: the file is not valid UTF-8 text ({e.reason})."
+            ) from e
+
+    if not features:
+        raise ValueError(f"{path} has a header but no data rows.")
+    x = np.array(features, dtype=np_dtype)
+    y, classes = _labels_to_array(raw_labels)
+    train, test = split_arrays(x, y, test_split, seed)
+    if return_classes:
+        return train, test, classes
+    return train, test
