@@ -1,0 +1,293 @@
+"""The optimizers: Keras 3 names, arguments and defaults, each mapped onto a torch implementation.
+
+See docs/optimizers.md for the torch class behind each one, its kernel (fused or foreach) and
+where the numerics differ from Keras.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+
+import torch
+
+from ._kernels import KerasRMSprop
+from ._kernels import Lion as _TorchLion
+from .base import Optimizer
+
+__all__ = [
+    "SGD",
+    "Adadelta",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "Adamax",
+    "Lion",
+    "Nadam",
+    "RMSprop",
+    "TorchOptimizer",
+]
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional (Nesterov) momentum.
+
+    torch.optim.SGD (fused kernel on CPU/CUDA). Keras' velocity update ``v = momentum * v - lr * g``
+    equals torch's ``b = momentum * b + g; w -= lr * b`` while the learning rate is constant.
+    """
+
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, weight_decay=None,
+                 clipnorm=None, clipvalue=None, global_clipnorm=None, name=None, **kwargs):
+        super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
+                         clipvalue=clipvalue, global_clipnorm=global_clipnorm, name=name, **kwargs)
+        self.momentum = self._check_float("momentum", momentum, 0.0, 1.0)
+        self.nesterov = self._check_bool("nesterov", nesterov)
+
+    def _torch_factory(self):
+        # torch rejects nesterov without momentum; Keras treats it as plain SGD.
+        return torch.optim.SGD, {"momentum": self.momentum,
+                                 "nesterov": self.nesterov and self.momentum > 0}
+
+    def _algorithm_config(self):
+        return {"momentum": self.momentum, "nesterov": self.nesterov}
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba), optional AMSGrad.
+
+    torch.optim.Adam, or torch.optim.AdamW when ``weight_decay`` is set (Keras 3 decay is
+    decoupled); fused kernel on CPU/CUDA.
+    """
+
+    _torch_applies_decay = True
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False,
+                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None, name=None,
+                 **kwargs):
+        super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
+                         clipvalue=clipvalue, global_clipnorm=global_clipnorm, name=name, **kwargs)
+        self.beta_1 = self._check_float("beta_1", beta_1, 0.0, 1.0, high_inclusive=False)
+        self.beta_2 = self._check_float("beta_2", beta_2, 0.0, 1.0, high_inclusive=False)
+        self.epsilon = self._check_float("epsilon", epsilon, 0.0, None)
+        self.amsgrad = self._check_bool("amsgrad", amsgrad)
+
+    def _torch_factory(self):
+        kwargs = {"betas": (self.beta_1, self.beta_2), "eps": self.epsilon, "amsgrad": self.amsgrad}
+        if self.weight_decay:
+            return torch.optim.AdamW, {**kwargs, "weight_decay": self.weight_decay}
+        return torch.optim.Adam, kwargs
+
+    def _algorithm_config(self):
+        return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,
+                "amsgrad": self.amsgrad}
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (default 0.004, Keras'): torch.optim.AdamW, fused."""
+
+    def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999,
+                 epsilon=1e-7, amsgrad=False, clipnorm=None, clipvalue=None, global_clipnorm=None,
+                 name=None, **kwargs):
+        if weight_decay is None:
+            raise ValueError(
+                "Received an invalid value for `weight_decay` of AdamW, expected a float >= 0. "
+                "Received: weight_decay=None"
+            )
+        super().__init__(learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon,
+                         amsgrad=amsgrad, weight_decay=weight_decay, clipnorm=clipnorm,
+                         clipvalue=clipvalue, global_clipnorm=global_clipnorm, name=name, **kwargs)
+
+    def _torch_factory(self):
+        kwargs = {"betas": (self.beta_1, self.beta_2), "eps": self.epsilon, "amsgrad": self.amsgrad,
+                  "weight_decay": self.weight_decay}
+        return torch.optim.AdamW, kwargs
+
+
+class RMSprop(Optimizer):
+    """RMSprop with Keras' exact formula (epsilon inside the square root): deepnet's own foreach
+    implementation (torch.optim.RMSprop adds epsilon outside the root and has no fused kernel)."""
+
+    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False,
+                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None, name=None,
+                 **kwargs):
+        super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
+                         clipvalue=clipvalue, global_clipnorm=global_clipnorm, name=name, **kwargs)
+        self.rho = self._check_float("rho", rho, 0.0, 1.0)
+        self.momentum = self._check_float("momentum", momentum, 0.0, 1.0)
+        self.epsilon = self._check_float("epsilon", epsilon, 0.0, None)
+        self.centered = self._check_bool("centered", centered)
+
+    def _torch_factory(self):
+        return KerasRMSprop, {"alpha": self.rho, "eps": self.epsilon, "momentum": self.momentum,
+                              "centered": self.centered}
+
+    def _algorithm_config(self):
+        return {"rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon,
+                "centered": self.centered}
+
+
+class Adagrad(Optimizer):
+    """Adagrad: torch.optim.Adagrad (fused kernel on CPU/CUDA)."""
+
+    def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7,
+                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None, name=None,
+                 **kwargs):
+        super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
+                         clipvalue=clipvalue, global_clipnorm=global_clipnorm, name=name, **kwargs)
+        self.initial_accumulator_value = self._check_float(
+            "initial_accumulator_value", initial_accumulator_value, 0.0, None
+        )
+        self.epsilon = self._check_float("epsilon", epsilon, 0.0, None)
+
+    def _torch_factory(self):
+        return torch.optim.Adagrad, {"initial_accumulator_value": self.initial_accumulator_value,
+                                     "eps": self.epsilon}
+
+    def _algorithm_config(self):
+        return {"initial_accumulator_value": self.initial_accumulator_value,
+                "epsilon": self.epsilon}
+
+
+class Adadelta(Optimizer):
+    """Adadelta: torch.optim.Adadelta (foreach; same formula as Keras)."""
+
+    def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, weight_decay=None,
+                 clipnorm=None, clipvalue=None, global_clipnorm=None, name=None, **kwargs):
+        super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
+                         clipvalue=clipvalue, global_clipnorm=global_clipnorm, name=name, **kwargs)
+        self.rho = self._check_float("rho", rho, 0.0, 1.0)
+        self.epsilon = self._check_float("epsilon", epsilon, 0.0, None)
+
+    def _torch_factory(self):
+        return torch.optim.Adadelta, {"rho": self.rho, "eps": self.epsilon}
+
+    def _algorithm_config(self):
+        return {"rho": self.rho, "epsilon": self.epsilon}
+
+
+class Adamax(Optimizer):
+    """Adamax (infinity-norm Adam): torch.optim.Adamax (foreach)."""
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None, name=None,
+                 **kwargs):
+        super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
+                         clipvalue=clipvalue, global_clipnorm=global_clipnorm, name=name, **kwargs)
+        self.beta_1 = self._check_float("beta_1", beta_1, 0.0, 1.0, high_inclusive=False)
+        self.beta_2 = self._check_float("beta_2", beta_2, 0.0, 1.0, high_inclusive=False)
+        self.epsilon = self._check_float("epsilon", epsilon, 0.0, None)
+
+    def _torch_factory(self):
+        return torch.optim.Adamax, {"betas": (self.beta_1, self.beta_2), "eps": self.epsilon}
+
+    def _algorithm_config(self):
+        return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
+
+
+class Nadam(Optimizer):
+    """Nesterov Adam: torch.optim.NAdam with ``momentum_decay=1.0`` (Keras 3's momentum schedule
+    ``beta_1 * (1 - 0.5 * 0.96 ** t)``) and torch's decoupled decay (foreach)."""
+
+    _torch_applies_decay = True
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None, name=None,
+                 **kwargs):
+        super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
+                         clipvalue=clipvalue, global_clipnorm=global_clipnorm, name=name, **kwargs)
+        self.beta_1 = self._check_float("beta_1", beta_1, 0.0, 1.0, high_inclusive=False)
+        self.beta_2 = self._check_float("beta_2", beta_2, 0.0, 1.0, high_inclusive=False)
+        self.epsilon = self._check_float("epsilon", epsilon, 0.0, None)
+
+    def _torch_factory(self):
+        return torch.optim.NAdam, {"betas": (self.beta_1, self.beta_2), "eps": self.epsilon,
+                                   "momentum_decay": 1.0, "weight_decay": self.weight_decay or 0.0,
+                                   "decoupled_weight_decay": True}
+
+    def _algorithm_config(self):
+        return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
+
+
+class Lion(Optimizer):
+    """Lion (sign of interpolated momentum): deepnet's own foreach torch optimizer."""
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.99, weight_decay=None,
+                 clipnorm=None, clipvalue=None, global_clipnorm=None, name=None, **kwargs):
+        super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
+                         clipvalue=clipvalue, global_clipnorm=global_clipnorm, name=name, **kwargs)
+        self.beta_1 = self._check_float("beta_1", beta_1, 0.0, 1.0, low_inclusive=False)
+        self.beta_2 = self._check_float("beta_2", beta_2, 0.0, 1.0)
+
+    def _torch_factory(self):
+        return _TorchLion, {"betas": (self.beta_1, self.beta_2)}
+
+    def _algorithm_config(self):
+        return {"beta_1": self.beta_1, "beta_2": self.beta_2}
+
+
+def _torch_class_path(torch_class: type) -> str:
+    if getattr(torch.optim, torch_class.__name__, None) is torch_class:
+        return torch_class.__name__
+    return f"{torch_class.__module__}.{torch_class.__qualname__}"
+
+
+def _import_torch_class(path: str) -> type:
+    if "." not in path:
+        cls = getattr(torch.optim, path, None)
+    else:
+        module, _, qualname = path.rpartition(".")
+        cls = getattr(importlib.import_module(module), qualname, None)
+    if not (isinstance(cls, type) and issubclass(cls, torch.optim.Optimizer)):
+        raise ValueError(
+            f"Could not find the torch optimizer class {path!r} (expected a torch.optim.Optimizer "
+            "subclass named in torch.optim or a dotted import path)."
+        )
+    return cls
+
+
+class TorchOptimizer(Optimizer):
+    """Any ``torch.optim.Optimizer`` class behind deepnet's optimizer API.
+
+    ``TorchOptimizer(torch.optim.RAdam, learning_rate=1e-3, options={"betas": (0.9, 0.99)})``:
+    ``options`` are passed to the torch constructor (use them for torch-style coupled
+    ``weight_decay``); deepnet's ``weight_decay`` is Keras' decoupled decay. ``learning_rate``
+    defaults to the torch class's default. ``fused=True`` is passed when the class supports it for
+    the parameters, else ``foreach=True`` when accepted, unless ``options`` sets either.
+    """
+
+    def __init__(self, optimizer_class, learning_rate=None, options=None, weight_decay=None,
+                 clipnorm=None, clipvalue=None, global_clipnorm=None, name=None, **kwargs):
+        if isinstance(optimizer_class, str):
+            optimizer_class = _import_torch_class(optimizer_class)
+        if not (isinstance(optimizer_class, type) and issubclass(optimizer_class, torch.optim.Optimizer)):
+            raise TypeError(
+                "Received an invalid value for `optimizer_class` of TorchOptimizer, expected a "
+                f"torch.optim.Optimizer subclass. Received: optimizer_class={optimizer_class!r}"
+            )
+        if options is None:
+            options = {}
+        if not isinstance(options, dict) or "lr" in options or "params" in options:
+            raise ValueError(
+                "Received an invalid value for `options` of TorchOptimizer, expected a dict of torch "
+                "constructor arguments without 'params' and 'lr' (use `learning_rate`). Received: "
+                f"options={options!r}"
+            )
+        if learning_rate is None:
+            default = inspect.signature(optimizer_class.__init__).parameters.get("lr")
+            learning_rate = default.default if default is not None and isinstance(
+                default.default, float) else 0.001
+        self.optimizer_class = optimizer_class
+        self.options = dict(options)
+        super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
+                         clipvalue=clipvalue, global_clipnorm=global_clipnorm, name=name, **kwargs)
+
+    def _implementation_flags(self, torch_class, params):
+        if "fused" in self.options or "foreach" in self.options:  # the user chose
+            return ("fused" if self.options.get("fused") else "foreach"), {}
+        return super()._implementation_flags(torch_class, params)
+
+    def _torch_factory(self):
+        return self.optimizer_class, dict(self.options)
+
+    def _algorithm_config(self):
+        return {"optimizer_class": _torch_class_path(self.optimizer_class), "options": self.options}

@@ -1,0 +1,509 @@
+"""Optimizer base class: Keras 3 arguments and semantics on top of a ``torch.optim`` optimizer.
+
+An :class:`Optimizer` holds configuration only until :meth:`Optimizer.build` receives the
+parameters; ``build`` then creates the underlying torch optimizer once, choosing its fused
+multi-tensor kernel where torch has one for the parameters' device and dtype and the foreach
+(multi-tensor) implementation otherwise (never torch's per-tensor Python loop).
+
+The training loop calls :meth:`Optimizer.zero_grad` / ``loss.backward()`` / :meth:`Optimizer.step`.
+With a constant learning rate and no clipping or hand-applied weight decay, ``step`` is exactly
+the torch step plus ``self.iterations += 1`` (a Python int): no extra tensor op, no device sync.
+Gradient clipping, a learning-rate schedule and decoupled weight decay add work only when set.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import numbers
+
+import torch
+
+from ..utils.naming import to_snake_case, unique_name
+from . import schedules as _schedules
+
+__all__ = ["Optimizer"]
+
+def _fused_devices() -> set[str]:
+    try:
+        from torch.utils._foreach_utils import _get_fused_kernels_supported_devices
+
+        return set(_get_fused_kernels_supported_devices())
+    except ImportError:  # older torch: the devices with fused Adam/SGD kernels
+        return {"cuda", "cpu"}
+
+
+def _accepts(torch_class: type, argument: str) -> bool:
+    try:
+        return argument in inspect.signature(torch_class.__init__).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _as_float(value):
+    """A Python float from a number or a one-element tensor/array; None when not numeric."""
+    if _is_number(value):
+        return float(value)
+    if isinstance(value, torch.Tensor) and value.numel() == 1 and value.is_floating_point():
+        return float(value.item())
+    if hasattr(value, "dtype") and hasattr(value, "item") and getattr(value, "size", 0) == 1:
+        try:
+            return float(value.item())  # numpy scalar / 0-d array
+        except (TypeError, ValueError):
+            return None
+    return None
+
+
+def _schedule_caller(schedule):
+    """``f(step) -> float`` for a schedule or a user callable taking the step (or nothing)."""
+    if isinstance(schedule, _schedules.LearningRateSchedule):
+        return schedule
+    try:
+        inspect.signature(schedule).bind(0)
+        return schedule
+    except TypeError:
+        pass
+    except ValueError:  # builtins without a signature: assume they take the step
+        return schedule
+    try:
+        inspect.signature(schedule).bind()
+    except TypeError as error:
+        raise TypeError(
+            "A callable `learning_rate` must take the iteration count (or no argument) and "
+            f"return a float; {schedule!r} accepts neither."
+        ) from error
+    return lambda step: schedule()
+
+
+class Optimizer:
+    """Base class of deepnet optimizers (Keras 3 ``keras.optimizers.Optimizer`` arguments).
+
+    Args:
+        learning_rate: positive float, a :class:`~deepnet.optimizers.schedules.LearningRateSchedule`
+            or a callable taking the iteration count (Keras also allows a no-argument callable:
+            accepted too).
+        weight_decay: decoupled weight decay (``w -= w * weight_decay * lr`` before each update,
+            Keras 3 semantics) or None.
+        clipnorm: clip each gradient tensor to this L2 norm.
+        clipvalue: clip each gradient element to ``[-clipvalue, clipvalue]``.
+        global_clipnorm: clip all gradients together to this global L2 norm.
+            At most one of ``clipnorm``, ``clipvalue`` and ``global_clipnorm`` may be set.
+        name: optimizer name (default: snake-cased class name, made unique like Keras').
+
+    Keras' ``use_ema``, ``ema_momentum``, ``ema_overwrite_frequency``, ``loss_scale_factor`` and
+    ``gradient_accumulation_steps`` are accepted at their defaults only (so Keras configs load)
+    and rejected otherwise.
+
+    Subclasses implement ``_torch_factory() -> (torch_class, kwargs)`` (kwargs without ``lr``,
+    ``fused`` and ``foreach``) and ``_algorithm_config() -> dict``; they set the class attribute
+    ``_torch_applies_decay = True`` when ``kwargs`` makes torch apply Keras' decoupled decay itself.
+    """
+
+    _torch_applies_decay = False
+    _keras_only_defaults = {
+        "use_ema": False,
+        "ema_overwrite_frequency": None,
+        "loss_scale_factor": None,
+        "gradient_accumulation_steps": None,
+    }
+
+    def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None,
+                 global_clipnorm=None, name=None, **kwargs):
+        owner = type(self).__name__
+        ema_momentum = kwargs.pop("ema_momentum", 0.99)
+        extras = {key: kwargs.pop(key, default) for key, default in self._keras_only_defaults.items()}
+        if "decay" in kwargs:
+            raise ValueError(
+                f"Argument `decay` of {owner} is not supported (it was removed in Keras 3). Pass a "
+                "learning-rate schedule instead, e.g. learning_rate=deepnet.optimizers.schedules."
+                "InverseTimeDecay(...)."
+            )
+        if kwargs:
+            raise ValueError(f"Argument(s) not recognized by {owner}: {kwargs}")
+        for key, value in extras.items():
+            if value != self._keras_only_defaults[key]:
+                raise ValueError(
+                    f"Argument `{key}` of {owner} is not supported by deepnet optimizers; expected "
+                    f"{key}={self._keras_only_defaults[key]!r}. Received: {key}={value!r}"
+                )
+        self.use_ema = extras["use_ema"]
+        self.ema_momentum = self._check_float("ema_momentum", ema_momentum, 0.0, 1.0)
+        self.ema_overwrite_frequency = extras["ema_overwrite_frequency"]
+        self.loss_scale_factor = extras["loss_scale_factor"]
+        self.gradient_accumulation_steps = extras["gradient_accumulation_steps"]
+
+        if name is None:
+            name = unique_name(to_snake_case(owner))
+        elif not isinstance(name, str) or not name:
+            raise TypeError(
+                f"Received an invalid value for `name` of {owner}, expected a non-empty str. "
+                f"Received: name={name!r}"
+            )
+        self.name = name
+
+        self.weight_decay = None if weight_decay is None else self._check_float(
+            "weight_decay", weight_decay, 0.0, None
+        )
+        clips = {"clipnorm": clipnorm, "clipvalue": clipvalue, "global_clipnorm": global_clipnorm}
+        for key, value in clips.items():
+            if value is not None:
+                self._check_float(key, value, 0.0, None, low_inclusive=False)
+        if sum(value is not None for value in clips.values()) > 1:
+            raise ValueError(
+                f"Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set for {owner}. "
+                f"Received: clipnorm={clipnorm}, clipvalue={clipvalue}, "
+                f"global_clipnorm={global_clipnorm}"
+            )
+        self.clipnorm = None if clipnorm is None else float(clipnorm)
+        self.clipvalue = None if clipvalue is None else float(clipvalue)
+        self.global_clipnorm = None if global_clipnorm is None else float(global_clipnorm)
+
+        self.iterations = 0
+        self.implementation = None  # "fused" or "foreach" once built
+        self._torch_optimizer = None
+        self._torch_step = self._step_before_build
+        self._params: list[torch.Tensor] = []
+        self._group_overrides: dict = {}
+        self._pending_torch_state = None
+        self._schedule = None
+        self._schedule_fn = None
+        self._lr = None
+        self._set_learning_rate(learning_rate, at_construction=True)
+        self._refresh_pre_step()
+
+    # ------------------------------------------------------------------ validation helpers
+    def _check_float(self, name, value, low=None, high=None, low_inclusive=True, high_inclusive=True):
+        ok = _is_number(value) and math.isfinite(float(value))
+        if ok and low is not None:
+            ok = value >= low if low_inclusive else value > low
+        if ok and high is not None:
+            ok = value <= high if high_inclusive else value < high
+        if not ok:
+            if low is not None and high is not None:
+                expected = (f"a float in {'[' if low_inclusive else '('}{low:g}, {high:g}"
+                            f"{']' if high_inclusive else ')'}")
+            elif low is not None:
+                expected = f"a float {'>=' if low_inclusive else '>'} {low:g}"
+            else:
+                expected = "a finite float"
+            raise ValueError(
+                f"Received an invalid value for `{name}` of {type(self).__name__}, expected "
+                f"{expected}. Received: {name}={value!r}"
+            )
+        return float(value)
+
+    def _check_bool(self, name, value) -> bool:
+        if not isinstance(value, bool):
+            raise TypeError(
+                f"Received an invalid value for `{name}` of {type(self).__name__}, expected a bool. "
+                f"Received: {name}={value!r}"
+            )
+        return value
+
+    # ------------------------------------------------------------------ learning rate
+    def _set_learning_rate(self, value, at_construction=False):
+        owner = type(self).__name__
+        if isinstance(value, _schedules.LearningRateSchedule) or (
+            callable(value) and not isinstance(value, torch.Tensor)
+        ):
+            self._schedule_fn = _schedule_caller(value)
+            self._schedule = value
+            self._lr = None
+        else:
+            lr = _as_float(value)
+            # Construction requires a positive rate; callbacks and schedules may reach 0.
+            if lr is None or not math.isfinite(lr) or lr < 0 or (at_construction and lr == 0):
+                expected = "a positive float" if at_construction else "a non-negative float"
+                raise ValueError(
+                    f"Received an invalid value for `learning_rate` of {owner}, expected {expected}, "
+                    f"a LearningRateSchedule or a callable. Received: learning_rate={value!r}"
+                )
+            self._schedule = None
+            self._schedule_fn = None
+            self._lr = lr
+        if self._torch_optimizer is not None:
+            self._apply_lr(self.learning_rate)
+            self._refresh_pre_step()
+
+    @property
+    def learning_rate(self) -> float:
+        """Learning rate of the next update (a schedule is evaluated at ``iterations``).
+
+        Assigning a float replaces the constant rate or a schedule; assigning a schedule (or
+        callable) installs it."""
+        if self._schedule_fn is not None:
+            return float(self._schedule_fn(self.iterations))
+        return self._lr
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        self._set_learning_rate(value)
+
+    @property
+    def lr(self) -> float:  # tf.keras-era alias, used by some callbacks
+        return self.learning_rate
+
+    @lr.setter
+    def lr(self, value):
+        self._set_learning_rate(value)
+
+    def _apply_lr(self, lr: float) -> None:
+        for group in self._torch_optimizer.param_groups:
+            group["lr"] = lr
+
+    # ------------------------------------------------------------------ subclass hooks
+    def _torch_factory(self) -> tuple[type, dict]:
+        raise NotImplementedError(f"{type(self).__name__} must implement `_torch_factory()`.")
+
+    def _algorithm_config(self) -> dict:
+        return {}
+
+    # ------------------------------------------------------------------ build
+    @property
+    def torch_optimizer(self):
+        """The underlying ``torch.optim.Optimizer`` (None until :meth:`build`)."""
+        return self._torch_optimizer
+
+    @property
+    def built(self) -> bool:
+        return self._torch_optimizer is not None
+
+    def _step_before_build(self, *args, **kwargs):
+        raise RuntimeError(
+            f"{type(self).__name__} {self.name!r} is not built: call `optimizer.build(params)` with "
+            "the model's trainable parameters before `step()`."
+        )
+
+    def _implementation_flags(self, torch_class: type, params) -> tuple[str, dict]:
+        """("fused", {"fused": True}) when torch has a fused kernel of ``torch_class`` for every
+        parameter's device and dtype, else ("foreach", {"foreach": True}) (the flag only when the
+        class takes it: deepnet's own kernels are always multi-tensor)."""
+        if _accepts(torch_class, "fused"):
+            devices = _fused_devices()
+            if all(p.device.type in devices and torch.is_floating_point(p) for p in params):
+                return "fused", {"fused": True}
+        return "foreach", ({"foreach": True} if _accepts(torch_class, "foreach") else {})
+
+    def build(self, params) -> None:
+        """Create the torch optimizer for ``params`` (the model's trainable parameters).
+
+        Calling it again with the same parameters (same objects, same order) is a no-op; a
+        different list raises ValueError: optimizer state belongs to its parameters, so create a
+        new optimizer (e.g. ``type(opt).from_config(opt.get_config())``) for another model.
+        """
+        owner = type(self).__name__
+        if isinstance(params, torch.Tensor) or not hasattr(params, "__iter__"):
+            raise TypeError(
+                f"{owner}.build expects a list of torch.nn.Parameter; received {type(params).__name__}."
+            )
+        params = list(params)
+        if self._torch_optimizer is not None:
+            if len(params) == len(self._params) and all(a is b for a, b in zip(params, self._params)):
+                return
+            raise ValueError(
+                f"{owner} {self.name!r} is already built for {len(self._params)} parameters and "
+                f"received a different list of {len(params)}. An optimizer's state belongs to its "
+                "parameters: create a new optimizer for another model, e.g. "
+                f"`{owner}.from_config(optimizer.get_config())`."
+            )
+        if not params:
+            raise ValueError(
+                f"{owner}.build received an empty parameter list: the model has no trainable "
+                "weights to optimize."
+            )
+        seen = set()
+        for index, p in enumerate(params):
+            if not isinstance(p, torch.Tensor):
+                raise TypeError(
+                    f"{owner}.build expects torch.nn.Parameter objects; item {index} is "
+                    f"{type(p).__name__}."
+                )
+            if not p.requires_grad or not p.is_leaf:
+                raise ValueError(
+                    f"{owner}.build: parameter {index} (shape {tuple(p.shape)}) is not a trainable "
+                    "leaf tensor (requires_grad=False or computed from other tensors); pass the "
+                    "model's trainable parameters only."
+                )
+            if id(p) in seen:
+                raise ValueError(f"{owner}.build: parameter {index} appears more than once.")
+            seen.add(id(p))
+
+        torch_class, kwargs = self._torch_factory()
+        implementation, flags = self._implementation_flags(torch_class, params)
+        self._params = params
+        self._torch_optimizer = torch_class(params, lr=self.learning_rate, **kwargs, **flags)
+        self._group_overrides = {**kwargs, **flags}
+        self.implementation = implementation
+        self._torch_step = self._torch_optimizer.step
+        if self._pending_torch_state is not None:
+            state, self._pending_torch_state = self._pending_torch_state, None
+            self._load_torch_state(state)
+        self._refresh_pre_step()
+
+    # ------------------------------------------------------------------ training-loop API
+    def _refresh_pre_step(self) -> None:
+        """Precompute what ``step`` must do before the torch step (None: nothing)."""
+        clip = None
+        if self.clipvalue is not None:
+            clip = self._clip_by_value
+        elif self.clipnorm is not None:
+            clip = self._clip_by_norm
+        elif self.global_clipnorm is not None:
+            clip = self._clip_by_global_norm
+        decay = bool(self.weight_decay) and not self._torch_applies_decay
+        self._pre_clip = clip
+        self._pre_decay = decay
+        needed = clip is not None or decay or self._schedule_fn is not None
+        self._pre_step = self._prepare_step if needed else None
+
+    def _grads(self) -> list[torch.Tensor]:
+        return [p.grad for p in self._params if p.grad is not None]
+
+    def _clip_by_value(self) -> None:
+        grads = self._grads()
+        if grads:
+            torch._foreach_clamp_min_(grads, -self.clipvalue)
+            torch._foreach_clamp_max_(grads, self.clipvalue)
+
+    def _clip_by_norm(self) -> None:
+        # Keras: g * clipnorm / max(||g||, clipnorm), per tensor.
+        grads = self._grads()
+        if grads:
+            factors = torch._foreach_norm(grads)
+            torch._foreach_clamp_min_(factors, self.clipnorm)
+            torch._foreach_reciprocal_(factors)
+            torch._foreach_mul_(factors, self.clipnorm)
+            torch._foreach_mul_(grads, factors)
+
+    def _clip_by_global_norm(self) -> None:
+        torch.nn.utils.clip_grad_norm_(
+            self._params, self.global_clipnorm, foreach=True, error_if_nonfinite=False
+        )
+
+    @torch.no_grad()
+    def _prepare_step(self) -> None:
+        if self._pre_clip is not None:
+            self._pre_clip()
+        if self._schedule_fn is not None:
+            lr = float(self._schedule_fn(self.iterations))
+            self._apply_lr(lr)
+        else:
+            lr = self._lr
+        if self._pre_decay:
+            params = [p for p in self._params if p.grad is not None]
+            if params:
+                torch._foreach_mul_(params, 1.0 - lr * self.weight_decay)
+
+    def step(self) -> None:
+        """Clip gradients, set a scheduled learning rate, apply decoupled weight decay where
+        torch does not, run the torch update and increment ``iterations``."""
+        if self._pre_step is not None:
+            self._pre_step()
+        self._torch_step()
+        self.iterations += 1
+
+    def zero_grad(self) -> None:
+        """Drop the parameters' gradients (``set_to_none=True`` semantics)."""
+        for p in self._params:
+            p.grad = None
+
+    # ------------------------------------------------------------------ state
+    def state_dict(self) -> dict:
+        """Everything needed for an exact resume: the torch optimizer state, ``iterations`` and
+        the learning rate (None when a schedule drives it)."""
+        if self._torch_optimizer is not None:
+            torch_state = self._torch_optimizer.state_dict()
+        else:
+            torch_state = self._pending_torch_state
+        return {
+            "iterations": self.iterations,
+            "learning_rate": self._lr if self._schedule is None else None,
+            "torch": torch_state,
+        }
+
+    def _load_torch_state(self, state: dict) -> None:
+        self._torch_optimizer.load_state_dict(state)
+        # The wrapper's configuration stays the source of truth for hyperparameters and for the
+        # implementation chosen for this device; the learning rate is the wrapper's current one.
+        lr = self.learning_rate
+        for group in self._torch_optimizer.param_groups:
+            group.update(self._group_overrides)
+            group["lr"] = lr
+        if self.implementation == "fused":
+            # Fused kernels keep `step` on the parameter's device; a state saved by the foreach
+            # implementation (or on another device) keeps it elsewhere.
+            for p, param_state in self._torch_optimizer.state.items():
+                step = param_state.get("step")
+                if isinstance(step, torch.Tensor) and step.device != p.device:
+                    param_state["step"] = step.to(device=p.device, dtype=torch.float32)
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore :meth:`state_dict` output. Before :meth:`build` the torch part is kept and
+        applied when the optimizer is built."""
+        owner = type(self).__name__
+        if not isinstance(state, dict) or not {"iterations", "learning_rate", "torch"} <= set(state):
+            raise ValueError(
+                f"{owner}.load_state_dict expects the dict returned by `state_dict()` with keys "
+                f"'iterations', 'learning_rate' and 'torch'; received {state!r:.200}."
+            )
+        iterations = state["iterations"]
+        if isinstance(iterations, torch.Tensor):
+            iterations = int(iterations.item())
+        if isinstance(iterations, bool) or not isinstance(iterations, numbers.Integral) or iterations < 0:
+            raise ValueError(
+                f"{owner}.load_state_dict: `iterations` must be a non-negative int; received "
+                f"{iterations!r}."
+            )
+        self.iterations = int(iterations)
+        if state["learning_rate"] is not None:
+            self._set_learning_rate(state["learning_rate"])
+        if state["torch"] is not None:
+            if self._torch_optimizer is None:
+                self._pending_torch_state = state["torch"]
+            else:
+                self._load_torch_state(state["torch"])
+        elif self._torch_optimizer is not None:
+            self._apply_lr(self.learning_rate)
+
+    # ------------------------------------------------------------------ config
+    def get_config(self) -> dict:
+        if self._schedule is None:
+            learning_rate = self._lr
+        elif isinstance(self._schedule, _schedules.LearningRateSchedule):
+            learning_rate = _schedules.serialize(self._schedule)
+        else:
+            raise TypeError(
+                f"{type(self).__name__} {self.name!r} uses the plain callable {self._schedule!r} as "
+                "learning rate, which cannot be serialized: subclass "
+                "deepnet.optimizers.schedules.LearningRateSchedule and implement get_config()."
+            )
+        return {
+            "name": self.name,
+            "learning_rate": learning_rate,
+            "weight_decay": self.weight_decay,
+            "clipnorm": self.clipnorm,
+            "global_clipnorm": self.global_clipnorm,
+            "clipvalue": self.clipvalue,
+            "use_ema": self.use_ema,
+            "ema_momentum": self.ema_momentum,
+            "ema_overwrite_frequency": self.ema_overwrite_frequency,
+            "loss_scale_factor": self.loss_scale_factor,
+            "gradient_accumulation_steps": self.gradient_accumulation_steps,
+            **self._algorithm_config(),
+        }
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None):
+        config = dict(config)
+        if isinstance(config.get("learning_rate"), dict):
+            config["learning_rate"] = _schedules.deserialize(config["learning_rate"], custom_objects)
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        lr = self._schedule if self._schedule is not None else self._lr
+        built = f", implementation={self.implementation!r}" if self.implementation else ""
+        return f"{type(self).__name__}(name={self.name!r}, learning_rate={lr!r}{built})"

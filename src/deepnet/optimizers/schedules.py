@@ -1,0 +1,406 @@
+"""Learning-rate schedules (Keras 3 names, arguments, defaults and formulas).
+
+A schedule maps the optimizer's iteration count (an ``int``: the number of updates already
+applied, i.e. the step *before* the update being computed) to a learning rate. Schedules are
+plain Python math: no tensors, no device work, so evaluating one inside the training loop costs
+a few hundred nanoseconds and never synchronises a device.
+
+Keras evaluates its schedules in float32 tensors; these use Python floats (float64), so values
+agree with Keras to float32 rounding (relative differences around 1e-7).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+from ..utils.lookup import resolve, serialize_object
+
+__all__ = [
+    "CosineDecay",
+    "CosineDecayRestarts",
+    "ExponentialDecay",
+    "InverseTimeDecay",
+    "LearningRateSchedule",
+    "PiecewiseConstantDecay",
+    "PolynomialDecay",
+    "deserialize",
+    "get",
+    "serialize",
+]
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _check_number(owner: str, name: str, value, minimum=None, strict=False, maximum=None) -> float:
+    ok = _is_number(value) and math.isfinite(float(value))
+    if ok and minimum is not None:
+        ok = float(value) > minimum if strict else float(value) >= minimum
+    if ok and maximum is not None:
+        ok = float(value) <= maximum
+    if not ok:
+        if minimum is None:
+            expected = "a finite float"
+        elif maximum is not None:
+            expected = f"a float in [{minimum}, {maximum}]"
+        else:
+            expected = f"a float {'>' if strict else '>='} {minimum}"
+        raise ValueError(
+            f"Received an invalid value for `{name}` of {owner}, expected {expected}. "
+            f"Received: {name}={value!r}"
+        )
+    return value
+
+
+def _check_steps(owner: str, name: str, value, allow_zero=False) -> float:
+    ok = _is_number(value) and math.isfinite(float(value))
+    ok = ok and (value >= 0 if allow_zero else value > 0)
+    if not ok:
+        expected = "a non-negative number" if allow_zero else "a number > 0"
+        raise ValueError(
+            f"Received an invalid value for `{name}` of {owner}, expected {expected}. "
+            f"Received: {name}={value!r}"
+        )
+    return value
+
+
+def _check_bool(owner: str, name: str, value) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(
+            f"Received an invalid value for `{name}` of {owner}, expected a bool. "
+            f"Received: {name}={value!r}"
+        )
+    return value
+
+
+def _check_name(owner: str, value) -> str:
+    if not isinstance(value, str):
+        raise TypeError(
+            f"Received an invalid value for `name` of {owner}, expected a str. Received: name={value!r}"
+        )
+    return value
+
+
+def _step_value(owner: str, step) -> float:
+    """Accept Python/NumPy integers (and 0-d tensors/arrays) as the step."""
+    if isinstance(step, bool):
+        raise TypeError(f"{owner} expects an integer step; received {step!r}.")
+    if isinstance(step, numbers.Real):
+        return float(step)
+    if hasattr(step, "item"):  # 0-d torch tensor / numpy array (not on the training hot path)
+        return float(step.item())
+    raise TypeError(f"{owner} expects an integer step; received {step!r} of type {type(step).__name__}.")
+
+
+class LearningRateSchedule:
+    """Base class: subclasses implement ``__call__(step: int) -> float`` and ``get_config``.
+
+    Pass an instance as ``learning_rate`` to any deepnet optimizer; the optimizer calls it with its
+    iteration count before each update.
+    """
+
+    def __call__(self, step: int) -> float:
+        raise NotImplementedError(
+            f"Learning rate schedule {type(self).__name__!r} must override `__call__(self, step)`."
+        )
+
+    def get_config(self) -> dict:
+        raise NotImplementedError(
+            f"Learning rate schedule {type(self).__name__!r} must override `get_config()` to be "
+            "serializable."
+        )
+
+    @classmethod
+    def from_config(cls, config: dict):
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        try:
+            args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        except NotImplementedError:
+            args = ""
+        return f"{type(self).__name__}({args})"
+
+
+class ExponentialDecay(LearningRateSchedule):
+    """``initial_learning_rate * decay_rate ** (step / decay_steps)``.
+
+    With ``staircase=True`` the exponent is floored (decay in discrete intervals).
+    """
+
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
+                 name="ExponentialDecay"):
+        owner = type(self).__name__
+        self.initial_learning_rate = _check_number(owner, "initial_learning_rate", initial_learning_rate)
+        self.decay_steps = _check_steps(owner, "decay_steps", decay_steps)
+        self.decay_rate = _check_number(owner, "decay_rate", decay_rate, minimum=0.0)
+        self.staircase = _check_bool(owner, "staircase", staircase)
+        self.name = _check_name(owner, name)
+
+    def __call__(self, step):
+        p = _step_value(type(self).__name__, step) / self.decay_steps
+        if self.staircase:
+            p = math.floor(p)
+        return float(self.initial_learning_rate) * float(self.decay_rate) ** p
+
+    def get_config(self):
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "decay_rate": self.decay_rate,
+            "staircase": self.staircase,
+            "name": self.name,
+        }
+
+
+class PiecewiseConstantDecay(LearningRateSchedule):
+    """``values[0]`` while ``step <= boundaries[0]``, ``values[i]`` while
+    ``boundaries[i-1] < step <= boundaries[i]``, ``values[-1]`` after ``boundaries[-1]``."""
+
+    def __init__(self, boundaries, values, name="PiecewiseConstant"):
+        owner = type(self).__name__
+        if not isinstance(boundaries, (list, tuple)) or not isinstance(values, (list, tuple)):
+            raise TypeError(
+                f"{owner} expects `boundaries` and `values` to be lists of numbers. Received: "
+                f"boundaries={boundaries!r}, values={values!r}"
+            )
+        if len(boundaries) != len(values) - 1:
+            raise ValueError(
+                f"{owner}: the length of `boundaries` must be one less than the length of "
+                f"`values`. Received: boundaries={boundaries!r} of length {len(boundaries)}, and "
+                f"values={values!r} of length {len(values)}."
+            )
+        for b in boundaries:
+            _check_number(owner, "boundaries", b)
+        for v in values:
+            _check_number(owner, "values", v)
+        if any(b2 <= b1 for b1, b2 in zip(boundaries, boundaries[1:])):
+            raise ValueError(
+                f"{owner}: `boundaries` must be strictly increasing. Received: boundaries={boundaries!r}"
+            )
+        self.boundaries = list(boundaries)
+        self.values = list(values)
+        self.name = _check_name(owner, name)
+        self._float_values = [float(v) for v in self.values]
+
+    def __call__(self, step):
+        s = _step_value(type(self).__name__, step)
+        for boundary, value in zip(self.boundaries, self._float_values):
+            if s <= boundary:
+                return value
+        return self._float_values[-1]
+
+    def get_config(self):
+        return {"boundaries": self.boundaries, "values": self.values, "name": self.name}
+
+
+class PolynomialDecay(LearningRateSchedule):
+    """``(initial - end) * (1 - step / decay_steps) ** power + end`` with ``step`` capped at
+    ``decay_steps``; with ``cycle=True`` ``decay_steps`` is stretched to the first multiple of
+    itself that is >= step (a multiple of 1 at step 0)."""
+
+    def __init__(self, initial_learning_rate, decay_steps, end_learning_rate=0.0001, power=1.0,
+                 cycle=False, name="PolynomialDecay"):
+        owner = type(self).__name__
+        self.initial_learning_rate = _check_number(owner, "initial_learning_rate", initial_learning_rate)
+        self.decay_steps = _check_steps(owner, "decay_steps", decay_steps)
+        self.end_learning_rate = _check_number(owner, "end_learning_rate", end_learning_rate)
+        self.power = _check_number(owner, "power", power, minimum=0.0)
+        self.cycle = _check_bool(owner, "cycle", cycle)
+        self.name = _check_name(owner, name)
+
+    def __call__(self, step):
+        s = _step_value(type(self).__name__, step)
+        decay_steps = float(self.decay_steps)
+        if self.cycle:
+            multiplier = 1.0 if s == 0 else math.ceil(s / decay_steps)
+            decay_steps *= multiplier
+        else:
+            s = min(s, decay_steps)
+        p = s / decay_steps
+        start, end = float(self.initial_learning_rate), float(self.end_learning_rate)
+        return (start - end) * (1.0 - p) ** float(self.power) + end
+
+    def get_config(self):
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "end_learning_rate": self.end_learning_rate,
+            "power": self.power,
+            "cycle": self.cycle,
+            "name": self.name,
+        }
+
+
+class InverseTimeDecay(LearningRateSchedule):
+    """``initial_learning_rate / (1 + decay_rate * step / decay_steps)`` (the ratio floored when
+    ``staircase=True``)."""
+
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
+                 name="InverseTimeDecay"):
+        owner = type(self).__name__
+        self.initial_learning_rate = _check_number(owner, "initial_learning_rate", initial_learning_rate)
+        self.decay_steps = _check_steps(owner, "decay_steps", decay_steps)
+        self.decay_rate = _check_number(owner, "decay_rate", decay_rate, minimum=0.0)
+        self.staircase = _check_bool(owner, "staircase", staircase)
+        self.name = _check_name(owner, name)
+
+    def __call__(self, step):
+        p = _step_value(type(self).__name__, step) / self.decay_steps
+        if self.staircase:
+            p = math.floor(p)
+        return float(self.initial_learning_rate) / (1.0 + float(self.decay_rate) * p)
+
+    def get_config(self):
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "decay_rate": self.decay_rate,
+            "staircase": self.staircase,
+            "name": self.name,
+        }
+
+
+class CosineDecay(LearningRateSchedule):
+    """Optional linear warmup from ``initial_learning_rate`` to ``warmup_target`` over
+    ``warmup_steps``, then cosine decay over ``decay_steps`` from the warmup target (or from
+    ``initial_learning_rate`` when ``warmup_target`` is None) down to ``alpha`` times it."""
+
+    def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, name="CosineDecay",
+                 warmup_target=None, warmup_steps=0):
+        owner = type(self).__name__
+        self.initial_learning_rate = _check_number(owner, "initial_learning_rate", initial_learning_rate)
+        self.decay_steps = _check_steps(owner, "decay_steps", decay_steps)
+        self.alpha = _check_number(owner, "alpha", alpha)
+        self.name = _check_name(owner, name)
+        self.warmup_steps = _check_steps(owner, "warmup_steps", warmup_steps, allow_zero=True)
+        if warmup_target is not None:
+            _check_number(owner, "warmup_target", warmup_target)
+        self.warmup_target = warmup_target
+
+    def _decay(self, step, decay_from):
+        fraction = step / float(self.decay_steps)
+        cosine = 0.5 * (1.0 + math.cos(math.pi * fraction))
+        alpha = float(self.alpha)
+        return decay_from * ((1.0 - alpha) * cosine + alpha)
+
+    def __call__(self, step):
+        s = _step_value(type(self).__name__, step)
+        initial = float(self.initial_learning_rate)
+        if self.warmup_target is None:
+            return self._decay(min(s, float(self.decay_steps)), initial)
+        target, warmup = float(self.warmup_target), float(self.warmup_steps)
+        s = min(s, float(self.decay_steps) + warmup)
+        if s < warmup:
+            return (target - initial) * (s / warmup) + initial
+        return self._decay(s - warmup, target)
+
+    def get_config(self):
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "alpha": self.alpha,
+            "name": self.name,
+            "warmup_target": self.warmup_target,
+            "warmup_steps": self.warmup_steps,
+        }
+
+
+class CosineDecayRestarts(LearningRateSchedule):
+    """SGDR: cosine decay from ``initial_learning_rate`` to ``alpha`` times it over
+    ``first_decay_steps``, then warm restarts; period ``i`` lasts ``t_mul ** i`` times the first
+    and starts from ``m_mul ** i`` times the initial learning rate."""
+
+    def __init__(self, initial_learning_rate, first_decay_steps, t_mul=2.0, m_mul=1.0, alpha=0.0,
+                 name="SGDRDecay"):
+        owner = type(self).__name__
+        self.initial_learning_rate = _check_number(owner, "initial_learning_rate", initial_learning_rate)
+        self.first_decay_steps = _check_steps(owner, "first_decay_steps", first_decay_steps)
+        self.t_mul = _check_number(owner, "t_mul", t_mul, minimum=0.0, strict=True)
+        self.m_mul = _check_number(owner, "m_mul", m_mul)
+        self.alpha = _check_number(owner, "alpha", alpha)
+        self.name = _check_name(owner, name)
+
+    def _restart_index(self, fraction: float) -> tuple[int | None, float]:
+        """Index of the current period and the fraction of it completed (None past the end)."""
+        t_mul = float(self.t_mul)
+        if t_mul == 1.0:
+            i = math.floor(fraction)
+            return i, fraction - i
+        # Period i starts at sum_{k<i} t_mul**k = (1 - t_mul**i) / (1 - t_mul) first periods.
+        def start(k):
+            return (1.0 - t_mul**k) / (1.0 - t_mul)
+
+        remaining = 1.0 - fraction * (1.0 - t_mul)
+        if remaining <= 0.0:  # t_mul < 1: past the (finite) total length of all periods
+            return None, 0.0
+        i = math.floor(math.log(remaining) / math.log(t_mul))
+        # Correct float rounding of the log ratio exactly at period boundaries.
+        while start(i + 1) <= fraction:
+            i += 1
+        while i > 0 and start(i) > fraction:
+            i -= 1
+        return i, (fraction - start(i)) / t_mul**i
+
+    def __call__(self, step):
+        fraction = _step_value(type(self).__name__, step) / float(self.first_decay_steps)
+        i, fraction = self._restart_index(fraction)
+        if i is None:  # Keras returns NaN here; stay at the floor instead
+            return float(self.initial_learning_rate) * float(self.alpha)
+        cosine = 0.5 * float(self.m_mul) ** i * (1.0 + math.cos(math.pi * fraction))
+        alpha = float(self.alpha)
+        return float(self.initial_learning_rate) * ((1.0 - alpha) * cosine + alpha)
+
+    def get_config(self):
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "first_decay_steps": self.first_decay_steps,
+            "t_mul": self.t_mul,
+            "m_mul": self.m_mul,
+            "alpha": self.alpha,
+            "name": self.name,
+        }
+
+
+_TABLE = {
+    cls.__name__: cls
+    for cls in (
+        LearningRateSchedule,
+        ExponentialDecay,
+        PiecewiseConstantDecay,
+        PolynomialDecay,
+        InverseTimeDecay,
+        CosineDecay,
+        CosineDecayRestarts,
+    )
+}
+
+
+def serialize(schedule) -> dict:
+    """``{"class_name": ..., "config": ...}`` of a schedule."""
+    if not isinstance(schedule, LearningRateSchedule):
+        raise TypeError(
+            f"serialize expects a LearningRateSchedule; received {schedule!r} of type "
+            f"{type(schedule).__name__}."
+        )
+    return serialize_object(schedule, _TABLE)
+
+
+def deserialize(config: dict, custom_objects: dict | None = None) -> LearningRateSchedule:
+    """Inverse of :func:`serialize`; ``custom_objects`` maps class names of user schedules."""
+    table = {**_TABLE, **(custom_objects or {})}
+    if not isinstance(config, dict):
+        raise TypeError(
+            f"deserialize expects a config dict {{'class_name': ..., 'config': ...}}; received "
+            f"{config!r} of type {type(config).__name__}."
+        )
+    return resolve(config, table, "learning rate schedule", "learning_rate")
+
+
+def get(identifier):
+    """A schedule instance (returned as is) or its config dict."""
+    if identifier is None or isinstance(identifier, LearningRateSchedule):
+        return identifier
+    return deserialize(identifier)
