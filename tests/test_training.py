@@ -272,3 +272,17 @@ def test_mixed_precision_bfloat16_trains():
         dn.mixed_precision.set_global_policy("float32")
     assert model.layers[0].kernel.dtype == torch.float32
     assert history.history["loss"][-1] < history.history["loss"][0]
+
+
+def test_mixed_float16_uses_loss_scaling_and_trains():
+    x, y = _blobs(64)
+    dn.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        model = _mlp()
+        model.compile(optimizer="adam", loss=dn.losses.SparseCategoricalCrossentropy(from_logits=True))
+        history = model.fit(x, y, epochs=3, batch_size=32, verbose=0)
+    finally:
+        dn.mixed_precision.set_global_policy("float32")
+    assert model._trainer._scaler is not None
+    assert model.optimizer.iterations > 0
+    assert history.history["loss"][-1] < history.history["loss"][0]

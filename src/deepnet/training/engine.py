@@ -110,6 +110,7 @@ class Trainer:
         self.optimizer.build(params)
         if self.policy.compute_dtype == torch.float16 and self._scaler is None:
             self._scaler = torch.amp.GradScaler(self.device.type)
+            self._scaler_shim = _ScalerShim(self.optimizer)
         if self._step_fn is None:
             self._step_fn = self._forward_loss
             if self.jit_compile:
@@ -282,7 +283,9 @@ class Trainer:
         opt = self.optimizer
         if self._scaler is not None:
             self._scaler.scale(loss).backward()
-            opt.step(scaler=self._scaler)
+            # The scaler unscales the gradients, then calls our optimizer's step (clipping,
+            # schedule, iteration count) only when they are finite.
+            self._scaler.step(self._scaler_shim)
             self._scaler.update()
         else:
             loss.backward()
@@ -522,6 +525,20 @@ class Trainer:
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+class _ScalerShim:
+    """What ``torch.amp.GradScaler.step`` needs from an optimizer, routed to ours."""
+
+    def __init__(self, optimizer):
+        self._optimizer = optimizer
+
+    @property
+    def param_groups(self):
+        return self._optimizer.torch_optimizer.param_groups
+
+    def step(self, *args, **kwargs):
+        self._optimizer.step()
 
 
 def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=None, device=None, autocast=None):
