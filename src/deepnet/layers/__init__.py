@@ -1,12 +1,37 @@
-"""Layers with Keras 3 names, arguments and defaults (channels-last by default)."""
+"""Layers with Keras 3 names, arguments and defaults (channels-last by default).
+
+Every layer is a ``torch.nn.Module``; see ``docs/layers.md`` for the catalogue.
+"""
 
 from ..utils.registry import register_builtin
+from .attention import AdditiveAttention, Attention, MultiHeadAttention
+from .augmentation import (
+    RandomBrightness, RandomContrast, RandomCrop, RandomFlip, RandomRotation, RandomTranslation, RandomZoom,
+)
 from .base import Input, InputLayer, KerasTensor, Layer, TorchModuleWrapper
 from .core import Activation, Dense, Flatten
+from .embedding import Embedding
+from .merge import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
+from .normalization import (
+    BatchNormalization, GroupNormalization, LayerNormalization, RMSNormalization, UnitNormalization,
+)
+from .preprocessing import CenterCrop, Normalization, Rescaling, Resizing
+from .recurrent import GRU, LSTM, Bidirectional, SimpleRNN
+from .regularization import Dropout, GaussianDropout, GaussianNoise, SpatialDropout1D, SpatialDropout2D
+from .reshaping import (
+    Cropping1D, Cropping2D, Permute, RepeatVector, Reshape, UpSampling1D, UpSampling2D, ZeroPadding1D,
+    ZeroPadding2D,
+)
 
 __all__ = [
-    "Activation", "Dense", "Flatten", "Input", "InputLayer", "KerasTensor", "Layer",
-    "TorchModuleWrapper",
+    "Activation", "Add", "AdditiveAttention", "Attention", "Average", "BatchNormalization", "Bidirectional",
+    "Concatenate", "Cropping1D", "Cropping2D", "Dense", "Dot", "Dropout", "Embedding", "Flatten", "GRU",
+    "GaussianDropout", "GaussianNoise", "GroupNormalization", "Input", "InputLayer", "KerasTensor", "LSTM",
+    "Layer", "LayerNormalization", "Maximum", "Minimum", "MultiHeadAttention", "Multiply", "Permute",
+    "RMSNormalization", "RepeatVector", "Reshape", "SimpleRNN", "SpatialDropout1D", "SpatialDropout2D",
+    "Subtract", "TorchModuleWrapper", "UnitNormalization", "UpSampling1D", "UpSampling2D", "ZeroPadding1D",
+    "ZeroPadding2D", "RandomBrightness", "RandomContrast", "RandomCrop", "RandomFlip", "RandomRotation",
+    "RandomTranslation", "RandomZoom", "CenterCrop", "Normalization", "Rescaling", "Resizing",
 ]
 
 for _name in __all__:
