@@ -9,11 +9,19 @@ from .augmentation import (
     RandomBrightness, RandomContrast, RandomCrop, RandomFlip, RandomRotation, RandomTranslation, RandomZoom,
 )
 from .base import Input, InputLayer, KerasTensor, Layer, TorchModuleWrapper
+from .convolutional import (
+    Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose, DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D,
+    SeparableConv2D,
+)
 from .core import Activation, Dense, Flatten
 from .embedding import Embedding
 from .merge import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
 from .normalization import (
     BatchNormalization, GroupNormalization, LayerNormalization, RMSNormalization, UnitNormalization,
+)
+from .pooling import (
+    AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D,
+    GlobalMaxPooling2D, MaxPooling1D, MaxPooling2D,
 )
 from .preprocessing import CenterCrop, Normalization, Rescaling, Resizing
 from .recurrent import GRU, LSTM, Bidirectional, SimpleRNN
@@ -32,6 +40,9 @@ __all__ = [
     "Subtract", "TorchModuleWrapper", "UnitNormalization", "UpSampling1D", "UpSampling2D", "ZeroPadding1D",
     "ZeroPadding2D", "RandomBrightness", "RandomContrast", "RandomCrop", "RandomFlip", "RandomRotation",
     "RandomTranslation", "RandomZoom", "CenterCrop", "Normalization", "Rescaling", "Resizing",
+    "Conv1D", "Conv1DTranspose", "Conv2D", "Conv2DTranspose", "DepthwiseConv1D", "DepthwiseConv2D",
+    "SeparableConv1D", "SeparableConv2D", "AveragePooling1D", "AveragePooling2D", "GlobalAveragePooling1D",
+    "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "MaxPooling1D", "MaxPooling2D",
 ]
 
 for _name in __all__:
