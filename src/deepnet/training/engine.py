@@ -335,9 +335,22 @@ class Trainer:
         progress = ProgressReporter(verbose, epochs, train.num_batches)
         model.stop_training = False
         model.history = history
+        model._fit_callbacks = cbs.callbacks  # BackupAndRestore saves/restores their states
+        model.__dict__.pop("_initial_epoch", None)
+        try:
+            cbs.call("on_train_begin", None)
+            resumed = model.__dict__.pop("_initial_epoch", None)  # set by BackupAndRestore, as in Keras
+            if resumed is not None:
+                initial_epoch = int(resumed)
+            self._epoch_loop(train, val, cbs, progress, initial_epoch, epochs, validation_freq)
+        finally:
+            model._fit_callbacks = None
+        return history
+
+    def _epoch_loop(self, train, val, cbs, progress, initial_epoch, epochs, validation_freq) -> None:
+        model = self.model
         want_batch_logs = cbs.wants_batch_hooks("train")
         sync_each_step = self.device.type == "cpu"
-        cbs.call("on_train_begin", None)
         logs: dict = {}
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
@@ -384,7 +397,6 @@ class Trainer:
             if model.stop_training:
                 break
         cbs.call("on_train_end", logs)
-        return history
 
     def _running_logs(self, total: float, total_t, count: int) -> dict:
         loss = (float(total_t) if total_t is not None else total) / max(count, 1)
