@@ -26,7 +26,12 @@ __all__ = [
 ]
 
 
+_LAZY_ATTRIBUTES = {"load_model": "saving"}  # attribute -> lazy submodule holding it
+
+
 def __getattr__(name: str):
+    if name in _LAZY_ATTRIBUTES:
+        return getattr(__getattr__(_LAZY_ATTRIBUTES[name]), name)
     if name in _LAZY_MODULES:
         module = importlib.import_module(f".{name}", __name__)
         globals()[name] = module
@@ -35,4 +40,4 @@ def __getattr__(name: str):
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_LAZY_MODULES))
+    return sorted(set(globals()) | set(_LAZY_MODULES) | set(_LAZY_ATTRIBUTES))

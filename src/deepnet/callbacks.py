@@ -1,5 +1,6 @@
 """Callbacks (Keras 3 names and semantics): hooks into ``fit``/``evaluate``/``predict``."""
 
+from .training.backup import BackupAndRestore
 from .training.callback_base import Callback, CallbackList, History, LazyLogs
 from .training.callbacks_impl import (
     CSVLogger, EarlyStopping, LambdaCallback, LearningRateScheduler, ModelCheckpoint, ReduceLROnPlateau,
@@ -7,6 +8,6 @@ from .training.callbacks_impl import (
 )
 
 __all__ = [
-    "CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History", "LambdaCallback", "LazyLogs",
+    "BackupAndRestore", "CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History", "LambdaCallback", "LazyLogs",
     "LearningRateScheduler", "ModelCheckpoint", "ReduceLROnPlateau", "TensorBoard", "TerminateOnNaN",
 ]

@@ -239,6 +239,7 @@ class Model(TrainingAPI, Layer):
             return
         if input_shape is None:
             raise ValueError(f"{type(self).__name__}.build() needs an `input_shape`, e.g. build((None, 784)).")
+        self._build_input_shape = input_shape
         self._trace_shapes(input_shape)
 
     def _trace_shapes(self, input_shape) -> None:
@@ -353,6 +354,29 @@ class Model(TrainingAPI, Layer):
         from ..saving.weights import load_weights
 
         load_weights(self, filepath)
+
+    # --- saving (issue 4) ---
+    def save(self, filepath, overwrite: bool = True) -> None:
+        """Save the whole model (architecture, weights, compile config, optimizer state) to a
+        ``.deepnet`` file, atomically; reload it with ``deepnet.load_model(filepath)``."""
+        from ..saving.archive import save_model
+
+        save_model(self, filepath, overwrite=overwrite)
+
+    def to_json(self, **kwargs) -> str:
+        """The architecture as JSON (``json.dumps`` keyword arguments are passed on); rebuild it
+        with ``deepnet.models.model_from_json(text)``."""
+        from ..saving.archive import model_to_json
+
+        return model_to_json(self, **kwargs)
+
+    def export(self, filepath, format: str = "onnx", **kwargs):
+        """Export for inference: ``format="onnx"`` (needs ``onnx``; dynamic batch axis) or
+        ``format="torch"`` (a ``torch.export`` program, ``.pt2``). See ``docs/saving.md``."""
+        from ..saving.export import export_model
+
+        return export_model(self, filepath, format=format, **kwargs)
+    # --- end saving (issue 4) ---
 
     # ------------------------------------------------------------------ config
     def get_config(self) -> dict:

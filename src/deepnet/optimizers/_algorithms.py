@@ -6,7 +6,6 @@ where the numerics differ from Keras.
 
 from __future__ import annotations
 
-import importlib
 import inspect
 
 import torch
@@ -232,15 +231,13 @@ def _torch_class_path(torch_class: type) -> str:
 
 
 def _import_torch_class(path: str) -> type:
-    if "." not in path:
-        cls = getattr(torch.optim, path, None)
-    else:
-        module, _, qualname = path.rpartition(".")
-        cls = getattr(importlib.import_module(module), qualname, None)
+    """Resolve a torch optimizer class from a config WITHOUT importing anything: only classes
+    in ``torch.optim`` (configs are data; a dotted path would import and run a module)."""
+    cls = getattr(torch.optim, path, None) if isinstance(path, str) and "." not in path else None
     if not (isinstance(cls, type) and issubclass(cls, torch.optim.Optimizer)):
         raise ValueError(
-            f"Could not find the torch optimizer class {path!r} (expected a torch.optim.Optimizer "
-            "subclass named in torch.optim or a dotted import path)."
+            f"Could not find the torch optimizer class {path!r}: a config may only name a class in torch.optim "
+            "(e.g. 'SGD'). help: pass the class object itself, TorchOptimizer(MyOptimizer, ...), in code."
         )
     return cls
 

@@ -92,6 +92,8 @@ class Trainer:
         self._scaler = None
         self._step_fn = None
         self._reg_terms: list | None = None
+        self._act_layers: list = []
+        self._constrained: list = []
 
     # ------------------------------------------------------------------ setup
     def _prepare(self) -> None:
@@ -202,6 +204,13 @@ class Trainer:
             if layer._activity_loss is not None:
                 loss = loss + layer._activity_loss
         return loss
+
+    def compute_loss(self, y, y_pred, sample_weight=None):
+        """The compiled loss for one batch, regularization penalties included (public form of
+        what each training step computes)."""
+        if self._reg_terms is None:
+            self._collect_terms()
+        return self._compute_loss(y, y_pred, sample_weight)
 
     def _forward_loss(self, x, y, sw):
         y_pred = self.model(x)
