@@ -411,7 +411,9 @@ class Layer(nn.Module):
             self._build_from_shapes(self._build_shapes(args, kwargs))
         out_shapes = self.compute_output_shape(*shape_args, **_filter_kwargs(self.compute_output_shape, shape_kwargs))
         dtype = self._output_dtype(args, kwargs)
-        node = Node(layer=self, call_args=args, call_kwargs=kwargs, outputs=None)
+        # copy the containers: later edits of the caller's lists must not rewire the graph
+        node = Node(layer=self, call_args=nest.map_structure(lambda t: t, args),
+                    call_kwargs=nest.map_structure(lambda t: t, kwargs), outputs=None)
         counter = iter(range(1 << 30))
         outputs = map_shapes(lambda s: KerasTensor(s, dtype, node, next(counter)), out_shapes)
         node.outputs = outputs
