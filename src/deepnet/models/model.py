@@ -127,7 +127,13 @@ class Model(TrainingAPI, Layer):
             state[key] = 1
             stack.append((node, True))
             for t in reversed(node.input_tensors):
-                if state.get(id(t.node)) != 2:
+                seen_state = state.get(id(t.node))
+                if seen_state == 1:
+                    raise ValueError(
+                        f"The layer graph has a cycle through layer {t.node.layer.name!r}. help: a layer's output "
+                        "cannot feed back into its own inputs; check lists reused between layer calls."
+                    )
+                if seen_state != 2:
                     stack.append((t.node, False))
         seen, unique = set(), []
         for n in order:
