@@ -6,7 +6,15 @@ Run: python examples/quickstart.py
 
 import deepnet as dn
 from deepnet.layers import (
-    BatchNormalization, Conv1D, Conv2D, Dense, Flatten, GlobalAveragePooling1D, Input, MaxPooling1D, MaxPooling2D,
+    BatchNormalization,
+    Conv1D,
+    Conv2D,
+    Dense,
+    Flatten,
+    GlobalAveragePooling1D,
+    Input,
+    MaxPooling1D,
+    MaxPooling2D,
 )
 
 # 1. The Keras tutorial model: same code, same summary (Total params: 4,571,018).

@@ -3,8 +3,14 @@
 from .training.backup import BackupAndRestore
 from .training.callback_base import Callback, CallbackList, History, LazyLogs
 from .training.callbacks_impl import (
-    CSVLogger, EarlyStopping, LambdaCallback, LearningRateScheduler, ModelCheckpoint, ReduceLROnPlateau,
-    TensorBoard, TerminateOnNaN,
+    CSVLogger,
+    EarlyStopping,
+    LambdaCallback,
+    LearningRateScheduler,
+    ModelCheckpoint,
+    ReduceLROnPlateau,
+    TensorBoard,
+    TerminateOnNaN,
 )
 
 __all__ = [

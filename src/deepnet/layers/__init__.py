@@ -6,28 +6,63 @@ Every layer is a ``torch.nn.Module``; see ``docs/layers.md`` for the catalogue.
 from ..utils.registry import register_builtin
 from .attention import AdditiveAttention, Attention, MultiHeadAttention
 from .augmentation import (
-    RandomBrightness, RandomContrast, RandomCrop, RandomFlip, RandomRotation, RandomTranslation, RandomZoom,
+    RandomBrightness,
+    RandomContrast,
+    RandomCrop,
+    RandomFlip,
+    RandomRotation,
+    RandomTranslation,
+    RandomZoom,
 )
 from .base import Input, InputLayer, KerasTensor, Layer, TorchModuleWrapper
 from .convolutional import (
-    Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose, DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D,
+    Conv1D,
+    Conv1DTranspose,
+    Conv2D,
+    Conv2DTranspose,
+    DepthwiseConv1D,
+    DepthwiseConv2D,
+    SeparableConv1D,
     SeparableConv2D,
 )
 from .core import Activation, Dense, Flatten
 from .embedding import Embedding
 from .merge import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
 from .normalization import (
-    BatchNormalization, GroupNormalization, LayerNormalization, RMSNormalization, UnitNormalization,
+    BatchNormalization,
+    GroupNormalization,
+    LayerNormalization,
+    RMSNormalization,
+    UnitNormalization,
 )
 from .pooling import (
-    AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D,
-    GlobalMaxPooling2D, MaxPooling1D, MaxPooling2D,
+    AveragePooling1D,
+    AveragePooling2D,
+    GlobalAveragePooling1D,
+    GlobalAveragePooling2D,
+    GlobalMaxPooling1D,
+    GlobalMaxPooling2D,
+    MaxPooling1D,
+    MaxPooling2D,
 )
 from .preprocessing import CenterCrop, Normalization, Rescaling, Resizing
 from .recurrent import GRU, LSTM, Bidirectional, SimpleRNN
-from .regularization import Dropout, GaussianDropout, GaussianNoise, SpatialDropout1D, SpatialDropout2D
+from .regularization import (
+    Dropout,
+    GaussianDropout,
+    GaussianNoise,
+    SpatialDropout1D,
+    SpatialDropout2D,
+)
 from .reshaping import (
-    Cropping1D, Cropping2D, Permute, RepeatVector, Reshape, UpSampling1D, UpSampling2D, ZeroPadding1D,
+    Cropping1D,
+    Cropping2D,
+    Permute,
+    RepeatVector,
+    Reshape,
+    UpSampling1D,
+    UpSampling2D,
+    ZeroPadding1D,
     ZeroPadding2D,
 )
 

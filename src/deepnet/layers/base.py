@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import functools
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -179,7 +180,7 @@ def _any_symbolic(args: tuple, kwargs: dict) -> bool:
     return any(type(t) is KerasTensor for t in nest.flatten((args[1:], kwargs)))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _accepted_kwargs(fn) -> tuple[frozenset, bool]:
     params = inspect.signature(fn).parameters
     has_var = any(p.kind is p.VAR_KEYWORD for p in params.values())

@@ -9,7 +9,14 @@ import torch
 from torch import nn
 
 from ..layers.base import (
-    InputLayer, KerasTensor, Layer, Node, _accepted_kwargs, _filter_kwargs, collect_shapes, format_shape,
+    InputLayer,
+    KerasTensor,
+    Layer,
+    Node,
+    _accepted_kwargs,
+    _filter_kwargs,
+    collect_shapes,
+    format_shape,
     map_shapes,
 )
 from ..training.api import TrainingAPI

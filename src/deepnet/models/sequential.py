@@ -5,7 +5,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..layers.base import InputLayer, KerasTensor, Layer, TorchModuleWrapper, _accepted_kwargs, is_shape
+from ..layers.base import (
+    InputLayer,
+    KerasTensor,
+    Layer,
+    TorchModuleWrapper,
+    _accepted_kwargs,
+    is_shape,
+)
 from ..utils.naming import unique_name
 from .model import Model, _to_tensor
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import io
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..layers.base import InputLayer, KerasTensor, TorchModuleWrapper, format_shape
 from ..utils import nest

@@ -6,8 +6,8 @@ synchronises with the device, so callbacks that do not read them cost nothing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 __all__ = ["Callback", "CallbackList", "History", "LazyLogs"]
 

@@ -7,7 +7,7 @@ import math
 import os
 import sys
 import warnings
-from typing import Callable
+from collections.abc import Callable
 
 from .callback_base import Callback
 

@@ -9,7 +9,8 @@ hand-written PyTorch loop does, so the adapter costs nothing extra. ``Dataset``,
 from __future__ import annotations
 
 import math
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import torch

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Callable
+from collections.abc import Callable
 
 __all__ = ["ProgressReporter", "format_logs", "resolve_verbose"]
 
@@ -68,7 +68,13 @@ class ProgressReporter:
             return
         if self.interactive:
             from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+            )
 
             label = f"{self.title} {epoch + 1}/{self.epochs}" if self.epochs else self.title
             self._progress = Progress(

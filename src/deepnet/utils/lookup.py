@@ -8,7 +8,8 @@ valid names and suggests the closest one.
 from __future__ import annotations
 
 import difflib
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 
 def unknown_name_error(kind: str, name: str, valid: list[str], argument: str | None = None) -> ValueError:
