@@ -15,8 +15,10 @@ from ._result import DiagnosisResult
 from .curves import LearningCurveDiagnosis, learning_curves
 from .data import DataDiagnosis, Finding, data
 from .gradients import GradientDiagnosis, GradientMonitor, gradients
+from .latency import DepthTradeoff, LatencyResult, depth_tradeoff, latency
+from .memory import MaxBatchSize, MemoryPlan, max_batch_size, memory, parse_bytes
+from .report import report
 
 __all__ = [
-    "DataDiagnosis", "DiagnosisResult", "Finding", "GradientDiagnosis", "GradientMonitor",
-    "LearningCurveDiagnosis", "data", "gradients", "learning_curves",
+    "DataDiagnosis", "DepthTradeoff", "DiagnosisResult", "Finding", "GradientDiagnosis", "GradientMonitor", "LatencyResult", "LearningCurveDiagnosis", "MaxBatchSize", "MemoryPlan", "data", "depth_tradeoff", "gradients", "latency", "learning_curves", "max_batch_size", "memory", "parse_bytes", "report",
 ]

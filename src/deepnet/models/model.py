@@ -253,6 +253,7 @@ class Model(TrainingAPI, Layer):
         if input_shape is None:
             raise ValueError(f"{type(self).__name__}.build() needs an `input_shape`, e.g. build((None, 784)).")
         self._build_input_shape = input_shape
+        self._build_args = (input_shape,)
         self._trace_shapes(input_shape)
 
     def _trace_shapes(self, input_shape) -> None:

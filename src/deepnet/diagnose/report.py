@@ -1,0 +1,266 @@
+"""One self-contained HTML page with every diagnosis of a model and its training run.
+
+``report("report.html", model=model, history=history, data=(x, y))`` writes a single file:
+images are embedded as base64 PNG ``data:`` URIs, the CSS is inline, there is no JavaScript and
+no reference to anything outside the file, so it can be mailed, archived or opened offline.
+Sections (each an element with a fixed ``id`` to link to): ``summary`` (model summary, parameter
+counts and an overview of every verdict), ``learning-curves``, ``gradients``, ``data-checks``,
+``memory`` (memory plan and, inside it, ``latency``) and ``other`` (extra results passed in).
+A section whose inputs are missing says what to pass; a diagnosis that fails shows its error in
+its section (and warns) instead of losing the whole report.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import html
+import io
+import os
+import warnings
+
+from ..utils.io import atomic_write
+from ._result import DiagnosisResult
+
+__all__ = ["SECTION_IDS", "report"]
+
+#: the ``id`` of every section, in page order
+SECTION_IDS = ("summary", "learning-curves", "gradients", "data-checks", "memory", "other")
+
+_CSS = """
+:root { --fg: #1a202c; --muted: #4a5568; --line: #e2e8f0; --bg: #ffffff; --panel: #f7fafc; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 15px/1.5 -apple-system, "Segoe UI", Roboto, "DejaVu Sans", Arial, sans-serif;
+       color: var(--fg); background: var(--bg); }
+header { padding: 24px 40px 12px; border-bottom: 1px solid var(--line); background: var(--panel); }
+header h1 { margin: 0 0 4px; font-size: 26px; }
+header p { margin: 0; color: var(--muted); font-size: 13px; }
+nav { margin-top: 10px; }
+nav a { margin-right: 14px; color: #2b6cb0; text-decoration: none; font-size: 14px; }
+main { padding: 8px 40px 40px; max-width: 1500px; }
+section { border-bottom: 1px solid var(--line); padding: 12px 0 20px; }
+.dn-diagnosis { margin-top: 10px; }
+h2 { font-size: 21px; margin: 14px 0 8px; }
+h3 { font-size: 16px; margin: 12px 0 6px; }
+pre { background: var(--panel); border: 1px solid var(--line); padding: 10px 12px; overflow-x: auto;
+      font: 12px/1.2 "DejaVu Sans Mono", Menlo, Consolas, monospace; }
+img { max-width: 100%; height: auto; border: 1px solid var(--line); margin: 6px 0; }
+table { border-collapse: collapse; margin: 6px 0; font-size: 14px; }
+th, td { border: 1px solid var(--line); padding: 4px 10px; text-align: left; vertical-align: top; }
+th { background: var(--panel); font-weight: 600; }
+.dn-severity { font-size: 13px; }
+.badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 600; color: #fff; }
+.badge-ok { background: #2f855a; } .badge-info { background: #2b6cb0; }
+.badge-warning { background: #c05621; } .badge-error { background: #c53030; } .badge-missing { background: #718096; }
+.dn-severity-warning h3 { color: #c05621; } .dn-severity-error h3 { color: #c53030; }
+.missing { color: var(--muted); font-style: italic; }
+.failed { color: #c53030; background: #fff5f5; border: 1px solid #feb2b2; padding: 8px 12px; }
+footer { padding: 12px 40px 30px; color: var(--muted); font-size: 12px; }
+"""
+
+
+def _png_data_uri(fig, dpi: int = 90) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _esc(text) -> str:
+    return html.escape(str(text))
+
+
+class _Section:
+    def __init__(self, sid: str, title: str):
+        self.id = sid
+        self.title = title
+        self.parts: list[str] = []
+        self.results: list[tuple[str, DiagnosisResult | None, str | None]] = []  # (label, result, error)
+
+    def add_result(self, label: str, result: DiagnosisResult, with_plot: bool = True) -> None:
+        self.parts.append(result.to_html())  # heading, verdict, evidence, remedies, notes
+        if with_plot:
+            fig = result.plot()
+            self.parts.append(f'<img alt="{_esc(label)} plot" src="{_png_data_uri(fig)}">')
+        self.results.append((label, result, None))
+
+    def add_missing(self, label: str, text: str) -> None:
+        self.parts.append(f'<p class="missing">{_esc(text)}</p>')
+        self.results.append((label, None, None))
+
+    def add_failure(self, label: str, error: BaseException) -> None:
+        msg = f"{type(error).__name__}: {error}"
+        warnings.warn(f"report(): the {label} section failed ({msg}); the rest of the report was written.",
+                      RuntimeWarning, stacklevel=3)
+        self.parts.append(f'<div class="failed"><b>{_esc(label)} could not be computed.</b><br>{_esc(msg)}</div>')
+        self.results.append((label, None, msg))
+
+    def render(self) -> str:
+        return f'<section id="{self.id}">\n<h2>{_esc(self.title)}</h2>\n' + "\n".join(self.parts) + "\n</section>"
+
+
+def _run(section: _Section, label: str, fn, with_plot: bool = True) -> DiagnosisResult | None:
+    try:
+        result = fn()
+        section.add_result(label, result, with_plot)
+        return result
+    except Exception as e:  # one failing diagnosis must not lose the others: shown and warned
+        section.add_failure(label, e)
+        return None
+
+
+def _history_of(history, model):
+    if history is None and model is not None:
+        history = getattr(model, "history", None)
+        if history is not None and not getattr(history, "history", None):
+            history = None
+    return history
+
+
+def _model_overview(model) -> list[str]:
+    lines: list[str] = []
+    model.summary(print_fn=lines.append)
+    text = "\n".join(lines)
+    try:
+        total = model.count_params()
+    except ValueError:
+        total = None
+    trainable = sum(w.numel() for w in getattr(model, "trainable_weights", []))
+    non_trainable = sum(w.numel() for w in getattr(model, "non_trainable_weights", []))
+    rows = [("Model", getattr(model, "name", type(model).__name__)),
+            ("Parameters", f"{total:,}" if total is not None else "unbuilt"),
+            ("Trainable", f"{trainable:,}"), ("Non-trainable", f"{non_trainable:,}")]
+    trainer = getattr(model, "_trainer", None)
+    if trainer is not None:
+        rows.append(("Optimizer", type(trainer.optimizer).__name__))
+        rows.append(("Loss", ", ".join(type(fn).__name__ for fn in trainer.losses if fn is not None) or "none"))
+    table = "".join(f"<tr><th>{_esc(k)}</th><td>{_esc(v)}</td></tr>" for k, v in rows)
+    return [f"<table>{table}</table>", f"<pre>{_esc(text)}</pre>"]
+
+
+def report(path="report.html", model=None, history=None, data=None, validation_data=None, title=None,
+           gradient_monitor=None, *, batch_size: int | None = None, memory_budget=None,
+           latency_batch_sizes=(1, 32), results=()) -> str:
+    """Write one self-contained HTML report and return its path.
+
+    Args:
+        path: the ``.html`` file to write (atomically: a crash leaves any previous file intact).
+        model: the model (summary, memory plan, latency; label-error check with ``data``).
+        history: the ``History`` from ``fit`` (default: ``model.history`` when the model was fitted).
+        data: ``(x, y)`` (or ``x``) to check with :func:`deepnet.diagnose.data`.
+        validation_data: ``(x_val, y_val)`` for the leakage checks.
+        title: page title (default: ``"Training report: <model name>"``).
+        gradient_monitor: a :class:`~deepnet.diagnose.GradientMonitor` that watched ``fit``.
+        batch_size: batch size of the memory plan (default: the ``batch_size`` of the last ``fit``
+            when known, else 32).
+        memory_budget: bytes or ``"16GB"``-style string for the memory verdict.
+        latency_batch_sizes: batch sizes timed for the latency section (``()`` skips it).
+        results: further :class:`~deepnet.diagnose.DiagnosisResult` objects (e.g. a
+            ``depth_tradeoff`` result) shown in the ``other`` section.
+    """
+    path = os.fspath(path)
+    if not path:
+        raise ValueError("report(): `path` must be a non-empty file name such as 'report.html'.")
+    for r in results:
+        if not isinstance(r, DiagnosisResult):
+            raise TypeError(f"report(): every item of `results` must be a DiagnosisResult; received {type(r).__name__}.")
+    from .curves import learning_curves
+    from .data import data as data_check
+    from .latency import latency
+    from .memory import memory
+
+    history = _history_of(history, model)
+    name = getattr(model, "name", None)
+    title = title or (f"Training report: {name}" if name else "Training report")
+
+    summary = _Section("summary", "Summary")
+    curves = _Section("learning-curves", "Learning curves")
+    grads = _Section("gradients", "Gradient health")
+    checks = _Section("data-checks", "Data checks")
+    mem = _Section("memory", "Memory & latency")
+    other = _Section("other", "Other diagnoses")
+
+    if history is not None:
+        _run(curves, "Learning curves", lambda: learning_curves(history))
+    else:
+        curves.add_missing("Learning curves", "No training history: pass history=model.fit(...) (or a fitted model).")
+
+    if gradient_monitor is not None:
+        _run(grads, "Gradient health", gradient_monitor.result)
+    else:
+        grads.add_missing("Gradient health", "No gradient monitor: train with callbacks=[deepnet.diagnose.GradientMonitor()] "
+                                             "and pass gradient_monitor=... to see gradient norms per layer.")
+
+    if data is not None:
+        x, y = (data[0], data[1]) if isinstance(data, (list, tuple)) and len(data) == 2 else (data, None)
+        trained = model if (model is not None and history is not None and y is not None) else None
+        _run(checks, "Data checks", lambda: data_check(x, y, validation_data=validation_data, model=trained), with_plot=True)
+    else:
+        checks.add_missing("Data checks", "No data: pass data=(x, y) to check for NaNs, duplicates, leakage and label problems.")
+
+    if model is not None:
+        if batch_size is None:
+            batch_size = (getattr(history, "params", None) or {}).get("batch_size") or 32
+        _run(mem, "Memory plan", lambda: memory(model, batch_size=int(batch_size), memory_budget=memory_budget))
+        mem.parts.append('<div id="latency"></div>')
+        if latency_batch_sizes:
+            _run(mem, "Inference latency", lambda: latency(model, batch_sizes=latency_batch_sizes, repeats=10))
+    else:
+        mem.add_missing("Memory plan", "No model: pass model=... for its memory plan and latency.")
+
+    for r in results:
+        _run(other, r.title, lambda r=r: r)
+    if not results:
+        other.add_missing("Other", "Nothing else was passed (results=[...] adds e.g. a depth_tradeoff result).")
+
+    # the overview of verdicts goes first
+    overview = []
+    for section in (curves, grads, checks, mem, other):
+        for label, result, error in section.results:
+            if result is not None:
+                badge = f'<span class="badge badge-{_esc(result.severity)}">{_esc(result.severity)}</span>'
+                overview.append(f'<tr><td><a href="#{section.id}">{_esc(label)}</a></td><td>{badge}</td>'
+                                f"<td><code>{_esc(result.verdict)}</code></td><td>{_esc(result.summary)}</td></tr>")
+            elif error is not None:
+                overview.append(f'<tr><td><a href="#{section.id}">{_esc(label)}</a></td>'
+                                f'<td><span class="badge badge-error">failed</span></td><td></td><td>{_esc(error)}</td></tr>')
+            elif section.id != "other":
+                overview.append(f'<tr><td><a href="#{section.id}">{_esc(label)}</a></td>'
+                                f'<td><span class="badge badge-missing">not run</span></td><td></td><td></td></tr>')
+    summary.parts.append("<h3>Verdicts</h3><table><tr><th>Check</th><th>Severity</th><th>Verdict</th><th>Summary</th></tr>"
+                         + "".join(overview) + "</table>")
+    if model is not None:
+        try:
+            summary.parts.append("<h3>Model</h3>")
+            summary.parts.extend(_model_overview(model))
+        except Exception as e:  # shown in the page and warned, like the other sections
+            summary.add_failure("Model summary", e)
+    else:
+        summary.parts.append('<p class="missing">No model given.</p>')
+
+    from .. import __version__
+
+    stamp = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
+    nav = "".join(f'<a href="#{s.id}">{_esc(s.title)}</a>' for s in (summary, curves, grads, checks, mem, other))
+    page = "\n".join([
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_esc(title)}</title>",
+        f"<style>{_CSS}</style>",
+        "</head>",
+        "<body>",
+        f"<header><h1>{_esc(title)}</h1><p>Written {stamp} by deepnet {_esc(__version__)} "
+        "(deepnet.diagnose.report)</p>",
+        f"<nav>{nav}</nav></header>",
+        "<main>",
+        *(s.render() for s in (summary, curves, grads, checks, mem, other)),
+        "</main>",
+        "<footer>Self-contained page: images are embedded, no scripts, no external resources.</footer>",
+        "</body>",
+        "</html>",
+    ])
+    with atomic_write(path, "w") as f:
+        f.write(page)
+    return path
