@@ -20,34 +20,19 @@ import torch
 import torch.nn.functional as F
 
 from .. import regularizers as _regularizers
+from ._checks import check_fraction
+from ._checks import check_seed as _check_seed
 from .base import Layer, format_shape, is_shape
 from .core import check_positive_int, resolve_weight_args, serialize_weight_args
 
 __all__ = ["AdditiveAttention", "Attention", "MultiHeadAttention"]
 
 
-# --------------------------------------------------------------------------- helpers
-
-
 def _check_rate(owner: str, value) -> float:
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value) and 0 <= value < 1
-    if not ok:
-        raise ValueError(
-            f"Received an invalid value for `dropout` of {owner}, expected a float in [0, 1). "
-            f"Received: dropout={value!r}"
-        )
-    return float(value)
+    return check_fraction(owner, "dropout", value, closed_upper=False)
 
 
-def _check_seed(owner: str, seed):
-    if seed is None:
-        return None
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(
-            f"Received an invalid value for `seed` of {owner}, expected None or a non-negative integer. "
-            f"Received: seed={seed!r}"
-        )
-    return int(seed)
+# --------------------------------------------------------------------------- helpers
 
 
 def _check_bool(owner: str, argument: str, value, allow_none: bool = False):

@@ -39,6 +39,7 @@ import numbers
 import torch
 import torch.nn.functional as F
 
+from ._checks import check_seed as _check_seed
 from .base import Layer
 from .preprocessing import (
     check_choice,
@@ -93,17 +94,6 @@ def _check_factor(owner: str, argument: str, factor, low: float, high: float, lo
         f"Received an invalid value for `{argument}` of {owner}, expected a number or a (lower, upper) pair "
         f"of numbers in {interval}. Received: {argument}={factor!r}"
     )
-
-
-def _check_seed(owner: str, seed):
-    if seed is None:
-        return None
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(
-            f"Received an invalid value for `seed` of {owner}, expected None or a non-negative integer. "
-            f"Received: seed={seed!r}"
-        )
-    return int(seed)
 
 
 def _check_value_range(owner: str, value_range) -> tuple:

@@ -31,10 +31,16 @@ from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_
 from .. import activations as _activations
 from .. import regularizers as _regularizers
 from ..utils.registry import get_registered_class
+from ._checks import check_fraction
+from ._checks import check_seed as _check_seed
 from .base import Layer, WeightSpec
 from .core import check_positive_int, resolve_weight_args, serialize_weight_args
 
 __all__ = ["GRU", "LSTM", "Bidirectional", "SimpleRNN"]
+
+
+def _check_rate(owner: str, argument: str, value) -> float:
+    return check_fraction(owner, argument, value, closed_upper=False)
 
 _RANK_HINT = "Add Reshape((timesteps, features)) or an Embedding before it."
 _TANH = (_activations.tanh, torch.tanh)
@@ -43,26 +49,6 @@ _RELU = (_activations.relu, torch.relu)
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _check_rate(owner: str, argument: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= float(value) < 1.0:
-        raise ValueError(
-            f"Received an invalid value for `{argument}` of {owner}, expected a float in [0, 1). "
-            f"Received: {argument}={value!r}"
-        )
-    return float(value)
-
-
-def _check_seed(owner: str, seed):
-    if seed is None:
-        return None
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(
-            f"Received an invalid value for `seed` of {owner}, expected None or a non-negative integer. "
-            f"Received: seed={seed!r}"
-        )
-    return int(seed)
 
 
 def _check_bool(owner: str, argument: str, value) -> bool:

@@ -14,6 +14,7 @@ import numbers
 
 import torch.nn.functional as F
 
+from ._checks import check_data_format as _check_data_format
 from .base import Layer, format_shape
 
 __all__ = [
@@ -27,17 +28,6 @@ __all__ = [
 
 def _is_int(value) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def _check_data_format(owner: str, data_format) -> str:
-    if data_format is None:
-        return "channels_last"
-    if data_format not in ("channels_last", "channels_first"):
-        raise ValueError(
-            f"Received an invalid value for `data_format` of {owner}, expected 'channels_last' or "
-            f"'channels_first'. Received: data_format={data_format!r}"
-        )
-    return data_format
 
 
 def _int_pair(owner: str, argument: str, value, allow_zero: bool, what: str, shown=None) -> tuple:
