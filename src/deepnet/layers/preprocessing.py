@@ -28,6 +28,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ._checks import check_data_format
 from .base import Layer, format_shape
 
 __all__ = ["CenterCrop", "Normalization", "Rescaling", "Resizing"]
@@ -47,17 +48,6 @@ def check_size(owner: str, argument: str, value) -> int:
             f"Received: {argument}={value!r}"
         )
     return int(value)
-
-
-def check_data_format(owner: str, data_format) -> str:
-    if data_format is None:
-        return "channels_last"
-    if data_format not in ("channels_last", "channels_first"):
-        raise ValueError(
-            f"Received an invalid value for `data_format` of {owner}, expected 'channels_last' or "
-            f"'channels_first'. Received: data_format={data_format!r}"
-        )
-    return data_format
 
 
 def check_choice(owner: str, argument: str, value, choices) -> str:
