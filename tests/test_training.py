@@ -287,3 +287,39 @@ def test_mixed_float16_uses_loss_scaling_and_trains():
     assert model._trainer._scaler is not None
     assert model.optimizer.iterations > 0
     assert history.history["loss"][-1] < history.history["loss"][0]
+
+
+class _RecordsTraining(dn.layers.Layer):
+    """A custom layer written the Keras way: it reads its `training` argument."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.seen = []
+
+    def call(self, inputs, training=None):
+        self.seen.append(training)
+        return inputs * 2.0 if training else inputs
+
+
+@pytest.mark.parametrize("functional", [False, True])
+def test_custom_layers_receive_training_like_keras(functional):
+    """fit passes training=True to call(self, x, training=None); evaluate/predict pass False."""
+    x, y = _blobs(32)
+    record = _RecordsTraining()
+    if functional:
+        inputs = dn.Input(shape=(x.shape[1],))
+        outputs = dn.layers.Dense(3)(record(inputs))
+        model = dn.Model(inputs, outputs)
+    else:
+        model = dn.Sequential([dn.Input(shape=(x.shape[1],)), record, dn.layers.Dense(3)])
+    model.compile(optimizer="sgd", loss=dn.losses.SparseCategoricalCrossentropy(from_logits=True))
+    record.seen.clear()
+    model.fit(x, y, epochs=1, batch_size=16, verbose=0)
+    assert record.seen.count(True) == 2 and None not in record.seen  # (+ one pre-training check in eval mode)
+    record.seen.clear()
+    model.evaluate(x, y, batch_size=32, verbose=0)
+    model.predict(x, batch_size=32, verbose=0)
+    assert record.seen and set(record.seen) == {False}
+    record.seen.clear()
+    model(torch.as_tensor(x[:2]), training=True)  # an explicit value always wins
+    assert record.seen == [True]

@@ -368,8 +368,18 @@ class Layer(nn.Module):
         return super().__call__(*args, **kwargs)
 
     def _forward_info(self):
-        sig_names, has_var = _accepted_kwargs(type(self).call)
-        info = ("mask" in sig_names or has_var, "training" in sig_names or has_var)
+        call = type(self).call
+        sig_names, has_var = _accepted_kwargs(call)
+        # Where `training` sits among the positional arguments (after `self`), so forward() can
+        # pass the module's train/eval flag the way Keras' fit/evaluate pass training=True/False
+        # to a call(self, inputs, training=None), without clashing with a positional value.
+        slot = None
+        if "training" in sig_names:
+            params = list(inspect.signature(call).parameters.values())[1:]
+            param = next(p for p in params if p.name == "training")
+            slot = params.index(param) if param.kind is param.POSITIONAL_OR_KEYWORD else (
+                1 << 30 if param.kind is param.KEYWORD_ONLY else None)
+        info = ("mask" in sig_names or has_var, "training" in sig_names or has_var, slot)
         self._fwd_info = info
         return info
 
@@ -379,9 +389,11 @@ class Layer(nn.Module):
             ref = next((t for t in nest.flatten(args) if isinstance(t, torch.Tensor)), None)
             if ref is not None and ref.device.type != "cpu":
                 self.to(ref.device)
-        accepts_mask, accepts_training = self._fwd_info or self._forward_info()
+        accepts_mask, accepts_training, training_slot = self._fwd_info or self._forward_info()
         if "training" in kwargs and not accepts_training:
             kwargs.pop("training")
+        elif training_slot is not None and kwargs.get("training") is None and len(args) <= training_slot:
+            kwargs["training"] = self.training
         mask = kwargs.get("mask")
         if mask is None and args and (accepts_mask or self.supports_masking):
             mask = _get_mask(args[0])
@@ -718,6 +730,10 @@ class TorchModuleWrapper(Layer):
                 self.module(*[torch.zeros(_materialize(s)) for s in shapes])
 
     def call(self, *args, **kwargs):
+        if "training" in kwargs:  # deepnet passes the train/eval flag; most torch modules take none
+            names, has_var = _accepted_kwargs(type(self.module).forward)
+            if "training" not in names and not has_var:
+                del kwargs["training"]
         return self.module(*args, **kwargs)
 
     def compute_output_shape(self, *shapes, **kwargs):
