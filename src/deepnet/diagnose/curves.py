@@ -411,7 +411,7 @@ def learning_curves(history, metric: str | None = None, *, patience: int = 3,
         verdict, severity = "not_converged", "info"
         summary = (f"Only {n} epoch{'s' if n > 1 else ''} recorded: too few to judge the learning curves; "
                    "train for more epochs.")
-        remedies += _remedies_not_converged(n, 0.0, 1, lr)
+        remedies += _remedies_not_converged(n, 0.0, 1, lr)[:1]
 
     # ---------------------------------------------------------------- 2. overfitting
     if verdict is None and have_val:
@@ -522,7 +522,7 @@ def learning_curves(history, metric: str | None = None, *, patience: int = 3,
             "Nothing urgent. Keep EarlyStopping(monitor='val_loss', patience=5, restore_best_weights=True) as a "
             "safety net for longer runs.",
             "For more accuracy try a slightly larger model (more units) with Dropout, or tune the learning rate "
-            "(deepnet.tune).",
+            "(try 3x smaller and 3x larger).",
         ]
     if val is None and verdict != "unstable":
         remedies.append("Pass validation_data=(x_val, y_val) or validation_split=0.2 to fit() to detect overfitting.")
