@@ -1,0 +1,240 @@
+"""Turning a validated config into objects: the model (layer list or user factory), the
+optimizer with its learning-rate schedule, the loss, and the callbacks."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import math
+import os
+import re
+import sys
+
+from . import _catalogue as cat
+from ._errors import UsageFailure, one_line
+
+__all__ = ["build_callbacks", "build_model", "build_optimizer", "compile_model", "make_layer"]
+
+
+def _plain(value):
+    """TOML arrays become tuples (Keras takes tuples for shapes, kernel sizes, strides)."""
+    if isinstance(value, list):
+        return tuple(_plain(v) for v in value)
+    return value
+
+
+def _argument_in(message: str, args) -> str | None:
+    """The argument a constructor error message is about (``"`filters`"`` or ``filters=``)."""
+    for arg in args:
+        if re.search(rf"`{re.escape(arg)}`|\b{re.escape(arg)}=", message):
+            return arg
+    return None
+
+
+def make_layer(spec: dict, loc: tuple, loaded):
+    """Instantiate one layer table ``{type = "...", **arguments}``."""
+    cls = cat.resolve_layer(spec["type"])
+    kwargs = {}
+    for arg, value in spec.items():
+        if arg == "type":
+            continue
+        if isinstance(value, dict) and "type" in value and cat.resolve_layer(str(value["type"])) is not None:
+            kwargs[arg] = make_layer(value, loc + (arg,), loaded)
+        else:
+            kwargs[arg] = _plain(value)
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as e:
+        arg = _argument_in(str(e), [a for a in spec if a != "type"])
+        raise loaded.error(loc + ((arg,) if arg else ()), one_line(e)) from e
+
+
+def _import_factory(reference: str, loaded):
+    module_name, func_name = reference.rsplit(":", 1)
+    loc = ("model", "factory")
+    if module_name.endswith(".py") or os.sep in module_name or "/" in module_name:
+        path = loaded.resolve_path(module_name)
+        if not os.path.isfile(path):
+            raise loaded.error(loc, f"the factory file {path} does not exist")
+        name = "deepnet_user_factory_" + re.sub(r"\W", "_", os.path.splitext(os.path.basename(path))[0])
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        try:
+            spec.loader.exec_module(module)
+        except Exception as e:
+            raise UsageFailure(f"importing the model factory file {path} failed: {type(e).__name__}: {one_line(e)}") from e
+    else:
+        for folder in (loaded.base_dir, os.getcwd()):
+            if folder not in sys.path:
+                sys.path.insert(0, folder)
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as e:
+            if e.name and module_name.startswith(e.name):
+                raise loaded.error(loc, f"cannot import module {module_name!r} (looked in {loaded.base_dir} "
+                                        f"and the Python path)") from e
+            raise UsageFailure(f"importing {module_name!r} failed: {one_line(e)}") from e
+        except Exception as e:
+            raise UsageFailure(f"importing the model factory module {module_name!r} failed: "
+                               f"{type(e).__name__}: {one_line(e)}") from e
+    func = getattr(module, func_name, None)
+    if not callable(func):
+        names = [n for n in dir(module) if not n.startswith("_") and callable(getattr(module, n))]
+        raise loaded.error(loc, f"module {module_name!r} has no function {func_name!r}.{cat.suggest(func_name, names)}")
+    return func
+
+
+def build_model(loaded, input_shape, num_classes=None):
+    """The model described by ``[model]`` for inputs of ``input_shape`` (no batch axis)."""
+    import inspect
+
+    import deepnet
+
+    mc = loaded.config.model
+    if mc.input_shape is not None:
+        input_shape = tuple(mc.input_shape)
+    if mc.factory is not None:
+        func = _import_factory(mc.factory, loaded)
+        kwargs = dict(mc.args)
+        try:
+            params = inspect.signature(func).parameters
+        except (TypeError, ValueError):
+            params = {}
+        if "input_shape" in params and "input_shape" not in kwargs and input_shape is not None:
+            kwargs["input_shape"] = tuple(input_shape)
+        if "num_classes" in params and "num_classes" not in kwargs and num_classes is not None:
+            kwargs["num_classes"] = num_classes
+        try:
+            model = func(**kwargs)
+        except TypeError as e:
+            raise loaded.error(("model", "args"), f"calling {mc.factory}: {one_line(e)}") from e
+        except Exception as e:
+            raise UsageFailure(f"the model factory {mc.factory} failed: {type(e).__name__}: {one_line(e)}") from e
+        if not isinstance(model, deepnet.Model):
+            raise loaded.error(("model", "factory"), f"{mc.factory} returned {type(model).__name__}; it must "
+                                                     f"return a deepnet model (Sequential, Model or a subclass)")
+        if not model.built and input_shape is not None:
+            try:
+                model.build((None, *input_shape))
+            except Exception as e:
+                raise UsageFailure(f"building the model from {mc.factory} for inputs {tuple(input_shape)} failed: "
+                                   f"{one_line(e)}") from e
+        return model
+    if input_shape is None:
+        raise loaded.error(("model",), "set `input_shape` in [model] (the shape of one sample, e.g. [28, 28, 1])")
+    model = deepnet.Sequential(name=mc.name)
+    try:
+        model.add(deepnet.Input(shape=tuple(input_shape)))
+    except (TypeError, ValueError) as e:
+        raise loaded.error(("model", "input_shape"), one_line(e)) from e
+    for i, spec in enumerate(mc.layers):
+        loc = ("model", "layers", i)
+        layer = make_layer(spec, loc, loaded)
+        try:
+            model.add(layer)
+        except (TypeError, ValueError) as e:
+            raise loaded.error(loc, f"{spec['type']}: {one_line(e)}") from e
+    return model
+
+
+# ------------------------------------------------------------------------------- compile
+def _schedule(loaded, peak: float, total_steps: int):
+    from ..optimizers import schedules
+
+    spec = loaded.config.compile.schedule
+    if spec is None or spec["type"] == "constant":
+        return peak
+    kind = spec["type"]
+    total = max(1, int(total_steps))
+    if kind == "one_cycle":
+        warm = int(total * spec.get("warmup", 0.1))
+        div = spec.get("div_factor", 25.0)
+        alpha = spec.get("final_fraction", 0.0)
+        if warm == 0:
+            return schedules.CosineDecay(peak, total, alpha=alpha)
+        return schedules.CosineDecay(peak / div, max(1, total - warm), alpha=alpha, warmup_target=peak,
+                                     warmup_steps=warm)
+    if kind == "cosine":
+        return schedules.CosineDecay(peak, total, alpha=spec.get("final_fraction", 0.0))
+    cls = cat.schedule_classes()[kind]
+    kwargs = {k: _plain(v) for k, v in spec.items() if k != "type"}
+    accepted, _ = cat.accepted_arguments(cls)
+    if "initial_learning_rate" in accepted and "initial_learning_rate" not in kwargs:
+        kwargs["initial_learning_rate"] = peak
+    for steps_arg in ("decay_steps", "first_decay_steps"):
+        if steps_arg in accepted and steps_arg not in kwargs:
+            kwargs[steps_arg] = total
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as e:
+        raise loaded.error(("compile", "schedule"), one_line(e)) from e
+
+
+def build_optimizer(loaded, total_steps: int):
+    spec = dict(loaded.config.compile.optimizer)
+    cls = cat.optimizer_classes()[spec.pop("type")]
+    lr = loaded.config.compile.learning_rate
+    if lr is None:
+        lr = spec.get("learning_rate")
+    if lr is None:
+        import inspect
+
+        lr = inspect.signature(cls.__init__).parameters["learning_rate"].default
+    spec["learning_rate"] = _schedule(loaded, float(lr), total_steps)
+    try:
+        return cls(**{k: _plain(v) for k, v in spec.items()})
+    except (TypeError, ValueError) as e:
+        raise loaded.error(("compile", "optimizer"), one_line(e)) from e
+
+
+def build_loss(loaded):
+    from .. import losses
+
+    spec = dict(loaded.config.compile.loss)
+    kind = spec.pop("type")
+    try:
+        if spec:
+            return losses.get({"class_name": kind, "config": {k: _plain(v) for k, v in spec.items()}})
+        return losses.get(kind)
+    except (TypeError, ValueError) as e:
+        raise loaded.error(("compile", "loss"), one_line(e)) from e
+
+
+def compile_model(model, loaded, total_steps: int) -> None:
+    c = loaded.config.compile
+    device = None if loaded.config.device == "auto" else loaded.config.device
+    optimizer = build_optimizer(loaded, total_steps)
+    loss = build_loss(loaded)
+    try:
+        model.compile(optimizer=optimizer, loss=loss, metrics=list(c.metrics), jit_compile=c.jit_compile,
+                      device=device)
+    except (TypeError, ValueError) as e:
+        raise loaded.error(("compile",), one_line(e)) from e
+    except RuntimeError as e:
+        raise UsageFailure(f"compile failed: {one_line(e)}") from e
+
+
+def steps_per_epoch(n_train: int, batch_size: int) -> int:
+    return max(1, math.ceil(n_train / batch_size))
+
+
+def build_callbacks(loaded, run_dir: str | None, has_validation: bool, verbose: int = 1) -> list:
+    from .. import callbacks as cb
+
+    c = loaded.config.callbacks
+    out = []
+    if run_dir is not None:
+        out.append(cb.CSVLogger(os.path.join(run_dir, "history.csv")))
+    for key, spec in (("early_stopping", c.early_stopping), ("reduce_lr", c.reduce_lr), ("checkpoint", c.checkpoint)):
+        if spec is not None and spec.monitor.startswith("val_") and not has_validation:
+            raise loaded.error(("callbacks", key), f"monitors {spec.monitor!r} but there is no validation data: "
+                                                   f"set fit.validation_split > 0 or monitor a training metric")
+    if c.early_stopping is not None:
+        out.append(cb.EarlyStopping(verbose=verbose, **c.early_stopping.model_dump()))
+    if c.reduce_lr is not None:
+        out.append(cb.ReduceLROnPlateau(verbose=verbose, **c.reduce_lr.model_dump()))
+    if c.checkpoint is not None and run_dir is not None:
+        out.append(cb.ModelCheckpoint(os.path.join(run_dir, "checkpoint.deepnet"), **c.checkpoint.model_dump()))
+    if c.terminate_on_nan:
+        out.append(cb.TerminateOnNaN())
+    return out

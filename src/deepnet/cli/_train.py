@@ -1,0 +1,218 @@
+"""``deepnet train``: load data, build, compile, fit, evaluate, and write the run folder."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import time
+import traceback
+
+import numpy as np
+
+from ._build import build_callbacks, build_model, compile_model, steps_per_epoch
+from ._data import load_data, split_validation
+from ._errors import CLIError, UsageFailure, one_line
+from ._toml import dumps
+
+__all__ = ["make_run_dir", "train", "write_learning_curves"]
+
+
+def make_run_dir(output: str, name: str | None) -> str:
+    """A new, empty folder ``<output>/<YYYYmmdd-HHMMSS>[-name]`` (``-2``, ``-3``... when taken);
+    an existing run folder is never reused, so nothing already written is overwritten."""
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = os.path.join(os.path.expanduser(output), stamp + (f"-{name}" if name else ""))
+    try:
+        os.makedirs(os.path.dirname(os.path.abspath(base)), exist_ok=True)
+    except OSError as e:
+        raise UsageFailure(f"cannot create the output folder {output}: {e.strerror or e}") from None
+    for k in range(1, 1000):
+        candidate = base if k == 1 else f"{base}-{k}"
+        try:
+            os.mkdir(candidate)
+            return candidate
+        except FileExistsError:
+            continue
+        except OSError as e:
+            raise UsageFailure(f"cannot create the run folder {candidate}: {e.strerror or e}") from None
+    raise CLIError(f"could not find a free run folder name next to {base}")  # pragma: no cover
+
+
+def write_learning_curves(history: dict, folder: str, say=print, filename: str = "learning_curves.png") -> str | None:
+    """Diagnose ``history`` (a dict of per-epoch lists), write the curve plot into ``folder``,
+    print the verdict; returns the verdict (None when the history is empty)."""
+    if not history or not any(len(v) for v in history.values()):
+        say("No epochs recorded: nothing to diagnose.")
+        return None
+    path = os.path.join(folder, filename)
+    try:
+        from ..diagnose import learning_curves
+    except ImportError:  # pragma: no cover - deepnet.diagnose ships with deepnet
+        learning_curves = None
+    if learning_curves is None:  # pragma: no cover
+        _plain_plot(history, path)
+        say(f"Learning curves: {path}")
+        return None
+    result = learning_curves(history)
+    try:
+        result.plot(path)
+    finally:
+        import matplotlib.pyplot as plt
+
+        plt.close("all")
+    with open(os.path.join(folder, "diagnosis.txt"), "w", encoding="utf-8") as f:
+        f.write(str(result) + "\n")
+    say("")
+    say(f"Learning curves: {result.verdict} [{result.severity}]")
+    say(f"  {result.summary}")
+    for remedy in result.remedies:
+        say(f"  - {remedy}")
+    say(f"Plot: {path} (details: {os.path.join(folder, 'diagnosis.txt')})")
+    return result.verdict
+
+
+def _plain_plot(history: dict, path: str) -> None:  # pragma: no cover - fallback only
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    for k, v in history.items():
+        if k.endswith("loss"):
+            ax.plot(range(1, len(v) + 1), v, label=k)
+    ax.set_xlabel("epoch")
+    ax.legend()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def _jsonable(v):
+    if isinstance(v, (np.floating, np.integer)):
+        return v.item()
+    return v
+
+
+def train(loaded, say=print, quiet: bool = False) -> dict:
+    """Run the experiment of ``loaded`` (a ``LoadedConfig``); returns a summary dict."""
+    import torch
+
+    import deepnet
+
+    from ..utils import set_random_seed
+    from ._config import resolved_dict
+
+    t_start = time.perf_counter()
+    cfg = loaded.config
+    if cfg.threads is not None:
+        torch.set_num_threads(cfg.threads)
+    set_random_seed(cfg.seed)
+
+    # 1. Everything that can fail because of the user's input happens before the run folder exists.
+    data = load_data(loaded)
+    (x_train, y_train), validation = split_validation(data.x_train, data.y_train, cfg.fit.validation_split, cfg.seed)
+    set_random_seed(cfg.seed)
+    model = build_model(loaded, x_train.shape[1:], data.num_classes)
+    steps = steps_per_epoch(len(x_train), cfg.fit.batch_size)
+    compile_model(model, loaded, steps * cfg.fit.epochs)
+    callbacks_probe = build_callbacks(loaded, None, validation is not None)  # config checks only
+    del callbacks_probe
+    if cfg.callbacks.reduce_lr is not None and not (cfg.compile.schedule is None or cfg.compile.schedule["type"] == "constant"):
+        raise loaded.error(("callbacks", "reduce_lr"), "reduce_lr changes the learning rate itself: it needs a "
+                                                      "constant learning rate (remove [compile] schedule)")
+    _dry_run(model, loaded, x_train, y_train)
+
+    say(f"Data: {data.description}: {len(x_train)} train, "
+        f"{len(validation[0]) if validation else 0} validation, {len(data.x_test)} test samples; "
+        f"input shape {tuple(x_train.shape[1:])}" + (f", {data.num_classes} classes" if data.num_classes else ""))
+    if not quiet:
+        model.summary()
+
+    # 2. The run folder: config first, history.csv is flushed every epoch.
+    run_dir = make_run_dir(cfg.output, cfg.name)
+    say(f"Run folder: {run_dir}")
+    resolved = resolved_dict(loaded)
+    header = (f"# Resolved config of run {os.path.basename(run_dir)} (from {loaded.filename}).\n"
+              f"# Re-run it with: deepnet train {os.path.join(run_dir, 'config.toml')}\n")
+    with open(os.path.join(run_dir, "config.toml"), "w", encoding="utf-8") as f:
+        f.write(dumps(resolved, header=header))
+
+    callbacks = build_callbacks(loaded, run_dir, validation is not None, verbose=0 if quiet else 1)
+    t_fit = time.perf_counter()
+    try:
+        history = model.fit(x_train, y_train, batch_size=cfg.fit.batch_size, epochs=cfg.fit.epochs,
+                            validation_data=validation, shuffle=cfg.fit.shuffle,
+                            verbose=0 if quiet else cfg.fit.verbose, callbacks=callbacks)
+    except KeyboardInterrupt:
+        _save_model(model, run_dir, say, name="model.interrupted.deepnet")
+        raise
+    except Exception as e:
+        with open(os.path.join(run_dir, "error.txt"), "w", encoding="utf-8") as f:
+            f.write(traceback.format_exc())
+        raise CLIError(f"training failed: {type(e).__name__}: {one_line(e)} (run folder {run_dir} keeps the "
+                       f"config, history.csv and error.txt)") from e
+    fit_seconds = time.perf_counter() - t_fit
+
+    # 3. Test metrics, model file, learning curves.
+    test = {}
+    if len(data.x_test):
+        test = model.evaluate(data.x_test, data.y_test, batch_size=max(256, cfg.fit.batch_size), verbose=0,
+                              return_dict=True)
+        test = {k: float(v) for k, v in test.items()}
+        say("Test: " + ", ".join(f"{k} {v:.4f}" for k, v in test.items()))
+    model_file = _save_model(model, run_dir, say)
+    hist = {k: [float(x) for x in v] for k, v in history.history.items()}
+    verdict = write_learning_curves(hist, run_dir, say)
+    total = time.perf_counter() - t_start
+    summary = {
+        "run_dir": run_dir, "model_file": model_file, "test": test, "verdict": verdict,
+        "epochs_run": len(next(iter(hist.values()), [])), "fit_seconds": round(fit_seconds, 2),
+        "total_seconds": round(total, 2), "train_samples": len(x_train),
+        "validation_samples": len(validation[0]) if validation else 0, "test_samples": len(data.x_test),
+        "seed": cfg.seed, "deepnet_version": deepnet.__version__, "torch_version": torch.__version__,
+        "threads": torch.get_num_threads(),
+    }
+    with open(os.path.join(run_dir, "metrics.json"), "w", encoding="utf-8") as f:
+        json.dump({k: _jsonable(v) for k, v in summary.items()}, f, indent=2)
+    acc = test.get("accuracy", test.get("compile_metrics"))
+    tail = f"test accuracy {acc:.4f}, " if isinstance(acc, float) else ""
+    n_epochs = summary["epochs_run"]
+    say(f"Done in {total:.1f} s ({n_epochs} epoch{'s' if n_epochs != 1 else ''}, fit {fit_seconds:.1f} s): {tail}"
+        f"results in {run_dir}")
+    return summary
+
+
+def _dry_run(model, loaded, x, y) -> None:
+    """One loss evaluation on two samples, so a model/label mismatch is reported as a config
+    problem before anything is written."""
+    n = min(2, len(x))
+    try:
+        model.test_on_batch(x[:n], y[:n])
+    except (ValueError, TypeError) as e:
+        raise loaded.error(("model",), f"the model does not fit the data: {one_line(e)}") from e
+    finally:
+        model.reset_metrics()
+
+
+def _save_model(model, run_dir: str, say, name: str = "model.deepnet") -> str:
+    """Save the whole model; when that is impossible (e.g. a custom layer class that is not
+    registered for serialization), keep the trained weights instead and say why."""
+    import sys
+
+    path = os.path.join(run_dir, name)
+    try:
+        model.save(path)
+    except (ValueError, TypeError, NotImplementedError) as e:
+        reason = one_line(e)
+        path = os.path.join(run_dir, os.path.splitext(name)[0] + ".weights.safetensors")
+        model.save_weights(path)
+        with open(os.path.join(run_dir, "NOTE.txt"), "w", encoding="utf-8") as f:
+            f.write(f"The whole model could not be saved: {reason}\nOnly the weights were saved to "
+                    f"{os.path.basename(path)}. Rebuild the model (config.toml) and call "
+                    f"model.load_weights({os.path.basename(path)!r}).\n")
+        sys.stderr.write(f"warning: the whole model could not be saved ({reason}); the trained weights are in {path}\n")
+        sys.stderr.flush()
+        return path
+    say(f"Saved model: {path}")
+    return path
