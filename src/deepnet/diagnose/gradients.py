@@ -240,11 +240,14 @@ class GradientDiagnosis(DiagnosisResult):
         width = max(10, *(len(r["layer"]) for r in rows))
         head = f"  {'layer':<{width}}  {'grad norm':>10}  {'grad/weight':>11}  {'update/weight':>13}  {'dead ReLU':>9}"
         lines = ["Per layer (input -> output):", head]
+        def cell(v):  # layers without weights (activations) have no gradient norm: "-"
+            return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else fmt_value(v)
+
         for r in rows:
             upd = r.get("update_ratio")
             dead = r.get("dead_fraction")
             lines.append(
-                f"  {r['layer']:<{width}}  {fmt_value(r['grad_norm']):>10}  {fmt_value(r['grad_to_weight']):>11}  "
+                f"  {r['layer']:<{width}}  {cell(r['grad_norm']):>10}  {cell(r['grad_to_weight']):>11}  "
                 f"{(fmt_value(upd) if upd is not None else '-'):>13}  "
                 f"{(f'{100 * dead:.0f}%' if dead is not None else '-'):>9}"
             )
