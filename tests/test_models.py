@@ -257,3 +257,43 @@ def test_fallback_output_shape_inference_for_layers_without_compute_output_shape
     x = Input((None, 3))
     y = Twice()(x)
     assert y.shape == (None, None, 6)
+
+
+def test_add_weight_takes_the_keras3_signature():
+    """Keras 3 custom-layer code: shape first, name optional, initializer by dtype."""
+
+    class Scale(dn.layers.Layer):
+        def build(self, input_shape):
+            self.w = self.add_weight((input_shape[-1], 2))                       # positional shape
+            self.b = self.add_weight(shape=(2,), initializer="zeros", trainable=True, name="b")
+            self.count = self.add_weight(shape=(), dtype="int64", trainable=False)  # zeros by default
+            self.s = self.add_weight(shape=(1,), initializer="ones", regularizer="l2", name="s")
+
+        def call(self, x):
+            return (x @ self.w + self.b) * self.s
+
+    layer = Scale()
+    out = layer(torch.ones(4, 3))
+    assert out.shape == (4, 2)
+    assert [w.shape for w in layer.get_weights()] == [(3, 2), (2,), (1,), ()]  # Keras: trainable ones first
+    assert layer.count.dtype == torch.int64 and int(layer.count) == 0
+    assert [s.keras_name for s in layer._weight_specs] == ["variable", "b", "variable_1", "s"]
+    assert len(layer.trainable_weights) == 3 and len(layer.non_trainable_weights) == 1
+    assert float(layer.s.detach()) == 1.0 and len(layer.losses) == 1
+    assert not torch.all(layer.w == 0)  # glorot_uniform for float weights
+    model = dn.Sequential([dn.Input(shape=(3,)), Scale()])
+    assert model.count_params() == 3 * 2 + 2 + 1 + 1
+
+
+def test_add_weight_keeps_the_name_first_order():
+    class Old(dn.layers.Layer):
+        def build(self, input_shape):
+            self.add_weight("gamma", (input_shape[-1],), "ones")
+
+        def call(self, x):
+            return x * self.gamma
+
+    layer = Old()
+    assert torch.equal(layer(torch.full((2, 3), 2.0)), torch.full((2, 3), 2.0))
+    with pytest.raises(TypeError, match="add_weight"):
+        Old().add_weight((2,), frobnicate=1)

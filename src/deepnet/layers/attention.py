@@ -213,20 +213,20 @@ class MultiHeadAttention(_SeededDropout, Layer):
         r = len(out_shape)
         self._out_shape = out_shape
         self._out_units = math.prod(out_shape)
-        self.add_weight("output_kernel", (n, hv, *out_shape), self.kernel_initializer, self.kernel_regularizer,
+        self._add_weight("output_kernel", (n, hv, *out_shape), self.kernel_initializer, self.kernel_regularizer,
                         self.kernel_constraint, layout=(*range(2, r + 2), 0, 1))
         if self.use_bias:
-            self.add_weight("output_bias", out_shape, self.bias_initializer, self.bias_regularizer,
+            self._add_weight("output_bias", out_shape, self.bias_initializer, self.bias_regularizer,
                             self.bias_constraint)
         else:
             self.output_bias = None
 
     def _proj(self, prefix: str, in_dim: int, head_dim: int) -> None:
         """EinsumDense-equivalent projection: Keras kernel (in, N, H) stored as (N, H, in)."""
-        self.add_weight(f"{prefix}_kernel", (in_dim, self.num_heads, head_dim), self.kernel_initializer,
+        self._add_weight(f"{prefix}_kernel", (in_dim, self.num_heads, head_dim), self.kernel_initializer,
                         self.kernel_regularizer, self.kernel_constraint, layout=(1, 2, 0))
         if self.use_bias:
-            self.add_weight(f"{prefix}_bias", (self.num_heads, head_dim), self.bias_initializer,
+            self._add_weight(f"{prefix}_bias", (self.num_heads, head_dim), self.bias_initializer,
                             self.bias_regularizer, self.bias_constraint)
         else:
             setattr(self, f"{prefix}_bias", None)
@@ -497,11 +497,11 @@ class Attention(_SeededDropout, Layer):
 
     def _build_scores(self, query_shape):
         if self.use_scale:
-            self.add_weight("scale", (), "ones")
+            self._add_weight("scale", (), "ones")
         else:
             self.scale = None
         if self.score_mode == "concat":
-            self.add_weight("concat_score_weight", (), "ones")
+            self._add_weight("concat_score_weight", (), "ones")
         else:
             self.concat_score_weight = None
 
@@ -599,7 +599,7 @@ class AdditiveAttention(Attention):
         self.concat_score_weight = None
         if self.use_scale:
             dim = self._check_defined_dim(query_shape, -1, "last (features) of `query`")
-            self.add_weight("scale", (dim,), "glorot_uniform")
+            self._add_weight("scale", (dim,), "glorot_uniform")
         else:
             self.scale = None
 

@@ -197,6 +197,22 @@ def _filter_kwargs(fn, kwargs: dict) -> dict:
 # --------------------------------------------------------------------------- weights
 
 
+def _keras_add_weight(shape=None, initializer=None, dtype=None, trainable=True, autocast=True, regularizer=None,
+                      constraint=None, aggregation="none", overwrite_with_gradient=False, name=None, *,
+                      layout=None, attr=None):
+    """The Keras 3 signature of Layer.add_weight (used to bind its arguments)."""
+
+
+def _legacy_add_weight(name, shape=None, initializer=None, regularizer=None, constraint=None, trainable=True,
+                       layout=None, attr=None, dtype=None, autocast=True, aggregation="none",
+                       overwrite_with_gradient=False):
+    """The name-first order of tf.keras 2 and earlier deepnet code."""
+
+
+_KERAS_ADD_WEIGHT = inspect.signature(_keras_add_weight)
+_LEGACY_ADD_WEIGHT = inspect.signature(_legacy_add_weight)
+
+
 @dataclass(eq=False)
 class WeightSpec:
     attr: str
@@ -282,15 +298,58 @@ class Layer(nn.Module):
     def build(self, input_shape) -> None:
         """Create the weights. Override in layers that own weights."""
 
-    def add_weight(self, name: str, shape, initializer="glorot_uniform", regularizer=None,
-                   constraint=None, trainable: bool = True, layout: tuple | None = None,
-                   attr: str | None = None, dtype=None) -> torch.Tensor:
-        """Create a weight of Keras shape ``shape`` and register it on the module.
+    def add_weight(self, *args, **kwargs) -> torch.Tensor:
+        """Create a weight and register it on the module; returns it.
 
-        ``layout`` is the permutation from Keras layout to the stored PyTorch layout (e.g.
-        ``(1, 0)`` for a Dense kernel stored as ``(out, in)``). Trainable weights become
-        ``nn.Parameter`` s, non-trainable ones persistent buffers (both in ``state_dict``).
+        Keras 3 signature: ``add_weight(shape=None, initializer=None, dtype=None, trainable=True,
+        autocast=True, regularizer=None, constraint=None, aggregation="none",
+        overwrite_with_gradient=False, name=None)``. A call whose first positional argument is
+        a string uses the name-first order of tf.keras 2 and earlier deepnet code:
+        ``add_weight(name, shape, initializer, regularizer, constraint, trainable)``.
+
+        ``initializer`` defaults to ``"glorot_uniform"`` for floating-point weights and
+        ``"zeros"`` otherwise; ``name`` to ``"variable"``, ``"variable_1"``, ... Trainable
+        weights become ``nn.Parameter`` s, non-trainable ones persistent buffers (both in
+        ``state_dict``). deepnet's keyword-only extras: ``layout`` (the permutation from the
+        Keras layout to the stored PyTorch layout, e.g. ``(1, 0)`` for a Dense kernel stored as
+        ``(out, in)``) and ``attr`` (the module attribute, default: the name).
         """
+        legacy = bool(args) and isinstance(args[0], str)
+        try:
+            bound = (_LEGACY_ADD_WEIGHT if legacy else _KERAS_ADD_WEIGHT).bind(*args, **kwargs).arguments
+        except TypeError as e:
+            raise TypeError(f"{type(self).__name__} {self.name!r}: add_weight(): {e}") from None
+        if bound.get("aggregation", "none") not in ("none", "mean", "sum", "only_first_replica"):
+            raise ValueError(f"{self.name}: add_weight(aggregation=...) expects 'none', 'mean', 'sum' or "
+                             f"'only_first_replica'; received {bound['aggregation']!r}.")
+        if bound.get("overwrite_with_gradient"):
+            raise ValueError(f"{self.name}: add_weight(overwrite_with_gradient=True) is not supported by deepnet.")
+        shape = bound.get("shape")
+        if shape is None:
+            shape = ()
+        elif isinstance(shape, int):
+            shape = (shape,)
+        dtype = bound.get("dtype")
+        name = bound.get("name")
+        if name is None:
+            k = 0
+            while hasattr(self, "variable" if k == 0 else f"variable_{k}"):
+                k += 1
+            name = "variable" if k == 0 else f"variable_{k}"
+        initializer = bound.get("initializer")
+        if initializer is None:
+            floating = dtype is None or torch.is_floating_point(torch.empty((), dtype=standardize_dtype(dtype)))
+            initializer = "glorot_uniform" if floating else "zeros"
+        return self._add_weight(name, shape, initializer, bound.get("regularizer"), bound.get("constraint"),
+                                bound.get("trainable", True), layout=bound.get("layout"), attr=bound.get("attr"),
+                                dtype=dtype)
+
+    def _add_weight(self, name: str, shape, initializer="glorot_uniform", regularizer=None,
+                    constraint=None, trainable: bool = True, layout: tuple | None = None,
+                    attr: str | None = None, dtype=None) -> torch.Tensor:
+        """add_weight for deepnet's own layers: name first, Keras shape, optional ``layout``."""
+        if trainable is None:
+            trainable = True
         init = _initializers.get(initializer, f"{name}_initializer")
         dtype = self.dtype if dtype is None else standardize_dtype(dtype)
         shape = tuple(int(d) for d in shape)
@@ -442,7 +501,9 @@ class Layer(nn.Module):
 
     # -- weights ----------------------------------------------------------------------------
     def _own_weights(self) -> list[tuple[torch.Tensor, WeightSpec]]:
-        return [(getattr(self, s.attr), s) for s in self._weight_specs]
+        # Keras order: the weights created trainable first, then the others (each in creation order)
+        specs = [s for s in self._weight_specs if s.trainable] + [s for s in self._weight_specs if not s.trainable]
+        return [(getattr(self, s.attr), s) for s in specs]
 
     def _weight_entries(self) -> list[tuple[torch.Tensor, WeightSpec | None]]:
         """All weights (own first, then sub-modules') with their specs (``None`` for plain

@@ -249,7 +249,7 @@ class _BaseConv(Layer):
     def _add_conv_weight(self, name, keras_shape, initializer, regularizer, constraint, layout, torch_shape):
         """``add_weight`` then re-store as ``torch_shape`` (channels_last memory for 4-D kernels
         of channels-last layers)."""
-        t = self.add_weight(name, keras_shape, initializer, regularizer, constraint, layout=layout)
+        t = self._add_weight(name, keras_shape, initializer, regularizer, constraint, layout=layout)
         spec = self._weight_specs[-1]
         new_spec = _ReshapedSpec(attr=spec.attr, keras_name=spec.keras_name, keras_shape=spec.keras_shape,
                                  layout=spec.layout, regularizer=spec.regularizer, constraint=spec.constraint,
@@ -263,7 +263,7 @@ class _BaseConv(Layer):
 
     def _add_bias(self, n):
         if self.use_bias:
-            self.add_weight("bias", (n,), self.bias_initializer, self.bias_regularizer, self.bias_constraint)
+            self._add_weight("bias", (n,), self.bias_initializer, self.bias_regularizer, self.bias_constraint)
         else:
             self.bias = None
 

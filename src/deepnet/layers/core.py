@@ -71,10 +71,10 @@ class Dense(Layer):
                 f"{format_shape(input_shape)}."
             )
         in_dim = self._check_defined_dim(input_shape, -1, "last (features)")
-        self.add_weight("kernel", (in_dim, self.units), self.kernel_initializer,
+        self._add_weight("kernel", (in_dim, self.units), self.kernel_initializer,
                         self.kernel_regularizer, self.kernel_constraint, layout=(1, 0))
         if self.use_bias:
-            self.add_weight("bias", (self.units,), self.bias_initializer, self.bias_regularizer, self.bias_constraint)
+            self._add_weight("bias", (self.units,), self.bias_initializer, self.bias_regularizer, self.bias_constraint)
         else:
             self.bias = None
         self._act = None if self.activation is _activations.linear else self.activation

@@ -64,7 +64,7 @@ class Embedding(Layer):
             self.set_weights([np.asarray(w) for w in weights])
 
     def build(self, input_shape):
-        self.add_weight("embeddings", (self.input_dim, self.output_dim), self.embeddings_initializer,
+        self._add_weight("embeddings", (self.input_dim, self.output_dim), self.embeddings_initializer,
                         self.embeddings_regularizer, self.embeddings_constraint)
 
     def call(self, inputs):

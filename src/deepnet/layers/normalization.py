@@ -193,19 +193,19 @@ class BatchNormalization(Layer):
         rank, channels = len(input_shape), input_shape[axis]
         shape = (channels,)
         if self.scale:
-            self.add_weight("gamma", shape, self.gamma_initializer, self.gamma_regularizer, self.gamma_constraint)
+            self._add_weight("gamma", shape, self.gamma_initializer, self.gamma_regularizer, self.gamma_constraint)
         else:
             self.gamma = None
         if self.center:
-            self.add_weight("beta", shape, self.beta_initializer, self.beta_regularizer, self.beta_constraint)
+            self._add_weight("beta", shape, self.beta_initializer, self.beta_regularizer, self.beta_constraint)
         else:
             self.beta = None
-        self.add_weight("moving_mean", shape, self.moving_mean_initializer, trainable=False)
-        self.add_weight("moving_variance", shape, self.moving_variance_initializer, trainable=False)
+        self._add_weight("moving_mean", shape, self.moving_mean_initializer, trainable=False)
+        self._add_weight("moving_variance", shape, self.moving_variance_initializer, trainable=False)
         if self.renorm:
-            self.add_weight("moving_stddev", shape, lambda s, dtype: self.moving_variance.sqrt(), trainable=False)
-            self.add_weight("renorm_mean", shape, lambda s, dtype: self.moving_mean.clone(), trainable=False)
-            self.add_weight("renorm_stddev", shape, lambda s, dtype: self.moving_variance.sqrt(), trainable=False)
+            self._add_weight("moving_stddev", shape, lambda s, dtype: self.moving_variance.sqrt(), trainable=False)
+            self._add_weight("renorm_mean", shape, lambda s, dtype: self.moving_mean.clone(), trainable=False)
+            self._add_weight("renorm_stddev", shape, lambda s, dtype: self.moving_variance.sqrt(), trainable=False)
         self._axis = axis
         # The fused kernel wants (N, C, *): channels-last inputs become a (rows, C) view.
         self._layout = "last" if axis == rank - 1 else ("first" if axis == 1 else "moved")
@@ -364,11 +364,11 @@ class LayerNormalization(Layer):
         rank = len(input_shape)
         shape = tuple(input_shape[a] for a in axes)
         if self.scale or self.rms_scaling:
-            self.add_weight("gamma", shape, self.gamma_initializer, self.gamma_regularizer, self.gamma_constraint)
+            self._add_weight("gamma", shape, self.gamma_initializer, self.gamma_regularizer, self.gamma_constraint)
         else:
             self.gamma = None
         if self.center and not self.rms_scaling:
-            self.add_weight("beta", shape, self.beta_initializer, self.beta_regularizer, self.beta_constraint)
+            self._add_weight("beta", shape, self.beta_initializer, self.beta_regularizer, self.beta_constraint)
         else:
             self.beta = None
         self._axes = tuple(axes)
@@ -450,12 +450,12 @@ class GroupNormalization(Layer):
                 f"{channels} (or groups=-1 for instance normalization)."
             )
         if self.scale:
-            self.add_weight("gamma", (channels,), self.gamma_initializer, self.gamma_regularizer,
+            self._add_weight("gamma", (channels,), self.gamma_initializer, self.gamma_regularizer,
                             self.gamma_constraint)
         else:
             self.gamma = None
         if self.center:
-            self.add_weight("beta", (channels,), self.beta_initializer, self.beta_regularizer, self.beta_constraint)
+            self._add_weight("beta", (channels,), self.beta_initializer, self.beta_regularizer, self.beta_constraint)
         else:
             self.beta = None
         self._groups = groups
@@ -535,7 +535,7 @@ class RMSNormalization(Layer):
         axes = _resolve_axes(self, input_shape, self.axis)
         rank = len(input_shape)
         self._normalized_shape = tuple(input_shape[a] for a in axes)
-        self.add_weight("scale", self._normalized_shape, "ones")
+        self._add_weight("scale", self._normalized_shape, "ones")
         self._axes = tuple(axes)
         self._fused = axes == list(range(rank - len(axes), rank))
         self._bshape = _broadcast_shape(rank, axes, input_shape)

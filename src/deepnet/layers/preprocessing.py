@@ -310,9 +310,9 @@ class Normalization(Layer):
         self._stat_shape = tuple(int(input_shape[d]) for d in keep)
         self._broadcast_shape = tuple(int(input_shape[d]) if d in keep else 1 for d in range(ndim))
         if self.input_mean is None:
-            self.add_weight("mean", self._stat_shape, "zeros", trainable=False, attr="adapt_mean")
-            self.add_weight("variance", self._stat_shape, "ones", trainable=False, attr="adapt_variance")
-            self.add_weight("count", (), "zeros", trainable=False, dtype="int32", attr="count")
+            self._add_weight("mean", self._stat_shape, "zeros", trainable=False, attr="adapt_mean")
+            self._add_weight("variance", self._stat_shape, "ones", trainable=False, attr="adapt_variance")
+            self._add_weight("count", (), "zeros", trainable=False, dtype="int32", attr="count")
         else:
             mean = self._expand_fixed(self.input_mean)
             var = self._expand_fixed(self.input_variance)

@@ -230,7 +230,7 @@ class _RNN(Layer):
     _gate_order: tuple | None = None  # stored order of Keras' gate blocks (None = same order)
 
     def _add_gate_weight(self, name, shape, initializer, regularizer, constraint, layout=None):
-        t = self.add_weight(name, shape, initializer, regularizer, constraint, layout=layout)
+        t = self._add_weight(name, shape, initializer, regularizer, constraint, layout=layout)
         if self._gate_order is not None:
             spec = self._weight_specs[-1]
             gate_spec = _GateSpec(attr=spec.attr, keras_name=spec.keras_name, keras_shape=spec.keras_shape,
@@ -245,7 +245,7 @@ class _RNN(Layer):
     def _build_bias(self):
         n = self._gates * self.units
         if self.use_bias:
-            self.add_weight("bias", (n,), self._bias_init(), self.bias_regularizer, self.bias_constraint)
+            self._add_weight("bias", (n,), self._bias_init(), self.bias_regularizer, self.bias_constraint)
             # Keras has one bias; the fused kernel takes two (b_ih, b_hh): b_hh is a constant zero.
             self.register_buffer("_zero_bias", torch.zeros(n, dtype=self.dtype), persistent=False)
         else:
