@@ -140,7 +140,7 @@ def test_overfitting_evidence_and_early_stopping_epoch():
     ev = r.evidence
     best = int(np.argmin(_overfit_u()["val_loss"])) + 1  # 1-based
     assert ev["best_val_epoch"] == best
-    assert ev["early_stopping"] == {"patience": 3, "best_epoch": best, "stop_epoch": best + 3}
+    assert ev["early_stopping_replay"] == {"patience": 3, "best_epoch": best, "stop_epoch": best + 3}
     assert abs(ev["overfitting_epoch"] - best) <= 1
     assert ev["final_gap"] > ev["gap_at_best"] > 0
     assert f"would have stopped at epoch {best + 3}" in r.remedies[0]
@@ -148,7 +148,7 @@ def test_overfitting_evidence_and_early_stopping_epoch():
     assert any("L2" in x for x in r.remedies) and any("Dropout" in x for x in r.remedies)
     assert r.severity == "warning"
     r5 = learning_curves(_overfit_u(), patience=5)
-    assert r5.evidence["early_stopping"]["stop_epoch"] == best + 5
+    assert r5.evidence["early_stopping_replay"]["stop_epoch"] == best + 5
 
 
 def test_unstable_evidence_and_severity():
@@ -330,12 +330,12 @@ def test_real_run_overfitting_and_early_stopping_replay():
     assert r.verdict == "overfitting", str(r)
     assert r.evidence["overfitting_epoch"] <= 6
     assert r.evidence["val_rise"] > 0.3
-    stop = r.evidence["early_stopping"]["stop_epoch"]
+    stop = r.evidence["early_stopping_replay"]["stop_epoch"]
     # the replayed EarlyStopping agrees with the real callback on the same run
     es = dn.callbacks.EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True)
     h2 = run([es])
     assert len(h2.epoch) == stop
-    assert es.best_epoch + 1 == r.evidence["early_stopping"]["best_epoch"]
+    assert es.best_epoch + 1 == r.evidence["early_stopping_replay"]["best_epoch"]
 
 
 def test_real_run_underfitting_linear_model_on_circles():

@@ -398,7 +398,7 @@ def learning_curves(history, metric: str | None = None, *, patience: int = 3,
         ev["final_gap"] = float(val[last] - loss[last]) if np.isfinite(loss[last]) else float("nan")
         ev["gap_at_best"] = float(val[best0] - loss[best0]) if np.isfinite(loss[best0]) else float("nan")
         es_best, es_stop = _early_stopping(val, patience)
-        ev["early_stopping"] = {"patience": patience, "best_epoch": epochs[es_best],
+        ev["early_stopping_replay"] = {"patience": patience, "best_epoch": epochs[es_best],
                                 "stop_epoch": epochs[es_stop] if es_stop is not None else None}
     if mvals is not None:
         ev["metric"] = mname
@@ -458,7 +458,7 @@ def learning_curves(history, metric: str | None = None, *, patience: int = 3,
                            f"from epoch {epochs[onset]} on, and the validation loss no longer improves.")
             ev["overfitting_epoch"] = epochs[onset]
             marks["overfit_epoch"] = epochs[onset]
-            es = ev["early_stopping"]
+            es = ev["early_stopping_replay"]
             if es["stop_epoch"] is not None:
                 marks["stop_epoch"] = es["stop_epoch"]
             remedies += _remedies_overfit(es, mname, model)
