@@ -164,3 +164,43 @@ def test_double_checkpoint_falls_back_to_previous(tmp_path):
     with pytest.warns(RuntimeWarning, match="previous backup"):
         model2.fit(x, y, epochs=3, batch_size=4, verbose=0,
                    callbacks=[BackupAndRestore(backup, double_checkpoint=True)])
+
+
+def test_early_stopping_best_weights_survive_a_resume(tmp_path):
+    """restore_best_weights + BackupAndRestore: a run that crashes and resumes ends with the
+    same (best-epoch) weights as an uninterrupted run."""
+    import deepnet as dn
+    from deepnet import layers as L
+    from deepnet.callbacks import Callback, EarlyStopping
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 4)).astype("float32")
+    y = (x @ rng.normal(size=(4, 3))).astype("float32")
+    x_val = rng.normal(size=(16, 4)).astype("float32")
+    y_val = rng.normal(size=(16, 3)).astype("float32")
+
+    def run(backup, crash_at=None):
+        dn.utils.set_random_seed(1)
+        model = dn.Sequential([dn.Input(shape=(4,)), L.Dense(16, activation="relu"), L.Dense(3)])
+        model.compile(optimizer=dn.optimizers.Adam(0.05), loss="mse")
+
+        class Crash(Callback):
+            def on_epoch_end(self, epoch, logs=None):
+                if epoch == crash_at:
+                    raise KeyboardInterrupt
+
+        # mode="max" on a falling loss: the best epoch is the first one, so restoring matters
+        stop = EarlyStopping(monitor="val_loss", mode="max", patience=50, restore_best_weights=True)
+        callbacks = [BackupAndRestore(backup), stop, Crash()]
+        model.fit(x, y, epochs=12, batch_size=16, validation_data=(x_val, y_val), shuffle=False, verbose=0,
+                  callbacks=callbacks)
+        return model, stop
+
+    reference, ref_stop = run(tmp_path / "a")
+    assert ref_stop.best_epoch < 8
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path / "b", crash_at=ref_stop.best_epoch + 3)
+    resumed, stop = run(tmp_path / "b")
+    assert stop.best_epoch == ref_stop.best_epoch
+    for a, b in zip(reference.get_weights(), resumed.get_weights()):
+        np.testing.assert_array_equal(a, b)

@@ -123,11 +123,24 @@ class EarlyStopping(_Monitor, Callback):
             self.model.load_state_dict(self.best_weights)
 
     def get_state(self):
-        return {"wait": self.wait, "stopped_epoch": self.stopped_epoch, "best": self.best, "best_epoch": self.best_epoch}
+        # best_weights (restore_best_weights=True) travel too, so a resumed run restores the
+        # same epoch's weights as an uninterrupted one
+        # (in state_dict order, not by name: a resumed process may number its layers differently)
+        best = None if self.best_weights is None else list(self.best_weights.values())
+        return {"wait": self.wait, "stopped_epoch": self.stopped_epoch, "best": self.best, "best_epoch": self.best_epoch,
+                "best_weights": best}
 
     def set_state(self, state):
         self.wait, self.stopped_epoch = state["wait"], state["stopped_epoch"]
         self.best, self.best_epoch = state["best"], state["best_epoch"]
+        best = state.get("best_weights")
+        if best is None:
+            self.best_weights = None
+            return
+        current = self.model.state_dict()
+        if len(best) != len(current) or any(tuple(v.shape) != tuple(c.shape) for v, c in zip(best, current.values())):
+            raise ValueError("the saved best weights do not match the model's weights (different architecture?)")
+        self.best_weights = dict(zip(current.keys(), best))
 
 
 class ReduceLROnPlateau(_Monitor, Callback):
