@@ -323,3 +323,26 @@ def test_custom_layers_receive_training_like_keras(functional):
     record.seen.clear()
     model(torch.as_tensor(x[:2]), training=True)  # an explicit value always wins
     assert record.seen == [True]
+
+
+@pytest.mark.parametrize("masked", [False, True])
+def test_recurrent_layers_train_under_mixed_bfloat16_on_cpu(masked):
+    """oneDNN has no bf16 LSTM primitive on many CPUs: the fused kernels run in float32 there."""
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 32)
+    dn.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        if masked:
+            x = rng.integers(1, 20, size=(32, 10))
+            x[:, 7:] = 0  # right padding -> the packed-sequence path
+            stem = [dn.Input(shape=(10,), dtype="int64"), L.Embedding(20, 4, mask_zero=True)]
+        else:
+            x = rng.normal(size=(32, 10, 4)).astype("float32")
+            stem = [dn.Input(shape=(10, 4))]
+        model = dn.Sequential([*stem, L.Bidirectional(L.LSTM(8, return_sequences=True)), L.GRU(8), L.Dense(2)])
+        model.compile(optimizer="adam", loss=dn.losses.SparseCategoricalCrossentropy(from_logits=True))
+        history = model.fit(x, y, epochs=3, batch_size=16, verbose=0)
+    finally:
+        dn.mixed_precision.set_global_policy("float32")
+    assert np.all(np.isfinite(history.history["loss"]))
+    assert history.history["loss"][-1] < history.history["loss"][0]

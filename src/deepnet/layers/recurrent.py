@@ -118,6 +118,12 @@ def _run_vf(fn, x, hx, weights, has_biases: bool, bidirectional: bool, lengths=N
     ``hx`` is ``h0`` or ``(h0, c0)`` of shape ``(directions, batch, units)``. With ``lengths``
     (right-padded sequences, CPU tensor) the input is packed and the returned sequence is
     zero-padded. Returns ``(sequence, h_n, c_n or None)``."""
+    if x.device.type == "cpu" and torch.is_autocast_enabled("cpu"):
+        # oneDNN has no low-precision RNN primitive on many CPUs ("could not create a primitive
+        # descriptor"): run the fused kernel in float32 outside autocast
+        with torch.autocast("cpu", enabled=False):
+            hx = tuple(h.float() for h in hx) if isinstance(hx, tuple) else hx.float()
+            return _run_vf(fn, x.float(), hx, [w.float() for w in weights], has_biases, bidirectional, lengths)
     train = torch.is_grad_enabled()
     if lengths is None:
         res = fn(x, hx, weights, has_biases, 1, 0.0, train, bidirectional, True)
