@@ -310,6 +310,15 @@ def test_predict_writes_one_row_per_sample(trained, tmp_path):
         assert rows[0] == ["class"] + [f"output_{i}" for i in range(10)]
         assert [int(r[0]) for r in rows[1:]] == expected.argmax(-1).tolist()
         np.testing.assert_allclose(np.array(rows[1:], dtype=float)[:, 1:], expected, rtol=1e-5, atol=1e-5)
+    header = ",".join(f"p{i}" for i in range(64)) + ",y"
+    np.savetxt(tmp_path / "xy.csv", np.c_[x.reshape(25, 64), np.zeros(25)], delimiter=",", header=header, comments="")
+    code, out, err = run_main("predict", run / "model.deepnet", tmp_path / "xy.csv", "--label", "y", "-o",
+                              tmp_path / "p2.csv", cwd=folder)
+    assert code == 0, err
+    with open(tmp_path / "p2.csv") as f:
+        assert [int(r[0]) for r in list(csv.reader(f))[1:]] == expected.argmax(-1).tolist()
+    assert_one_line_error(*run_main("predict", run / "model.deepnet", tmp_path / "xy.csv", "--label", "why",
+                                    cwd=folder), "'why'", "Did you mean 'y'")
     code, out, err = run_cli("predict", run / "model.deepnet", tmp_path / "x.npy", "-o", tmp_path / "p.npy",
                              cwd=folder)
     assert code == 0

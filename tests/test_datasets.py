@@ -587,3 +587,24 @@ def test_heavy_dependencies_are_imported_lazily():
 def test_path_arguments_must_be_paths(tmp_path):
     with pytest.raises(TypeError, match=r"expects `path` to be a path"):
         ds.load_csv(io.StringIO("a,label\n1,x\n"))
+
+
+def test_read_csv_features_for_prediction_inputs(tmp_path):
+    from deepnet.datasets import read_csv_features
+
+    (tmp_path / "h.csv").write_text("a,b,label\n1,2,0\n3,4,1\n")
+    np.testing.assert_array_equal(read_csv_features(tmp_path / "h.csv", label="label"), [[1, 2], [3, 4]])
+    assert read_csv_features(tmp_path / "h.csv", label=-1).dtype == np.float32
+    (tmp_path / "n.csv").write_text("1,2,3\n4,5,6\n")  # no header: detected
+    np.testing.assert_array_equal(read_csv_features(tmp_path / "n.csv"), [[1, 2, 3], [4, 5, 6]])
+    np.testing.assert_array_equal(read_csv_features(tmp_path / "n.csv", label=0), [[2, 3], [5, 6]])
+    with pytest.raises(ValueError, match="no header row.*'y'.*index"):
+        read_csv_features(tmp_path / "n.csv", label="y")
+    with pytest.raises(ValueError, match="Did you mean 'label'"):
+        read_csv_features(tmp_path / "h.csv", label="labl")
+    (tmp_path / "bad.csv").write_text("1,2\n3\n")
+    with pytest.raises(ValueError, match=r"bad.csv, line 2: expected 2 fields"):
+        read_csv_features(tmp_path / "bad.csv")
+    (tmp_path / "txt.csv").write_text("1,2\n3,x\n")
+    with pytest.raises(ValueError, match=r"line 2, column 'column 1': found the non-numeric value 'x'"):
+        read_csv_features(tmp_path / "txt.csv")

@@ -343,57 +343,14 @@ def _read_inputs(path: str, key: str | None, label: str | None):
             raise
         raise UsageFailure(f"cannot read {path}: {one_line(e)}") from e
     if lower.endswith((".csv", ".tsv", ".txt")):
-        return _read_csv_inputs(path, label)
+        from ..datasets import read_csv_features
+
+        column = int(label) if label is not None and label.lstrip("-").isdigit() else label
+        try:
+            return read_csv_features(path, label=column, delimiter="\t" if lower.endswith(".tsv") else ",")
+        except (ValueError, TypeError, OSError) as e:
+            raise UsageFailure(one_line(e)) from e
     raise UsageFailure(f"cannot read {path}: expected a .npy, .npz or .csv file")
-
-
-def _read_csv_inputs(path: str, label: str | None):
-    import numpy as np
-
-    delimiter = "\t" if path.lower().endswith(".tsv") else ","
-    rows, names, drop = [], None, None
-    with open(path, encoding="utf-8-sig", newline="") as f:
-        reader = csv.reader(f, delimiter=delimiter)
-        for row in reader:
-            if not row or (len(row) == 1 and not row[0].strip()):
-                continue
-            if names is None and not rows:
-                try:
-                    [float(v) for v in row]
-                except ValueError:
-                    names = [c.strip() for c in row]
-                    if label is not None:
-                        if label not in names:
-                            from ._catalogue import suggest
-
-                            raise UsageFailure(f"{path}: no column {label!r}.{suggest(label, names)} Columns: "
-                                               f"{', '.join(names)}") from None
-                        drop = names.index(label)
-                    continue
-                if label is not None:
-                    if not label.lstrip("-").isdigit():
-                        raise UsageFailure(f"{path} has no header row, so --label must be a column index")
-                    drop = int(label) % len(row)
-            width = len(names) if names is not None else (len(rows[0]) + (drop is not None) if rows else len(row))
-            if len(row) != width:
-                raise UsageFailure(f"{path}, line {reader.line_num}: expected {width} fields, found {len(row)}")
-            values = [v for i, v in enumerate(row) if i != drop]
-            try:
-                rows.append([float(v) for v in values])
-            except ValueError:
-                bad = next(v for v in values if not _is_float(v))
-                raise UsageFailure(f"{path}, line {reader.line_num}: non-numeric value {bad!r}") from None
-    if not rows:
-        raise UsageFailure(f"{path} holds no data rows")
-    return np.asarray(rows, dtype=np.float32)
-
-
-def _is_float(v: str) -> bool:
-    try:
-        float(v)
-        return True
-    except ValueError:
-        return False
 
 
 @cli.command(context_settings=CONTEXT, short_help='Predictions of a saved model for .npy/.npz/.csv inputs.')

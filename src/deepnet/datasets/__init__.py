@@ -16,7 +16,7 @@ from __future__ import annotations
 from ..utils.lookup import unknown_name_error
 from ._cifar import load_cifar10
 from ._common import get_cache_dir
-from ._csv import load_csv
+from ._csv import load_csv, read_csv_features
 from ._generated import load_digits, load_mnist1d
 from ._idx import load_fashion_mnist, load_mnist
 from ._images import load_image_folder
@@ -24,7 +24,7 @@ from ._npz import load_npz
 
 __all__ = [
     "BUILTIN_DATASETS", "get", "get_cache_dir", "load_cifar10", "load_csv", "load_digits",
-    "load_fashion_mnist", "load_image_folder", "load_mnist", "load_mnist1d", "load_npz",
+    "load_fashion_mnist", "load_image_folder", "load_mnist", "load_mnist1d", "load_npz", "read_csv_features",
 ]
 
 BUILTIN_DATASETS = {

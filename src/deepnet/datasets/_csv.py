@@ -10,10 +10,10 @@ import numpy as np
 
 from ._common import check_path, check_seed, check_test_split, closest_hint, split_arrays
 
-__all__ = ["load_csv"]
+__all__ = ["load_csv", "read_csv_features"]
 
 
-def _check_args(delimiter, dtype, label, header):
+def _check_args(delimiter, dtype, label, header, label_optional=False):
     if not isinstance(delimiter, str) or len(delimiter) != 1:
         raise ValueError(
             f"Received an invalid value for `delimiter` of load_csv(), expected a single character "
@@ -31,6 +31,8 @@ def _check_args(delimiter, dtype, label, header):
             f"Received an invalid value for `dtype` of load_csv(), expected a floating dtype such as "
             f"'float32' or 'float64'. Received: dtype={dtype!r}"
         )
+    if label is None and label_optional:
+        return np_dtype
     if isinstance(label, bool) or not isinstance(label, (str, int)):
         raise TypeError(
             f"`label` of load_csv() must be a column name (str) or a column index (int); received "
@@ -83,24 +85,18 @@ def _labels_to_array(raw: list[str]):
     return np.array(values, dtype=np.float32), None
 
 
-def load_csv(path, label="label", delimiter=",", header=True, test_split=0.2, seed=0,
-             dtype="float32", return_classes=False):
-    """Load a CSV file of numeric features and one label column, split into train and test.
 
-    Returns ``(x_train, y_train), (x_test, y_test)`` (plus ``class_names`` when
-    ``return_classes=True``): ``x`` is ``(n, features)`` of ``dtype``; ``y`` is int64 for
-    integer or text labels (text labels become ids in the order of their sorted names), float32
-    for other numbers (regression). Rows are shuffled deterministically with ``seed``; integer
-    labels are split stratified. ``class_names`` is the sorted list of text labels, or None
-    when the labels are numbers.
-    """
-    path = check_path("load_csv", path)
-    np_dtype = _check_args(delimiter, dtype, label, header)
-    test_split = check_test_split("load_csv", test_split)
-    seed = check_seed("load_csv", seed)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"load_csv: {path} {'is a folder' if os.path.isdir(path) else 'does not exist'}.")
+def _all_numbers(row: list[str]) -> bool:
+    try:
+        [float(v) for v in row]
+    except ValueError:
+        return False
+    return True
 
+
+def _read_rows(path: str, label, delimiter: str, header, np_dtype):
+    """``(features, raw labels)`` of a CSV file; ``label=None``: every column is a feature and
+    the labels are None. ``header="auto"``: the first row is a header unless it is all numbers."""
     features: list[list[float]] = []
     raw_labels: list[str] = []
     with open(path, encoding="utf-8-sig", newline="") as f:
@@ -110,15 +106,22 @@ def load_csv(path, label="label", delimiter=",", header=True, test_split=0.2, se
             if first is None:
                 raise ValueError(f"{path} is empty: expected a header row and data rows.")
             first_line = reader.line_num
+            if header == "auto":
+                header = not _all_numbers(first)
             if header:
                 names = [c.strip() for c in first]
                 rows = reader
             else:
+                if isinstance(label, str):
+                    raise ValueError(
+                        f"{path} has no header row, so the label column {label!r} cannot be found by name: "
+                        f"pass its index instead (e.g. 0 or -1)."
+                    )
                 names = [f"column {i}" for i in range(len(first))]
                 rows = None
             n_cols = len(names)
-            label_at = _label_index(label, names, path, header)
-            if n_cols < 2:
+            label_at = None if label is None else _label_index(label, names, path, header)
+            if label_at is not None and n_cols < 2:
                 raise ValueError(
                     f"{path} has a single column ({names[0]!r}): expected feature columns and a label "
                     f"column. Check `delimiter` (received {delimiter!r})."
@@ -143,13 +146,14 @@ def load_csv(path, label="label", delimiter=",", header=True, test_split=0.2, se
                             f"{path}, line {line}, column {names[i]!r}: found {what}; feature columns "
                             f"must hold numbers."
                         ) from None
-                target = row[label_at].strip()
-                if not target:
-                    raise ValueError(
-                        f"{path}, line {line}, column {names[label_at]!r}: the label is empty."
-                    )
+                if label_at is not None:
+                    target = row[label_at].strip()
+                    if not target:
+                        raise ValueError(
+                            f"{path}, line {line}, column {names[label_at]!r}: the label is empty."
+                        )
+                    raw_labels.append(target)
                 features.append(values)
-                raw_labels.append(target)
 
             if rows is None:
                 add(first, first_line)
@@ -167,9 +171,48 @@ def load_csv(path, label="label", delimiter=",", header=True, test_split=0.2, se
 
     if not features:
         raise ValueError(f"{path} has a header but no data rows.")
-    x = np.array(features, dtype=np_dtype)
+    return np.array(features, dtype=np_dtype), (raw_labels if label_at is not None else None)
+
+
+def load_csv(path, label="label", delimiter=",", header=True, test_split=0.2, seed=0,
+             dtype="float32", return_classes=False):
+    """Load a CSV file of numeric features and one label column, split into train and test.
+
+    Returns ``(x_train, y_train), (x_test, y_test)`` (plus ``class_names`` when
+    ``return_classes=True``): ``x`` is ``(n, features)`` of ``dtype``; ``y`` is int64 for
+    integer or text labels (text labels become ids in the order of their sorted names), float32
+    for other numbers (regression). Rows are shuffled deterministically with ``seed``; integer
+    labels are split stratified. ``class_names`` is the sorted list of text labels, or None
+    when the labels are numbers.
+    """
+    path = check_path("load_csv", path)
+    np_dtype = _check_args(delimiter, dtype, label, header)
+    test_split = check_test_split("load_csv", test_split)
+    seed = check_seed("load_csv", seed)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"load_csv: {path} {'is a folder' if os.path.isdir(path) else 'does not exist'}.")
+
+    x, raw_labels = _read_rows(path, label, delimiter, header, np_dtype)
     y, classes = _labels_to_array(raw_labels)
     train, test = split_arrays(x, y, test_split, seed)
     if return_classes:
         return train, test, classes
     return train, test
+
+
+def read_csv_features(path, label=None, delimiter=",", header="auto", dtype="float32") -> np.ndarray:
+    """The feature rows of a CSV file as an ``(n, features)`` array, e.g. inputs to predict on.
+
+    Every column is a feature except ``label`` (a column name or index to leave out, if the
+    file has one). ``header="auto"`` treats the first row as a header unless it is all numbers.
+    Errors name the file and line, as :func:`load_csv`'s do.
+    """
+    path = check_path("read_csv_features", path)
+    np_dtype = _check_args(delimiter, dtype, label, True, label_optional=True)  # header is checked per file
+    if header not in (True, False, "auto"):
+        raise ValueError(f"`header` of read_csv_features() must be True, False or 'auto'; received {header!r}.")
+    if not os.path.isfile(path):
+        raise FileNotFoundError(
+            f"read_csv_features: {path} {'is a folder' if os.path.isdir(path) else 'does not exist'}."
+        )
+    return _read_rows(path, label, delimiter, header, np_dtype)[0]
