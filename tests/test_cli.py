@@ -368,6 +368,7 @@ def test_diagnose_run_folder_and_config(trained, tmp_path):
         assert (copy / name).read_bytes()[:4] == b"\x89PNG"
     html = (copy / "report.html").read_text()
     assert "<html" in html.lower() and "dense_1" in html and "No data: pass data" not in html
+    assert "No gradient monitor" not in html  # the gradient result sits in its own section
     assert "healthy" in html or "vanishing" in html or "dead_relus" in html or "exploding" in html
     config_folder = tmp_path / "config"
     config_folder.mkdir()

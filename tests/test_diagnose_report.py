@@ -96,6 +96,23 @@ def test_report_shows_a_failing_section_and_warns(tmp_path):
     assert "Inference latency" not in page
 
 
+def test_report_takes_results_already_computed(tmp_path):
+    from deepnet.diagnose import data as data_check
+    from deepnet.diagnose import gradients
+
+    model, history, monitor, (x, y), val = _trained()
+    checked = data_check(x, y, validation_data=val)
+    grads = gradients(model, x, y, batch_size=64)
+    page = open(report(tmp_path / "r.html", model=model, history=history, data=checked, gradients=grads,
+                       latency_batch_sizes=()), encoding="utf-8").read()
+    gradient_section = page.split('<section id="gradients">')[1].split("</section>")[0]
+    data_section = page.split('<section id="data-checks">')[1].split("</section>")[0]
+    assert grads.summary.split(":")[0] in gradient_section and "No gradient monitor" not in page
+    assert checked.summary.split(":")[0] in data_section and "No data" not in page
+    with pytest.raises(ValueError, match="not both"):
+        report(tmp_path / "x.html", gradient_monitor=monitor, gradients=grads)
+
+
 def test_report_bad_arguments(tmp_path):
     with pytest.raises(ValueError, match="path"):
         report("")

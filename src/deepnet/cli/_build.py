@@ -13,7 +13,8 @@ import sys
 from . import _catalogue as cat
 from ._errors import UsageFailure, one_line
 
-__all__ = ["build_callbacks", "build_model", "build_optimizer", "compile_model", "make_layer"]
+__all__ = ["build_callbacks", "build_compiled", "build_model", "build_optimizer", "check_callbacks", "compile_model",
+           "make_layer"]
 
 
 def _plain(value):
@@ -218,22 +219,43 @@ def steps_per_epoch(n_train: int, batch_size: int) -> int:
     return max(1, math.ceil(n_train / batch_size))
 
 
-def build_callbacks(loaded, run_dir: str | None, has_validation: bool, verbose: int = 1) -> list:
-    from .. import callbacks as cb
+def build_compiled(loaded, input_shape, num_classes=None, n_train: int = 1000, compile: bool = True):
+    """The config's model, seeded and built for ``input_shape``; compiled (its learning-rate
+    schedule spanning the epochs of ``n_train`` samples) unless ``compile=False``."""
+    from ..utils import set_random_seed
 
+    cfg = loaded.config
+    set_random_seed(cfg.seed)
+    model = build_model(loaded, tuple(input_shape), num_classes)
+    if compile:
+        compile_model(model, loaded, steps_per_epoch(n_train, cfg.fit.batch_size) * cfg.fit.epochs)
+    return model
+
+
+def check_callbacks(loaded, has_validation: bool) -> None:
+    """Callback settings that contradict the rest of the config (before anything is written)."""
     c = loaded.config.callbacks
-    out = []
-    if run_dir is not None:
-        out.append(cb.CSVLogger(os.path.join(run_dir, "history.csv")))
     for key, spec in (("early_stopping", c.early_stopping), ("reduce_lr", c.reduce_lr), ("checkpoint", c.checkpoint)):
         if spec is not None and spec.monitor.startswith("val_") and not has_validation:
             raise loaded.error(("callbacks", key), f"monitors {spec.monitor!r} but there is no validation data: "
                                                    f"set fit.validation_split > 0 or monitor a training metric")
+    schedule = loaded.config.compile.schedule
+    if c.reduce_lr is not None and not (schedule is None or schedule["type"] == "constant"):
+        raise loaded.error(("callbacks", "reduce_lr"), "reduce_lr changes the learning rate itself: it needs a "
+                                                      "constant learning rate (remove [compile] schedule)")
+
+
+def build_callbacks(loaded, run_dir: str, verbose: int = 1) -> list:
+    """The run's callbacks: history.csv in ``run_dir``, then those of ``[callbacks]``."""
+    from .. import callbacks as cb
+
+    c = loaded.config.callbacks
+    out = [cb.CSVLogger(os.path.join(run_dir, "history.csv"))]
     if c.early_stopping is not None:
         out.append(cb.EarlyStopping(verbose=verbose, **c.early_stopping.model_dump()))
     if c.reduce_lr is not None:
         out.append(cb.ReduceLROnPlateau(verbose=verbose, **c.reduce_lr.model_dump()))
-    if c.checkpoint is not None and run_dir is not None:
+    if c.checkpoint is not None:
         out.append(cb.ModelCheckpoint(os.path.join(run_dir, "checkpoint.deepnet"), **c.checkpoint.model_dump()))
     if c.terminate_on_nan:
         out.append(cb.TerminateOnNaN())

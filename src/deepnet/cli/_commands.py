@@ -99,20 +99,14 @@ def _load_model_file(path: str, compile: bool = True):
 def _model_from_loaded(loaded, compile: bool = False):
     """The (untrained) model of a loaded config; the data is read only when the config does
     not give `input_shape`."""
-    from ..utils import set_random_seed
-    from ._build import build_model, compile_model, steps_per_epoch
+    from ._build import build_compiled
     from ._data import load_data
 
     shape = loaded.config.model.input_shape
-    num_classes, n_train = None, 1000
-    if shape is None:
-        data = load_data(loaded)
-        shape, num_classes, n_train = data.x_train.shape[1:], data.num_classes, len(data.x_train)
-    set_random_seed(loaded.config.seed)
-    model = build_model(loaded, tuple(shape), num_classes)
-    if compile:
-        compile_model(model, loaded, steps_per_epoch(n_train, loaded.config.fit.batch_size) * loaded.config.fit.epochs)
-    return model
+    if shape is not None:
+        return build_compiled(loaded, shape, compile=compile)
+    data = load_data(loaded)
+    return build_compiled(loaded, data.x_train.shape[1:], data.num_classes, len(data.x_train), compile=compile)
 
 
 def _model_from_target(target: str, compile: bool = False):
@@ -527,63 +521,51 @@ def diagnose(target, report):
         if model is None:
             _say(f"No model.deepnet in {target}: only the learning curves were diagnosed.")
             return
-        checks = None
+        checks = {"model": model}
         if os.path.isfile(config_file):
-            checks = _data_and_gradients(_load(config_file), model, target, trained=True)
+            checks = _data_and_gradients(_load(config_file), model, target)
         else:
             _say(f"No config.toml in {target}: the data checks and gradient health are skipped.")
         if report:
-            _write_report(target, model, hist, checks)
+            _write_report(target, history=hist, **checks)
         return
     if not target.endswith(".toml"):
         raise UsageFailure(f"{target} is neither a run folder nor a .toml config file"
                            + ("" if os.path.exists(target) else " (it does not exist)"))
-    loaded = _load(target)
     folder = os.path.dirname(os.path.abspath(target))
-    checks = _data_and_gradients(loaded, None, folder, trained=False)
+    checks = _data_and_gradients(_load(target), None, folder)
     if report:
-        _write_report(folder, checks[3], None, checks)
+        _write_report(folder, **checks)
 
 
-def _data_and_gradients(loaded, model, folder: str, trained: bool):
-    """Print the data checks and the gradient health of ``model`` (built from the config when
-    None) on the config's data; write gradients.png into ``folder``. Returns what the report needs."""
+def _data_and_gradients(loaded, model, folder: str) -> dict:
+    """Print the data checks and the gradient health of ``model`` (a trained model, which also
+    checks the labels; None: the config's untrained model) on the config's data, write
+    gradients.png into ``folder``; returns the report's arguments."""
     from .. import diagnose as dg
-    from ..utils import set_random_seed
-    from ._build import build_model, compile_model, steps_per_epoch
-    from ._data import load_data, split_validation
+    from ._build import build_compiled
+    from ._data import fit_split, load_data
 
-    cfg = loaded.config
     data = load_data(loaded)
-    (x, y), validation = split_validation(data.x_train, data.y_train, cfg.fit.validation_split, cfg.seed)
+    (x, y), validation = fit_split(loaded, data)
+    trained = model is not None
     if model is None:
-        set_random_seed(cfg.seed)
-        model = build_model(loaded, x.shape[1:], data.num_classes)
-        compile_model(model, loaded, steps_per_epoch(len(x), cfg.fit.batch_size) * cfg.fit.epochs)
+        model = build_compiled(loaded, x.shape[1:], data.num_classes, len(x))
     x = _fit_input(model, x, "the data")
     data_result = dg.data(x, y, validation_data=validation, model=model if trained else None)
     _say("")
     _say(str(data_result))
-    grad_result = dg.gradients(model, x, y, batch_size=min(len(x), cfg.fit.batch_size))
+    grad_result = dg.gradients(model, x, y, batch_size=min(len(x), loaded.config.fit.batch_size))
     _say("")
     _say(str(grad_result))
     path = os.path.join(folder, "gradients.png")
-    try:
-        grad_result.plot(path)
-    finally:
-        import matplotlib.pyplot as plt
-
-        plt.close("all")
+    grad_result.plot(path)
     _say(f"Plot: {path}")
-    return (x, y), validation, grad_result, model
+    return {"model": model, "data": data_result, "gradients": grad_result}
 
 
-def _write_report(folder: str, model, history, checks) -> None:
+def _write_report(folder: str, **contents) -> None:
     from ..diagnose.report import report as write_report
 
-    kwargs = {}
-    if checks is not None:
-        data, validation, grad_result, _ = checks
-        kwargs = {"data": data, "validation_data": validation, "results": (grad_result,)}
-    path = write_report(os.path.join(folder, "report.html"), model=model, history=history, **kwargs)
+    path = write_report(os.path.join(folder, "report.html"), **contents)
     _say(f"Report: {path}")

@@ -12,7 +12,7 @@ import numpy as np
 from . import _catalogue as cat
 from ._errors import CLIError, UsageFailure, one_line
 
-__all__ = ["Dataset", "load_data", "load_named_or_path", "split_validation"]
+__all__ = ["Dataset", "fit_split", "load_data", "load_named_or_path", "split_validation"]
 
 _CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 _IDX_MARKERS = ("train-images-idx3-ubyte", "train-images.idx3-ubyte")
@@ -157,3 +157,9 @@ def split_validation(x: np.ndarray, y: np.ndarray, fraction: float, seed: int):
     order = np.random.default_rng(seed).permutation(len(x))
     val, train = order[:n_val], order[n_val:]
     return (x[train], y[train]), (x[val], y[val])
+
+
+def fit_split(loaded, data: Dataset):
+    """The training data of ``data`` split as ``fit`` sees it: ``(x, y), validation or None``."""
+    cfg = loaded.config
+    return split_validation(data.x_train, data.y_train, cfg.fit.validation_split, cfg.seed)

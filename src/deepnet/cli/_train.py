@@ -10,8 +10,8 @@ import traceback
 
 import numpy as np
 
-from ._build import build_callbacks, build_model, compile_model, steps_per_epoch
-from ._data import load_data, split_validation
+from ._build import build_callbacks, build_compiled, check_callbacks
+from ._data import fit_split, load_data
 from ._errors import CLIError, UsageFailure, one_line
 from ._toml import dumps
 
@@ -45,22 +45,11 @@ def write_learning_curves(history: dict, folder: str, say=print, filename: str =
     if not history or not any(len(v) for v in history.values()):
         say("No epochs recorded: nothing to diagnose.")
         return None
-    path = os.path.join(folder, filename)
-    try:
-        from ..diagnose import learning_curves
-    except ImportError:  # pragma: no cover - deepnet.diagnose ships with deepnet
-        learning_curves = None
-    if learning_curves is None:  # pragma: no cover
-        _plain_plot(history, path)
-        say(f"Learning curves: {path}")
-        return None
-    result = learning_curves(history)
-    try:
-        result.plot(path)
-    finally:
-        import matplotlib.pyplot as plt
+    from ..diagnose import learning_curves
 
-        plt.close("all")
+    path = os.path.join(folder, filename)
+    result = learning_curves(history)
+    result.plot(path)
     with open(os.path.join(folder, "diagnosis.txt"), "w", encoding="utf-8") as f:
         f.write(str(result) + "\n")
     say("")
@@ -70,22 +59,6 @@ def write_learning_curves(history: dict, folder: str, say=print, filename: str =
         say(f"  - {remedy}")
     say(f"Plot: {path} (details: {os.path.join(folder, 'diagnosis.txt')})")
     return result.verdict
-
-
-def _plain_plot(history: dict, path: str) -> None:  # pragma: no cover - fallback only
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots()
-    for k, v in history.items():
-        if k.endswith("loss"):
-            ax.plot(range(1, len(v) + 1), v, label=k)
-    ax.set_xlabel("epoch")
-    ax.legend()
-    fig.savefig(path)
-    plt.close(fig)
 
 
 def _jsonable(v):
@@ -111,16 +84,9 @@ def train(loaded, say=print, quiet: bool = False) -> dict:
 
     # 1. Everything that can fail because of the user's input happens before the run folder exists.
     data = load_data(loaded)
-    (x_train, y_train), validation = split_validation(data.x_train, data.y_train, cfg.fit.validation_split, cfg.seed)
-    set_random_seed(cfg.seed)
-    model = build_model(loaded, x_train.shape[1:], data.num_classes)
-    steps = steps_per_epoch(len(x_train), cfg.fit.batch_size)
-    compile_model(model, loaded, steps * cfg.fit.epochs)
-    callbacks_probe = build_callbacks(loaded, None, validation is not None)  # config checks only
-    del callbacks_probe
-    if cfg.callbacks.reduce_lr is not None and not (cfg.compile.schedule is None or cfg.compile.schedule["type"] == "constant"):
-        raise loaded.error(("callbacks", "reduce_lr"), "reduce_lr changes the learning rate itself: it needs a "
-                                                      "constant learning rate (remove [compile] schedule)")
+    (x_train, y_train), validation = fit_split(loaded, data)
+    model = build_compiled(loaded, x_train.shape[1:], data.num_classes, len(x_train))
+    check_callbacks(loaded, validation is not None)
     _dry_run(model, loaded, x_train, y_train)
 
     say(f"Data: {data.description}: {len(x_train)} train, "
@@ -138,7 +104,7 @@ def train(loaded, say=print, quiet: bool = False) -> dict:
     with open(os.path.join(run_dir, "config.toml"), "w", encoding="utf-8") as f:
         f.write(dumps(resolved, header=header))
 
-    callbacks = build_callbacks(loaded, run_dir, validation is not None, verbose=0 if quiet else 1)
+    callbacks = build_callbacks(loaded, run_dir, verbose=0 if quiet else 1)
     t_fit = time.perf_counter()
     try:
         history = model.fit(x_train, y_train, batch_size=cfg.fit.batch_size, epochs=cfg.fit.epochs,

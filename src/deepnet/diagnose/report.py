@@ -139,17 +139,19 @@ def _model_overview(model) -> list[str]:
 
 def report(path="report.html", model=None, history=None, data=None, validation_data=None, title=None,
            gradient_monitor=None, *, batch_size: int | None = None, memory_budget=None,
-           latency_batch_sizes=(1, 32), results=()) -> str:
+           latency_batch_sizes=(1, 32), results=(), gradients=None) -> str:
     """Write one self-contained HTML report and return its path.
 
     Args:
         path: the ``.html`` file to write (atomically: a crash leaves any previous file intact).
         model: the model (summary, memory plan, latency; label-error check with ``data``).
         history: the ``History`` from ``fit`` (default: ``model.history`` when the model was fitted).
-        data: ``(x, y)`` (or ``x``) to check with :func:`deepnet.diagnose.data`.
+        data: ``(x, y)`` (or ``x``) to check with :func:`deepnet.diagnose.data`, or the result of
+            such a check already made.
         validation_data: ``(x_val, y_val)`` for the leakage checks.
         title: page title (default: ``"Training report: <model name>"``).
         gradient_monitor: a :class:`~deepnet.diagnose.GradientMonitor` that watched ``fit``.
+        gradients: instead of a monitor, the result of :func:`deepnet.diagnose.gradients`.
         batch_size: batch size of the memory plan (default: the ``batch_size`` of the last ``fit``
             when known, else 32).
         memory_budget: bytes or ``"16GB"``-style string for the memory verdict.
@@ -184,13 +186,19 @@ def report(path="report.html", model=None, history=None, data=None, validation_d
     else:
         curves.add_missing("Learning curves", "No training history: pass history=model.fit(...) (or a fitted model).")
 
+    if gradient_monitor is not None and gradients is not None:
+        raise ValueError("report(): pass `gradient_monitor` or `gradients`, not both.")
     if gradient_monitor is not None:
         _run(grads, "Gradient health", gradient_monitor.result)
+    elif gradients is not None:
+        _run(grads, "Gradient health", lambda: gradients)
     else:
         grads.add_missing("Gradient health", "No gradient monitor: train with callbacks=[deepnet.diagnose.GradientMonitor()] "
                                              "and pass gradient_monitor=... to see gradient norms per layer.")
 
-    if data is not None:
+    if isinstance(data, DiagnosisResult):
+        _run(checks, "Data checks", lambda: data, with_plot=True)
+    elif data is not None:
         x, y = (data[0], data[1]) if isinstance(data, (list, tuple)) and len(data) == 2 else (data, None)
         trained = model if (model is not None and history is not None and y is not None) else None
         _run(checks, "Data checks", lambda: data_check(x, y, validation_data=validation_data, model=trained), with_plot=True)
