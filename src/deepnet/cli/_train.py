@@ -8,8 +8,7 @@ import os
 import time
 import traceback
 
-import numpy as np
-
+from ..diagnose._result import jsonable
 from ._build import build_callbacks, build_compiled, check_callbacks
 from ._data import fit_split, load_data
 from ._errors import CLIError, UsageFailure, one_line
@@ -59,12 +58,6 @@ def write_learning_curves(history: dict, folder: str, say=print, filename: str =
         say(f"  - {remedy}")
     say(f"Plot: {path} (details: {os.path.join(folder, 'diagnosis.txt')})")
     return result.verdict
-
-
-def _jsonable(v):
-    if isinstance(v, (np.floating, np.integer)):
-        return v.item()
-    return v
 
 
 def train(loaded, say=print, quiet: bool = False) -> dict:
@@ -140,7 +133,7 @@ def train(loaded, say=print, quiet: bool = False) -> dict:
         "threads": torch.get_num_threads(),
     }
     with open(os.path.join(run_dir, "metrics.json"), "w", encoding="utf-8") as f:
-        json.dump({k: _jsonable(v) for k, v in summary.items()}, f, indent=2)
+        json.dump(jsonable(summary), f, indent=2, allow_nan=False)
     acc = test.get("accuracy", test.get("compile_metrics"))
     tail = f"test accuracy {acc:.4f}, " if isinstance(acc, float) else ""
     n_epochs = summary["epochs_run"]
