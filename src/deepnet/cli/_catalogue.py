@@ -4,11 +4,13 @@ suggestions for misspellings."""
 
 from __future__ import annotations
 
-import difflib
 import functools
 import importlib
 import inspect
 import pkgutil
+
+from ..utils.lookup import closest
+from ..utils.lookup import did_you_mean as suggest
 
 __all__ = [
     "accepted_arguments", "closest", "layer_classes", "loss_names", "optimizer_classes",
@@ -18,20 +20,6 @@ __all__ = [
 # Keyword arguments every deepnet Layer accepts through ``**kwargs``.
 BASE_LAYER_ARGS = ("name", "trainable", "dtype", "input_shape", "batch_input_shape")
 _HIDDEN_LAYERS = {"Layer", "InputLayer", "KerasTensor", "TorchModuleWrapper", "Model", "Sequential"}
-
-
-def closest(name: str, candidates, cutoff: float = 0.6) -> str | None:
-    """The candidate closest to ``name`` (case-insensitive comparison), or None."""
-    cands = list(candidates)
-    by_lower = {c.lower(): c for c in cands}
-    hit = difflib.get_close_matches(str(name).lower(), list(by_lower), n=1, cutoff=cutoff)
-    return by_lower[hit[0]] if hit else None
-
-
-def suggest(name: str, candidates) -> str:
-    """`` Did you mean 'x'?`` or an empty string."""
-    hit = closest(name, candidates)
-    return f" Did you mean {hit!r}?" if hit else ""
 
 
 @functools.cache

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import difflib
 import os
 
 import numpy as np
 
+from ..layers._checks import check_seed as _check_seed
+
 __all__ = [
-    "check_path", "check_seed", "check_test_split", "closest_hint", "get_cache_dir",
+    "check_path", "check_seed", "check_test_split", "get_cache_dir",
     "split_arrays", "split_indices",
 ]
 
@@ -54,19 +55,8 @@ def check_test_split(function: str, test_split) -> float:
 
 
 def check_seed(function: str, seed):
-    if seed is None:
-        return None
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(
-            f"Received an invalid value for `seed` of {function}(), expected a non-negative integer "
-            f"or None. Received: seed={seed!r}"
-        )
-    return int(seed)
-
-
-def closest_hint(name: str, candidates) -> str:
-    close = difflib.get_close_matches(str(name), [str(c) for c in candidates], n=1, cutoff=0.5)
-    return f" Did you mean {close[0]!r}?" if close else ""
+    """None or a non-negative integer (the layers' seed check, naming ``function()``)."""
+    return _check_seed(f"{function}()", seed)
 
 
 def split_indices(n: int, test_split: float, seed, stratify=None) -> tuple[np.ndarray, np.ndarray]:

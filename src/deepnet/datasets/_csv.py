@@ -8,7 +8,8 @@ import os
 
 import numpy as np
 
-from ._common import check_path, check_seed, check_test_split, closest_hint, split_arrays
+from ..utils.lookup import did_you_mean
+from ._common import check_path, check_seed, check_test_split, split_arrays
 
 __all__ = ["load_csv", "read_csv_features"]
 
@@ -54,7 +55,7 @@ def _label_index(label, names: list[str], path: str, header: bool) -> int:
         if label.strip() in stripped:
             return stripped.index(label.strip())
         raise ValueError(
-            f"Label column {label!r} not found in {path}.{closest_hint(label, names)} Available "
+            f"Label column {label!r} not found in {path}.{did_you_mean(label, names, cutoff=0.5)} Available "
             f"columns: {', '.join(repr(n) for n in names)}. Pass `label=` with one of them (or its "
             f"index)."
         )

@@ -7,7 +7,8 @@ import zipfile
 
 import numpy as np
 
-from ._common import check_path, check_seed, check_test_split, closest_hint, split_arrays
+from ..utils.lookup import did_you_mean
+from ._common import check_path, check_seed, check_test_split, split_arrays
 
 __all__ = ["load_npz"]
 
@@ -91,7 +92,7 @@ def load_npz(path, x_key=None, y_key=None, test_split=0.2, seed=0):
             for key in (x_key, y_key):
                 if key not in keys:
                     raise ValueError(
-                        f"load_npz: {path} has no array {key!r}.{closest_hint(key, keys)} Arrays in the "
+                        f"load_npz: {path} has no array {key!r}.{did_you_mean(key, keys, cutoff=0.5)} Arrays in the "
                         f"file: {listing}."
                     )
             pair = (x_key, y_key)

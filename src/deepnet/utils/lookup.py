@@ -12,10 +12,22 @@ from collections.abc import Mapping
 from typing import Any
 
 
+def closest(name: str, candidates, cutoff: float = 0.6) -> str | None:
+    """The candidate closest to ``name`` (compared case-insensitively), or None."""
+    by_lower = {str(c).lower(): str(c) for c in candidates}
+    hit = difflib.get_close_matches(str(name).lower(), list(by_lower), n=1, cutoff=cutoff)
+    return by_lower[hit[0]] if hit else None
+
+
+def did_you_mean(name: str, candidates, cutoff: float = 0.6) -> str:
+    """`` Did you mean 'x'?`` for the closest candidate, or an empty string."""
+    hit = closest(name, candidates, cutoff)
+    return f" Did you mean {hit!r}?" if hit else ""
+
+
 def unknown_name_error(kind: str, name: str, valid: list[str], argument: str | None = None) -> ValueError:
     valid = sorted(set(valid))
-    close = difflib.get_close_matches(name, valid, n=1)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
+    hint = did_you_mean(name, valid)
     where = f"`{argument}`" if argument else kind
     return ValueError(
         f"Unknown {kind} {name!r} for {where}.{hint} Valid names: {', '.join(valid)}."
