@@ -9,17 +9,21 @@ import importlib
 import inspect
 import pkgutil
 
-from ..utils.lookup import closest
-from ..utils.lookup import did_you_mean as suggest
+from ..utils.lookup import did_you_mean
 
 __all__ = [
-    "accepted_arguments", "closest", "layer_classes", "loss_names", "optimizer_classes",
+    "accepted_arguments", "layer_classes", "loss_names", "optimizer_classes",
     "resolve_layer", "schedule_classes", "suggest",
 ]
 
 # Keyword arguments every deepnet Layer accepts through ``**kwargs``.
 BASE_LAYER_ARGS = ("name", "trainable", "dtype", "input_shape", "batch_input_shape")
 _HIDDEN_LAYERS = {"Layer", "InputLayer", "KerasTensor", "TorchModuleWrapper", "Model", "Sequential"}
+
+
+def suggest(name: str, candidates) -> str:
+    """`` Did you mean 'x'?`` or an empty string; config names are matched ignoring case."""
+    return did_you_mean(name, candidates, ignore_case=True)
 
 
 @functools.cache

@@ -12,16 +12,22 @@ from collections.abc import Mapping
 from typing import Any
 
 
-def closest(name: str, candidates, cutoff: float = 0.6) -> str | None:
-    """The candidate closest to ``name`` (compared case-insensitively), or None."""
-    by_lower = {str(c).lower(): str(c) for c in candidates}
+def closest(name: str, candidates, cutoff: float = 0.6, ignore_case: bool = False) -> str | None:
+    """The candidate closest to ``name``, or None. ``ignore_case``: compare in lower case (for
+    names looked up case-insensitively, e.g. ``conv1d`` -> ``Conv1D``)."""
+    if not ignore_case:
+        hit = difflib.get_close_matches(str(name), [str(c) for c in candidates], n=1, cutoff=cutoff)
+        return hit[0] if hit else None
+    by_lower: dict[str, str] = {}
+    for c in candidates:
+        by_lower.setdefault(str(c).lower(), str(c))
     hit = difflib.get_close_matches(str(name).lower(), list(by_lower), n=1, cutoff=cutoff)
     return by_lower[hit[0]] if hit else None
 
 
-def did_you_mean(name: str, candidates, cutoff: float = 0.6) -> str:
+def did_you_mean(name: str, candidates, cutoff: float = 0.6, ignore_case: bool = False) -> str:
     """`` Did you mean 'x'?`` for the closest candidate, or an empty string."""
-    hit = closest(name, candidates, cutoff)
+    hit = closest(name, candidates, cutoff, ignore_case)
     return f" Did you mean {hit!r}?" if hit else ""
 
 
