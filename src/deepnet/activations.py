@@ -18,7 +18,11 @@ __all__ = [
 
 
 def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
-    """Rectified linear unit; the optional arguments follow ``keras.activations.relu``."""
+    """Rectified linear unit; the optional arguments follow ``keras.activations.relu``.
+
+    >>> dn.activations.relu(torch.tensor([-1.0, 0.5, 8.0]), max_value=6.0)
+    tensor([0.0000, 0.5000, 6.0000])
+    """
     if negative_slope == 0.0 and max_value is None and threshold == 0.0:
         return torch.relu(x)
     if threshold != 0.0:
@@ -31,46 +35,101 @@ def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
 
 
 def leaky_relu(x, negative_slope=0.2):
+    """Leaky ReLU: ``x`` where positive, ``negative_slope * x`` elsewhere.
+
+    >>> dn.activations.leaky_relu(torch.tensor([-1.0, 0.0, 2.0]))
+    tensor([-0.2000,  0.0000,  2.0000])
+    """
     return F.leaky_relu(x, negative_slope)
 
 
 def relu6(x):
+    """ReLU capped at 6: ``min(max(x, 0), 6)``.
+
+    >>> dn.activations.relu6(torch.tensor([-1.0, 0.0, 2.0]))
+    tensor([0., 0., 2.])
+    """
     return F.relu6(x)
 
 
 def sigmoid(x):
+    """Logistic sigmoid ``1 / (1 + exp(-x))``.
+
+    >>> dn.activations.sigmoid(torch.tensor([-1.0, 0.0, 2.0]))
+    tensor([0.2689, 0.5000, 0.8808])
+    """
     return torch.sigmoid(x)
 
 
 def tanh(x):
+    """Hyperbolic tangent.
+
+    >>> dn.activations.tanh(torch.tensor([-1.0, 0.0, 2.0]))
+    tensor([-0.7616,  0.0000,  0.9640])
+    """
     return torch.tanh(x)
 
 
 def softmax(x, axis=-1):
+    """Softmax along ``axis``: the values are positive and sum to 1.
+
+    >>> dn.activations.softmax(torch.tensor([-1.0, 0.0, 2.0]))
+    tensor([0.0420, 0.1142, 0.8438])
+    """
     return torch.softmax(x, dim=axis)
 
 
 def log_softmax(x, axis=-1):
+    """Logarithm of the softmax along ``axis``, computed stably.
+
+    >>> dn.activations.log_softmax(torch.tensor([-1.0, 0.0, 2.0]))
+    tensor([-3.1698, -2.1698, -0.1698])
+    """
     return torch.log_softmax(x, dim=axis)
 
 
 def linear(x):
+    """Identity (no activation); ``get(None)`` returns it.
+
+    >>> dn.activations.linear(torch.tensor([-1.0, 0.0, 2.0]))
+    tensor([-1.,  0.,  2.])
+    """
     return x
 
 
 def elu(x, alpha=1.0):
+    """Exponential linear unit: ``x`` where positive, ``alpha * (exp(x) - 1)`` elsewhere.
+
+    >>> dn.activations.elu(torch.tensor([-1.0, 0.0, 2.0]))
+    tensor([-0.6321,  0.0000,  2.0000])
+    """
     return F.elu(x, alpha)
 
 
 def selu(x):
+    """Scaled exponential linear unit (self-normalising, use with ``lecun_normal``).
+
+    >>> dn.activations.selu(torch.tensor([-1.0, 0.0, 2.0]))
+    tensor([-1.1113,  0.0000,  2.1014])
+    """
     return F.selu(x)
 
 
 def gelu(x, approximate=False):
+    """Gaussian error linear unit; ``approximate=True`` uses the tanh approximation.
+
+    >>> dn.activations.gelu(torch.tensor([-1.0, 0.0, 2.0]))
+    tensor([-0.1587,  0.0000,  1.9545])
+    """
     return F.gelu(x, approximate="tanh" if approximate else "none")
 
 
 def silu(x):
+    """Sigmoid linear unit ``x * sigmoid(x)``, also called ``swish``.
+
+    >>> dn.activations.silu(torch.tensor([-1.0, 0.0, 2.0]))
+    tensor([-0.2689,  0.0000,  1.7616])
+    """
     return F.silu(x)
 
 
@@ -78,27 +137,56 @@ swish = silu
 
 
 def hard_silu(x):
+    """Piecewise-linear SiLU ``x * hard_sigmoid(x)``, also called ``hard_swish``.
+
+    >>> dn.activations.hard_silu(torch.tensor([-1.0, 0.0, 2.0]))
+    tensor([-0.3333,  0.0000,  1.6667])
+    """
     return F.hardswish(x)
 
 
 def softplus(x):
+    """Softplus ``log(1 + exp(x))``, a smooth ReLU.
+
+    >>> dn.activations.softplus(torch.tensor([-1.0, 0.0, 2.0]))
+    tensor([0.3133, 0.6931, 2.1269])
+    """
     return F.softplus(x)
 
 
 def softsign(x):
+    """Softsign ``x / (1 + |x|)``.
+
+    >>> dn.activations.softsign(torch.tensor([-1.0, 0.0, 2.0]))
+    tensor([-0.5000,  0.0000,  0.6667])
+    """
     return F.softsign(x)
 
 
 def hard_sigmoid(x):
-    """Keras 3 definition: ``relu6(x + 3) / 6``."""
+    """Piecewise-linear sigmoid, Keras 3 definition: ``relu6(x + 3) / 6``.
+
+    >>> dn.activations.hard_sigmoid(torch.tensor([-1.0, 0.0, 2.0]))
+    tensor([0.3333, 0.5000, 0.8333])
+    """
     return F.hardsigmoid(x)
 
 
 def exponential(x):
+    """Exponential ``exp(x)``.
+
+    >>> dn.activations.exponential(torch.tensor([-1.0, 0.0, 2.0]))
+    tensor([0.3679, 1.0000, 7.3891])
+    """
     return torch.exp(x)
 
 
 def mish(x):
+    """Mish ``x * tanh(softplus(x))``.
+
+    >>> dn.activations.mish(torch.tensor([-1.0, 0.0, 2.0]))
+    tensor([-0.3034,  0.0000,  1.9440])
+    """
     return F.mish(x)
 
 
@@ -114,16 +202,29 @@ _TABLE["hard_swish"] = hard_silu
 
 
 def get(identifier, argument: str = "activation"):
-    """Resolve a name, ``None`` (linear) or a callable into an activation function."""
+    """Resolve a name, ``None`` (linear) or a callable into an activation function.
+
+    >>> dn.activations.get("relu")(torch.tensor([-1.0, 2.0]))
+    tensor([0., 2.])
+    """
     if identifier is None:
         return linear
     return resolve(identifier, _TABLE, "activation", argument, instantiate=False)
 
 
 def serialize(fn):
-    """Name of a built-in activation (or the callable's ``__name__``)."""
+    """Name of a built-in activation (or the callable's ``__name__``).
+
+    >>> dn.activations.serialize(dn.activations.gelu)
+    'gelu'
+    """
     return serialize_object(fn, _TABLE)
 
 
 def names() -> list[str]:
+    """Sorted names that ``get`` accepts.
+
+    >>> "relu" in dn.activations.names()
+    True
+    """
     return sorted(_TABLE)

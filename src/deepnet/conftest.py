@@ -14,7 +14,7 @@ torch.set_num_threads(1)
 
 @pytest.fixture(autouse=True)
 def _fresh_doctest_state(doctest_namespace):
-    """Every docstring example starts from fresh layer names and seed 0, with ``dn`` and ``np``."""
+    """Every docstring example starts from fresh layer names and seed 0, with ``dn``, ``np`` and ``torch``."""
     import numpy as np
 
     import deepnet as dn
@@ -24,4 +24,5 @@ def _fresh_doctest_state(doctest_namespace):
     set_random_seed(0)
     doctest_namespace["dn"] = dn
     doctest_namespace["np"] = np
+    doctest_namespace["torch"] = torch
     yield
