@@ -22,7 +22,11 @@ __all__ = [
 
 
 def compute_fans(shape) -> tuple[float, float]:
-    """Keras' fan rule: last axis is fan-out, the one before fan-in, the rest a receptive field."""
+    """Keras' fan rule: last axis is fan-out, the one before fan-in, the rest a receptive field.
+
+    >>> dn.initializers.compute_fans((3, 3, 16, 32))  # a 3x3 Conv2D kernel, 16 -> 32 channels
+    (144.0, 288.0)
+    """
     shape = tuple(shape)
     if len(shape) == 0:
         return 1.0, 1.0
@@ -35,7 +39,16 @@ def compute_fans(shape) -> tuple[float, float]:
 
 
 class Initializer:
-    """Base class: ``init(shape, dtype=torch.float32) -> torch.Tensor``."""
+    """Base class: ``init(shape, dtype=torch.float32) -> torch.Tensor``.
+
+    Subclasses implement ``__call__`` and, when they take arguments, ``get_config``.
+
+    >>> class Halves(dn.initializers.Initializer):
+    ...     def __call__(self, shape, dtype=torch.float32):
+    ...         return torch.full(tuple(shape), 0.5, dtype=dtype)
+    >>> Halves()((2,))
+    tensor([0.5000, 0.5000])
+    """
 
     def __init__(self, seed: int | None = None):
         if seed is not None and not isinstance(seed, int):
@@ -70,6 +83,13 @@ def _check_positive(owner: str, name: str, value: float) -> None:
 
 
 class Zeros(Initializer):
+    """All zeros (the default bias initializer).
+
+    >>> dn.initializers.Zeros()((2, 2))
+    tensor([[0., 0.],
+            [0., 0.]])
+    """
+
     def __init__(self):
         super().__init__(None)
 
@@ -81,11 +101,24 @@ class Zeros(Initializer):
 
 
 class Ones(Zeros):
+    """All ones (the default ``gamma`` initializer of the normalisation layers).
+
+    >>> dn.initializers.Ones()((3,))
+    tensor([1., 1., 1.])
+    """
+
     def __call__(self, shape, dtype=torch.float32):
         return torch.ones(tuple(shape), dtype=dtype)
 
 
 class Constant(Initializer):
+    """Every value equal to ``value``; ``get(0.5)`` builds one from a number.
+
+    >>> dn.initializers.Constant(0.5)((2, 2))
+    tensor([[0.5000, 0.5000],
+            [0.5000, 0.5000]])
+    """
+
     def __init__(self, value=0.0):
         super().__init__(None)
         self.value = value
@@ -98,6 +131,13 @@ class Constant(Initializer):
 
 
 class RandomNormal(Initializer):
+    """Normal draws with mean ``mean`` and standard deviation ``stddev``; ``seed`` fixes them.
+
+    >>> init = dn.initializers.RandomNormal(stddev=0.1, seed=1)
+    >>> init((2, 3)).shape, torch.equal(init((2, 3)), init((2, 3)))
+    (torch.Size([2, 3]), True)
+    """
+
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
         super().__init__(seed)
         _check_positive("RandomNormal", "stddev", stddev)
@@ -112,7 +152,12 @@ class RandomNormal(Initializer):
 
 
 class TruncatedNormal(RandomNormal):
-    """Normal draws re-drawn beyond two standard deviations (as Keras)."""
+    """Normal draws re-drawn beyond two standard deviations (as Keras).
+
+    >>> w = dn.initializers.TruncatedNormal(stddev=1.0, seed=0)((1000,))
+    >>> bool(w.abs().max() <= 2.0)
+    True
+    """
 
     def __call__(self, shape, dtype=torch.float32):
         t = torch.empty(tuple(shape), dtype=dtype)
@@ -120,6 +165,13 @@ class TruncatedNormal(RandomNormal):
 
 
 class RandomUniform(Initializer):
+    """Uniform draws in ``[minval, maxval)``.
+
+    >>> w = dn.initializers.RandomUniform(minval=-1.0, maxval=1.0, seed=0)((100,))
+    >>> bool(w.min() >= -1.0 and w.max() < 1.0)
+    True
+    """
+
     def __init__(self, minval=-0.05, maxval=0.05, seed=None):
         super().__init__(seed)
         if maxval <= minval:
@@ -147,6 +199,16 @@ def _truncated_normal_(t: torch.Tensor, mean: float, std: float, generator) -> t
 
 
 class VarianceScaling(Initializer):
+    """Draws scaled to the fans: variance ``scale / n`` with ``n`` chosen by ``mode``.
+
+    ``mode`` is ``"fan_in"``, ``"fan_out"`` or ``"fan_avg"``; ``distribution`` is
+    ``"truncated_normal"``, ``"untruncated_normal"`` or ``"uniform"`` (limit ``sqrt(3 * scale / n)``).
+
+    >>> init = dn.initializers.VarianceScaling(scale=2.0, distribution="uniform", seed=0)
+    >>> bool(init((100, 10)).abs().max() <= (3 * 2.0 / 100) ** 0.5)
+    True
+    """
+
     _MODES = ("fan_in", "fan_out", "fan_avg")
     _DISTRIBUTIONS = ("truncated_normal", "untruncated_normal", "uniform")
 
@@ -190,7 +252,15 @@ def _preset(name: str, scale: float, mode: str, distribution: str) -> type:
         return {"seed": self.seed}
 
     return type(name, (VarianceScaling,), {"__init__": __init__, "get_config": get_config,
-                                           "__doc__": f"VarianceScaling(scale={scale}, mode={mode!r}, distribution={distribution!r})."})
+                                           "__doc__": _preset_doc(name, scale, mode, distribution)})
+
+
+def _preset_doc(name: str, scale: float, mode: str, distribution: str) -> str:
+    return (
+        f"VarianceScaling(scale={scale}, mode={mode!r}, distribution={distribution!r}).\n\n"
+        f"    >>> dn.initializers.{name}(seed=0)((4, 3)).shape\n"
+        "    torch.Size([4, 3])\n"
+    )
 
 
 GlorotUniform = _preset("GlorotUniform", 1.0, "fan_avg", "uniform")
@@ -204,6 +274,13 @@ for _cls in (GlorotUniform, GlorotNormal, HeUniform, HeNormal, LecunUniform, Lec
 
 
 class Orthogonal(Initializer):
+    """A (semi-)orthogonal matrix times ``gain``, from the QR decomposition of normal draws.
+
+    >>> w = dn.initializers.Orthogonal(seed=0)((3, 3))
+    >>> torch.allclose(w @ w.T, torch.eye(3), atol=1e-6)
+    True
+    """
+
     def __init__(self, gain=1.0, seed=None):
         super().__init__(seed)
         self.gain = gain
@@ -226,6 +303,13 @@ class Orthogonal(Initializer):
 
 
 class Identity(Initializer):
+    """``gain`` times the identity matrix (2-D shapes only).
+
+    >>> dn.initializers.Identity(gain=2.0)((2, 3))
+    tensor([[2., 0., 0.],
+            [0., 2., 0.]])
+    """
+
     def __init__(self, gain=1.0):
         super().__init__(None)
         self.gain = gain
@@ -257,11 +341,20 @@ _TABLE.update({
 
 
 def get(identifier, argument: str = "initializer"):
-    """Resolve a name, config dict, :class:`Initializer` or callable ``f(shape, dtype)``."""
+    """Resolve a name, config dict, :class:`Initializer` or callable ``f(shape, dtype)``.
+
+    >>> dn.initializers.get("he_normal"), dn.initializers.get(0.5)
+    (HeNormal(seed=None), Constant(value=0.5))
+    """
     if isinstance(identifier, (int, float)) and not isinstance(identifier, bool):
         return Constant(identifier)
     return resolve(identifier, _TABLE, "initializer", argument)
 
 
 def serialize(initializer):
+    """Config dict of an initializer, as stored in a model file; ``get`` reads it back.
+
+    >>> dn.initializers.serialize(dn.initializers.GlorotUniform(seed=3))
+    {'class_name': 'GlorotUniform', 'config': {'seed': 3}}
+    """
     return serialize_object(initializer, _TABLE)
