@@ -10,7 +10,13 @@ __all__ = ["Constraint", "MaxNorm", "MinMaxNorm", "NonNeg", "UnitNorm", "get", "
 
 
 class Constraint:
-    """``constraint(w) -> projected w``; ``axis`` refers to the Keras weight layout."""
+    """``constraint(w) -> projected w``; ``axis`` refers to the Keras weight layout.
+
+    The base class leaves the weight unchanged; subclasses override ``__call__``.
+
+    >>> dn.constraints.Constraint()(torch.tensor([-1.0, 2.0]))
+    tensor([-1.,  2.])
+    """
 
     def __call__(self, w: torch.Tensor) -> torch.Tensor:
         return w
@@ -24,11 +30,25 @@ class Constraint:
 
 
 class NonNeg(Constraint):
+    """Negative weights are set to zero.
+
+    >>> dn.constraints.NonNeg()(torch.tensor([[1.0, -2.0], [3.0, 4.0]]))
+    tensor([[1., 0.],
+            [3., 4.]])
+    """
+
     def __call__(self, w):
         return w.clamp_min(0.0)
 
 
 class MaxNorm(Constraint):
+    """Rescales the weights so the norm along ``axis`` is at most ``max_value``.
+
+    >>> dn.constraints.MaxNorm(max_value=2.0)(torch.tensor([[3.0], [4.0]]))  # norm 5 -> 2
+    tensor([[1.2000],
+            [1.6000]])
+    """
+
     def __init__(self, max_value=2.0, axis=0):
         self.max_value, self.axis = max_value, axis
 
@@ -42,6 +62,13 @@ class MaxNorm(Constraint):
 
 
 class UnitNorm(Constraint):
+    """Rescales the weights to unit norm along ``axis``.
+
+    >>> dn.constraints.UnitNorm()(torch.tensor([[3.0], [4.0]]))
+    tensor([[0.6000],
+            [0.8000]])
+    """
+
     def __init__(self, axis=0):
         self.axis = axis
 
@@ -53,6 +80,13 @@ class UnitNorm(Constraint):
 
 
 class MinMaxNorm(Constraint):
+    """Moves the norm along ``axis`` into ``[min_value, max_value]`` (``rate`` 1 moves it all the way).
+
+    >>> dn.constraints.MinMaxNorm(min_value=1.0, max_value=2.0)(torch.tensor([[0.3], [0.4]]))
+    tensor([[0.6000],
+            [0.8000]])
+    """
+
     def __init__(self, min_value=0.0, max_value=1.0, rate=1.0, axis=0):
         self.min_value, self.max_value, self.rate, self.axis = min_value, max_value, rate, axis
 
@@ -72,8 +106,18 @@ _TABLE = {
 
 
 def get(identifier, argument: str = "constraint"):
+    """Resolve a name (``"max_norm"``, ``"non_neg"``...), config dict, constraint or ``None``.
+
+    >>> type(dn.constraints.get("max_norm")).__name__
+    'MaxNorm'
+    """
     return resolve(identifier, _TABLE, "constraint", argument)
 
 
 def serialize(constraint):
+    """Config dict of a constraint, as stored in a model file; ``get`` reads it back.
+
+    >>> dn.constraints.serialize(dn.constraints.MaxNorm(3.0))
+    {'class_name': 'MaxNorm', 'config': {'max_value': 3.0, 'axis': 0}}
+    """
     return serialize_object(constraint, _TABLE)

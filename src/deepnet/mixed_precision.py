@@ -20,7 +20,12 @@ _POLICIES = {
 
 
 class DTypePolicy:
-    """A dtype policy: ``compute_dtype`` for activations, ``variable_dtype`` for weights."""
+    """A dtype policy: ``compute_dtype`` for activations, ``variable_dtype`` for weights.
+
+    >>> policy = dn.mixed_precision.DTypePolicy("mixed_bfloat16")
+    >>> policy.compute_dtype, policy.variable_dtype
+    (torch.bfloat16, torch.float32)
+    """
 
     def __init__(self, name: str = "float32"):
         if name not in _POLICIES:
@@ -42,10 +47,21 @@ _GLOBAL = DTypePolicy("float32")
 
 
 def set_global_policy(policy) -> None:
-    """Set the policy used by models compiled afterwards (``"mixed_bfloat16"``...)."""
+    """Set the policy used by models compiled afterwards (``"mixed_bfloat16"``...).
+
+    >>> dn.mixed_precision.set_global_policy("mixed_bfloat16")
+    >>> dn.mixed_precision.global_policy()
+    <DTypePolicy "mixed_bfloat16">
+    >>> dn.mixed_precision.set_global_policy("float32")  # back to the default
+    """
     global _GLOBAL
     _GLOBAL = policy if isinstance(policy, DTypePolicy) else DTypePolicy(policy)
 
 
 def global_policy() -> DTypePolicy:
+    """The policy set by :func:`set_global_policy` (``"float32"`` by default).
+
+    >>> dn.mixed_precision.global_policy()
+    <DTypePolicy "float32">
+    """
     return _GLOBAL

@@ -22,6 +22,15 @@ def _check_factor(owner: str, name: str, value) -> float:
 
 
 class Regularizer:
+    """Base class: ``regularizer(weight) -> scalar penalty`` added to the loss.
+
+    >>> class Sum(dn.regularizers.Regularizer):
+    ...     def __call__(self, x):
+    ...         return x.sum()
+    >>> Sum()(torch.ones(2, 2))
+    tensor(4.)
+    """
+
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
@@ -38,6 +47,12 @@ class Regularizer:
 
 
 class L1L2(Regularizer):
+    """Penalty ``l1 * sum(|w|) + l2 * sum(w ** 2)``.
+
+    >>> dn.regularizers.L1L2(l1=0.1, l2=0.01)(torch.tensor([[1.0, -2.0], [3.0, 4.0]]))
+    tensor(1.3000)
+    """
+
     def __init__(self, l1=0.0, l2=0.0):
         self.l1 = _check_factor(type(self).__name__, "l1", l1)
         self.l2 = _check_factor(type(self).__name__, "l2", l2)
@@ -55,6 +70,12 @@ class L1L2(Regularizer):
 
 
 class L1(L1L2):
+    """Penalty ``l1 * sum(|w|)``; pass it as ``kernel_regularizer`` (or ``"l1"``).
+
+    >>> dn.regularizers.L1(0.1)(torch.tensor([[1.0, -2.0], [3.0, 4.0]]))
+    tensor(1.)
+    """
+
     def __init__(self, l1=0.01):
         super().__init__(l1=l1)
 
@@ -63,6 +84,12 @@ class L1(L1L2):
 
 
 class L2(L1L2):
+    """Penalty ``l2 * sum(w ** 2)`` (weight decay through the loss).
+
+    >>> dn.regularizers.L2(0.01)(torch.tensor([[1.0, -2.0], [3.0, 4.0]]))
+    tensor(0.3000)
+    """
+
     def __init__(self, l2=0.01):
         super().__init__(l2=l2)
 
@@ -74,8 +101,18 @@ _TABLE = {"L1": L1, "L2": L2, "L1L2": L1L2, "l1": L1, "l2": L2, "l1_l2": L1L2}
 
 
 def get(identifier, argument: str = "regularizer"):
+    """Resolve a name (``"l1"``, ``"l2"``, ``"l1_l2"``), config dict, regularizer or ``None``.
+
+    >>> dn.regularizers.get("l2")
+    L2(l2=0.01)
+    """
     return resolve(identifier, _TABLE, "regularizer", argument)
 
 
 def serialize(regularizer):
+    """Config dict of a regularizer, as stored in a model file; ``get`` reads it back.
+
+    >>> dn.regularizers.serialize(dn.regularizers.L2(0.5))
+    {'class_name': 'L2', 'config': {'l2': 0.5}}
+    """
     return serialize_object(regularizer, _TABLE)
