@@ -14,8 +14,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .base import Layer, format_shape
-from .convolutional import (
+from ._conv_base import (
     normalize_data_format,
     normalize_padding,
     normalize_tuple,
@@ -23,6 +22,7 @@ from .convolutional import (
     same_padding,
     spatial_layout,
 )
+from .base import Layer, format_shape
 
 __all__ = [
     "AveragePooling1D", "AveragePooling2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D",

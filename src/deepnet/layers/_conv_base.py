@@ -1,0 +1,277 @@
+"""Shared machinery of the convolution layers: argument normalisation, Keras' padding rules,
+the 4-D channels-last view and weights stored in ``conv2d`` layout (see :mod:`.convolutional`)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .. import activations as _activations
+from .. import regularizers as _regularizers
+from .base import Layer, WeightSpec, format_shape
+from .core import serialize_weight_args
+
+# --------------------------------------------------------------------------- argument checks
+
+
+def normalize_tuple(owner: str, argument: str, value, rank: int, allow_zero: bool = False) -> tuple:
+    """``3`` -> ``(3, 3)``; validates a tuple of ``rank`` positive (or non-negative) ints."""
+    items = (value,) * rank if isinstance(value, int) and not isinstance(value, bool) else value
+    expected = "non-negative" if allow_zero else "positive"
+    try:
+        items = tuple(items)
+    except TypeError:
+        items = None
+    if (items is None or len(items) != rank
+            or any(isinstance(v, bool) or not isinstance(v, int) or v < (0 if allow_zero else 1) for v in items)):
+        raise ValueError(
+            f"Received an invalid value for `{argument}` of {owner}, expected a {expected} integer or a "
+            f"tuple of {rank} {expected} integers. Received: {argument}={value!r}"
+        )
+    return items
+
+
+def normalize_padding(owner: str, padding, allowed=("valid", "same")) -> str:
+    value = padding.lower() if isinstance(padding, str) else padding
+    if value not in allowed:
+        raise ValueError(
+            f"Received an invalid value for `padding` of {owner}, expected one of "
+            f"{', '.join(repr(a) for a in allowed)}. Received: padding={padding!r}"
+        )
+    return value
+
+
+def normalize_data_format(owner: str, data_format) -> str:
+    if data_format is None:
+        return "channels_last"
+    value = data_format.lower() if isinstance(data_format, str) else data_format
+    if value not in ("channels_last", "channels_first"):
+        raise ValueError(
+            f"Received an invalid value for `data_format` of {owner}, expected 'channels_last' or "
+            f"'channels_first'. Received: data_format={data_format!r}"
+        )
+    return value
+
+
+def same_padding(size: int, kernel: int, stride: int, dilation: int = 1) -> tuple[int, int]:
+    """Keras/TensorFlow ``"same"`` padding ``(before, after)`` of one spatial axis (the extra
+    element, if any, goes after)."""
+    k_eff = (kernel - 1) * dilation + 1
+    if stride == 1:
+        total = k_eff - 1
+    else:
+        total = max((-(-size // stride) - 1) * stride + k_eff - size, 0)
+    return total // 2, total - total // 2
+
+
+def spatial_layout(rank: int, data_format: str) -> str:
+    axes = "steps" if rank == 1 else "height, width"
+    return f"batch, {axes}, channels" if data_format == "channels_last" else f"batch, channels, {axes}"
+
+
+def rank_hint(rank: int, data_format: str, input_shape) -> str:
+    """What to do when a convolution/pooling layer receives an input of the wrong rank."""
+    first = data_format == "channels_first"
+    if not isinstance(input_shape, tuple):
+        return ""
+    if rank == 2 and len(input_shape) == 2 and input_shape[1]:
+        n = input_shape[1]
+        side = math.isqrt(n)
+        if side * side == n:
+            shape = (1, side, side) if first else (side, side, 1)
+            return f"Add Reshape({shape}) before it."
+        return "Add Reshape((height, width, channels)) before it."
+    if rank == 2 and len(input_shape) == 3 and all(input_shape[1:]):
+        shape = (1, *input_shape[1:]) if first else (*input_shape[1:], 1)
+        return f"Add Reshape({shape}) before it (a single-channel image needs a channel axis)."
+    if rank == 1 and len(input_shape) == 2 and input_shape[1]:
+        shape = (1, input_shape[1]) if first else (input_shape[1], 1)
+        return f"Add Reshape({shape}) before it."
+    if rank == 1 and len(input_shape) == 4:
+        return "Use the 2-D layer for images, or Reshape the input to (steps, channels)."
+    if rank == 2 and len(input_shape) == 5:
+        return "Use TimeDistributed for sequences of images, or the 3-D layer for volumes."
+    return ""
+
+
+# --------------------------------------------------------------------------- weights
+
+
+@dataclass(eq=False)
+class _ReshapedSpec(WeightSpec):
+    """A weight stored as ``keras.permute(layout).reshape(torch_shape)`` (e.g. a Conv1D kernel
+    ``(k, in, filters)`` stored as a 4-D ``(filters, in, 1, k)`` conv2d kernel, or a depthwise
+    kernel ``(kh, kw, in, mult)`` stored as ``(in * mult, 1, kh, kw)``)."""
+
+    torch_shape: tuple = ()
+
+    def to_keras(self, t: torch.Tensor) -> torch.Tensor:
+        permuted = tuple(self.keras_shape[i] for i in self.layout)
+        return super().to_keras(t.reshape(permuted))
+
+    def from_keras(self, t: torch.Tensor) -> torch.Tensor:
+        return super().from_keras(t).reshape(self.torch_shape)
+
+
+class _BaseConv(Layer):
+    """Shared machinery: argument storage, the 4-D view and weights in conv2d layout."""
+
+    rank = 2
+    _weight_prefixes = ("kernel", "bias")
+
+    def _init_common(self, kernel_size, strides, padding, data_format, dilation_rate, activation,
+                     use_bias, activity_regularizer, allowed_padding=("valid", "same")):
+        owner = type(self).__name__
+        self.kernel_size = normalize_tuple(owner, "kernel_size", kernel_size, self.rank)
+        self.strides = normalize_tuple(owner, "strides", strides, self.rank)
+        self.padding = normalize_padding(owner, padding, allowed_padding)
+        self.data_format = normalize_data_format(owner, data_format)
+        self.dilation_rate = normalize_tuple(owner, "dilation_rate", dilation_rate, self.rank)
+        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
+            raise ValueError(
+                f"{owner} does not support `strides` > 1 together with `dilation_rate` > 1 (as in Keras). "
+                f"Received: strides={self.strides}, dilation_rate={self.dilation_rate}"
+            )
+        self.activation = _activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.activity_regularizer = _regularizers.get(activity_regularizer, "activity_regularizer")
+        self._pad_cache: dict = {}
+
+    # -- shapes ------------------------------------------------------------------------------
+    @property
+    def _channels_last(self) -> bool:
+        return self.data_format == "channels_last"
+
+    def _check_input(self, input_shape) -> int:
+        """Rank check; returns the (defined) number of input channels."""
+        self._check_rank(input_shape, self.rank + 2, spatial_layout(self.rank, self.data_format),
+                         rank_hint(self.rank, self.data_format, input_shape))
+        axis = -1 if self._channels_last else 1
+        return self._check_defined_dim(input_shape, axis, "channels")
+
+    def _spatial(self, input_shape) -> tuple:
+        return tuple(input_shape[1:-1] if self._channels_last else input_shape[2:])
+
+    def _with_spatial(self, input_shape, spatial, channels) -> tuple:
+        if self._channels_last:
+            return (input_shape[0], *spatial, channels)
+        return (input_shape[0], channels, *spatial)
+
+    def _conv_output_spatial(self, input_shape) -> tuple:
+        out = []
+        for size, k, s, d in zip(self._spatial(input_shape), self.kernel_size, self.strides, self.dilation_rate):
+            if size is None:
+                out.append(None)
+            elif self.padding == "valid":
+                out.append((size - (k - 1) * d - 1) // s + 1)
+            else:
+                out.append((size - 1) // s + 1)
+        return tuple(out)
+
+    def _check_kernel_fits(self, input_shape) -> None:
+        if self.padding != "valid":
+            return
+        for size, k, d in zip(self._spatial(input_shape), self.kernel_size, self.dilation_rate):
+            if size is not None and (k - 1) * d + 1 > size:
+                dil = f" with dilation_rate={self.dilation_rate}" if max(self.dilation_rate) > 1 else ""
+                raise ValueError(
+                    f"{type(self).__name__} {self.name!r}: kernel_size={self.kernel_size}{dil} is larger than "
+                    f"its input of shape {format_shape(input_shape)} with padding='valid', so the output would "
+                    "be empty. help: use padding='same', a smaller kernel, or a larger input."
+                )
+
+    # -- the 4-D view ------------------------------------------------------------------------
+    def _to4d(self, x: torch.Tensor) -> torch.Tensor:
+        if self._channels_last:
+            return x.permute(0, 3, 1, 2) if self.rank == 2 else x.permute(0, 2, 1).unsqueeze(2)
+        return x if self.rank == 2 else x.unsqueeze(2)
+
+    def _from4d(self, y: torch.Tensor) -> torch.Tensor:
+        if self._channels_last:
+            return y.permute(0, 2, 3, 1) if self.rank == 2 else y.squeeze(2).permute(0, 2, 1)
+        return y if self.rank == 2 else y.squeeze(2)
+
+    def _pad_input(self, x: torch.Tensor):
+        """Handle ``"same"``/``"causal"``: returns ``(x, symmetric 4-D padding)``; an asymmetric
+        remainder (the extra bottom/right row of Keras' "same", the causal left pad) is applied
+        with one ``F.pad`` on the input in its own layout (which keeps it contiguous)."""
+        if self.padding == "valid":
+            return x, 0
+        spatial = tuple(x.shape[1:-1] if self._channels_last else x.shape[2:])
+        plan = self._pad_cache.get(spatial)
+        if plan is None:
+            plan = self._pad_cache[spatial] = self._padding_plan(spatial)
+        sym, extra = plan
+        if extra is not None:
+            x = F.pad(x, extra)
+        return x, sym
+
+    def _padding_plan(self, spatial):
+        if self.padding == "causal":
+            left = (self.kernel_size[0] - 1) * self.dilation_rate[0]
+            extra = (0, 0, left, 0) if self._channels_last else (left, 0)
+            return (0, 0), (extra if left else None)
+        pads = [same_padding(n, k, s, d) for n, k, s, d in
+                zip(spatial, self.kernel_size, self.strides, self.dilation_rate)]
+        sym = tuple(b for b, _ in pads)
+        rem = [a - b for b, a in pads]
+        if not any(rem):
+            return ((0, *sym) if self.rank == 1 else sym), None
+        extra = []  # F.pad order: last axis first, (before, after) pairs
+        if self._channels_last:
+            extra += [0, 0]
+        for r in reversed(rem):
+            extra += [0, r]
+        return ((0, *sym) if self.rank == 1 else sym), tuple(extra)
+
+    def _add_conv_weight(self, name, keras_shape, initializer, regularizer, constraint, layout, torch_shape):
+        """``add_weight`` then re-store as ``torch_shape`` (channels_last memory for 4-D kernels
+        of channels-last layers)."""
+        t = self._add_weight(name, keras_shape, initializer, regularizer, constraint, layout=layout)
+        spec = self._weight_specs[-1]
+        new_spec = _ReshapedSpec(attr=spec.attr, keras_name=spec.keras_name, keras_shape=spec.keras_shape,
+                                 layout=spec.layout, regularizer=spec.regularizer, constraint=spec.constraint,
+                                 trainable=spec.trainable, torch_shape=tuple(torch_shape))
+        self._weight_specs[-1] = new_spec
+        value = t.detach().reshape(torch_shape)
+        if self._channels_last and value.dim() == 4:
+            value = value.contiguous(memory_format=torch.channels_last)
+        self.register_parameter(spec.attr, nn.Parameter(value, requires_grad=t.requires_grad))
+        return getattr(self, spec.attr)
+
+    def _add_bias(self, n):
+        if self.use_bias:
+            self._add_weight("bias", (n,), self.bias_initializer, self.bias_regularizer, self.bias_constraint)
+        else:
+            self.bias = None
+
+    def _finish_build(self):
+        self._act = None if self.activation is _activations.linear else self.activation
+
+    def _activate(self, y):
+        if self._act is not None:
+            y = self._act(y)
+        if self.activity_regularizer is not None:
+            self._activity_loss = self.activity_regularizer(y) / y.shape[0]
+        return y
+
+    def _common_config(self) -> dict:
+        return {
+            "kernel_size": self.kernel_size,
+            "strides": self.strides,
+            "padding": self.padding,
+            "data_format": self.data_format,
+            "dilation_rate": self.dilation_rate,
+            "activation": _activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+        }
+
+    def _regularization_config(self) -> dict:
+        return {
+            **serialize_weight_args(self, self._weight_prefixes),
+            "activity_regularizer": _regularizers.serialize(self.activity_regularizer),
+        }
