@@ -56,7 +56,13 @@ _NAMES = [name for name in _TABLE if name != "torchoptimizer"]
 def get(identifier, custom_objects: dict | None = None) -> Optimizer:
     """Resolve an optimizer name (case-insensitive), a ``{"class_name", "config"}`` dict, an
     :class:`Optimizer` (returned as is), an Optimizer subclass or a ``torch.optim.Optimizer``
-    subclass (wrapped in :class:`TorchOptimizer` with its default learning rate)."""
+    subclass (wrapped in :class:`TorchOptimizer` with its default learning rate).
+
+    >>> type(dn.optimizers.get("ADAM")).__name__
+    'Adam'
+    >>> dn.optimizers.get(torch.optim.RAdam).learning_rate
+    0.001
+    """
     if isinstance(identifier, Optimizer):
         return identifier
     if isinstance(identifier, type):
@@ -95,7 +101,12 @@ def get(identifier, custom_objects: dict | None = None) -> Optimizer:
 
 
 def serialize(optimizer: Optimizer) -> dict:
-    """``{"class_name": ..., "config": ...}`` of an optimizer."""
+    """``{"class_name": ..., "config": ...}`` of an optimizer.
+
+    >>> config = dn.optimizers.serialize(dn.optimizers.SGD(learning_rate=0.1, momentum=0.9))
+    >>> config["class_name"], config["config"]["momentum"]
+    ('SGD', 0.9)
+    """
     if not isinstance(optimizer, Optimizer):
         raise TypeError(
             f"serialize expects a deepnet Optimizer; received {optimizer!r} of type "
@@ -105,7 +116,11 @@ def serialize(optimizer: Optimizer) -> dict:
 
 
 def deserialize(config: dict, custom_objects: dict | None = None) -> Optimizer:
-    """Inverse of :func:`serialize`."""
+    """Inverse of :func:`serialize`.
+
+    >>> dn.optimizers.deserialize({"class_name": "SGD", "config": {"learning_rate": 0.5}}).learning_rate
+    0.5
+    """
     if not isinstance(config, dict):
         raise TypeError(
             f"deserialize expects a config dict; received {config!r} of type {type(config).__name__}."

@@ -33,6 +33,12 @@ class SGD(Optimizer):
 
     torch.optim.SGD (fused kernel on CPU/CUDA). Keras' velocity update ``v = momentum * v - lr * g``
     equals torch's ``b = momentum * b + g; w -= lr * b`` while the learning rate is constant.
+
+    >>> w = torch.nn.Parameter(torch.tensor([1.0]))
+    >>> opt = dn.optimizers.SGD(learning_rate=0.1)
+    >>> opt.build([w]); w.grad = torch.tensor([2.0]); opt.step()
+    >>> w.data  # 1 - 0.1 * 2
+    tensor([0.8000])
     """
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, weight_decay=None,
@@ -56,6 +62,12 @@ class Adam(Optimizer):
 
     torch.optim.Adam, or torch.optim.AdamW when ``weight_decay`` is set (Keras 3 decay is
     decoupled); fused kernel on CPU/CUDA.
+
+    >>> w = torch.nn.Parameter(torch.tensor([1.0]))
+    >>> opt = dn.optimizers.Adam(learning_rate=0.1)
+    >>> opt.build([w]); w.grad = torch.tensor([2.0]); opt.step()
+    >>> w.data  # the first step moves by the learning rate
+    tensor([0.9000])
     """
 
     _torch_applies_decay = True
@@ -82,7 +94,14 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    """Adam with decoupled weight decay (default 0.004, Keras'): torch.optim.AdamW, fused."""
+    """Adam with decoupled weight decay (default 0.004, Keras'): torch.optim.AdamW, fused.
+
+    >>> w = torch.nn.Parameter(torch.tensor([1.0]))
+    >>> opt = dn.optimizers.AdamW(learning_rate=0.1, weight_decay=0.5)
+    >>> opt.build([w]); w.grad = torch.tensor([2.0]); opt.step()
+    >>> w.data  # decay 1 * 0.5 * 0.1, then the Adam step
+    tensor([0.8500])
+    """
 
     def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999,
                  epsilon=1e-7, amsgrad=False, clipnorm=None, clipvalue=None, global_clipnorm=None,
@@ -104,7 +123,14 @@ class AdamW(Adam):
 
 class RMSprop(Optimizer):
     """RMSprop with Keras' exact formula (epsilon inside the square root): deepnet's own foreach
-    implementation (torch.optim.RMSprop adds epsilon outside the root and has no fused kernel)."""
+    implementation (torch.optim.RMSprop adds epsilon outside the root and has no fused kernel).
+
+    >>> w = torch.nn.Parameter(torch.tensor([1.0]))
+    >>> opt = dn.optimizers.RMSprop(learning_rate=0.1)
+    >>> opt.build([w]); w.grad = torch.tensor([2.0]); opt.step()
+    >>> w.data  # 1 - 0.1 * 2 / sqrt(0.1 * 2 ** 2)
+    tensor([0.6838])
+    """
 
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False,
                  weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None, name=None,
@@ -126,7 +152,14 @@ class RMSprop(Optimizer):
 
 
 class Adagrad(Optimizer):
-    """Adagrad: torch.optim.Adagrad (fused kernel on CPU/CUDA)."""
+    """Adagrad: torch.optim.Adagrad (fused kernel on CPU/CUDA).
+
+    >>> w = torch.nn.Parameter(torch.tensor([1.0]))
+    >>> opt = dn.optimizers.Adagrad(learning_rate=0.1)
+    >>> opt.build([w]); w.grad = torch.tensor([2.0]); opt.step()
+    >>> w.data
+    tensor([0.9012])
+    """
 
     def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7,
                  weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None, name=None,
@@ -148,7 +181,14 @@ class Adagrad(Optimizer):
 
 
 class Adadelta(Optimizer):
-    """Adadelta: torch.optim.Adadelta (foreach; same formula as Keras)."""
+    """Adadelta: torch.optim.Adadelta (foreach; same formula as Keras).
+
+    >>> w = torch.nn.Parameter(torch.tensor([1.0]))
+    >>> opt = dn.optimizers.Adadelta(learning_rate=1.0)
+    >>> opt.build([w]); w.grad = torch.tensor([2.0]); opt.step()
+    >>> w.data
+    tensor([0.9986])
+    """
 
     def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, weight_decay=None,
                  clipnorm=None, clipvalue=None, global_clipnorm=None, name=None, **kwargs):
@@ -165,7 +205,14 @@ class Adadelta(Optimizer):
 
 
 class Adamax(Optimizer):
-    """Adamax (infinity-norm Adam): torch.optim.Adamax (foreach)."""
+    """Adamax (infinity-norm Adam): torch.optim.Adamax (foreach).
+
+    >>> w = torch.nn.Parameter(torch.tensor([1.0]))
+    >>> opt = dn.optimizers.Adamax(learning_rate=0.1)
+    >>> opt.build([w]); w.grad = torch.tensor([2.0]); opt.step()
+    >>> w.data
+    tensor([0.9000])
+    """
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
                  weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None, name=None,
@@ -185,7 +232,14 @@ class Adamax(Optimizer):
 
 class Nadam(Optimizer):
     """Nesterov Adam: torch.optim.NAdam with ``momentum_decay=1.0`` (Keras 3's momentum schedule
-    ``beta_1 * (1 - 0.5 * 0.96 ** t)``) and torch's decoupled decay (foreach)."""
+    ``beta_1 * (1 - 0.5 * 0.96 ** t)``) and torch's decoupled decay (foreach).
+
+    >>> w = torch.nn.Parameter(torch.tensor([1.0]))
+    >>> opt = dn.optimizers.Nadam(learning_rate=0.1)
+    >>> opt.build([w]); w.grad = torch.tensor([2.0]); opt.step()
+    >>> w.data
+    tensor([0.8937])
+    """
 
     _torch_applies_decay = True
 
@@ -208,7 +262,14 @@ class Nadam(Optimizer):
 
 
 class Lion(Optimizer):
-    """Lion (sign of interpolated momentum): deepnet's own foreach torch optimizer."""
+    """Lion (sign of interpolated momentum): deepnet's own foreach torch optimizer.
+
+    >>> w = torch.nn.Parameter(torch.tensor([1.0]))
+    >>> opt = dn.optimizers.Lion(learning_rate=0.1)
+    >>> opt.build([w]); w.grad = torch.tensor([2.0]); opt.step()
+    >>> w.data  # moves by the learning rate times the sign
+    tensor([0.9000])
+    """
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.99, weight_decay=None,
                  clipnorm=None, clipvalue=None, global_clipnorm=None, name=None, **kwargs):
@@ -250,6 +311,12 @@ class TorchOptimizer(Optimizer):
     ``weight_decay``); deepnet's ``weight_decay`` is Keras' decoupled decay. ``learning_rate``
     defaults to the torch class's default. ``fused=True`` is passed when the class supports it for
     the parameters, else ``foreach=True`` when accepted, unless ``options`` sets either.
+
+    >>> w = torch.nn.Parameter(torch.tensor([1.0]))
+    >>> opt = dn.optimizers.TorchOptimizer(torch.optim.SGD, learning_rate=0.1)
+    >>> opt.build([w]); w.grad = torch.tensor([2.0]); opt.step()
+    >>> w.data
+    tensor([0.8000])
     """
 
     def __init__(self, optimizer_class, learning_rate=None, options=None, weight_decay=None,

@@ -101,6 +101,10 @@ class Optimizer:
     Subclasses implement ``_torch_factory() -> (torch_class, kwargs)`` (kwargs without ``lr``,
     ``fused`` and ``foreach``) and ``_algorithm_config() -> dict``; they set the class attribute
     ``_torch_applies_decay = True`` when ``kwargs`` makes torch apply Keras' decoupled decay itself.
+
+    >>> opt = dn.optimizers.Adam(learning_rate=1e-3, global_clipnorm=1.0)
+    >>> opt.learning_rate, opt.iterations
+    (0.001, 0)
     """
 
     _torch_applies_decay = False

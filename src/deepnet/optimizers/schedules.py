@@ -99,6 +99,14 @@ class LearningRateSchedule:
 
     Pass an instance as ``learning_rate`` to any deepnet optimizer; the optimizer calls it with its
     iteration count before each update.
+
+    >>> class Halving(dn.optimizers.schedules.LearningRateSchedule):
+    ...     def __call__(self, step):
+    ...         return 0.1 / 2 ** step
+    ...     def get_config(self):
+    ...         return {}
+    >>> dn.optimizers.SGD(learning_rate=Halving()).learning_rate
+    0.1
     """
 
     def __call__(self, step: int) -> float:
@@ -128,6 +136,10 @@ class ExponentialDecay(LearningRateSchedule):
     """``initial_learning_rate * decay_rate ** (step / decay_steps)``.
 
     With ``staircase=True`` the exponent is floored (decay in discrete intervals).
+
+    >>> schedule = dn.optimizers.schedules.ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5)
+    >>> [schedule(step) for step in (0, 10, 20)]
+    [0.1, 0.05, 0.025]
     """
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
@@ -157,7 +169,12 @@ class ExponentialDecay(LearningRateSchedule):
 
 class PiecewiseConstantDecay(LearningRateSchedule):
     """``values[0]`` while ``step <= boundaries[0]``, ``values[i]`` while
-    ``boundaries[i-1] < step <= boundaries[i]``, ``values[-1]`` after ``boundaries[-1]``."""
+    ``boundaries[i-1] < step <= boundaries[i]``, ``values[-1]`` after ``boundaries[-1]``.
+
+    >>> schedule = dn.optimizers.schedules.PiecewiseConstantDecay([10, 20], [0.1, 0.01, 0.001])
+    >>> [schedule(step) for step in (5, 15, 25)]
+    [0.1, 0.01, 0.001]
+    """
 
     def __init__(self, boundaries, values, name="PiecewiseConstant"):
         owner = type(self).__name__
@@ -199,7 +216,12 @@ class PiecewiseConstantDecay(LearningRateSchedule):
 class PolynomialDecay(LearningRateSchedule):
     """``(initial - end) * (1 - step / decay_steps) ** power + end`` with ``step`` capped at
     ``decay_steps``; with ``cycle=True`` ``decay_steps`` is stretched to the first multiple of
-    itself that is >= step (a multiple of 1 at step 0)."""
+    itself that is >= step (a multiple of 1 at step 0).
+
+    >>> schedule = dn.optimizers.schedules.PolynomialDecay(0.1, decay_steps=10, end_learning_rate=0.0)
+    >>> [schedule(step) for step in (0, 5, 10, 20)]
+    [0.1, 0.05, 0.0, 0.0]
+    """
 
     def __init__(self, initial_learning_rate, decay_steps, end_learning_rate=0.0001, power=1.0,
                  cycle=False, name="PolynomialDecay"):
@@ -236,7 +258,12 @@ class PolynomialDecay(LearningRateSchedule):
 
 class InverseTimeDecay(LearningRateSchedule):
     """``initial_learning_rate / (1 + decay_rate * step / decay_steps)`` (the ratio floored when
-    ``staircase=True``)."""
+    ``staircase=True``).
+
+    >>> schedule = dn.optimizers.schedules.InverseTimeDecay(0.1, decay_steps=10, decay_rate=1.0)
+    >>> [schedule(step) for step in (0, 10, 30)]
+    [0.1, 0.05, 0.025]
+    """
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
                  name="InverseTimeDecay"):
@@ -266,7 +293,13 @@ class InverseTimeDecay(LearningRateSchedule):
 class CosineDecay(LearningRateSchedule):
     """Optional linear warmup from ``initial_learning_rate`` to ``warmup_target`` over
     ``warmup_steps``, then cosine decay over ``decay_steps`` from the warmup target (or from
-    ``initial_learning_rate`` when ``warmup_target`` is None) down to ``alpha`` times it."""
+    ``initial_learning_rate`` when ``warmup_target`` is None) down to ``alpha`` times it.
+
+    >>> schedule = dn.optimizers.schedules.CosineDecay(0.0, decay_steps=10, warmup_target=0.1,
+    ...                                                warmup_steps=5)
+    >>> [schedule(step) for step in (0, 5, 10, 15)]
+    [0.0, 0.1, 0.05, 0.0]
+    """
 
     def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, name="CosineDecay",
                  warmup_target=None, warmup_steps=0):
@@ -311,7 +344,12 @@ class CosineDecay(LearningRateSchedule):
 class CosineDecayRestarts(LearningRateSchedule):
     """SGDR: cosine decay from ``initial_learning_rate`` to ``alpha`` times it over
     ``first_decay_steps``, then warm restarts; period ``i`` lasts ``t_mul ** i`` times the first
-    and starts from ``m_mul ** i`` times the initial learning rate."""
+    and starts from ``m_mul ** i`` times the initial learning rate.
+
+    >>> schedule = dn.optimizers.schedules.CosineDecayRestarts(0.1, first_decay_steps=10)
+    >>> [schedule(step) for step in (0, 5, 10, 20)]  # restarts at 10, then lasts 20 steps
+    [0.1, 0.05, 0.1, 0.05]
+    """
 
     def __init__(self, initial_learning_rate, first_decay_steps, t_mul=2.0, m_mul=1.0, alpha=0.0,
                  name="SGDRDecay"):
@@ -379,7 +417,12 @@ _TABLE = {
 
 
 def serialize(schedule) -> dict:
-    """``{"class_name": ..., "config": ...}`` of a schedule."""
+    """``{"class_name": ..., "config": ...}`` of a schedule.
+
+    >>> dn.optimizers.schedules.serialize(dn.optimizers.schedules.ExponentialDecay(0.1, 10, 0.5))
+    {'class_name': 'ExponentialDecay', 'config': {'initial_learning_rate': 0.1, 'decay_steps': 10,
+     'decay_rate': 0.5, 'staircase': False, 'name': 'ExponentialDecay'}}
+    """
     if not isinstance(schedule, LearningRateSchedule):
         raise TypeError(
             f"serialize expects a LearningRateSchedule; received {schedule!r} of type "
@@ -389,7 +432,13 @@ def serialize(schedule) -> dict:
 
 
 def deserialize(config: dict, custom_objects: dict | None = None) -> LearningRateSchedule:
-    """Inverse of :func:`serialize`; ``custom_objects`` maps class names of user schedules."""
+    """Inverse of :func:`serialize`; ``custom_objects`` maps class names of user schedules.
+
+    >>> config = {"class_name": "ExponentialDecay",
+    ...           "config": {"initial_learning_rate": 0.1, "decay_steps": 10, "decay_rate": 0.5}}
+    >>> dn.optimizers.schedules.deserialize(config)(10)
+    0.05
+    """
     table = {**_TABLE, **(custom_objects or {})}
     if not isinstance(config, dict):
         raise TypeError(
@@ -400,7 +449,12 @@ def deserialize(config: dict, custom_objects: dict | None = None) -> LearningRat
 
 
 def get(identifier):
-    """A schedule instance (returned as is) or its config dict."""
+    """A schedule instance (returned as is) or its config dict; ``None`` stays ``None``.
+
+    >>> schedule = dn.optimizers.schedules.CosineDecay(0.1, decay_steps=10)
+    >>> dn.optimizers.schedules.get(schedule) is schedule
+    True
+    """
     if identifier is None or isinstance(identifier, LearningRateSchedule):
         return identifier
     return deserialize(identifier)
