@@ -1,0 +1,55 @@
+"""Helpers shared by the attention layers: argument checks, mask fill values, seeded dropout."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from ._checks import check_fraction
+from ._checks import check_seed as _check_seed
+
+
+def _check_rate(owner: str, value) -> float:
+    return check_fraction(owner, "dropout", value, closed_upper=False)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _check_bool(owner: str, argument: str, value, allow_none: bool = False):
+    if (value is None and allow_none) or isinstance(value, bool):
+        return value
+    expected = "a bool or None" if allow_none else "a bool"
+    raise TypeError(
+        f"Received an invalid value for `{argument}` of {owner}, expected {expected}. "
+        f"Received: {argument}={value!r}"
+    )
+
+
+def _neg_fill(dtype: torch.dtype) -> float:
+    """Large negative additive mask value (Keras' choice: 0.7 x the dtype's largest value)."""
+    return -0.7 * torch.finfo(dtype).max
+
+
+def _softmax_fill(dtype: torch.dtype) -> float:
+    """Value given to masked logits before an explicit softmax (Keras' Softmax layer)."""
+    return -3e4 if dtype == torch.float16 else -1e9
+
+
+class _SeededDropout:
+    """Mixin: dropout on attention probabilities with an optional per-layer generator."""
+
+    def _setup_rng(self, seed) -> None:
+        self.seed = _check_seed(type(self).__name__, seed)
+        self._generators: dict = {}
+
+    def _drop(self, probs: torch.Tensor, rate: float) -> torch.Tensor:
+        if self.seed is None:
+            return F.dropout(probs, rate, True)
+        gen = self._generators.get(probs.device)
+        if gen is None:
+            gen = torch.Generator(device=probs.device)
+            gen.manual_seed(self.seed)
+            self._generators[probs.device] = gen
+        keep = torch.empty_like(probs).bernoulli_(1.0 - rate, generator=gen)
+        return probs * keep.div_(1.0 - rate)
