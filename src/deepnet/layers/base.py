@@ -35,6 +35,7 @@ from .. import initializers as _initializers
 from .. import regularizers as _regularizers
 from ..utils import nest
 from ..utils.naming import to_snake_case, unique_name
+from ..utils.registry import register_kind
 
 __all__ = ["Input", "InputLayer", "KerasTensor", "Layer", "Node", "TorchModuleWrapper"]
 
@@ -659,6 +660,9 @@ class Layer(nn.Module):
                 f"to be defined; received shape {format_shape(input_shape)}. help: give Input a full shape."
             )
         return int(dim)
+
+
+register_kind("layer", Layer)  # registry queries by kind ("layer") see Layer and its subclasses
 
 
 def _shapes_of(outputs):

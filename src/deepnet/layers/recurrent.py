@@ -30,7 +30,7 @@ from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_
 
 from .. import activations as _activations
 from .. import regularizers as _regularizers
-from ..utils.registry import get_registered_class
+from ..utils.serialization import deserialize_layer, serialize_layer
 from ._checks import check_fraction
 from ._checks import check_seed as _check_seed
 from .base import Layer, WeightSpec
@@ -142,28 +142,6 @@ def _run_vf(fn, x, hx, weights, has_biases: bool, bidirectional: bool, lengths=N
     return seq, h_n, c_n
 
 
-def _serialize(layer: Layer) -> dict:
-    return {"class_name": getattr(type(layer), "_registered_name", type(layer).__name__),
-            "config": layer.get_config()}
-
-
-def _deserialize(config) -> Layer:
-    if isinstance(config, Layer):
-        return config
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(
-            f"Bidirectional: a nested layer config must be a dict with 'class_name' and 'config'; "
-            f"received {config!r}."
-        )
-    name = config["class_name"]
-    cls = get_registered_class(name) or {c.__name__: c for c in (SimpleRNN, LSTM, GRU)}.get(name)
-    if cls is None:
-        from ..models.graph import deserialize_layer  # raises the standard unknown-name error
-
-        return deserialize_layer(config)
-    return cls.from_config(copy.deepcopy(config.get("config", {})))
-
-
 # --------------------------------------------------------------------------- base class
 
 
@@ -215,9 +193,6 @@ class _RNN(Layer):
         self.zero_output_for_mask = _check_bool(owner, "zero_output_for_mask", zero_output_for_mask)
 
     # -- configuration of the fast path -------------------------------------------------------
-    def _config_fusable(self) -> bool:
-        return self._fused_fn() is not None
-
     def _fused_fn(self):
         raise NotImplementedError
 
@@ -830,16 +805,18 @@ class Bidirectional(Layer):
         return {
             **super().get_config(),
             "merge_mode": self.merge_mode,
-            "layer": _serialize(self.forward_layer),
-            "backward_layer": _serialize(self.backward_layer),
+            "layer": serialize_layer(self.forward_layer),
+            "backward_layer": serialize_layer(self.backward_layer),
         }
 
     @classmethod
     def from_config(cls, config: dict):
         config = copy.deepcopy(config)
-        layer = _deserialize(config.pop("layer"))
+        layer = config.pop("layer")
+        layer = layer if isinstance(layer, Layer) else deserialize_layer(layer)
         backward = config.pop("backward_layer", None)
-        backward = _deserialize(backward) if backward is not None else None
+        if backward is not None and not isinstance(backward, Layer):
+            backward = deserialize_layer(backward)
         return cls(layer, backward_layer=backward, **config)
 
     def extra_repr(self) -> str:
