@@ -195,7 +195,7 @@ def test_factory_model_and_npz_data(tmp_path):
         [fit]
         epochs = 15
         """)
-    code, out, err = run_cli("train", "exp.toml", "-q", cwd=tmp_path)
+    code, out, err = run_cli("train", "exp.toml", "-q", "--allow-code", cwd=tmp_path)
     assert code == 0, err
     assert "npz data from" in out and "Total params" not in out  # -q: no summary
     metrics = json.loads((only_run_folder(tmp_path) / "metrics.json").read_text())
@@ -239,7 +239,7 @@ def test_a_crash_during_training_keeps_the_run_folder(tmp_path):
         epochs = 5
         batch_size = 256
         """)
-    code, out, err = run_cli("train", "exp.toml", "-q", cwd=tmp_path)
+    code, out, err = run_cli("train", "exp.toml", "-q", "--allow-code", cwd=tmp_path)
     line = assert_one_line_error(code, out, err, "training failed: RuntimeError: the layer broke on purpose",
                                  exit_code=1)
     run = only_run_folder(tmp_path)

@@ -3,18 +3,17 @@ optimizer with its learning-rate schedule, the loss, and the callbacks."""
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import math
 import os
 import re
-import sys
 
 from . import _catalogue as cat
+from ._code import load_function, parse_reference
 from ._errors import UsageFailure, one_line
 
-__all__ = ["build_callbacks", "build_compiled", "build_model", "build_optimizer", "check_callbacks", "compile_model",
-           "make_layer"]
+__all__ = ["build_callbacks", "build_compiled", "build_loss", "build_model", "build_optimizer", "check_callbacks",
+           "compile_model",
+           "load_factory", "make_layer"]
 
 
 def _plain(value):
@@ -50,39 +49,12 @@ def make_layer(spec: dict, loc: tuple, loaded):
         raise loaded.error(loc + ((arg,) if arg else ()), one_line(e)) from e
 
 
-def _import_factory(reference: str, loaded):
-    module_name, func_name = reference.rsplit(":", 1)
-    loc = ("model", "factory")
-    if module_name.endswith(".py") or os.sep in module_name or "/" in module_name:
-        path = loaded.resolve_path(module_name)
-        if not os.path.isfile(path):
-            raise loaded.error(loc, f"the factory file {path} does not exist")
-        name = "deepnet_user_factory_" + re.sub(r"\W", "_", os.path.splitext(os.path.basename(path))[0])
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        try:
-            spec.loader.exec_module(module)
-        except Exception as e:
-            raise UsageFailure(f"importing the model factory file {path} failed: {type(e).__name__}: {one_line(e)}") from e
-    else:
-        for folder in (loaded.base_dir, os.getcwd()):
-            if folder not in sys.path:
-                sys.path.insert(0, folder)
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as e:
-            if e.name and module_name.startswith(e.name):
-                raise loaded.error(loc, f"cannot import module {module_name!r} (looked in {loaded.base_dir} "
-                                        f"and the Python path)") from e
-            raise UsageFailure(f"importing {module_name!r} failed: {one_line(e)}") from e
-        except Exception as e:
-            raise UsageFailure(f"importing the model factory module {module_name!r} failed: "
-                               f"{type(e).__name__}: {one_line(e)}") from e
-    func = getattr(module, func_name, None)
-    if not callable(func):
-        names = [n for n in dir(module) if not n.startswith("_") and callable(getattr(module, n))]
-        raise loaded.error(loc, f"module {module_name!r} has no function {func_name!r}.{cat.suggest(func_name, names)}")
-    return func
+def load_factory(loaded):
+    """The function ``[model] factory`` names (its module is imported, the function is not
+    called); refused unless the config was loaded with ``allow_code=True``."""
+    reference = parse_reference(loaded.config.model.factory)
+    return load_function(reference, loaded.base_dir, loaded.allow_code,
+                         where=lambda message: loaded.error(("model", "factory"), message))
 
 
 def build_model(loaded, input_shape, num_classes=None):
@@ -95,7 +67,7 @@ def build_model(loaded, input_shape, num_classes=None):
     if mc.input_shape is not None:
         input_shape = tuple(mc.input_shape)
     if mc.factory is not None:
-        func = _import_factory(mc.factory, loaded)
+        func = load_factory(loaded)
         kwargs = dict(mc.args)
         try:
             params = inspect.signature(func).parameters

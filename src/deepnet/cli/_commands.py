@@ -73,10 +73,17 @@ def _overrides(epochs=None, batch_size=None, seed=None, output=None, data=None, 
     return out
 
 
-def _load(config, overrides=(), check_layers=True):
+def _load(config, overrides=(), allow_code=False):
     from ._config import load_config
 
-    return load_config(config, overrides, check_layers=check_layers)
+    return load_config(config, overrides, allow_code=allow_code)
+
+
+def _allow_code_option(function):
+    """``--allow-code``: the opt-in for configs that name code (``[model] factory``)."""
+    return click.option("--allow-code", is_flag=True,
+                        help="Allow the config to name Python code ([model] factory): import it and run it. "
+                             "Only for configs you trust.")(function)
 
 
 def _load_model_file(path: str, compile: bool = True):
@@ -109,12 +116,12 @@ def _model_from_loaded(loaded, compile: bool = False):
     return build_compiled(loaded, data.x_train.shape[1:], data.num_classes, len(data.x_train), compile=compile)
 
 
-def _model_from_target(target: str, compile: bool = False):
+def _model_from_target(target: str, compile: bool = False, allow_code: bool = False):
     """A model from a .deepnet file, a run folder, or a config file (built, not trained)."""
     if os.path.isdir(target) and os.path.isfile(os.path.join(target, "model.deepnet")):
         target = os.path.join(target, "model.deepnet")
     if target.endswith(".toml"):
-        return _model_from_loaded(_load(target), compile=compile)
+        return _model_from_loaded(_load(target, allow_code=allow_code), compile=compile)
     return _load_model_file(target, compile=compile)
 
 
@@ -155,7 +162,8 @@ def _fit_input(model, x, source: str):
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
               help="Override any config key, e.g. --set compile.learning_rate=1e-3 (repeatable; TOML values).")
 @click.option("--quiet", "-q", is_flag=True, help="No model summary and no per-epoch progress.")
-def train(config, epochs, batch_size, seed, output, data, threads, sets, quiet):
+@_allow_code_option
+def train(config, epochs, batch_size, seed, output, data, threads, sets, quiet, allow_code):
     """Train the experiment described by CONFIG.toml (default: a CNN on MNIST-1D).
 
     Writes a new run folder <output>/<timestamp>/ with model.deepnet, history.csv,
@@ -163,7 +171,7 @@ def train(config, epochs, batch_size, seed, output, data, threads, sets, quiet):
     """
     from ._train import train as run_training
 
-    loaded = _load(config, _overrides(epochs, batch_size, seed, output, data, threads, sets))
+    loaded = _load(config, _overrides(epochs, batch_size, seed, output, data, threads, sets), allow_code)
     _say(f"deepnet train: {loaded.filename}")
     run_training(loaded, say=_say, quiet=quiet)
 
@@ -196,14 +204,27 @@ def init(path, force):
 @cli.command(context_settings=CONTEXT, short_help='Validate a config and build its model; list every problem.')
 @click.argument("config", metavar="CONFIG.toml")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a config key (as for train).")
-def check(config, sets):
-    """Validate CONFIG.toml and build its model without training; lists every problem."""
+@_allow_code_option
+def check(config, sets, allow_code):
+    """Validate CONFIG.toml and build its model without training; lists every problem.
+
+    A model factory ([model] factory) is never called: with --allow-code its module is
+    imported to check that the function exists; without it the config is refused.
+    """
     try:
-        loaded = _load(config, _overrides(sets=sets))
+        loaded = _load(config, _overrides(sets=sets), allow_code)
     except ConfigError as e:
         for line in e.lines():
             click.echo(f"error: {line}", err=True)
         return EXIT_USAGE
+    if loaded.config.model.factory is not None:
+        from ._build import build_loss, build_optimizer, load_factory
+
+        load_factory(loaded)
+        build_optimizer(loaded, total_steps=1)
+        build_loss(loaded)
+        _say(f"{config}: OK (the model factory {loaded.config.model.factory} exists; check does not call it)")
+        return EXIT_OK
     model = _model_from_loaded(loaded, compile=True)
     _say(f"{config}: OK ({len(model.layers)} layers, {model.count_params():,} parameters)")
     return EXIT_OK
@@ -214,9 +235,10 @@ def check(config, sets):
 @click.argument("target", metavar="CONFIG.toml|MODEL.deepnet")
 @click.option("--show-trainable", is_flag=True, help="Add a column telling whether each layer is trainable.")
 @click.option("--expand-nested", is_flag=True, help="List the layers of nested models.")
-def summary(target, show_trainable, expand_nested):
+@_allow_code_option
+def summary(target, show_trainable, expand_nested, allow_code):
     """Print the layer table of a saved model, a run folder or a config's model."""
-    model = _model_from_target(target)
+    model = _model_from_target(target, allow_code=allow_code)
     model.summary(show_trainable=show_trainable, expand_nested=expand_nested)
 
 
@@ -230,11 +252,12 @@ def summary(target, show_trainable, expand_nested):
 @click.option("--show-params", is_flag=True, help="Show each layer's parameter count.")
 @click.option("--show-activations", is_flag=True, help="Show each layer's activation.")
 @click.option("--dpi", type=click.IntRange(min=10), default=96, show_default=True, help="PNG resolution.")
-def plot(target, output, rankdir, no_shapes, show_params, show_activations, dpi):
+@_allow_code_option
+def plot(target, output, rankdir, no_shapes, show_params, show_activations, dpi, allow_code):
     """Draw the layer graph of a saved model, a run folder or a config's model."""
     from ..utils import plot_model
 
-    model = _model_from_target(target)
+    model = _model_from_target(target, allow_code=allow_code)
     try:
         path = plot_model(model, to_file=output, show_shapes=not no_shapes, rankdir=rankdir.upper(), dpi=dpi,
                           show_params=show_params, show_layer_activations=show_activations)
@@ -497,7 +520,8 @@ def _read_history(path: str) -> dict:
 @click.argument("target", metavar="RUN_DIR|CONFIG.toml")
 @click.option("--report/--no-report", default=True, show_default=True,
               help="Also write report.html (summary, curves, verdicts, data checks, memory, latency).")
-def diagnose(target, report):
+@_allow_code_option
+def diagnose(target, report, allow_code):
     """Diagnose a finished run, or check a config's data and model before training.
 
     \b
@@ -523,7 +547,7 @@ def diagnose(target, report):
             return
         checks = {"model": model}
         if os.path.isfile(config_file):
-            checks = _data_and_gradients(_load(config_file), model, target)
+            checks = _data_and_gradients(_load(config_file, allow_code=allow_code), model, target)
         else:
             _say(f"No config.toml in {target}: the data checks and gradient health are skipped.")
         if report:
@@ -533,7 +557,7 @@ def diagnose(target, report):
         raise UsageFailure(f"{target} is neither a run folder nor a .toml config file"
                            + ("" if os.path.exists(target) else " (it does not exist)"))
     folder = os.path.dirname(os.path.abspath(target))
-    checks = _data_and_gradients(_load(target), None, folder)
+    checks = _data_and_gradients(_load(target, allow_code=allow_code), None, folder)
     if report:
         _write_report(folder, **checks)
 
@@ -565,7 +589,7 @@ def _data_and_gradients(loaded, model, folder: str) -> dict:
 
 
 def _write_report(folder: str, **contents) -> None:
-    from ..diagnose.report import report as write_report
+    from ..diagnose import report as write_report
 
     path = write_report(os.path.join(folder, "report.html"), **contents)
     _say(f"Report: {path}")

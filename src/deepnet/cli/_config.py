@@ -24,7 +24,9 @@ from pydantic import (
     model_validator,
 )
 
+from ..utils.validation import Boolean, check
 from . import _catalogue as cat
+from ._code import parse_reference, refusal, resolve
 from ._defaults import DEFAULT_CONFIG_NAME, DEFAULT_CONFIG_TOML
 from ._errors import ConfigError, Issue, UsageFailure, format_loc
 from ._toml import TOMLDecodeError, key_lines, line_of, loads
@@ -124,10 +126,8 @@ class ModelConfig(_Table):
     @field_validator("factory")
     @classmethod
     def _factory_form(cls, v):
-        if v is not None and (v.count(":") < 1 or not v.rsplit(":", 1)[0] or not v.rsplit(":", 1)[1]):
-            raise ValueError(
-                f"expected \"module:function\" or \"path/to/file.py:function\"; received {v!r}"
-            )
+        if v is not None:
+            parse_reference(v)  # the form only: nothing is imported here
         return v
 
 
@@ -324,6 +324,7 @@ class LoadedConfig:
     base_dir: str                      # relative data/factory paths start here
     lines: dict = field(default_factory=dict)
     overridden: dict = field(default_factory=dict)  # loc -> the option that set it
+    allow_code: bool = False          # may the factory the config names be imported and run?
 
     def issue(self, loc, message: str) -> Issue:
         loc = tuple(loc)
@@ -336,8 +337,18 @@ class LoadedConfig:
         return ConfigError([self.issue(loc, message)], self.filename)
 
     def resolve_path(self, path: str) -> str:
-        path = os.path.expanduser(path)
-        return path if os.path.isabs(path) else os.path.normpath(os.path.join(self.base_dir, path))
+        return resolve(path, self.base_dir)
+
+    def code_issue(self) -> Issue | None:
+        """The problem of a config that names code the user has not allowed (else None)."""
+        factory = self.raw.get("model", {}).get("factory") if isinstance(self.raw.get("model"), dict) else None
+        if self.allow_code or not isinstance(factory, str):
+            return None
+        try:
+            reference = parse_reference(factory)
+        except ValueError:
+            return None  # reported by the schema
+        return self.issue(("model", "factory"), refusal(reference, self.base_dir))
 
 
 def parse_override(text: str) -> tuple[tuple, Any]:
@@ -513,12 +524,14 @@ def read_text(path: str) -> str:
 
 
 def load_config(path: str | None = None, overrides: list[tuple[tuple, Any, str]] = (),
-                text: str | None = None, check_layers: bool = True) -> LoadedConfig:
+                text: str | None = None, check_layers: bool = True, allow_code: bool = False) -> LoadedConfig:
     """Read, override and validate a config; raise :class:`ConfigError` listing every problem.
 
     ``path=None`` (and no ``text``) loads the built-in default experiment. ``overrides`` are
-    ``(key path, value, option text)`` applied before validation.
+    ``(key path, value, option text)`` applied before validation. A config that names code
+    (``[model] factory``) is refused unless ``allow_code=True`` (``--allow-code``).
     """
+    allow_code = check("load_config", "allow_code", allow_code, Boolean())
     if text is None:
         text = DEFAULT_CONFIG_TOML if path is None else read_text(path)
     filename = path if path is not None else DEFAULT_CONFIG_NAME
@@ -529,7 +542,7 @@ def load_config(path: str | None = None, overrides: list[tuple[tuple, Any, str]]
     loaded = LoadedConfig(
         config=None, raw=raw, filename=filename, path=path,  # type: ignore[arg-type]
         base_dir=os.path.dirname(os.path.abspath(path)) if path else os.getcwd(),
-        lines=key_lines(text),
+        lines=key_lines(text), allow_code=allow_code,
     )
     for loc, value, option in overrides:
         _apply_override(raw, tuple(loc), value)
@@ -542,6 +555,9 @@ def load_config(path: str | None = None, overrides: list[tuple[tuple, Any, str]]
         issues = _pydantic_issues(err, raw, loaded)
     if check_layers:
         issues += _layer_issues(loaded)
+    code = loaded.code_issue()
+    if code is not None:
+        issues.append(code)
     if issues:
         issues.sort(key=lambda i: (i.source is None, i.line or 10**9))
         raise ConfigError(issues, filename)
@@ -553,6 +569,10 @@ def resolved_dict(loaded: LoadedConfig) -> dict:
     data = loaded.config.model_dump(mode="json", exclude_none=True)
     if loaded.config.data.path is not None:
         data["data"]["path"] = loaded.resolve_path(loaded.config.data.path)
+    factory = loaded.config.model.factory
+    if factory is not None and parse_reference(factory).is_file:
+        reference = parse_reference(factory)
+        data["model"]["factory"] = f"{loaded.resolve_path(reference.target)}:{reference.function}"
     for key in ("optimizer", "loss", "schedule"):
         spec = data["compile"].get(key)
         if isinstance(spec, dict) and list(spec) == ["type"]:
