@@ -6,7 +6,11 @@ import os
 
 import numpy as np
 
-from ..layers._checks import check_seed as _check_seed
+from ..utils.validation import Integral, Interval, NoneOr, Real, check
+
+_SEED = NoneOr(Interval(Integral, 0, None))
+_TEST_SPLIT = Interval(Real, 0, 1, closed="left",
+                       description="a float in [0, 1) (the fraction of samples held out for testing)")
 
 __all__ = [
     "check_path", "check_seed", "check_test_split", "get_cache_dir",
@@ -21,6 +25,10 @@ def get_cache_dir(cache_dir=None) -> str:
 
     Order: the ``cache_dir`` argument; else ``$DEEPNET_CACHE_DIR/datasets``; else
     ``~/.cache/deepnet/datasets``.
+
+    >>> import os
+    >>> dn.datasets.get_cache_dir("data") == os.path.abspath("data")
+    True
     """
     if cache_dir is not None:
         if not isinstance(cache_dir, (str, os.PathLike)):
@@ -45,18 +53,12 @@ def check_path(function: str, path, argument: str = "path") -> str:
 
 
 def check_test_split(function: str, test_split) -> float:
-    if (isinstance(test_split, bool) or not isinstance(test_split, (int, float, np.floating))
-            or not 0.0 <= float(test_split) < 1.0):
-        raise ValueError(
-            f"Received an invalid value for `test_split` of {function}(), expected a float in "
-            f"[0, 1) (the fraction of samples held out for testing). Received: test_split={test_split!r}"
-        )
-    return float(test_split)
+    return check(f"{function}()", "test_split", test_split, _TEST_SPLIT)
 
 
 def check_seed(function: str, seed):
-    """None or a non-negative integer (the layers' seed check, naming ``function()``)."""
-    return _check_seed(f"{function}()", seed)
+    """None or a non-negative integer (naming ``function()`` in the error)."""
+    return check(f"{function}()", "seed", seed, _SEED)
 
 
 def split_indices(n: int, test_split: float, seed, stratify=None) -> tuple[np.ndarray, np.ndarray]:

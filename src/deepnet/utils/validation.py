@@ -34,7 +34,7 @@ import numpy as np
 
 __all__ = [
     "AnyOf", "ArgumentTypeError", "Boolean", "Callable", "Constraint", "InstanceOf", "IntTuple",
-    "Integral", "Interval", "NoneOr", "Options", "Real", "check", "constraints_of", "invalid_value", "validate",
+    "Integral", "Interval", "Lookup", "NoneOr", "Options", "Real", "check", "constraints_of", "invalid_value", "validate",
     "validate_params",
 ]
 
@@ -382,6 +382,40 @@ class AnyOf(Constraint):
 
     def _extra_probes(self) -> tuple:
         return tuple(p for c in self.constraints if c is not None for p in c._extra_probes())
+
+
+class Lookup(Constraint):
+    """A name, config or object resolved by a lookup function ``getter(value, argument)`` (such
+    as ``deepnet.activations.get``); the getter's own error ("Unknown activation 'tanhh' ...
+    Did you mean 'tanh'?") is kept, prefixed with the owner.
+
+    >>> import deepnet as dn
+    >>> Lookup(dn.activations.get, "an activation").check("relu").__name__
+    'relu'
+    >>> Lookup(dn.activations.get, "an activation").check("tanhh", "Dense", "activation")
+    Traceback (most recent call last):
+    ...
+    ValueError: Dense: Unknown activation 'tanhh' for `activation`. Did you mean 'tanh'? ...
+    """
+
+    def __init__(self, getter, description: str, help: str | None = None):
+        self.getter, self.description, self.help = getter, description, help
+
+    def _convert(self, value):
+        try:
+            return self.getter(value, "value")
+        except (TypeError, ValueError) as e:
+            raise _Rejected(type_error=isinstance(e, TypeError)) from None
+
+    def check(self, value: Any, owner: Any = None, argument: str = "value") -> Any:
+        try:
+            return self.getter(value, argument)
+        except (TypeError, ValueError) as e:
+            error = ArgumentTypeError if isinstance(e, TypeError) else ValueError
+            raise error(f"{_owner_name(owner)}: {e}") from None
+
+    def _extra_probes(self) -> tuple:
+        return ("not_a_known_name", {"class_name": "NoSuchThing"})
 
 
 def NoneOr(constraint: Constraint, description: str | None = None, help: str | None = None) -> AnyOf:
