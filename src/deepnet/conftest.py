@@ -1,4 +1,5 @@
-"""Doctest set-up for the examples in docstrings: Agg plots, one thread, fresh names, fixed seed."""
+"""Doctest set-up for the examples in docstrings: Agg plots, one thread, fresh names, fixed seed,
+and a temporary working directory per example."""
 
 import os
 
@@ -13,8 +14,9 @@ torch.set_num_threads(1)
 
 
 @pytest.fixture(autouse=True)
-def _fresh_doctest_state(doctest_namespace):
-    """Every docstring example starts from fresh layer names and seed 0, with ``dn``, ``np`` and ``torch``."""
+def _fresh_doctest_state(doctest_namespace, tmp_path, monkeypatch):
+    """Every docstring example starts from fresh layer names and seed 0, with ``dn``, ``np`` and
+    ``torch``, in an empty temporary working directory (examples may write relative paths)."""
     import numpy as np
 
     import deepnet as dn
@@ -25,4 +27,5 @@ def _fresh_doctest_state(doctest_namespace):
     doctest_namespace["dn"] = dn
     doctest_namespace["np"] = np
     doctest_namespace["torch"] = torch
+    monkeypatch.chdir(tmp_path)
     yield

@@ -41,6 +41,9 @@ def get(name: str):
 
     Names: ``mnist1d``, ``digits``, ``mnist``, ``fashion_mnist``, ``cifar10`` (case and
     ``-``/``_`` are ignored, so ``"Fashion-MNIST"`` works).
+
+    >>> dn.datasets.get("Fashion-MNIST") is dn.datasets.load_fashion_mnist
+    True
     """
     if not isinstance(name, str):
         raise TypeError(

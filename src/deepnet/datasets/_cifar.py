@@ -113,6 +113,13 @@ def load_cifar10(path=None):
     ``cifar-10-batches-bin`` folder (``data_batch_1.bin`` .. ``data_batch_5.bin``,
     ``test_batch.bin``), its parent, or the ``cifar-10-binary.tar.gz`` archive. Without
     ``path``, ``<cache>/cifar10`` is used; nothing is downloaded.
+
+    >>> import os; os.makedirs("cifar")
+    >>> for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:  # 2 records each
+    ...     np.zeros((2, 1 + 32 * 32 * 3), np.uint8).tofile(f"cifar/{name}.bin")
+    >>> (x_train, y_train), (x_test, y_test) = dn.datasets.load_cifar10(path="cifar")
+    >>> x_train.shape, x_test.shape, y_train.dtype
+    ((10, 32, 32, 3), (2, 32, 32, 3), dtype('int64'))
     """
     if path is None:
         folder = os.path.join(get_cache_dir(), "cifar10")

@@ -185,6 +185,13 @@ def load_csv(path, label="label", delimiter=",", header=True, test_split=0.2, se
     for other numbers (regression). Rows are shuffled deterministically with ``seed``; integer
     labels are split stratified. ``class_names`` is the sorted list of text labels, or None
     when the labels are numbers.
+
+    >>> with open("pets.csv", "w") as f:
+    ...     _ = f.write("weight,height,label\\n4,25,cat\\n30,60,dog\\n5,23,cat\\n25,55,dog\\n")
+    >>> (x_train, y_train), (x_test, y_test), names = dn.datasets.load_csv(
+    ...     "pets.csv", test_split=0.5, return_classes=True)
+    >>> x_train.shape, y_train.dtype, names
+    ((2, 2), dtype('int64'), ['cat', 'dog'])
     """
     path = check_path("load_csv", path)
     np_dtype = _check_args(delimiter, dtype, label, header)
@@ -207,6 +214,12 @@ def read_csv_features(path, label=None, delimiter=",", header="auto", dtype="flo
     Every column is a feature except ``label`` (a column name or index to leave out, if the
     file has one). ``header="auto"`` treats the first row as a header unless it is all numbers.
     Errors name the file and line, as :func:`load_csv`'s do.
+
+    >>> with open("new.csv", "w") as f:
+    ...     _ = f.write("weight,height\\n4,25\\n30,60\\n")
+    >>> dn.datasets.read_csv_features("new.csv")
+    array([[ 4., 25.],
+           [30., 60.]], dtype=float32)
     """
     path = check_path("read_csv_features", path)
     np_dtype = _check_args(delimiter, dtype, label, True, label_optional=True)  # header is checked per file

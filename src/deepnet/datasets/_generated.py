@@ -114,6 +114,11 @@ def load_mnist1d(num_samples=None, seed=None, cache_dir=None):
     arrays are generated once per argument set and cached as ``.npz`` in ``cache_dir``
     (default ``$DEEPNET_CACHE_DIR/datasets`` or ``~/.cache/deepnet/datasets``); a cached
     file with wrong shapes or dtypes, or an unreadable one, is regenerated.
+
+    >>> (x_train, y_train), (x_test, y_test) = dn.datasets.load_mnist1d(num_samples=100,
+    ...                                                                  cache_dir="cache")
+    >>> x_train.shape, x_test.shape, y_train.dtype
+    ((80, 40), (20, 40), dtype('int64'))
     """
     args = _mnist1d_args(num_samples, seed)
     folder = get_cache_dir(cache_dir)
@@ -137,6 +142,10 @@ def load_digits(test_split=0.2, seed=0):
     Returns ``(x_train, y_train), (x_test, y_test)``: ``x`` float32 ``(n, 8, 8)`` with the raw
     values 0..16 (divide by 16 to scale to [0, 1]), ``y`` int64 digits 0-9. The split is
     stratified and deterministic for a given ``seed`` (default 0.2 -> 1438 train / 359 test).
+
+    >>> (x_train, y_train), (x_test, y_test) = dn.datasets.load_digits()
+    >>> x_train.shape, x_test.shape, int(x_train.max())
+    ((1438, 8, 8), (359, 8, 8), 16)
     """
     test_split = check_test_split("load_digits", test_split)
     seed = check_seed("load_digits", seed)

@@ -200,6 +200,16 @@ def load_mnist(path=None):
     ``t10k-labels-idx1-ubyte[.gz]``). Without it the files are read from
     ``<cache>/mnist``, downloaded there first (SHA-256 verified) when missing and a mirror is
     reachable.
+
+    >>> import os; os.makedirs("mnist")
+    >>> for split, n in (("train", 6), ("t10k", 2)):  # tiny IDX files: magic, sizes, bytes
+    ...     for kind, shape in (("images", (n, 28, 28)), ("labels", (n,))):
+    ...         head = bytes([0, 0, 8, len(shape)]) + b"".join(d.to_bytes(4, "big") for d in shape)
+    ...         np.frombuffer(head + bytes(int(np.prod(shape))), np.uint8).tofile(
+    ...             f"mnist/{split}-{kind}-idx{len(shape)}-ubyte")
+    >>> (x_train, y_train), (x_test, y_test) = dn.datasets.load_mnist(path="mnist")
+    >>> x_train.shape, x_test.shape, y_train.dtype
+    ((6, 28, 28), (2, 28, 28), dtype('int64'))
     """
     return _load(path, "MNIST", "mnist", MNIST_URLS, MNIST_SHA256, "load_mnist")
 
@@ -209,6 +219,12 @@ def load_fashion_mnist(path=None):
 
     Classes: 0 T-shirt/top, 1 Trouser, 2 Pullover, 3 Dress, 4 Coat, 5 Sandal, 6 Shirt,
     7 Sneaker, 8 Bag, 9 Ankle boot. Cached under ``<cache>/fashion_mnist``.
+
+    >>> import os; os.makedirs("empty")
+    >>> dn.datasets.load_fashion_mnist(path="empty")
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: Fashion-MNIST files not found in empty: missing train-images-idx3-ubyte[.gz], ...
     """
     return _load(path, "Fashion-MNIST", "fashion_mnist", FASHION_MNIST_URLS, FASHION_MNIST_SHA256,
                  "load_fashion_mnist")

@@ -77,6 +77,17 @@ def load_image_folder(path, image_size=(64, 64), color_mode="rgb", test_split=0.
     resized to ``image_size`` (height, width) without keeping the aspect ratio. Files with
     extensions .bmp .gif .jpeg .jpg .png are read (subfolders of a class folder included);
     other files and hidden files are ignored. The split is stratified and deterministic.
+
+    >>> import os
+    >>> from PIL import Image
+    >>> for name in ("cats", "dogs"):
+    ...     os.makedirs(f"pets/{name}")
+    ...     for i in range(3):
+    ...         Image.new("RGB", (10, 8)).save(f"pets/{name}/{i}.png")
+    >>> (x_train, y_train), (x_test, y_test) = dn.datasets.load_image_folder(
+    ...     "pets", image_size=(4, 4), test_split=1 / 3)
+    >>> x_train.shape, y_train
+    ((4, 4, 4, 3), array([0, 0, 1, 1]))
     """
     path = check_path("load_image_folder", path)
     height, width = _check_args(image_size, color_mode, interpolation)

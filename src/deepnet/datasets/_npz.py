@@ -72,6 +72,11 @@ def load_npz(path, x_key=None, y_key=None, test_split=0.2, seed=0):
     (split with ``test_split``/``seed``, stratified for integer labels), or the arrays named by
     ``x_key``/``y_key`` (split likewise). Features keep their stored dtype; integer labels are
     returned as int64. Always opened with ``allow_pickle=False``: object arrays are refused.
+
+    >>> np.savez("data.npz", x=np.zeros((10, 2), np.float32), y=np.arange(10) % 2)
+    >>> (x_train, y_train), (x_test, y_test) = dn.datasets.load_npz("data.npz")
+    >>> x_train.shape, x_test.shape, y_train.dtype
+    ((8, 2), (2, 2), dtype('int64'))
     """
     path = check_path("load_npz", path)
     test_split = check_test_split("load_npz", test_split)
