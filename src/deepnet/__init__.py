@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import importlib
 
-__version__ = "0.1.0"
-
 from . import activations, constraints, initializers, layers, regularizers, utils
 from .layers import Input
 from .models import Model, Sequential
 from .utils import plot_model
+from .version import __version__
 
 _LAZY_MODULES = (
     "callbacks", "datasets", "diagnose", "losses", "metrics", "mixed_precision", "optimizers", "saving", "training",
