@@ -20,11 +20,7 @@ arrays in Keras' layout, while the tensor the layer computes with has PyTorch's 
 
 from __future__ import annotations
 
-import functools
 import inspect
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import torch
@@ -36,202 +32,31 @@ from .. import regularizers as _regularizers
 from ..utils import nest
 from ..utils.naming import to_snake_case, unique_name
 from ..utils.registry import register_kind
+from ._tensors import (  # noqa: F401  (re-exported: layers.base is the public home of these names)
+    KerasTensor,
+    Node,
+    _any_symbolic,
+    _get_mask,
+    _materialize,
+    _set_mask,
+    _shapes_of,
+    accepted_kwargs,
+    collect_shapes,
+    dtype_name,
+    filter_kwargs,
+    format_shape,
+    infer_output_shape,
+    is_shape,
+    map_shapes,
+    standardize_dtype,
+)
+from ._weights import _KERAS_ADD_WEIGHT, _LEGACY_ADD_WEIGHT, WeightSpec
+
+# old private spellings, still imported by models/ (use accepted_kwargs / filter_kwargs)
+_accepted_kwargs = accepted_kwargs
+_filter_kwargs = filter_kwargs
 
 __all__ = ["Input", "InputLayer", "KerasTensor", "Layer", "Node", "TorchModuleWrapper"]
-
-_DTYPES = {
-    "float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32,
-    "float64": torch.float64, "int8": torch.int8, "int16": torch.int16, "int32": torch.int32,
-    "int64": torch.int64, "uint8": torch.uint8, "bool": torch.bool,
-}
-
-
-def standardize_dtype(dtype: Any, argument: str = "dtype") -> torch.dtype:
-    """Accept ``"float32"``, ``torch.float32`` or a NumPy dtype; return a ``torch.dtype``."""
-    if dtype is None:
-        return torch.float32
-    if isinstance(dtype, torch.dtype):
-        return dtype
-    name = getattr(dtype, "name", dtype)
-    if isinstance(dtype, type) and issubclass(dtype, np.generic):
-        name = np.dtype(dtype).name
-    if isinstance(name, str) and name in _DTYPES:
-        return _DTYPES[name]
-    raise ValueError(
-        f"Unknown `{argument}` {dtype!r}; expected one of {', '.join(_DTYPES)} or a torch.dtype."
-    )
-
-
-def dtype_name(dtype: torch.dtype) -> str:
-    return str(dtype).replace("torch.", "")
-
-
-def is_shape(obj: Any) -> bool:
-    """True for a single shape tuple such as ``(None, 28, 28, 1)``."""
-    return isinstance(obj, tuple) and all(d is None or isinstance(d, int) for d in obj)
-
-
-def map_shapes(fn: Callable, structure: Any) -> Any:
-    """Like :func:`nest.map_structure` but treats shape tuples as leaves."""
-    if is_shape(structure):
-        return fn(structure)
-    if isinstance(structure, (list, tuple)):
-        return type(structure)(map_shapes(fn, s) for s in structure)
-    if isinstance(structure, dict):
-        return {k: map_shapes(fn, v) for k, v in structure.items()}
-    return fn(structure)
-
-
-def collect_shapes(structure: Any) -> list[tuple]:
-    """All shape tuples inside a nested structure, in order."""
-    if is_shape(structure):
-        return [structure]
-    if isinstance(structure, (list, tuple)):
-        return [s for item in structure for s in collect_shapes(item)]
-    if isinstance(structure, dict):
-        return [s for item in structure.values() for s in collect_shapes(item)]
-    return []
-
-
-def format_shape(shape: Any) -> str:
-    if is_shape(shape):
-        return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
-    if isinstance(shape, (list, tuple)):
-        return "[" + ", ".join(format_shape(s) for s in shape) + "]"
-    return str(shape)
-
-
-# --------------------------------------------------------------------------- symbolic tensors
-
-
-class KerasTensor:
-    """A placeholder for a tensor in a functional graph: a shape (``None`` = unknown), a dtype
-    and the node that produced it. Calling a layer on KerasTensors records the call."""
-
-    __slots__ = ("shape", "dtype", "node", "index", "name")
-
-    def __init__(self, shape, dtype=torch.float32, node: Node | None = None, index: int = 0, name=None):
-        self.shape = tuple(shape)
-        self.dtype = dtype
-        self.node = node
-        self.index = index
-        self.name = name
-
-    @property
-    def ndim(self) -> int:
-        return len(self.shape)
-
-    def __repr__(self) -> str:
-        origin = f", produced by {self.node.layer.name!r}" if self.node is not None else ""
-        return f"<KerasTensor shape={format_shape(self.shape)}, dtype={dtype_name(self.dtype)}{origin}>"
-
-    @classmethod
-    def __torch_function__(cls, func, types, args=(), kwargs=None):
-        name = getattr(func, "__name__", str(func))
-        raise TypeError(
-            f"`{name}` was applied to a symbolic KerasTensor (a placeholder of a functional model "
-            "under construction). Only deepnet layers can be called on KerasTensors. "
-            "help: wrap a plain torch.nn.Module as deepnet.layers.TorchModuleWrapper(module)(x), "
-            "or use a merge layer such as deepnet.layers.Add()([a, b]) instead of `a + b`."
-        )
-
-    def _op_error(self, *_):
-        raise TypeError(
-            "Arithmetic on symbolic KerasTensors is not supported. help: use a merge layer, e.g. "
-            "Add()([a, b]), Subtract()([a, b]), Multiply()([a, b]), or a custom Layer."
-        )
-
-    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = __matmul__ = _op_error
-
-    def __bool__(self):
-        raise TypeError("A symbolic KerasTensor has no truth value: its values are unknown until the model runs.")
-
-
-@dataclass(eq=False)
-class Node:
-    """One call of a layer in a functional graph."""
-
-    layer: Layer
-    call_args: tuple
-    call_kwargs: dict
-    outputs: Any
-
-    @property
-    def input_tensors(self) -> list[KerasTensor]:
-        return [t for t in nest.flatten((self.call_args, self.call_kwargs)) if isinstance(t, KerasTensor)]
-
-    @property
-    def output_tensors(self) -> list[KerasTensor]:
-        return [t for t in nest.flatten(self.outputs) if isinstance(t, KerasTensor)]
-
-    @property
-    def index(self) -> int:
-        return self.layer._inbound_nodes.index(self)
-
-
-def _any_symbolic(args: tuple, kwargs: dict) -> bool:
-    if args:
-        a0 = args[0]
-        if type(a0) is KerasTensor:
-            return True
-        if isinstance(a0, (list, tuple, dict)):
-            return any(type(t) is KerasTensor for t in nest.flatten(a0))
-        if type(a0) is torch.Tensor and not kwargs and len(args) == 1:
-            return False
-    return any(type(t) is KerasTensor for t in nest.flatten((args[1:], kwargs)))
-
-
-@functools.cache
-def _accepted_kwargs(fn) -> tuple[frozenset, bool]:
-    params = inspect.signature(fn).parameters
-    has_var = any(p.kind is p.VAR_KEYWORD for p in params.values())
-    return frozenset(params), has_var
-
-
-def _filter_kwargs(fn, kwargs: dict) -> dict:
-    names, has_var = _accepted_kwargs(fn)
-    if has_var:
-        return kwargs
-    return {k: v for k, v in kwargs.items() if k in names}
-
-
-# --------------------------------------------------------------------------- weights
-
-
-def _keras_add_weight(shape=None, initializer=None, dtype=None, trainable=True, autocast=True, regularizer=None,
-                      constraint=None, aggregation="none", overwrite_with_gradient=False, name=None, *,
-                      layout=None, attr=None):
-    """The Keras 3 signature of Layer.add_weight (used to bind its arguments)."""
-
-
-def _legacy_add_weight(name, shape=None, initializer=None, regularizer=None, constraint=None, trainable=True,
-                       layout=None, attr=None, dtype=None, autocast=True, aggregation="none",
-                       overwrite_with_gradient=False):
-    """The name-first order of tf.keras 2 and earlier deepnet code."""
-
-
-_KERAS_ADD_WEIGHT = inspect.signature(_keras_add_weight)
-_LEGACY_ADD_WEIGHT = inspect.signature(_legacy_add_weight)
-
-
-@dataclass(eq=False)
-class WeightSpec:
-    attr: str
-    keras_name: str
-    keras_shape: tuple
-    layout: tuple | None
-    regularizer: Any
-    constraint: Any
-    trainable: bool
-
-    def to_keras(self, t: torch.Tensor) -> torch.Tensor:
-        if self.layout is None:
-            return t
-        return t.permute(tuple(int(i) for i in np.argsort(self.layout)))
-
-    def from_keras(self, t: torch.Tensor) -> torch.Tensor:
-        return t if self.layout is None else t.permute(self.layout)
-
 
 # --------------------------------------------------------------------------- Layer
 
@@ -429,7 +254,7 @@ class Layer(nn.Module):
 
     def _forward_info(self):
         call = type(self).call
-        sig_names, has_var = _accepted_kwargs(call)
+        sig_names, has_var = accepted_kwargs(call)
         # Where `training` sits among the positional arguments (after `self`), so forward() can
         # pass the module's train/eval flag the way Keras' fit/evaluate pass training=True/False
         # to a call(self, inputs, training=None), without clashing with a positional value.
@@ -482,7 +307,7 @@ class Layer(nn.Module):
         shape_kwargs = nest.map_structure(to_shape, kwargs)
         if not self.built:
             self._build_from_shapes(self._build_shapes(args, kwargs))
-        out_shapes = self.compute_output_shape(*shape_args, **_filter_kwargs(self.compute_output_shape, shape_kwargs))
+        out_shapes = self.compute_output_shape(*shape_args, **filter_kwargs(self.compute_output_shape, shape_kwargs))
         dtype = self._output_dtype(args, kwargs)
         # copy the containers: later edits of the caller's lists must not rewire the graph
         node = Node(layer=self, call_args=nest.map_structure(lambda t: t, args),
@@ -665,68 +490,6 @@ class Layer(nn.Module):
 register_kind("layer", Layer)  # registry queries by kind ("layer") see Layer and its subclasses
 
 
-def _shapes_of(outputs):
-    return nest.map_structure(lambda t: t.shape if isinstance(t, KerasTensor) else t, outputs)
-
-
-def _get_mask(x):
-    if isinstance(x, torch.Tensor):
-        return getattr(x, "_keras_mask", None)
-    if isinstance(x, (list, tuple)):
-        masks = [getattr(t, "_keras_mask", None) for t in x]
-        return None if all(m is None for m in masks) else masks
-    return None
-
-
-def _set_mask(outputs, mask) -> None:
-    if isinstance(outputs, torch.Tensor):
-        outputs._keras_mask = mask
-    elif isinstance(outputs, (list, tuple)) and outputs and isinstance(outputs[0], torch.Tensor):
-        outputs[0]._keras_mask = mask
-
-
-def _materialize(shape, batch: int = 2):
-    return tuple(batch if d is None else d for d in shape)
-
-
-def infer_output_shape(module: nn.Module, shapes: tuple, kwargs: dict, call: Callable | None = None):
-    """Output shape(s) of ``call(*inputs)`` found by running it on fake tensors (no compute).
-
-    Unknown (``None``) dimensions are given stand-in sizes; an output dimension that changes
-    when the stand-ins change is reported as ``None``."""
-    from torch._subclasses.fake_tensor import FakeTensorMode
-
-    call = call or (module.call if isinstance(module, Layer) else module)
-    all_shapes = collect_shapes(shapes) + collect_shapes(kwargs)
-    batch_unknown = any(s and s[0] is None for s in all_shapes)
-    other_unknown = any(d is None for s in all_shapes for d in s[1:])
-
-    def run(batch: int, other: int):
-        def realize(s, dtype=torch.float32):
-            if not is_shape(s):
-                return s
-            full = tuple((batch if i == 0 else other) if d is None else d for i, d in enumerate(s))
-            return torch.zeros(full, dtype=dtype)
-
-        with FakeTensorMode(allow_non_fake_inputs=True), torch.no_grad():
-            args = map_shapes(realize, shapes)
-            kw = {k: map_shapes(realize, v) for k, v in kwargs.items()}
-            out = call(*args, **_filter_kwargs(call, kw))
-        return nest.map_structure(lambda t: tuple(int(d) for d in t.shape) if isinstance(t, torch.Tensor) else t, out)
-
-    first = run(2, 3)
-    second = run(5, 7) if (batch_unknown or other_unknown) else first
-
-    def merge(a, b):
-        if is_shape(a) and is_shape(b) and len(a) == len(b):
-            return tuple(x if x == y else None for x, y in zip(a, b))
-        if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-            return type(a)(merge(x, y) for x, y in zip(a, b))
-        return a
-
-    return merge(first, second)
-
-
 # --------------------------------------------------------------------------- Input
 
 
@@ -796,7 +559,7 @@ class TorchModuleWrapper(Layer):
 
     def call(self, *args, **kwargs):
         if "training" in kwargs:  # deepnet passes the train/eval flag; most torch modules take none
-            names, has_var = _accepted_kwargs(type(self.module).forward)
+            names, has_var = accepted_kwargs(type(self.module).forward)
             if "training" not in names and not has_var:
                 del kwargs["training"]
         return self.module(*args, **kwargs)
