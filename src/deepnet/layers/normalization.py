@@ -468,6 +468,10 @@ class GroupNormalization(Layer):
         if self._layout == "last":
             # (N, ..., C) seen as a channels-last (N, C, rows, 1) tensor: no copy on CPU.
             x = inputs.reshape(inputs.shape[0], -1, 1, inputs.shape[-1]).permute(0, 3, 1, 2)
+            if torch.is_grad_enabled() and not inputs.requires_grad:
+                # torch (2.13, CPU) segfaults in the channels-last group_norm backward when only
+                # gamma/beta need gradients (a first layer in fit): give it a contiguous copy.
+                x = x.contiguous()
             y = F.group_norm(x, self._groups, self.gamma, self.beta, self.epsilon)
             return y.permute(0, 2, 3, 1).reshape(inputs.shape)
         y = F.group_norm(inputs.movedim(self._axis, 1), self._groups, self.gamma, self.beta, self.epsilon)
