@@ -35,6 +35,10 @@ class MultiHeadAttention(_SeededDropout, Layer):
     ``output kernel (num_heads, value_dim, *output_shape)``, ``output bias (*output_shape)``.
     Biases are absent with ``use_bias=False``. Kernels are stored transposed (PyTorch
     ``(out, in)`` order) so every projection is a single ``F.linear``.
+
+    >>> layer = dn.layers.MultiHeadAttention(num_heads=2, key_dim=4)
+    >>> layer(torch.ones(2, 5, 8), torch.ones(2, 7, 8)).shape  # (query, value)
+    torch.Size([2, 5, 8])
     """
 
     supports_masking = True

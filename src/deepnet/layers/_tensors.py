@@ -90,7 +90,12 @@ def format_shape(shape: Any) -> str:
 
 class KerasTensor:
     """A placeholder for a tensor in a functional graph: a shape (``None`` = unknown), a dtype
-    and the node that produced it. Calling a layer on KerasTensors records the call."""
+    and the node that produced it. Calling a layer on KerasTensors records the call.
+
+    >>> x = dn.layers.Input(shape=(3,))
+    >>> dn.layers.Dense(2)(x).shape
+    (None, 2)
+    """
 
     __slots__ = ("shape", "dtype", "node", "index", "name")
 

@@ -39,6 +39,10 @@ class Attention(_SeededDropout, Layer):
 
     Weights (Keras order): ``scale ()`` when ``use_scale``, then ``concat_score_weight ()``
     when ``score_mode="concat"``; both initialised to ones.
+
+    >>> query, value = torch.ones(2, 4, 8), torch.ones(2, 6, 8)
+    >>> dn.layers.Attention()([query, value]).shape
+    torch.Size([2, 4, 8])
     """
 
     supports_masking = True
@@ -189,6 +193,10 @@ class AdditiveAttention(Attention):
     ``Attention`` or ``MultiHeadAttention`` for long sequences.
 
     Weights (Keras order): ``scale (dim,)`` (glorot-uniform) when ``use_scale``.
+
+    >>> query, value = torch.ones(2, 4, 8), torch.ones(2, 6, 8)
+    >>> dn.layers.AdditiveAttention()([query, value]).shape
+    torch.Size([2, 4, 8])
     """
 
     def __init__(self, use_scale=True, dropout=0.0, seed=None, **kwargs):

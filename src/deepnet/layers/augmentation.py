@@ -228,6 +228,10 @@ class RandomFlip(_RandomImageLayer):
     so an image is either unchanged or flipped on both axes (a 180 degree rotation).
 
     Weights: none.
+
+    >>> layer = dn.layers.RandomFlip("horizontal")
+    >>> layer(torch.ones(2, 4, 4, 3), training=True).shape
+    torch.Size([2, 4, 4, 3])
     """
 
     def __init__(self, mode="horizontal_and_vertical", seed=None, data_format=None, **kwargs):
@@ -261,6 +265,10 @@ class RandomRotation(_AffineLayer):
         data_format: ``"channels_last"`` (default) or ``"channels_first"``.
 
     Weights: none.
+
+    >>> layer = dn.layers.RandomRotation(factor=0.1)
+    >>> layer(torch.ones(2, 8, 8, 3), training=True).shape
+    torch.Size([2, 8, 8, 3])
     """
 
     def __init__(self, factor, fill_mode="reflect", interpolation="bilinear", seed=None, fill_value=0.0,
@@ -295,6 +303,10 @@ class RandomZoom(_AffineLayer):
         fill_mode, interpolation, seed, fill_value, data_format: as in ``RandomRotation``.
 
     Weights: none.
+
+    >>> layer = dn.layers.RandomZoom(height_factor=0.2)
+    >>> layer(torch.ones(2, 8, 8, 3), training=True).shape
+    torch.Size([2, 8, 8, 3])
     """
 
     def __init__(self, height_factor, width_factor=None, fill_mode="reflect", interpolation="bilinear", seed=None,
@@ -330,6 +342,10 @@ class RandomTranslation(_AffineLayer):
         fill_mode, interpolation, seed, fill_value, data_format: as in ``RandomRotation``.
 
     Weights: none.
+
+    >>> layer = dn.layers.RandomTranslation(height_factor=0.1, width_factor=0.1)
+    >>> layer(torch.ones(2, 8, 8, 3), training=True).shape
+    torch.Size([2, 8, 8, 3])
     """
 
     def __init__(self, height_factor, width_factor, fill_mode="reflect", interpolation="bilinear", seed=None,
@@ -371,6 +387,10 @@ class RandomCrop(_RandomImageLayer):
 
     The crop offsets are drawn on the CPU (they are Python slice bounds), so there is no
     device synchronisation; the crop itself is a view of the input. Weights: none.
+
+    >>> layer = dn.layers.RandomCrop(height=4, width=4)
+    >>> layer(torch.ones(2, 8, 8, 3), training=True).shape
+    torch.Size([2, 4, 4, 3])
     """
 
     def __init__(self, height, width, seed=None, data_format=None, **kwargs):
@@ -412,6 +432,10 @@ class RandomContrast(_RandomImageLayer):
 
     A single number follows Keras' documentation (``lower = upper = f``); Keras 3.15's code
     draws from ``[1, 1 + f]`` instead. Weights: none.
+
+    >>> layer = dn.layers.RandomContrast(factor=0.5)
+    >>> layer(torch.rand(2, 4, 4, 3), training=True).shape
+    torch.Size([2, 4, 4, 3])
     """
 
     def __init__(self, factor, value_range=(0, 255), seed=None, data_format=None, **kwargs):
@@ -445,6 +469,10 @@ class RandomBrightness(_RandomImageLayer):
         data_format: accepted for symmetry with the other layers (brightness ignores it).
 
     Weights: none.
+
+    >>> layer = dn.layers.RandomBrightness(factor=0.2, value_range=(0, 1))
+    >>> layer(torch.full((2, 4, 4, 3), 0.5), training=True).shape
+    torch.Size([2, 4, 4, 3])
     """
 
     def __init__(self, factor, value_range=(0, 255), seed=None, data_format=None, **kwargs):

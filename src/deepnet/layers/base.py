@@ -70,6 +70,15 @@ class Layer(nn.Module):
         dtype: dtype of the weights (default ``"float32"``).
         input_shape: optional shape (without batch axis) of the first input; in a
             ``Sequential`` model this plays the role of an ``Input`` layer.
+
+    >>> class Scale(dn.layers.Layer):
+    ...     def build(self, input_shape):
+    ...         self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones")
+    ...     def call(self, inputs):
+    ...         return inputs * self.w
+    >>> layer = Scale()
+    >>> layer(torch.ones(2, 3)).shape, layer.count_params()
+    (torch.Size([2, 3]), 3)
     """
 
     supports_masking = False
@@ -494,7 +503,12 @@ register_kind("layer", Layer)  # registry queries by kind ("layer") see Layer an
 
 
 class InputLayer(Layer):
-    """The entry point of a functional graph; created by :func:`Input`."""
+    """The entry point of a functional graph; created by :func:`Input`.
+
+    >>> layer = dn.layers.InputLayer(shape=(3,))
+    >>> layer.output.shape
+    (None, 3)
+    """
 
     def __init__(self, shape=None, batch_size=None, dtype=None, batch_shape=None, name=None, **kwargs):
         super().__init__(name=name or unique_name("input_layer"), dtype=dtype, **kwargs)
@@ -531,7 +545,11 @@ class InputLayer(Layer):
 
 
 def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None) -> KerasTensor:
-    """A symbolic input of a functional model: ``Input(shape=(28, 28, 1))`` (no batch axis)."""
+    """A symbolic input of a functional model: ``Input(shape=(28, 28, 1))`` (no batch axis).
+
+    >>> dn.layers.Input(shape=(28, 28, 1))
+    <KerasTensor shape=(None, 28, 28, 1), dtype=float32, produced by 'input_layer'>
+    """
     layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, name=name, batch_shape=batch_shape)
     return layer.output_tensor
 
@@ -542,7 +560,12 @@ def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None) 
 class TorchModuleWrapper(Layer):
     """Use any ``torch.nn.Module`` as a deepnet layer (in ``Sequential`` this happens
     automatically). Its parameters count as trainable weights, its floating-point buffers as
-    non-trainable ones; ``get_weights`` returns them in PyTorch layout."""
+    non-trainable ones; ``get_weights`` returns them in PyTorch layout.
+
+    >>> layer = dn.layers.TorchModuleWrapper(torch.nn.Linear(3, 2))
+    >>> layer(torch.ones(4, 3)).shape
+    torch.Size([4, 2])
+    """
 
     def __init__(self, module: nn.Module, name=None, **kwargs):
         if not isinstance(module, nn.Module):

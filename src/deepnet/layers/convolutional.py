@@ -103,6 +103,9 @@ class Conv1D(_Conv):
 
     Weights (Keras layout): ``kernel (kernel_size, in_channels // groups, filters)``,
     ``bias (filters,)``.
+
+    >>> dn.layers.Conv1D(filters=4, kernel_size=3)(torch.ones(2, 10, 3)).shape
+    torch.Size([2, 8, 4])
     """
 
     rank = 1
@@ -113,6 +116,10 @@ class Conv2D(_Conv):
 
     Weights (Keras layout): ``kernel (kh, kw, in_channels // groups, filters)``,
     ``bias (filters,)``.
+
+    >>> layer = dn.layers.Conv2D(filters=8, kernel_size=3, padding="same", activation="relu")
+    >>> layer(torch.ones(2, 28, 28, 1)).shape
+    torch.Size([2, 28, 28, 8])
     """
 
     rank = 2
@@ -233,6 +240,9 @@ class Conv1DTranspose(_ConvTranspose):
     """Transposed 1-D convolution ("deconvolution") over ``(batch, steps, channels)``.
 
     Weights (Keras layout): ``kernel (kernel_size, filters, in_channels)``, ``bias (filters,)``.
+
+    >>> dn.layers.Conv1DTranspose(filters=4, kernel_size=3, strides=2)(torch.ones(2, 10, 3)).shape
+    torch.Size([2, 21, 4])
     """
 
     rank = 1
@@ -244,6 +254,10 @@ class Conv2DTranspose(_ConvTranspose):
     ``"valid"`` (plus ``output_padding`` rules as in Keras).
 
     Weights (Keras layout): ``kernel (kh, kw, filters, in_channels)``, ``bias (filters,)``.
+
+    >>> layer = dn.layers.Conv2DTranspose(filters=4, kernel_size=2, strides=2)
+    >>> layer(torch.ones(1, 8, 8, 3)).shape
+    torch.Size([1, 16, 16, 4])
     """
 
     rank = 2
@@ -324,6 +338,9 @@ class DepthwiseConv1D(_DepthwiseConv):
 
     Weights (Keras layout): ``kernel (kernel_size, in_channels, depth_multiplier)``,
     ``bias (in_channels * depth_multiplier,)``.
+
+    >>> dn.layers.DepthwiseConv1D(kernel_size=3, depth_multiplier=2)(torch.ones(2, 10, 3)).shape
+    torch.Size([2, 8, 6])
     """
 
     rank = 1
@@ -335,6 +352,9 @@ class DepthwiseConv2D(_DepthwiseConv):
 
     Weights (Keras layout): ``kernel (kh, kw, in_channels, depth_multiplier)``,
     ``bias (in_channels * depth_multiplier,)``.
+
+    >>> dn.layers.DepthwiseConv2D(kernel_size=3)(torch.ones(1, 8, 8, 3)).shape
+    torch.Size([1, 6, 6, 3])
     """
 
     rank = 2
@@ -421,6 +441,9 @@ class SeparableConv1D(_SeparableConv):
 
     Weights (Keras layout): ``depthwise_kernel (kernel_size, in_channels, depth_multiplier)``,
     ``pointwise_kernel (1, in_channels * depth_multiplier, filters)``, ``bias (filters,)``.
+
+    >>> dn.layers.SeparableConv1D(filters=4, kernel_size=3)(torch.ones(2, 10, 3)).shape
+    torch.Size([2, 8, 4])
     """
 
     rank = 1
@@ -432,6 +455,9 @@ class SeparableConv2D(_SeparableConv):
 
     Weights (Keras layout): ``depthwise_kernel (kh, kw, in_channels, depth_multiplier)``,
     ``pointwise_kernel (1, 1, in_channels * depth_multiplier, filters)``, ``bias (filters,)``.
+
+    >>> dn.layers.SeparableConv2D(filters=4, kernel_size=3)(torch.ones(1, 8, 8, 3)).shape
+    torch.Size([1, 6, 6, 4])
     """
 
     rank = 2

@@ -48,6 +48,10 @@ class Dense(Layer):
     """Densely connected layer ``activation(x @ kernel + bias)`` on the last axis of any rank.
 
     Weights (Keras layout): ``kernel (in, units)``, ``bias (units,)``.
+
+    >>> layer = dn.layers.Dense(4, activation="relu")
+    >>> layer(torch.ones(2, 3)).shape, layer.count_params()
+    (torch.Size([2, 4]), 16)
     """
 
     supports_masking = True
@@ -102,7 +106,11 @@ class Dense(Layer):
 
 
 class Activation(Layer):
-    """Applies an activation function: ``Activation("relu")``."""
+    """Applies an activation function: ``Activation("relu")``.
+
+    >>> dn.layers.Activation("relu")(torch.tensor([[-1.0, 2.0]]))
+    tensor([[0., 2.]])
+    """
 
     supports_masking = True
 
@@ -122,7 +130,11 @@ class Activation(Layer):
 
 class Flatten(Layer):
     """Flattens every axis but the batch axis (``data_format`` only changes the order for
-    ``channels_first`` inputs, as in Keras)."""
+    ``channels_first`` inputs, as in Keras).
+
+    >>> dn.layers.Flatten()(torch.ones(2, 3, 4)).shape
+    torch.Size([2, 12])
+    """
 
     def __init__(self, data_format=None, **kwargs):
         super().__init__(**kwargs)

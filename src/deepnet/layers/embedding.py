@@ -29,6 +29,9 @@ class Embedding(Layer):
     ``weights=[array]`` (or a single array) builds the layer at once with that table.
 
     Weights (Keras layout): ``embeddings (input_dim, output_dim)``.
+
+    >>> dn.layers.Embedding(input_dim=10, output_dim=3)(torch.tensor([[1, 2, 4]])).shape
+    torch.Size([1, 3, 3])
     """
 
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", embeddings_regularizer=None,

@@ -123,7 +123,11 @@ def _expand_mask(mask, x):
 
 
 class Add(_Merge):
-    """Element-wise sum of a list of inputs (Keras broadcasting rules). Weights: none."""
+    """Element-wise sum of a list of inputs (Keras broadcasting rules). Weights: none.
+
+    >>> dn.layers.Add()([torch.ones(1, 3), torch.full((1, 3), 2.0)])
+    tensor([[3., 3., 3.]])
+    """
 
     def _merge(self, xs):
         out = xs[0]
@@ -133,7 +137,11 @@ class Add(_Merge):
 
 
 class Subtract(_Merge):
-    """``inputs[0] - inputs[1]``; exactly two inputs. Weights: none."""
+    """``inputs[0] - inputs[1]``; exactly two inputs. Weights: none.
+
+    >>> dn.layers.Subtract()([torch.tensor([[5.0, 4.0]]), torch.tensor([[3.0, 2.0]])])
+    tensor([[2., 2.]])
+    """
 
     _exact_inputs = 2
 
@@ -146,7 +154,11 @@ class Subtract(_Merge):
 class Multiply(_Merge):
     """Element-wise product of a list of inputs. With Keras masks, masked-out entries of an
     input count as 1, and the output is zeroed where every mask is off (Keras semantics).
-    Weights: none."""
+    Weights: none.
+
+    >>> dn.layers.Multiply()([torch.tensor([[1.0, 4.0]]), torch.tensor([[3.0, 2.0]])])
+    tensor([[3., 8.]])
+    """
 
     def _merge(self, xs):
         out = xs[0]
@@ -170,7 +182,11 @@ class Multiply(_Merge):
 
 
 class Average(_Merge):
-    """Element-wise mean of a list of inputs. Weights: none."""
+    """Element-wise mean of a list of inputs. Weights: none.
+
+    >>> dn.layers.Average()([torch.zeros(1, 2), torch.ones(1, 2)])
+    tensor([[0.5000, 0.5000]])
+    """
 
     def _merge(self, xs):
         out = xs[0]
@@ -208,13 +224,21 @@ class _MaskedExtremum(_Merge):
 
 
 class Maximum(_MaskedExtremum):
-    """Element-wise maximum of a list of inputs. Weights: none."""
+    """Element-wise maximum of a list of inputs. Weights: none.
+
+    >>> dn.layers.Maximum()([torch.tensor([[1.0, 4.0]]), torch.tensor([[3.0, 2.0]])])
+    tensor([[3., 4.]])
+    """
 
     _op = torch.maximum
 
 
 class Minimum(_MaskedExtremum):
-    """Element-wise minimum of a list of inputs. Weights: none."""
+    """Element-wise minimum of a list of inputs. Weights: none.
+
+    >>> dn.layers.Minimum()([torch.tensor([[1.0, 4.0]]), torch.tensor([[3.0, 2.0]])])
+    tensor([[1., 2.]])
+    """
 
     _op = torch.minimum
 
@@ -223,6 +247,9 @@ class Concatenate(_Merge):
     """Concatenates a list of inputs along ``axis`` (default ``-1``); every other axis must match.
 
     Weights: none.
+
+    >>> dn.layers.Concatenate()([torch.ones(2, 3), torch.zeros(2, 1)]).shape
+    torch.Size([2, 4])
     """
 
     def __init__(self, axis=-1, **kwargs):
@@ -303,6 +330,10 @@ class Dot(_Merge):
     (a batched matmul) whose equation is built once in ``build``.
 
     Weights: none.
+
+    >>> dn.layers.Dot(axes=1)([torch.ones(2, 3), torch.full((2, 3), 2.0)])
+    tensor([[6.],
+            [6.]])
     """
 
     _exact_inputs = 2

@@ -139,6 +139,10 @@ class BatchNormalization(Layer):
     Weights (Keras order/layout): ``gamma (C,)`` if ``scale``, ``beta (C,)`` if ``center``,
     then the non-trainable ``moving_mean (C,)``, ``moving_variance (C,)`` and, with
     ``renorm=True``, ``moving_stddev (C,)``, ``renorm_mean (C,)``, ``renorm_stddev (C,)``.
+
+    >>> layer = dn.layers.BatchNormalization()
+    >>> layer(torch.tensor([[0.0], [2.0]]), training=True).tolist()  # batch mean 1, std 1
+    [[-0.9995], [0.9995]]
     """
 
     supports_masking = True
@@ -335,6 +339,9 @@ class LayerNormalization(Layer):
     Weights (Keras layout): ``gamma (dims at axis...)`` if ``scale`` (or ``rms_scaling``),
     ``beta (dims at axis...)`` if ``center`` and not ``rms_scaling``; e.g. ``(C,)`` for the
     default ``axis=-1``.
+
+    >>> dn.layers.LayerNormalization()(torch.tensor([[0.0, 2.0]])).tolist()
+    [[-0.9995, 0.9995]]
     """
 
     supports_masking = True
@@ -418,6 +425,9 @@ class GroupNormalization(Layer):
     all features.
 
     Weights (Keras layout): ``gamma (C,)`` if ``scale``, ``beta (C,)`` if ``center``.
+
+    >>> dn.layers.GroupNormalization(groups=2)(torch.randn(2, 5, 4)).shape
+    torch.Size([2, 5, 4])
     """
 
     supports_masking = True
@@ -498,7 +508,11 @@ class GroupNormalization(Layer):
 
 class UnitNormalization(Layer):
     """Scales each sample to unit L2 norm over ``axis`` (int or list of ints):
-    ``x / max(||x||, 1e-12)``. No weights."""
+    ``x / max(||x||, 1e-12)``. No weights.
+
+    >>> dn.layers.UnitNormalization()(torch.tensor([[3.0, 4.0]]))
+    tensor([[0.6000, 0.8000]])
+    """
 
     supports_masking = True
 
@@ -528,6 +542,9 @@ class RMSNormalization(Layer):
     ``x * scale / sqrt(mean(x ** 2) + epsilon)``.
 
     Weights (Keras layout): ``scale (dims at axis...)``, e.g. ``(C,)`` for ``axis=-1``.
+
+    >>> dn.layers.RMSNormalization()(torch.tensor([[3.0, 4.0]])).tolist()
+    [[0.8485, 1.1314]]
     """
 
     def __init__(self, axis=-1, epsilon=1e-6, **kwargs):

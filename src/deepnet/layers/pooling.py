@@ -131,7 +131,11 @@ class _Pooling(Layer):
 
 
 class MaxPooling1D(_Pooling):
-    """Max over windows of ``pool_size`` steps of ``(batch, steps, channels)``. No weights."""
+    """Max over windows of ``pool_size`` steps of ``(batch, steps, channels)``. No weights.
+
+    >>> dn.layers.MaxPooling1D(pool_size=2)(torch.tensor([[[1.0], [3.0], [5.0], [7.0]]])).flatten()
+    tensor([3., 7.])
+    """
 
     rank = 1
 
@@ -141,7 +145,11 @@ class MaxPooling1D(_Pooling):
 
 class MaxPooling2D(_Pooling):
     """Max over ``pool_size`` windows of ``(batch, height, width, channels)``;
-    ``MaxPooling2D(2, 2)`` is ``pool_size=2, strides=2``. No weights."""
+    ``MaxPooling2D(2, 2)`` is ``pool_size=2, strides=2``. No weights.
+
+    >>> dn.layers.MaxPooling2D(pool_size=2)(torch.ones(1, 28, 28, 8)).shape
+    torch.Size([1, 14, 14, 8])
+    """
 
     rank = 2
 
@@ -151,7 +159,11 @@ class MaxPooling2D(_Pooling):
 
 class AveragePooling1D(_Pooling):
     """Mean over windows of ``pool_size`` steps (``"same"`` padding is excluded from the mean).
-    No weights."""
+    No weights.
+
+    >>> dn.layers.AveragePooling1D(pool_size=2)(torch.tensor([[[1.0], [3.0], [5.0], [7.0]]])).flatten()
+    tensor([2., 6.])
+    """
 
     rank = 1
     _max = False
@@ -159,7 +171,11 @@ class AveragePooling1D(_Pooling):
 
 class AveragePooling2D(_Pooling):
     """Mean over ``pool_size`` windows of images (``"same"`` padding is excluded from the
-    mean). No weights."""
+    mean). No weights.
+
+    >>> dn.layers.AveragePooling2D(pool_size=2)(torch.ones(1, 8, 8, 3)).shape
+    torch.Size([1, 4, 4, 3])
+    """
 
     rank = 2
     _max = False
@@ -193,7 +209,11 @@ class _GlobalPooling(Layer):
 
 class GlobalAveragePooling1D(_GlobalPooling):
     """Mean over the steps axis: ``(batch, steps, channels)`` -> ``(batch, channels)``. With
-    a Keras mask ``(batch, steps)`` only unmasked steps are averaged. No weights."""
+    a Keras mask ``(batch, steps)`` only unmasked steps are averaged. No weights.
+
+    >>> dn.layers.GlobalAveragePooling1D()(torch.tensor([[[1.0], [3.0]]]))
+    tensor([[2.]])
+    """
 
     rank = 1
 
@@ -208,7 +228,11 @@ class GlobalAveragePooling1D(_GlobalPooling):
 
 class GlobalAveragePooling2D(_GlobalPooling):
     """Mean over height and width: ``(batch, h, w, channels)`` -> ``(batch, channels)``.
-    No weights."""
+    No weights.
+
+    >>> dn.layers.GlobalAveragePooling2D()(torch.ones(2, 4, 4, 3)).shape
+    torch.Size([2, 3])
+    """
 
     rank = 2
 
@@ -218,7 +242,11 @@ class GlobalAveragePooling2D(_GlobalPooling):
 
 class GlobalMaxPooling1D(_GlobalPooling):
     """Max over the steps axis: ``(batch, steps, channels)`` -> ``(batch, channels)``.
-    No weights."""
+    No weights.
+
+    >>> dn.layers.GlobalMaxPooling1D()(torch.tensor([[[1.0], [3.0]]]))
+    tensor([[3.]])
+    """
 
     rank = 1
 
@@ -228,7 +256,11 @@ class GlobalMaxPooling1D(_GlobalPooling):
 
 class GlobalMaxPooling2D(_GlobalPooling):
     """Max over height and width: ``(batch, h, w, channels)`` -> ``(batch, channels)``.
-    No weights."""
+    No weights.
+
+    >>> dn.layers.GlobalMaxPooling2D()(torch.ones(2, 4, 4, 3)).shape
+    torch.Size([2, 3])
+    """
 
     rank = 2
 

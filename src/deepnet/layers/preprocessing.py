@@ -178,6 +178,9 @@ class Rescaling(Layer):
         offset: a number or a sequence, like ``scale``.
 
     Weights: none. Integer inputs (e.g. ``uint8`` images) are cast to the layer dtype first.
+
+    >>> dn.layers.Rescaling(scale=1 / 255)(torch.tensor([[0.0, 51.0, 255.0]]))
+    tensor([[0.0000, 0.2000, 1.0000]])
     """
 
     supports_masking = True
@@ -244,6 +247,11 @@ class Normalization(Layer):
     Weights (Keras order, all non-trainable, only when ``mean``/``variance`` are not given):
     ``mean`` (kept dims), ``variance`` (kept dims), ``count`` (scalar ``int32``, left at 0
     as in Keras 3).
+
+    >>> layer = dn.layers.Normalization()
+    >>> layer.adapt(np.array([[0.0], [2.0], [4.0]]))
+    >>> layer(torch.tensor([[2.0], [4.0]])).tolist()  # mean 2, variance 8/3
+    [[0.0], [1.2247]]
     """
 
     supports_masking = True
@@ -452,6 +460,9 @@ class CenterCrop(Layer):
         data_format: ``"channels_last"`` (default) or ``"channels_first"``.
 
     Weights: none. The crop is a view of the input (no copy) for floating inputs.
+
+    >>> dn.layers.CenterCrop(height=4, width=4)(torch.ones(2, 8, 8, 3)).shape
+    torch.Size([2, 4, 4, 3])
     """
 
     def __init__(self, height, width, data_format=None, **kwargs):
@@ -498,6 +509,9 @@ class Resizing(Layer):
         data_format: ``"channels_last"`` (default) or ``"channels_first"``.
 
     Weights: none. Integer images come back in their dtype, rounded and saturated.
+
+    >>> dn.layers.Resizing(height=16, width=16)(torch.ones(2, 8, 8, 3)).shape
+    torch.Size([2, 16, 16, 3])
     """
 
     def __init__(self, height, width, interpolation="bilinear", crop_to_aspect_ratio=False,

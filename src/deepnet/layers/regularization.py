@@ -95,6 +95,10 @@ class Dropout(_NoiseLayer):
         seed: optional integer seed of this layer's own random generator.
 
     Weights: none.
+
+    >>> layer = dn.layers.Dropout(0.5)
+    >>> layer(torch.ones(1, 4), training=False)  # identity at inference
+    tensor([[1., 1., 1., 1.]])
     """
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
@@ -152,6 +156,9 @@ class SpatialDropout1D(Dropout):
         seed: optional integer seed of this layer's own random generator.
 
     Weights: none.
+
+    >>> dn.layers.SpatialDropout1D(0.5)(torch.ones(2, 5, 3), training=True).shape
+    torch.Size([2, 5, 3])
     """
 
     def __init__(self, rate, seed=None, **kwargs):
@@ -185,6 +192,9 @@ class SpatialDropout2D(Dropout):
         seed: optional integer seed of this layer's own random generator.
 
     Weights: none.
+
+    >>> dn.layers.SpatialDropout2D(0.5)(torch.ones(2, 4, 4, 3), training=True).shape
+    torch.Size([2, 4, 4, 3])
     """
 
     def __init__(self, rate, data_format=None, seed=None, **kwargs):
@@ -227,6 +237,9 @@ class GaussianNoise(_NoiseLayer):
         seed: optional integer seed of this layer's own random generator.
 
     Weights: none.
+
+    >>> dn.layers.GaussianNoise(0.1)(torch.ones(1, 3), training=False)  # identity at inference
+    tensor([[1., 1., 1.]])
     """
 
     def __init__(self, stddev, seed=None, **kwargs):
@@ -254,6 +267,9 @@ class GaussianDropout(_NoiseLayer):
         seed: optional integer seed of this layer's own random generator.
 
     Weights: none.
+
+    >>> dn.layers.GaussianDropout(0.1)(torch.ones(1, 3), training=False)  # identity at inference
+    tensor([[1., 1., 1.]])
     """
 
     def __init__(self, rate, seed=None, **kwargs):

@@ -83,6 +83,9 @@ class Reshape(Layer):
         target_shape: tuple of positive ints, at most one ``-1``.
 
     Weights: none.
+
+    >>> dn.layers.Reshape((3, -1))(torch.ones(2, 12)).shape
+    torch.Size([2, 3, 4])
     """
 
     def __init__(self, target_shape, **kwargs):
@@ -150,6 +153,9 @@ class Permute(Layer):
     The output is a strided view (no copy).
 
     Weights: none.
+
+    >>> dn.layers.Permute((2, 1))(torch.ones(2, 3, 4)).shape
+    torch.Size([2, 4, 3])
     """
 
     def __init__(self, dims, **kwargs):
@@ -183,6 +189,9 @@ class RepeatVector(Layer):
     is a broadcast view (``expand``), so no memory is copied.
 
     Weights: none.
+
+    >>> dn.layers.RepeatVector(3)(torch.ones(2, 4)).shape
+    torch.Size([2, 3, 4])
     """
 
     def __init__(self, n, **kwargs):
@@ -218,6 +227,9 @@ class ZeroPadding1D(Layer):
             ``"channels_first"`` (``(batch, channels, steps)``).
 
     Weights: none.
+
+    >>> dn.layers.ZeroPadding1D(padding=2)(torch.ones(2, 5, 3)).shape
+    torch.Size([2, 9, 3])
     """
 
     def __init__(self, padding=1, data_format=None, **kwargs):
@@ -255,6 +267,9 @@ class ZeroPadding2D(Layer):
         data_format: ``"channels_last"`` (default) or ``"channels_first"``.
 
     Weights: none.
+
+    >>> dn.layers.ZeroPadding2D(padding=1)(torch.ones(1, 4, 4, 3)).shape
+    torch.Size([1, 6, 6, 3])
     """
 
     def __init__(self, padding=(1, 1), data_format=None, **kwargs):
@@ -292,6 +307,9 @@ class UpSampling1D(Layer):
     """Repeats each step of a ``(batch, steps, features)`` input ``size`` times.
 
     Weights: none.
+
+    >>> dn.layers.UpSampling1D(size=2)(torch.ones(2, 5, 3)).shape
+    torch.Size([2, 10, 3])
     """
 
     def __init__(self, size=2, **kwargs):
@@ -332,6 +350,9 @@ class UpSampling2D(Layer):
         interpolation: ``"nearest"`` (default) or ``"bilinear"``.
 
     Weights: none.
+
+    >>> dn.layers.UpSampling2D(size=(2, 2))(torch.ones(1, 4, 4, 3)).shape
+    torch.Size([1, 8, 8, 3])
     """
 
     def __init__(self, size=(2, 2), data_format=None, interpolation="nearest", **kwargs):
@@ -387,6 +408,9 @@ class Cropping1D(Layer):
         cropping: int (both ends) or pair ``(start, end)`` of non-negative ints.
 
     Weights: none.
+
+    >>> dn.layers.Cropping1D(cropping=(1, 2))(torch.ones(2, 10, 3)).shape
+    torch.Size([2, 7, 3])
     """
 
     def __init__(self, cropping=(1, 1), **kwargs):
@@ -430,6 +454,9 @@ class Cropping2D(Layer):
         data_format: ``"channels_last"`` (default) or ``"channels_first"``.
 
     Weights: none.
+
+    >>> dn.layers.Cropping2D(cropping=((1, 1), (2, 2)))(torch.ones(1, 8, 8, 3)).shape
+    torch.Size([1, 6, 4, 3])
     """
 
     def __init__(self, cropping=((0, 0), (0, 0)), data_format=None, **kwargs):
