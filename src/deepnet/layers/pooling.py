@@ -161,7 +161,8 @@ class AveragePooling1D(_Pooling):
     """Mean over windows of ``pool_size`` steps (``"same"`` padding is excluded from the mean).
     No weights.
 
-    >>> dn.layers.AveragePooling1D(pool_size=2)(torch.tensor([[[1.0], [3.0], [5.0], [7.0]]])).flatten()
+    >>> x = torch.tensor([[[1.0], [3.0], [5.0], [7.0]]])  # (batch, steps, channels)
+    >>> dn.layers.AveragePooling1D(pool_size=2)(x).flatten()
     tensor([2., 6.])
     """
 
