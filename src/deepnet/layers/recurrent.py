@@ -51,6 +51,9 @@ class SimpleRNN(_RNN):
 
     Weights (Keras layout): ``kernel (features, units)``, ``recurrent_kernel (units, units)``,
     ``bias (units,)``. Runs ``torch._VF.rnn_tanh``/``rnn_relu`` for ``tanh``/``relu``.
+
+    >>> dn.layers.SimpleRNN(4)(torch.ones(2, 5, 3)).shape
+    torch.Size([2, 4])
     """
 
     def __init__(self, units, activation="tanh", use_bias=True, kernel_initializer="glorot_uniform",
@@ -88,6 +91,9 @@ class LSTM(_RNN):
     ``recurrent_kernel (units, 4*units)``, ``bias (4*units,)``. With ``unit_forget_bias`` the
     forget-gate bias starts at 1. Runs ``torch._VF.lstm`` (same gate order) for the default
     activations.
+
+    >>> dn.layers.LSTM(4)(torch.ones(2, 5, 3)).shape  # the last output of each sequence
+    torch.Size([2, 4])
     """
 
     _gates = 4
@@ -157,6 +163,9 @@ class GRU(_RNN):
     recurrent bias) with ``reset_after=True``, or ``bias (3*units,)`` with ``reset_after=False``.
     Stored in PyTorch's ``r, z, n`` order; ``get_weights``/``set_weights`` reorder. Runs
     ``torch._VF.gru`` for the default activations with ``reset_after=True``.
+
+    >>> dn.layers.GRU(4, return_sequences=True)(torch.ones(2, 5, 3)).shape
+    torch.Size([2, 5, 4])
     """
 
     _gates = 3
@@ -255,6 +264,9 @@ class Bidirectional(Layer):
     Weights (Keras order): the forward layer's, then the backward layer's. When both directions
     are fused-kernel ``SimpleRNN``/``LSTM``/``GRU`` layers of the same kind (and no input dropout
     is active), one bidirectional ``torch._VF`` call runs both.
+
+    >>> dn.layers.Bidirectional(dn.layers.LSTM(4))(torch.ones(2, 5, 3)).shape  # 4 forwards + 4 backwards
+    torch.Size([2, 8])
     """
 
     supports_masking = True
