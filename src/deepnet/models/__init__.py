@@ -1,18 +1,12 @@
-"""Models: ``Sequential``, functional ``Model`` and subclassed models."""
+"""Models: ``Sequential``, functional ``Model`` and subclassed models.
 
-from ..utils.registry import register_builtin
+>>> model = dn.models.Sequential([dn.Input((4,)), dn.layers.Dense(2)])
+>>> dn.models.model_from_json(model.to_json()).count_params()
+10
+"""
+
+from ..saving.archive import model_from_json
 from .model import Model
 from .sequential import Sequential
-
-register_builtin(Model)  # configs of nested models name these classes
-register_builtin(Sequential)
-
-
-def model_from_json(json_string, custom_objects=None):
-    """Rebuild a model (fresh weights) from ``model.to_json()`` output; nothing is executed."""
-    from ..saving.archive import model_from_json as _from_json
-
-    return _from_json(json_string, custom_objects=custom_objects)
-
 
 __all__ = ["Model", "Sequential", "model_from_json"]

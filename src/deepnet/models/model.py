@@ -13,15 +13,21 @@ from ..layers.base import (
     KerasTensor,
     Layer,
     Node,
-    _accepted_kwargs,
-    _filter_kwargs,
+    accepted_kwargs,
     collect_shapes,
+    filter_kwargs,
     format_shape,
     map_shapes,
 )
+from ..saving import archive as _archive
+from ..saving import export as _export
+from ..saving import weights as _weights
 from ..training.api import TrainingAPI
 from ..utils import nest
 from ..utils.naming import to_snake_case, unique_name
+from ..utils.registry import register_builtin
+from ._functional_config import functional_config, functional_from_config
+from .summary import print_summary
 
 __all__ = ["Model"]
 
@@ -177,7 +183,7 @@ class Model(TrainingAPI, Layer):
 
     @staticmethod
     def _plan(node: Node):
-        accepts, has_var = _accepted_kwargs(type(node.layer).call) if isinstance(node.layer, Layer) else (frozenset(), True)
+        accepts, has_var = accepted_kwargs(type(node.layer).call) if isinstance(node.layer, Layer) else (frozenset(), True)
         pass_training = "training" in accepts or has_var
         simple = (
             len(node.call_args) == 1 and not node.call_kwargs and isinstance(node.call_args[0], KerasTensor)
@@ -290,7 +296,7 @@ class Model(TrainingAPI, Layer):
         for node in self._compute_nodes:
             args = nest.map_structure(get, node.call_args)
             kw = nest.map_structure(get, node.call_kwargs)
-            out = node.layer.compute_output_shape(*args, **_filter_kwargs(node.layer.compute_output_shape, kw))
+            out = node.layer.compute_output_shape(*args, **filter_kwargs(node.layer.compute_output_shape, kw))
             outs = [out] if isinstance(node.outputs, KerasTensor) else collect_shapes(out)
             for kt, o in zip(nest.flatten(node.outputs), outs):
                 values[id(kt)] = o
@@ -351,59 +357,46 @@ class Model(TrainingAPI, Layer):
     def summary(self, line_length: int | None = None, positions=None, print_fn=None,
                 expand_nested: bool = False, show_trainable: bool = False) -> None:
         """Print a Keras-style table of layers, output shapes and parameter counts."""
-        from .summary import print_summary
-
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
                       expand_nested=expand_nested, show_trainable=show_trainable)
 
     # ------------------------------------------------------------------ files
     def save_weights(self, filepath) -> None:
         """Save all weights to a ``.safetensors`` file (atomic write)."""
-        from ..saving.weights import save_weights
-
-        save_weights(self, filepath)
+        _weights.save_weights(self, filepath)
 
     def load_weights(self, filepath) -> None:
         """Load weights from a ``.safetensors`` file written by :meth:`save_weights`."""
-        from ..saving.weights import load_weights
-
-        load_weights(self, filepath)
+        _weights.load_weights(self, filepath)
 
     # --- saving (issue 4) ---
     def save(self, filepath, overwrite: bool = True) -> None:
         """Save the whole model (architecture, weights, compile config, optimizer state) to a
         ``.deepnet`` file, atomically; reload it with ``deepnet.load_model(filepath)``."""
-        from ..saving.archive import save_model
-
-        save_model(self, filepath, overwrite=overwrite)
+        _archive.save_model(self, filepath, overwrite=overwrite)
 
     def to_json(self, **kwargs) -> str:
         """The architecture as JSON (``json.dumps`` keyword arguments are passed on); rebuild it
         with ``deepnet.models.model_from_json(text)``."""
-        from ..saving.archive import model_to_json
-
-        return model_to_json(self, **kwargs)
+        return _archive.model_to_json(self, **kwargs)
 
     def export(self, filepath, format: str = "onnx", **kwargs):
         """Export for inference: ``format="onnx"`` (needs ``onnx``; dynamic batch axis) or
         ``format="torch"`` (a ``torch.export`` program, ``.pt2``). See ``docs/saving.md``."""
-        from ..saving.export import export_model
-
-        return export_model(self, filepath, format=format, **kwargs)
+        return _export.export_model(self, filepath, format=format, **kwargs)
     # --- end saving (issue 4) ---
 
     # ------------------------------------------------------------------ config
     def get_config(self) -> dict:
         if not self._functional:
             return {"name": self.name, "trainable": self.trainable}
-        from .graph import functional_config
-
         return functional_config(self)
 
     @classmethod
     def from_config(cls, config: dict, custom_objects: dict | None = None):
         if "layers" not in config:
             return cls(**config)
-        from .graph import functional_from_config
-
         return functional_from_config(cls, config, custom_objects)
+
+
+register_builtin(Model)  # configs of nested models name this class

@@ -10,10 +10,12 @@ from ..layers.base import (
     KerasTensor,
     Layer,
     TorchModuleWrapper,
-    _accepted_kwargs,
+    accepted_kwargs,
     is_shape,
 )
 from ..utils.naming import unique_name
+from ..utils.registry import register_builtin
+from ..utils.serialization import deserialize_layer, serialize_layer
 from .model import Model, _to_tensor
 
 __all__ = ["Sequential"]
@@ -70,7 +72,7 @@ class Sequential(Model):
             self._last_output = self._input_layer.output_tensor
         self._add_layer_module(layer)
         self._stack.append(layer)
-        names, has_var = _accepted_kwargs(type(layer).call)
+        names, has_var = accepted_kwargs(type(layer).call)
         self._training_flags.append("training" in names or has_var)
         if self._last_output is not None:
             self._last_output = layer(self._last_output)
@@ -157,8 +159,6 @@ class Sequential(Model):
         return self.output.shape
 
     def get_config(self) -> dict:
-        from .graph import serialize_layer
-
         layers = [serialize_layer(layer) for layer in self._stack]
         if self._input_layer is not None:
             layers.insert(0, serialize_layer(self._input_layer))
@@ -166,9 +166,10 @@ class Sequential(Model):
 
     @classmethod
     def from_config(cls, config: dict, custom_objects: dict | None = None):
-        from .graph import deserialize_layer
-
         model = cls(name=config.get("name"), trainable=config.get("trainable", True))
         for entry in config.get("layers", []):
             model.add(deserialize_layer(entry, custom_objects))
         return model
+
+
+register_builtin(Sequential)

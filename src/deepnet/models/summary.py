@@ -9,6 +9,8 @@ from typing import Any
 
 from ..layers.base import InputLayer, KerasTensor, TorchModuleWrapper, format_shape
 from ..utils import nest
+from ..utils.registry import get_registered_class
+from ._functional_config import node_indices
 
 
 def readable_size(num_bytes: float) -> str:
@@ -20,13 +22,22 @@ def readable_size(num_bytes: float) -> str:
     return f"{num_bytes:.2f} TB"  # pragma: no cover
 
 
-def layer_type_name(layer) -> str:
-    from .model import Model
-    from .sequential import Sequential
+def _is_model(obj, class_name: str = "Model") -> bool:
+    """``isinstance(obj, Model / Sequential)``, the classes looked up by their registered names
+    (this module is imported by ``model.py``, so it cannot import the model classes)."""
+    cls = get_registered_class(class_name, kind="layer")
+    return cls is not None and isinstance(obj, cls)
 
-    if isinstance(layer, Sequential):
+
+def layer_type_name(layer) -> str:
+    """The "(type)" shown for a layer in a summary or diagram.
+
+    >>> layer_type_name(dn.layers.Dense(2)), layer_type_name(dn.Sequential())
+    ('Dense', 'Sequential')
+    """
+    if _is_model(layer, "Sequential"):
         return "Sequential"
-    if isinstance(layer, Model) and layer._functional and type(layer) is Model:
+    if _is_model(layer) and layer._functional and type(layer) is get_registered_class("Model"):
         return "Functional"
     if isinstance(layer, TorchModuleWrapper):
         return f"TorchModuleWrapper[{type(layer.module).__name__}]"
@@ -54,10 +65,13 @@ def _sequential_nodes(model) -> dict[int, Any]:
 
 
 def layer_output_shape(model, layer) -> Any:
-    """Output shape of ``layer`` inside ``model`` (``None`` when unknown)."""
-    from .sequential import Sequential
+    """Output shape of ``layer`` inside ``model`` (``None`` when unknown).
 
-    if isinstance(model, Sequential):
+    >>> model = dn.Sequential([dn.Input((3,)), dn.layers.Dense(2)])
+    >>> layer_output_shape(model, model.layers[0])
+    (None, 2)
+    """
+    if _is_model(model, "Sequential"):
         if layer is model._input_layer:
             return layer.batch_shape
         node = _sequential_nodes(model).get(id(layer))
@@ -71,9 +85,7 @@ def layer_output_shape(model, layer) -> Any:
 def _connections(model, layer) -> str:
     if isinstance(layer, InputLayer):
         return "-"
-    from .graph import _node_indices
-
-    index = _node_indices(model)
+    index = node_indices(model)
     refs = []
     for node in model._nodes:
         if node.layer is layer:
@@ -91,11 +103,8 @@ def _param_count(layer) -> str:
 
 
 def _rows(model, expand_nested: bool, show_trainable: bool, connected: bool, prefix: str = "") -> list[list[str]]:
-    from .model import Model
-    from .sequential import Sequential
-
     layers = list(model.layers)
-    if isinstance(model, Sequential):
+    if _is_model(model, "Sequential"):
         layers = [lyr for lyr in layers if not isinstance(lyr, InputLayer)]
     rows = []
     for layer in layers:
@@ -106,7 +115,7 @@ def _rows(model, expand_nested: bool, show_trainable: bool, connected: bool, pre
         if show_trainable:
             row.append("Y" if layer.trainable else "N")
         rows.append(row)
-        if expand_nested and isinstance(layer, Model):
+        if expand_nested and _is_model(layer):
             rows.extend(_rows(layer, expand_nested, show_trainable, connected, prefix + " └ "))
     return rows
 
@@ -127,9 +136,7 @@ def render_summary(model, line_length: int | None = None, positions=None, expand
     from rich.console import Console
     from rich.table import Table
 
-    from .sequential import Sequential
-
-    connected = getattr(model, "_functional", False) and not isinstance(model, Sequential)
+    connected = getattr(model, "_functional", False) and not _is_model(model, "Sequential")
     headers = ["Layer (type)", "Output Shape", "Param #"] + (["Connected to"] if connected else [])
     if show_trainable:
         headers.append("Trainable")
