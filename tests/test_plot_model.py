@@ -15,7 +15,8 @@ import deepnet
 from deepnet.layers.base import Layer, format_shape
 from deepnet.layers.core import Dense, Flatten
 from deepnet.models.graph import layer_graph
-from deepnet.utils import plot_model, plotting
+from deepnet.visualization import _plot as plotting
+from deepnet.visualization import plot_model
 
 
 class Plus(Layer):
@@ -249,7 +250,7 @@ def test_svg_path_does_not_need_matplotlib(tmp_path, monkeypatch):
     def fail(*args, **kwargs):
         raise AssertionError("matplotlib used for .svg")
 
-    monkeypatch.setattr(plotting, "_render_matplotlib", fail)
+    monkeypatch.setattr(plotting, "render_matplotlib", fail)
     svg_of(sequential(), tmp_path)
 
 

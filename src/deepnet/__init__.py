@@ -12,7 +12,7 @@ import importlib
 from . import activations, constraints, initializers, layers, regularizers, utils
 from .layers import Input
 from .models import Model, Sequential
-from .utils import plot_model
+from .visualization import plot_model
 from .version import __version__
 
 _LAZY_MODULES = (

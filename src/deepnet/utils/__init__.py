@@ -23,9 +23,12 @@ def set_random_seed(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def plot_model(model, to_file: str = "model.png", show_shapes: bool = True, show_layer_names: bool = True,
-               **kwargs):
-    """Draw the layer graph to a PNG/SVG/PDF file (see :mod:`deepnet.utils.plotting`)."""
-    from .plotting import plot_model as _plot
+def __getattr__(name: str):
+    # ``deepnet.utils.plot_model`` is the Keras spelling (keras.utils.plot_model) of
+    # ``deepnet.plot_model``, which lives in deepnet.visualization, a package above utils: it is
+    # imported on first access, the one upward import allowed (see docs/architecture.md).
+    if name == "plot_model":
+        from ..visualization import plot_model
 
-    return _plot(model, to_file=to_file, show_shapes=show_shapes, show_layer_names=show_layer_names, **kwargs)
+        return plot_model
+    raise AttributeError(f"module 'deepnet.utils' has no attribute {name!r}")
