@@ -1,18 +1,63 @@
-"""The public training API of every deepnet model (signatures and docs live here; the loop
-lives in :mod:`deepnet.training.engine`)."""
+"""The public training API of every deepnet model (signatures, argument constraints and docs
+live here; the loop lives in :mod:`deepnet.training.engine`)."""
 
 from __future__ import annotations
 
+from ..utils import nest
+from ..utils.validation import (
+    AnyOf,
+    Boolean,
+    InstanceOf,
+    Integral,
+    Interval,
+    NoneOr,
+    Options,
+    Real,
+    validate_params,
+)
+from .engine import Trainer, predict
+
 __all__ = ["TrainingAPI"]
+
+_POSITIVE = Interval(Integral, 1, None)
+_OPTIONAL_POSITIVE = NoneOr(_POSITIVE)
+_VERBOSE = AnyOf(Options(["auto"]), Options([0, 1, 2]))
+
+#: The declared constraints of the public training arguments (data, losses, metrics, the
+#: optimizer and callbacks are checked where they are resolved: the data pipeline in
+#: ``training._checks``, ``losses.get``, ``metrics.get``, ``optimizers.get``, ``CallbackList``).
+COMPILE_CONSTRAINTS = {
+    "run_eagerly": Boolean(), "steps_per_execution": _POSITIVE,
+    "jit_compile": AnyOf(Boolean(), Options(["auto"])), "auto_scale_loss": Boolean(),
+}
+FIT_CONSTRAINTS = {
+    "batch_size": _OPTIONAL_POSITIVE, "epochs": _POSITIVE, "verbose": _VERBOSE,
+    "validation_split": Interval(Real, 0, 1, closed="left"), "shuffle": Boolean(),
+    "class_weight": NoneOr(InstanceOf(dict, description="a dict {class_index: weight}")),
+    "initial_epoch": Interval(Integral, 0, None), "steps_per_epoch": _OPTIONAL_POSITIVE,
+    "validation_steps": _OPTIONAL_POSITIVE, "validation_batch_size": _OPTIONAL_POSITIVE,
+    "validation_freq": _POSITIVE,
+}
+EVALUATE_CONSTRAINTS = {"batch_size": _OPTIONAL_POSITIVE, "verbose": _VERBOSE, "steps": _OPTIONAL_POSITIVE,
+                        "return_dict": Boolean()}
+PREDICT_CONSTRAINTS = {"batch_size": _OPTIONAL_POSITIVE, "verbose": _VERBOSE, "steps": _OPTIONAL_POSITIVE}
 
 
 class TrainingAPI:
     """Mixed into :class:`deepnet.Model`: ``compile``, ``fit``, ``evaluate``, ``predict`` and the
-    single-batch variants, with Keras 3 names, arguments and return values."""
+    single-batch variants, with Keras 3 names, arguments and return values.
+
+    >>> model = dn.Sequential([dn.layers.Input((4,)), dn.layers.Dense(3, activation="softmax")])
+    >>> model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    >>> history = model.fit(np.random.rand(8, 4), np.arange(8) % 3, epochs=2, verbose=0)
+    >>> sorted(history.history)
+    ['accuracy', 'loss']
+    """
 
     _trainer = None
     stop_training = False
 
+    @validate_params(COMPILE_CONSTRAINTS, owner="compile")
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, weighted_metrics=None,
                 run_eagerly=False, steps_per_execution=1, jit_compile=False, auto_scale_loss=True, device=None):
         """Configure the model for training.
@@ -25,16 +70,23 @@ class TrainingAPI:
             metrics: list of names/objects (``["accuracy"]`` resolves by the loss like Keras); per
                 output as a list of lists or a dict.
             weighted_metrics: metrics that also receive ``sample_weight``/``class_weight``.
+            steps_per_execution: as in Keras, the batch-level callbacks and the progress bar see
+                every n-th step (``on_train_batch_begin`` at the first step of a group of n,
+                ``on_train_batch_end`` at its last); every step still updates the weights.
             jit_compile: compile the train step with ``torch.compile``; falls back to eager
-                execution with a warning where compilation is unsupported.
+                execution with a warning where compilation is unsupported (``"auto"``: off).
             device: ``"cpu"``, ``"cuda"``, ``"mps"`` or a ``torch.device``; default: CUDA if
                 available, else MPS, else CPU.
-            run_eagerly, steps_per_execution, auto_scale_loss: accepted for Keras compatibility.
-        """
-        from .engine import Trainer
+            run_eagerly, auto_scale_loss: accepted for Keras compatibility (the loop always
+                runs eagerly unless ``jit_compile``; float16 losses are always scaled).
 
+        >>> model = dn.Sequential([dn.layers.Input((2,)), dn.layers.Dense(1)])
+        >>> model.compile(optimizer="sgd", loss="mse", device="cpu")
+        >>> model.compiled
+        True
+        """
         self._trainer = Trainer(self, optimizer=optimizer, loss=loss, loss_weights=loss_weights, metrics=metrics,
-                                weighted_metrics=weighted_metrics, jit_compile=jit_compile, device=device,
+                                weighted_metrics=weighted_metrics, jit_compile=jit_compile is True, device=device,
                                 steps_per_execution=steps_per_execution)
         self._compile_config = {
             "optimizer": optimizer, "loss": loss, "loss_weights": loss_weights, "metrics": metrics,
@@ -44,6 +96,11 @@ class TrainingAPI:
 
     @property
     def optimizer(self):
+        """The compiled optimizer (``None`` before ``compile``).
+
+        >>> dn.Sequential([dn.layers.Input((2,)), dn.layers.Dense(1)]).optimizer is None
+        True
+        """
         return self._trainer.optimizer if self._trainer is not None else None
 
     def _require_compiled(self, method: str):
@@ -54,6 +111,7 @@ class TrainingAPI:
             )
         return self._trainer
 
+    @validate_params(FIT_CONSTRAINTS, owner="fit")
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
             validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
             steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1):
@@ -64,6 +122,17 @@ class TrainingAPI:
         inputs/outputs), a ``torch.utils.data.Dataset``/``DataLoader`` or a Python generator
         yielding ``(x, y)`` or ``(x, y, sample_weight)``. ``batch_size`` defaults to 32.
         ``validation_split`` holds out the last fraction of the arrays, like Keras.
+        Integer, bool and uint8 features are cast to the Input's dtype (integer Inputs keep
+        integers). Before the first step every input (arrays whole; a Dataset, DataLoader or
+        generator on its first batch; ``validation_data`` alike) is checked once: feature
+        shapes against the Input, NaN/inf in ``x``, ``y`` and ``sample_weight``, labels against
+        the loss and the number of output units, ``class_weight`` against the output units.
+        Errors name the argument and the first bad sample.
+
+        >>> model = dn.Sequential([dn.layers.Input((2,)), dn.layers.Dense(1)])
+        >>> model.compile(optimizer="sgd", loss="mse")
+        >>> model.fit(np.ones((4, 2)), np.ones(4), epochs=3, verbose=0).epoch
+        [0, 1, 2]
         """
         return self._require_compiled("fit").fit(
             x, y, batch_size=batch_size, epochs=epochs, verbose=verbose, callbacks=callbacks,
@@ -72,42 +141,86 @@ class TrainingAPI:
             steps_per_epoch=steps_per_epoch, validation_steps=validation_steps,
             validation_batch_size=validation_batch_size, validation_freq=validation_freq)
 
+    @validate_params(EVALUATE_CONSTRAINTS, owner="evaluate")
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
                  callbacks=None, return_dict=False):
         """Loss and metrics on the given data: a scalar (loss only), a list ``[loss, *metrics]``,
-        or a dict with ``return_dict=True``."""
+        or a dict with ``return_dict=True``. The data is checked as in :meth:`fit`.
+
+        >>> model = dn.Sequential([dn.layers.Input((2,)), dn.layers.Dense(1)])
+        >>> model.compile(optimizer="sgd", loss="mse")
+        >>> sorted(model.evaluate(np.ones((4, 2)), np.ones(4), verbose=0, return_dict=True))
+        ['loss']
+        """
         return self._require_compiled("evaluate").evaluate(
             x, y, batch_size=batch_size, verbose=verbose, sample_weight=sample_weight, steps=steps,
             callbacks=callbacks, return_dict=return_dict)
 
+    @validate_params(PREDICT_CONSTRAINTS, owner="predict")
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
-        """Outputs for ``x`` as NumPy arrays (inference mode, batched). Works without compile."""
+        """Outputs for ``x`` as NumPy arrays (inference mode, batched). Works without compile.
+        ``x`` is cast and checked as in :meth:`fit` (Input dtype, feature shape, NaN/inf).
+
+        >>> model = dn.Sequential([dn.layers.Input((2,)), dn.layers.Dense(3)])
+        >>> model.predict(np.ones((5, 2)), verbose=0).shape
+        (5, 3)
+        """
         if self._trainer is not None:
             return self._trainer.predict(x, batch_size=batch_size, verbose=verbose, steps=steps, callbacks=callbacks)
-        from .engine import predict
-
         return predict(self, x, batch_size=batch_size, verbose=verbose, steps=steps, callbacks=callbacks)
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
-        """One gradient update on one batch; returns the loss (and metrics)."""
+        """One gradient update on one batch; returns the loss (and metrics). The batch is
+        checked as in :meth:`fit`.
+
+        >>> model = dn.Sequential([dn.layers.Input((2,)), dn.layers.Dense(1)])
+        >>> model.compile(optimizer="sgd", loss="mse")
+        >>> isinstance(model.train_on_batch(np.ones((4, 2)), np.ones(4)), float)
+        True
+        """
         return self._require_compiled("train_on_batch").train_on_batch(
             x, y, sample_weight=sample_weight, class_weight=class_weight, return_dict=return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
-        """Loss (and metrics) on one batch, without updating the weights."""
+        """Loss (and metrics) on one batch, without updating the weights. The batch is checked
+        as in :meth:`fit`.
+
+        >>> model = dn.Sequential([dn.layers.Input((2,)), dn.layers.Dense(1)])
+        >>> model.compile(optimizer="sgd", loss="mse")
+        >>> sorted(model.test_on_batch(np.ones((4, 2)), np.ones(4), return_dict=True))
+        ['loss']
+        """
         return self._require_compiled("test_on_batch").test_on_batch(
             x, y, sample_weight=sample_weight, return_dict=return_dict)
 
     def predict_on_batch(self, x):
-        """Outputs for one batch as NumPy arrays."""
+        """Outputs for one batch as NumPy arrays.
+
+        >>> model = dn.Sequential([dn.layers.Input((2,)), dn.layers.Dense(3)])
+        >>> model.predict_on_batch(np.ones((2, 2))).shape
+        (2, 3)
+        """
         return self.predict(x, batch_size=max(1, _first_len(x)), verbose=0)
 
     def reset_metrics(self) -> None:
+        """Reset the state of every compiled metric.
+
+        >>> model = dn.Sequential([dn.layers.Input((2,)), dn.layers.Dense(1)])
+        >>> model.reset_metrics()  # a no-op before compile
+        """
         if self._trainer is not None:
             self._trainer.reset_metrics()
 
     @property
     def metrics_names(self) -> list[str]:
+        """``["loss", *metric names]`` once compiled and run (``[]`` before compile).
+
+        >>> model = dn.Sequential([dn.layers.Input((2,)), dn.layers.Dense(1)])
+        >>> model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+        >>> _ = model.evaluate(np.ones((2, 2)), np.ones(2), verbose=0)
+        >>> model.metrics_names
+        ['loss', 'mae']
+        """
         trainer = self._trainer
         if trainer is None:
             return []
@@ -118,6 +231,8 @@ class TrainingAPI:
 
 
 def _first_len(x) -> int:
-    from ..utils import nest
-
-    return int(nest.flatten(x)[0].shape[0])
+    leaf = nest.flatten(x)[0]
+    if not hasattr(leaf, "shape") or not len(leaf.shape):
+        raise ValueError(f"Received an invalid value for `x` of predict_on_batch, expected an array (or a list/dict "
+                         f"of arrays) with a batch axis. Received: x of type {type(leaf).__name__}")
+    return int(leaf.shape[0])

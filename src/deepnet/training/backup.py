@@ -32,7 +32,8 @@ import warnings
 import numpy as np
 import torch
 
-from ..saving._safe import (
+from ..saving.archive import assign_checked, validate_optimizer_state
+from ..saving.safe import (
     MiB,
     ModelFileError,
     decode_state,
@@ -44,6 +45,7 @@ from ..saving._safe import (
     tensors_to_bytes,
     write_archive,
 )
+from ..saving.weights import weight_tensors
 from .callback_base import Callback, History
 
 __all__ = ["BackupAndRestore"]
@@ -178,8 +180,6 @@ class BackupAndRestore(Callback):
         return [cb for cb in cbs if cb is not self and not isinstance(cb, History)]
 
     def _save(self, next_epoch: int, exact: bool) -> None:
-        from ..saving.weights import weight_tensors
-
         model = self.model
         tensors: dict[str, torch.Tensor] = {}
         trainer = model._trainer
@@ -244,8 +244,6 @@ class BackupAndRestore(Callback):
         return None
 
     def _apply_model_state(self, ckpt: dict) -> None:
-        from ..saving.archive import assign_checked, validate_optimizer_state
-
         where = ckpt["where"]
         model = self.model
         assign_checked(model, ckpt["weights"], f"{where} model.weights.safetensors", names=False)

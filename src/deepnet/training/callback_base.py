@@ -93,7 +93,7 @@ class CallbackList:
     """Dispatches hooks; batch hooks run only if some callback overrides them."""
 
     def __init__(self, callbacks, model, params: dict):
-        self.callbacks: list[Callback] = list(callbacks)
+        self.callbacks: list[Callback] = self.normalize(callbacks)
         for cb in self.callbacks:
             if not isinstance(cb, Callback):
                 raise TypeError(
@@ -110,6 +110,25 @@ class CallbackList:
                 "predict": ("on_predict_batch_begin", "on_predict_batch_end"),
             }.items()
         }
+
+    @staticmethod
+    def normalize(callbacks) -> list:
+        """``callbacks`` as a list: ``None`` is empty, a single callback a list of one (as in
+        Keras); anything else must be a list or tuple.
+
+        >>> CallbackList.normalize(History())
+        [<History epochs=0 keys=[]>]
+        """
+        if callbacks is None:
+            return []
+        if isinstance(callbacks, Callback):
+            return [callbacks]
+        if not isinstance(callbacks, (list, tuple)):
+            raise TypeError(
+                f"Received an invalid value for `callbacks`, expected a list of deepnet.callbacks.Callback instances. "
+                f"Received: callbacks={callbacks!r:.80}\nhelp: wrap it in a list, e.g. callbacks=[EarlyStopping()]."
+            )
+        return list(callbacks)
 
     def wants_batch_hooks(self, kind: str) -> bool:
         return bool(self._batch_cbs[kind])

@@ -8,8 +8,10 @@ hand-written PyTorch loop does, so the adapter costs nothing extra. ``Dataset``,
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -18,7 +20,8 @@ from torch.utils.data import DataLoader, Dataset
 
 from ..utils import nest
 
-__all__ = ["ArrayAdapter", "IterableAdapter", "make_adapter", "split_validation"]
+__all__ = ["VALIDATION_NAMES", "ArgNames", "ArrayAdapter", "IterableAdapter", "make_adapter", "split_validation",
+           "to_tensor"]
 
 
 def _is_array(x) -> bool:
@@ -30,21 +33,81 @@ def _is_array_struct(x) -> bool:
     return bool(leaves) and all(_is_array(v) for v in leaves)
 
 
-def _to_tensor(x, float_dtype: torch.dtype, what: str) -> torch.Tensor:
-    if isinstance(x, np.ndarray):
-        if x.dtype == object:
-            raise TypeError(
-                f"{what} is a NumPy array of Python objects (dtype=object); expected numbers. "
-                "help: convert it with np.asarray(x, dtype='float32') after fixing ragged or non-numeric entries."
-            )
-        t = torch.from_numpy(np.ascontiguousarray(x))
+#: NumPy dtype kinds that cannot be fed to a model, with the words used in the error.
+_UNSUPPORTED_KINDS = {"U": "strings", "S": "bytes", "O": "Python objects (dtype=object)",
+                      "c": "complex numbers", "M": "datetimes", "m": "time deltas", "V": "raw bytes"}
+
+
+@dataclass(frozen=True)
+class ArgNames:
+    """How errors name the three parts of the data (``x``, ``y``, ``sample_weight``), where they
+    come from (``where``, e.g. " (first batch of the DataLoader)") and the index of their first
+    sample in what the user passed (``offset``, for the ``validation_split`` part).
+
+    >>> ArgNames().x, VALIDATION_NAMES.y
+    ('`x`', '`validation_data` (y_val)')
+    """
+
+    x: str = "`x`"
+    y: str = "`y`"
+    sample_weight: str = "`sample_weight`"
+    where: str = ""
+    offset: int = 0
+
+
+#: Names for the data passed as ``validation_data=(x_val, y_val[, sample_weight])``.
+VALIDATION_NAMES = ArgNames("`validation_data` (x_val)", "`validation_data` (y_val)",
+                            "`validation_data` (sample_weight)")
+
+
+def _reject_unsupported(kind: str, dtype, what: str) -> None:
+    if kind in _UNSUPPORTED_KINDS:
+        raise TypeError(
+            f"{what} holds {_UNSUPPORTED_KINDS[kind]} (dtype {dtype}); expected numbers (floats, ints or "
+            "bools). help: encode text or categories as integer ids, fix ragged or non-numeric entries, "
+            "then convert with np.asarray(data, dtype='float32')."
+        )
+
+
+def to_tensor(value, what: str, float_dtype: torch.dtype = torch.float32,
+              target: torch.dtype | None = None) -> torch.Tensor:
+    """One array-like as a tensor of a numeric dtype.
+
+    ``target`` (the dtype of the model's Input, where known) wins; otherwise floats take
+    ``float_dtype`` and small ints become int64. Strings, objects and complex numbers raise a
+    TypeError naming ``what``.
+
+    >>> to_tensor(np.array([1, 0], dtype="uint8"), "`x`", target=torch.float32)
+    tensor([1., 0.])
+    """
+    if isinstance(value, torch.Tensor):
+        t = value
+        if t.is_complex():
+            _reject_unsupported("c", t.dtype, what)
     else:
-        t = x
+        try:
+            array = value if isinstance(value, np.ndarray) else np.asarray(value)
+        except (ValueError, TypeError) as e:
+            raise TypeError(f"{what} cannot be converted to an array ({e}). help: pass a NumPy array or tensor "
+                            "with one row per sample.") from e
+        _reject_unsupported(array.dtype.kind, array.dtype, what)
+        t = torch.from_numpy(np.ascontiguousarray(array))
+    if target is not None:
+        return t if t.dtype == target else t.to(target)
     if t.is_floating_point():
-        t = t.to(float_dtype)
-    elif t.dtype in (torch.int8, torch.int16, torch.int32, torch.uint8):
-        t = t.long()
+        return t if t.dtype == float_dtype else t.to(float_dtype)
+    if t.dtype in (torch.int8, torch.int16, torch.int32, torch.uint8):
+        return t.long()
     return t
+
+
+def _convert_struct(struct, what: str, float_dtype: torch.dtype, targets=None):
+    """``to_tensor`` on every leaf of ``struct``; ``targets`` lists one dtype (or None) per leaf."""
+    if isinstance(struct, (np.ndarray, torch.Tensor)):
+        return to_tensor(struct, what, float_dtype, targets[0] if targets else None)
+    leaves = nest.flatten(struct)
+    targets = targets or [None] * len(leaves)
+    return nest.pack_like(struct, [to_tensor(v, what, float_dtype, d) for v, d in zip(leaves, targets)])
 
 
 def _length(t: torch.Tensor, what: str) -> int:
@@ -54,32 +117,28 @@ def _length(t: torch.Tensor, what: str) -> int:
 
 
 class ArrayAdapter:
-    """In-memory arrays -> batches by index (a per-epoch random permutation when shuffling)."""
+    """In-memory arrays -> batches by index (a per-epoch random permutation when shuffling).
+
+    ``x_dtypes`` lists the dtype of the model's Input for each leaf of ``x`` (None where
+    unknown): integer, bool and uint8 features are cast to it once, here, as Keras does.
+
+    >>> adapter = ArrayAdapter(np.zeros((5, 2)), np.arange(5), batch_size=2, shuffle=False)
+    >>> [tuple(xb.shape) for xb, yb, sw in adapter]
+    [(2, 2), (2, 2), (1, 2)]
+    """
 
     def __init__(self, x, y=None, sample_weight=None, batch_size: int = 32, shuffle: bool = True,
                  device: torch.device | None = None, float_dtype: torch.dtype = torch.float32,
-                 generator: torch.Generator | None = None, steps: int | None = None):
+                 generator: torch.Generator | None = None, steps: int | None = None,
+                 x_dtypes: list | None = None, names: ArgNames | None = None):
         if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
             raise ValueError(f"Received an invalid value for `batch_size`, expected a positive integer. Received: batch_size={batch_size!r}")
-        to = lambda v, what: _to_tensor(v, float_dtype, what)  # noqa: E731
-        self.x = nest.map_structure(lambda v: to(v, "x"), x)
-        self.y = None if y is None else nest.map_structure(lambda v: to(v, "y"), y)
-        self.sample_weight = None if sample_weight is None else to(sample_weight, "sample_weight").float()
-        lengths = {("x", i): _length(t, "x") for i, t in enumerate(nest.flatten(self.x))}
-        if self.y is not None:
-            lengths.update({("y", i): _length(t, "y") for i, t in enumerate(nest.flatten(self.y))})
-        if self.sample_weight is not None:
-            lengths[("sample_weight", 0)] = _length(self.sample_weight, "sample_weight")
-        sizes = set(lengths.values())
-        if len(sizes) > 1:
-            detail = ", ".join(f"{k[0]}{'' if k[1] == 0 else f'[{k[1]}]'}: {v}" for k, v in lengths.items())
-            raise ValueError(
-                f"Data cardinality is ambiguous: x, y and sample_weight must have the same number of samples; "
-                f"received {detail}. help: make sure every array has one row per sample."
-            )
-        self.num_samples = sizes.pop()
-        if self.num_samples == 0:
-            raise ValueError("Received empty data (0 samples). help: check the arrays you pass to fit/evaluate/predict.")
+        self.names = names = names or ArgNames()
+        self.x = _convert_struct(x, names.x, float_dtype, x_dtypes)
+        self.y = None if y is None else _convert_struct(y, names.y, float_dtype)
+        self.sample_weight = None if sample_weight is None else to_tensor(
+            sample_weight, names.sample_weight, float_dtype, torch.float32)
+        self.num_samples = self._common_length()
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.generator = generator
@@ -90,7 +149,30 @@ class ArrayAdapter:
             self.y = None if self.y is None else nest.map_structure(move, self.y)
             self.sample_weight = None if self.sample_weight is None else move(self.sample_weight)
         self.device = device
-        self._flat = [self.x, self.y, self.sample_weight]
+
+    def _common_length(self) -> int:
+        names = self.names
+        lengths = {(names.x, i): _length(t, names.x) for i, t in enumerate(nest.flatten(self.x))}
+        if self.y is not None:
+            lengths.update({(names.y, i): _length(t, names.y) for i, t in enumerate(nest.flatten(self.y))})
+        if self.sample_weight is not None:
+            lengths[(names.sample_weight, 0)] = _length(self.sample_weight, names.sample_weight)
+        sizes = set(lengths.values())
+        if len(sizes) > 1:
+            detail = ", ".join(f"{k[0]}{'' if k[1] == 0 else f'[{k[1]}]'}: {v}" for k, v in lengths.items())
+            raise ValueError(
+                f"Data cardinality is ambiguous: x, y and sample_weight must have the same number of samples; "
+                f"received {detail}. help: make sure every array has one row per sample."
+            )
+        n = sizes.pop()
+        if n == 0:
+            raise ValueError(f"Received empty data (0 samples in {names.x}). help: check the arrays you pass to "
+                             "fit/evaluate/predict.")
+        return n
+
+    def check_view(self) -> tuple:
+        """``(x, y, sample_weight, whole)``: what the pre-training checks look at (every sample)."""
+        return self.x, self.y, self.sample_weight, True
 
     @property
     def num_batches(self) -> int:
@@ -150,23 +232,35 @@ def _unpack(batch) -> tuple[Any, Any, Any]:
 
 
 class IterableAdapter:
-    """``torch.utils.data.Dataset`` / ``DataLoader`` / Python generator -> batches."""
+    """``torch.utils.data.Dataset`` / ``DataLoader`` / Python generator -> batches.
+
+    Each batch is converted like arrays are (Input dtypes via ``x_dtype_fn``); the first batch
+    can be looked at before training (:meth:`first_batch`) without being lost: it is yielded
+    first by the next iteration.
+
+    >>> loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.ones(4, 2)), batch_size=3)
+    >>> [tuple(xb.shape) for xb, yb, sw in IterableAdapter(loader)]
+    [(3, 2), (1, 2)]
+    """
 
     def __init__(self, data, batch_size: int | None = None, shuffle: bool = False, steps: int | None = None,
                  device: torch.device | None = None, float_dtype: torch.dtype = torch.float32,
-                 generator: torch.Generator | None = None):
+                 generator: torch.Generator | None = None, x_dtype_fn: Callable | None = None,
+                 names: ArgNames | None = None):
+        names = names or ArgNames()
         self.float_dtype = float_dtype
         self.device = device
         self.steps = steps
-        self._generator_fn = None
-        if isinstance(data, DataLoader):
-            self.loader = data
-        elif isinstance(data, Dataset):
+        self.x_dtype_fn = x_dtype_fn
+        kind = "DataLoader" if isinstance(data, DataLoader) else "Dataset" if isinstance(data, Dataset) else "generator"
+        self.names = ArgNames(names.x, names.y, names.sample_weight, f" (first batch of the {kind})")
+        self._is_generator = kind == "generator"
+        if isinstance(data, Dataset):
             self.loader = DataLoader(data, batch_size=batch_size or 32, shuffle=shuffle, generator=generator)
-        else:  # generator / iterator: consumed as it comes, `steps` batches per epoch
+        else:  # a DataLoader, or a generator / iterator consumed as it comes, `steps` batches per epoch
             self.loader = data
-            self._generator_fn = True
         self._iter = None
+        self._peeked = None
 
     @property
     def num_batches(self) -> int | None:
@@ -179,54 +273,92 @@ class IterableAdapter:
 
     def _convert(self, batch):
         x, y, sw = _unpack(batch)
-        conv = lambda v: None if v is None else nest.map_structure(  # noqa: E731
-            lambda t: self._move(_to_tensor(np.asarray(t) if not _is_array(t) else t, self.float_dtype, "batch")), v)
-        return conv(x), conv(y), None if sw is None else conv(sw).float()
+        names, fd = self.names, self.float_dtype
+        x = _convert_struct(x, names.x, fd, self.x_dtype_fn(x) if self.x_dtype_fn is not None else None)
+        y = None if y is None else _convert_struct(y, names.y, fd)
+        sw = None if sw is None else to_tensor(sw, names.sample_weight, fd, torch.float32)
+        if self.device is not None:
+            move = lambda t: t if t.device == self.device else t.to(self.device, non_blocking=True)  # noqa: E731
+            x = nest.map_structure(move, x)
+            y = None if y is None else nest.map_structure(move, y)
+            sw = None if sw is None else move(sw)
+        return x, y, sw
 
-    def _move(self, t):
-        if self.device is not None and t.device != self.device:
-            return t.to(self.device, non_blocking=True)
-        return t
+    def _source(self):
+        if not self._is_generator:
+            return iter(self.loader)
+        if self._iter is None:
+            self._iter = iter(self.loader)
+        return self._iter
+
+    def first_batch(self):
+        """The first batch, converted; kept and yielded first by the next iteration."""
+        if self._peeked is None:
+            source = self._source()
+            try:
+                batch = next(source)
+            except StopIteration:
+                raise ValueError(f"{self.names.x} yielded no batches{self.names.where.replace('first batch', 'data')}."
+                                 " help: check that it is not empty or already exhausted.") from None
+            self._peeked = (self._convert(batch), source)
+        return self._peeked[0]
+
+    def check_view(self) -> tuple:
+        """``(x, y, sample_weight, whole)``: what the pre-training checks look at (the first batch)."""
+        return (*self.first_batch(), False)
 
     def __iter__(self):
-        if self._generator_fn:
-            if self._iter is None:
-                self._iter = iter(self.loader)
-            source = self._iter
+        if self._peeked is not None:
+            first, source = self._peeked
+            self._peeked = None
+            batches = itertools.chain([first], (self._convert(b) for b in source))
         else:
-            source = iter(self.loader)
-        for b, batch in enumerate(source):
-            yield self._convert(batch)
+            batches = (self._convert(b) for b in self._source())
+        for b, batch in enumerate(batches):
+            yield batch
             if self.steps and b + 1 >= self.steps:
                 return
 
-    def first_batch(self):
-        return None
+
+def _is_iterable_data(x) -> bool:
+    return isinstance(x, (Dataset, DataLoader)) or (hasattr(x, "__next__") and not _is_array_struct(x)) or (
+        hasattr(x, "__iter__") and not isinstance(x, (list, tuple, dict)) and not _is_array(x))
 
 
 def make_adapter(x, y=None, sample_weight=None, batch_size=None, shuffle=False, steps=None,
-                 device=None, float_dtype=torch.float32, generator=None, what: str = "x"):
+                 device=None, float_dtype=torch.float32, generator=None, x_dtype_fn: Callable | None = None,
+                 names: ArgNames | None = None):
+    """The adapter for what was passed: :class:`ArrayAdapter` for arrays/tensors (or lists and
+    dicts of them), :class:`IterableAdapter` for a Dataset, DataLoader or generator.
+
+    ``x_dtype_fn(x)`` gives the Input dtype for each leaf of ``x`` (see ``InputSpec.dtypes``).
+
+    >>> make_adapter(np.zeros((10, 3)), batch_size=4).num_batches
+    3
+    """
+    names = names or ArgNames()
     if x is None:
-        raise ValueError(f"No data was passed (`{what}` is None).")
-    if isinstance(x, (Dataset, DataLoader)) or (hasattr(x, "__next__") and not _is_array_struct(x)) or (
-        hasattr(x, "__iter__") and not isinstance(x, (list, tuple, dict)) and not _is_array(x)
-    ):
+        raise ValueError(f"No data was passed ({names.x} is None).")
+    if _is_iterable_data(x):
         if y is not None:
             raise ValueError(
-                "`y` must not be given when `x` is a Dataset, DataLoader or generator: it must yield (x, y) pairs."
+                f"{names.y} must not be given when {names.x} is a Dataset, DataLoader or generator: it must yield "
+                "(x, y) pairs."
             )
         if sample_weight is not None:
-            raise ValueError("`sample_weight` is not supported with a Dataset/DataLoader/generator: yield (x, y, sample_weight).")
+            raise ValueError(f"{names.sample_weight} is not supported with a Dataset/DataLoader/generator: yield "
+                             "(x, y, sample_weight).")
         return IterableAdapter(x, batch_size=batch_size, shuffle=shuffle, steps=steps, device=device,
-                               float_dtype=float_dtype, generator=generator)
+                               float_dtype=float_dtype, generator=generator, x_dtype_fn=x_dtype_fn, names=names)
     if not _is_array_struct(x):
         kinds = sorted({type(v).__name__ for v in nest.flatten(x)})
         raise TypeError(
-            f"Unrecognised data type for `{what}`: {kinds}. Expected NumPy arrays, torch tensors (or lists/dicts "
+            f"Unrecognised data type for {names.x}: {kinds}. Expected NumPy arrays, torch tensors (or lists/dicts "
             "of them), a torch Dataset/DataLoader, or a Python generator."
         )
-    return ArrayAdapter(x, y, sample_weight, batch_size=batch_size or 32, shuffle=shuffle, device=device,
-                        float_dtype=float_dtype, generator=generator, steps=steps)
+    return ArrayAdapter(x, y, sample_weight, batch_size=32 if batch_size is None else batch_size, shuffle=shuffle,
+                        device=device, float_dtype=float_dtype, generator=generator, steps=steps,
+                        x_dtypes=x_dtype_fn(x) if x_dtype_fn is not None else None, names=names)
 
 
 def split_validation(x, y, sample_weight, validation_split: float):

@@ -4,7 +4,8 @@ The per-step path is what a careful hand-written PyTorch loop does and nothing m
 index a pre-made tensor with a slice of a per-epoch permutation, ``zero_grad(set_to_none)``,
 forward, loss, backward, a fused optimizer step. Metrics accumulate on the device; values are
 read back only when the progress bar redraws or the epoch ends. Callback batch hooks run only
-when a callback overrides them.
+when a callback overrides them. The data checks (:mod:`deepnet.training._checks`) run once per
+call, before the loop, on all the arrays or on the first batch of an iterable.
 """
 
 from __future__ import annotations
@@ -12,87 +13,73 @@ from __future__ import annotations
 import math
 import warnings
 
-import numpy as np
 import torch
 
+from .. import losses as _losses
+from .. import metrics as _metrics
+from .. import mixed_precision
+from .. import optimizers as _optimizers
+from ..layers import Layer
 from ..utils import nest
+from ._checks import (
+    CheckEnv,
+    InputSpec,
+    class_weights_to_sample_weights,
+    output_classes,
+    run_checks,
+    unpack_validation,
+)
+from ._compile import (
+    ScalerShim,
+    compiled_step,
+    default_device,
+    output_names,
+    per_output,
+    resolve_device,
+)
+from ._predict import predict
 from .callback_base import CallbackList, History, LazyLogs
-from .data import ArrayAdapter, make_adapter, split_validation
+from .data import VALIDATION_NAMES, ArgNames, make_adapter, split_validation
 from .progress import ProgressReporter, resolve_verbose
 
-__all__ = ["Trainer", "default_device"]
-
-
-def default_device() -> torch.device:
-    """CUDA if available, else Apple MPS, else CPU."""
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
-
-
-def _output_names(model) -> list[str]:
-    outputs = getattr(model, "_output_struct", None) if getattr(model, "_functional", False) else None
-    if isinstance(outputs, dict):
-        return list(outputs)
-    if isinstance(outputs, (list, tuple)):
-        return [t.node.layer.name for t in outputs]
-    return ["output"]
-
-
-def _per_output(spec, names: list[str], what: str, default=None) -> list:
-    """Broadcast a compile argument (single / list / dict) to one entry per output."""
-    n = len(names)
-    if isinstance(spec, dict):
-        unknown = [k for k in spec if k not in names]
-        if unknown:
-            raise ValueError(f"`{what}` has keys {unknown} that are not outputs of the model; outputs are {names}.")
-        return [spec.get(k, default) for k in names]
-    if isinstance(spec, (list, tuple)) and n > 1 and len(spec) == n and what != "metrics":
-        return list(spec)
-    if isinstance(spec, (list, tuple)) and what == "metrics" and n > 1 and len(spec) == n and all(
-        isinstance(s, (list, tuple)) or s is None for s in spec
-    ):
-        return list(spec)
-    if isinstance(spec, (list, tuple)) and n > 1 and what != "metrics":
-        raise ValueError(f"`{what}` is a list of {len(spec)} entries but the model has {n} outputs ({names}).")
-    return [spec] * n
+__all__ = ["Trainer", "default_device", "predict"]
 
 
 class Trainer:
-    """Holds what ``compile`` resolved and runs the loops. One per compiled model."""
+    """Holds what ``compile`` resolved and runs the loops. One per compiled model.
+
+    >>> model = dn.Sequential([dn.layers.Input((3,)), dn.layers.Dense(1)])
+    >>> model.compile(optimizer="sgd", loss="mse")
+    >>> type(model._trainer).__name__, model._trainer.output_names
+    ('Trainer', ['output'])
+    """
 
     def __init__(self, model, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
                  weighted_metrics=None, jit_compile=False, device=None, steps_per_execution=1):
-        from .. import losses as _losses
-        from .. import optimizers as _optimizers
-
         self.model = model
         self.optimizer = _optimizers.get(optimizer)
-        self.output_names = _output_names(model)
+        self.output_names = output_names(model)
         n_out = len(self.output_names)
-        loss_list = _per_output(loss, self.output_names, "loss")
+        loss_list = per_output(loss, self.output_names, "loss")
         self.losses = [None if spec is None else _losses.get(spec) for spec in loss_list]
         if loss is not None and all(fn is None for fn in self.losses):
             raise ValueError("compile(): every output's loss is None; nothing would be trained.")
-        weights = _per_output(loss_weights if loss_weights is not None else 1.0, self.output_names, "loss_weights", 1.0)
+        weights = per_output(loss_weights if loss_weights is not None else 1.0, self.output_names, "loss_weights", 1.0)
         self.loss_weights = [1.0 if w is None else float(w) for w in weights]
-        self.metric_specs = _per_output(metrics or [], self.output_names, "metrics")
-        self.weighted_metric_specs = _per_output(weighted_metrics or [], self.output_names, "metrics")
+        self.metric_specs = per_output(metrics or [], self.output_names, "metrics")
+        self.weighted_metric_specs = per_output(weighted_metrics or [], self.output_names, "metrics")
         self.metric_objs: list[list] | None = None  # resolved at the first batch (shapes needed)
         self.jit_compile = bool(jit_compile)
-        self.device = torch.device(device) if device is not None else default_device()
+        self.device = resolve_device(device)
+        self.steps_per_execution = int(steps_per_execution)
         self.multi_output = n_out > 1
-        from .. import mixed_precision
-
         self.policy = mixed_precision.global_policy()
         self._scaler = None
         self._step_fn = None
         self._reg_terms: list | None = None
         self._act_layers: list = []
         self._constrained: list = []
+        self._shape_cache: dict = {}
 
     # ------------------------------------------------------------------ setup
     def _prepare(self) -> None:
@@ -111,16 +98,12 @@ class Trainer:
         self.optimizer.build(params)
         if self.policy.compute_dtype == torch.float16 and self._scaler is None:
             self._scaler = torch.amp.GradScaler(self.device.type)
-            self._scaler_shim = _ScalerShim(self.optimizer)
+            self._scaler_shim = ScalerShim(self.optimizer)
         if self._step_fn is None:
-            self._step_fn = self._forward_loss
-            if self.jit_compile:
-                self._step_fn = self._compiled_forward_loss()
+            self._step_fn = compiled_step(self._forward_loss) if self.jit_compile else self._forward_loss
 
     def _collect_terms(self) -> None:
         """Regularized weights, activity-regularized layers and constrained weights, found once."""
-        from ..layers.base import Layer
-
         self._reg_terms, self._act_layers, self._constrained = [], [], []
         for module in self.model.modules():
             if not isinstance(module, Layer):
@@ -134,55 +117,61 @@ class Trainer:
             if getattr(module, "activity_regularizer", None) is not None:
                 self._act_layers.append(module)
 
-    def _compiled_forward_loss(self):
-        try:
-            compiled = torch.compile(self._forward_loss, dynamic=False)
-        except Exception as e:  # torch.compile unavailable on this platform
-            warnings.warn(f"jit_compile=True: torch.compile is unavailable ({e}); running eagerly.", stacklevel=3)
-            return self._forward_loss
-        state = {"ok": None}
-
-        def step(x, y, sw):
-            if state["ok"] is False:
-                return self._forward_loss(x, y, sw)
-            try:
-                out = compiled(x, y, sw)
-                state["ok"] = True
-                return out
-            except Exception as e:
-                if state["ok"]:
-                    raise
-                warnings.warn(
-                    f"jit_compile=True: torch.compile could not compile the train step "
-                    f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}); falling back to eager execution.",
-                    stacklevel=3,
-                )
-                state["ok"] = False
-                return self._forward_loss(x, y, sw)
-
-        return step
-
     def _autocast(self):
         dtype = self.policy.compute_dtype
         if dtype == torch.float32:
             return None
         return torch.autocast(self.device.type, dtype=dtype)
 
+    # ------------------------------------------------------------------ checks (once per call)
+    def _input_spec(self) -> InputSpec:
+        return InputSpec(self.model, self.model.dtype)
+
+    def _adapter(self, x, y, sample_weight, names: ArgNames | None = None, **kwargs):
+        spec = self._input_spec()
+        adapter = make_adapter(x, y, sample_weight, device=self.device, float_dtype=self.model.dtype,
+                               x_dtype_fn=spec.dtypes, names=names or ArgNames(), **kwargs)
+        env = CheckEnv(self.model, spec, trainer=self)
+        run_checks(adapter, env)
+        if adapter.check_view()[1] is not None and self.metric_objs is None:
+            self._resolve_metrics([tuple(t.shape) for t in self.split_targets(adapter.check_view()[1])],
+                                  env.pred_shapes())
+        return adapter
+
+    def output_shapes(self, xb) -> list[tuple]:
+        """Per-output prediction shapes ``(None, ...)`` for a batch like ``xb`` (one forward
+        pass in inference mode, cached by the per-sample input shapes)."""
+        key = tuple((tuple(t.shape[1:]), t.dtype) for t in nest.flatten(xb))
+        if key not in self._shape_cache:
+            model = self.model
+            was = model.training
+            model.eval()
+            try:
+                with torch.no_grad():
+                    y_pred = model(xb)
+            finally:
+                model.train(was)
+            self._shape_cache[key] = [(None, *p.shape[1:]) for p in self._pred_list(y_pred)]
+        return self._shape_cache[key]
+
     # ------------------------------------------------------------------ loss and metrics
-    def _split(self, y) -> list:
+    def split_targets(self, y, what: str = "`y`") -> list:
+        """``y`` as one target per output (a list or dict keyed by output name for several)."""
         if not self.multi_output:
             return [y]
         if isinstance(y, dict):
             missing = [k for k in self.output_names if k not in y]
             if missing:
-                raise ValueError(f"Targets are missing for outputs {missing}; received keys {sorted(y)}.")
+                raise ValueError(f"Targets are missing for outputs {missing}; {what} has keys {sorted(y)}.")
             return [y[k] for k in self.output_names]
         if isinstance(y, (list, tuple)) and len(y) == len(self.output_names):
             return list(y)
         raise ValueError(
-            f"The model has {len(self.output_names)} outputs ({self.output_names}); pass y as a list or dict with one "
-            "target array per output."
+            f"The model has {len(self.output_names)} outputs ({self.output_names}); pass {what} as a list or dict "
+            "with one target array per output."
         )
+
+    _split = split_targets
 
     def _compute_loss(self, y, y_pred, sw):
         if not self.multi_output:
@@ -215,11 +204,7 @@ class Trainer:
         y_pred = self.model(x)
         return self._compute_loss(y, y_pred, sw), y_pred
 
-    def _resolve_metrics(self, y, y_pred) -> None:
-        from .. import metrics as _metrics
-
-        preds = self._pred_list(y_pred)
-        ys = self._split(y)
+    def _resolve_metrics(self, y_shapes: list, pred_shapes: list) -> None:
         self.metric_objs = []
         self.weighted_flags = []
         for i, (specs, wspecs) in enumerate(zip(self.metric_specs, self.weighted_metric_specs)):
@@ -228,20 +213,11 @@ class Trainer:
                 for spec in nest.flatten(spec_list) if spec_list else []:
                     if spec is None:
                         continue
-                    m = _metrics.get(spec, loss=self.losses[i], y_true_shape=tuple(ys[i].shape),
-                                     y_pred_shape=tuple(preds[i].shape))
-                    objs.append(m)
+                    objs.append(_metrics.get(spec, loss=self.losses[i], y_true_shape=tuple(y_shapes[i]),
+                                             y_pred_shape=tuple(pred_shapes[i])))
                     flags.append(weighted)
             self.metric_objs.append(objs)
             self.weighted_flags.append(flags)
-
-    def _check_targets(self, y, y_pred) -> None:
-        """Validate every label (shape against the predictions, values against the loss)."""
-        from .. import losses as _losses
-
-        for fn, yt, yp in zip(self.losses, self._split(y), self._pred_list(y_pred)):
-            if fn is not None:
-                _losses.check_targets(fn, (None, *yt.shape[1:]), (None, *yp.shape[1:]), yt)
 
     def _pred_list(self, y_pred) -> list:
         if not self.multi_output:
@@ -252,7 +228,8 @@ class Trainer:
 
     def _update_metrics(self, y, y_pred, sw) -> None:
         if self.metric_objs is None:
-            self._resolve_metrics(y, y_pred)
+            self._resolve_metrics([tuple(t.shape) for t in self._split(y)],
+                                  [tuple(p.shape) for p in self._pred_list(y_pred)])
         if not any(self.metric_objs):
             return
         ys = self._split(y)
@@ -310,35 +287,16 @@ class Trainer:
             validation_batch_size=None, validation_freq=1):
         model = self.model
         verbose = resolve_verbose(verbose)
-        _check_positive_int("epochs", epochs)
-        if not isinstance(initial_epoch, int) or initial_epoch < 0 or initial_epoch > epochs:
-            raise ValueError(f"Received an invalid value for `initial_epoch`, expected an int in [0, epochs]. Received: initial_epoch={initial_epoch!r}")
-        if steps_per_epoch is not None:
-            _check_positive_int("steps_per_epoch", steps_per_epoch)
-        if validation_split and validation_data is not None:
-            validation_split = 0.0  # Keras: validation_data takes precedence
-        if validation_split:
-            (x, y, sample_weight), validation_data = split_validation(x, y, sample_weight, validation_split)
+        if initial_epoch > epochs:
+            raise ValueError(f"Received an invalid value for `initial_epoch` of fit, expected an int in [0, epochs="
+                             f"{epochs}]. Received: initial_epoch={initial_epoch!r}")
         self._prepare()
-        if class_weight is not None:
-            sample_weight = _class_weights_to_sample_weights(class_weight, y, sample_weight)
-        gen = getattr(model, "_shuffle_generator", None)
-        if gen is None:
-            gen = torch.Generator()
-            gen.manual_seed(int(torch.randint(0, 2**62, (1,)).item()))
-            model._shuffle_generator = gen
-        train = make_adapter(x, y, sample_weight, batch_size=batch_size, shuffle=bool(shuffle), steps=steps_per_epoch,
-                             device=self.device, float_dtype=model.dtype, generator=gen)
-        self._check_inputs(train)
-        val = None
-        if validation_data is not None:
-            vx, vy, vsw = _unpack_validation(validation_data)
-            val = make_adapter(vx, vy, vsw, batch_size=validation_batch_size or batch_size, shuffle=False,
-                               steps=validation_steps, device=self.device, float_dtype=model.dtype, what="validation_data")
-            self._check_inputs(val, "validation_data")
-
+        train, val = self._fit_adapters(
+            x, y, sample_weight, class_weight, validation_split, validation_data,
+            dict(batch_size=batch_size, shuffle=bool(shuffle), steps=steps_per_epoch, generator=self._generator()),
+            dict(batch_size=validation_batch_size or batch_size, shuffle=False, steps=validation_steps))
         history = History()
-        cbs = CallbackList([*(callbacks or []), history], model,
+        cbs = CallbackList([*CallbackList.normalize(callbacks), history], model,
                            {"epochs": epochs, "steps": train.num_batches, "verbose": verbose})
         progress = ProgressReporter(verbose, epochs, train.num_batches)
         model.stop_training = False
@@ -355,48 +313,42 @@ class Trainer:
             model._fit_callbacks = None
         return history
 
+    def _generator(self) -> torch.Generator:
+        """The model's shuffling generator: seeded once from torch's global RNG (so
+        ``set_random_seed`` makes the order reproducible), then carried across ``fit`` calls."""
+        gen = getattr(self.model, "_shuffle_generator", None)
+        if gen is None:
+            gen = torch.Generator()
+            gen.manual_seed(int(torch.randint(0, 2**62, (1,)).item()))
+            self.model._shuffle_generator = gen
+        return gen
+
+    def _fit_adapters(self, x, y, sample_weight, class_weight, validation_split, validation_data,
+                      train_kwargs: dict, val_kwargs: dict):
+        """The training and validation adapters, every input checked before the first step."""
+        val_names = VALIDATION_NAMES
+        if validation_split and validation_data is None:
+            (x, y, sample_weight), validation_data = split_validation(x, y, sample_weight, validation_split)
+            val_names = ArgNames(offset=len(nest.flatten(x)[0]))
+        if class_weight is not None:
+            sample_weight = class_weights_to_sample_weights(class_weight, y, sample_weight, output_classes(self.model))
+        train = self._adapter(x, y, sample_weight, **train_kwargs)
+        if validation_data is None:
+            return train, None
+        vx, vy, vsw = unpack_validation(validation_data)
+        return train, self._adapter(vx, vy, vsw, names=val_names, **val_kwargs)
+
     def _epoch_loop(self, train, val, cbs, progress, initial_epoch, epochs, validation_freq) -> None:
         model = self.model
-        want_batch_logs = cbs.wants_batch_hooks("train")
-        sync_each_step = self.device.type == "cpu"
         logs: dict = {}
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             model.train()
             cbs.call("on_epoch_begin", epoch, None)
             progress.epoch_begin(epoch)
-            total, count, steps = 0.0, 0, 0
-            total_t = None
-            for step, (xb, yb, swb) in enumerate(train):
-                if want_batch_logs:
-                    cbs.batch_begin("train", step, None)
-                loss, y_pred = self.train_step(xb, yb, swb)
-                if sync_each_step:
-                    value = loss.item()
-                    if not math.isfinite(value):
-                        self._stop_on_nan(epoch, step, value, progress)
-                        break
-                    bs = _batch_len(xb)
-                    total += value * bs
-                else:
-                    bs = _batch_len(xb)
-                    total_t = loss.detach() * bs if total_t is None else total_t + loss.detach() * bs
-                count += bs
-                self.apply_gradients(loss)
-                self._update_metrics(yb, y_pred, swb)
-                steps += 1
-                if want_batch_logs or progress.interactive:
-                    running = lambda t=total, tt=total_t, c=count: self._running_logs(t, tt, c)  # noqa: E731
-                    if want_batch_logs:
-                        cbs.batch_end("train", step, LazyLogs(running))
-                    progress.batch_end(steps, running)
-                if model.stop_training:
-                    break
+            steps, logs = self._train_epoch(train, cbs, progress, epoch)
             if steps == 0:
                 break
-            logs = self._running_logs(total, total_t, count)
-            if not sync_each_step and not math.isfinite(logs["loss"]):
-                self._stop_on_nan(epoch, steps - 1, logs["loss"], progress)
             if val is not None and (epoch + 1) % validation_freq == 0 and not model.stop_training:
                 val_logs = self._evaluate_adapter(val, cbs=None)
                 logs.update({f"val_{k}": v for k, v in val_logs.items()})
@@ -405,6 +357,52 @@ class Trainer:
             if model.stop_training:
                 break
         cbs.call("on_train_end", logs)
+
+    def _train_epoch(self, train, cbs, progress, epoch) -> tuple[int, dict]:
+        """One pass over ``train``; returns the number of steps and the epoch logs.
+
+        With ``steps_per_execution=n`` the batch hooks and the progress bar see every n-th
+        step, as in Keras (``on_train_batch_begin`` at the first step of a group,
+        ``on_train_batch_end`` at its last)."""
+        model = self.model
+        want_batch_logs = cbs.wants_batch_hooks("train")
+        report = want_batch_logs or progress.interactive
+        sync_each_step = self.device.type == "cpu"
+        every = self.steps_per_execution
+        total, count, steps, total_t = 0.0, 0, 0, None
+        for step, (xb, yb, swb) in enumerate(train):
+            if want_batch_logs and step % every == 0:
+                cbs.batch_begin("train", step, None)
+            loss, y_pred = self.train_step(xb, yb, swb)
+            bs = _batch_len(xb)
+            if sync_each_step:
+                value = loss.item()
+                if not math.isfinite(value):
+                    self._stop_on_nan(epoch, step, value, progress)
+                    break
+                total += value * bs
+            else:
+                total_t = loss.detach() * bs if total_t is None else total_t + loss.detach() * bs
+            count += bs
+            self.apply_gradients(loss)
+            self._update_metrics(yb, y_pred, swb)
+            steps += 1
+            if report and steps % every == 0:
+                self._report_step(cbs, progress, want_batch_logs, step, steps, total, total_t, count)
+            if model.stop_training:
+                break
+        if report and steps % every and not model.stop_training:
+            self._report_step(cbs, progress, want_batch_logs, steps - 1, steps, total, total_t, count)
+        logs = self._running_logs(total, total_t, count)
+        if steps and not sync_each_step and not math.isfinite(logs["loss"]):
+            self._stop_on_nan(epoch, steps - 1, logs["loss"], progress)
+        return steps, logs
+
+    def _report_step(self, cbs, progress, want_batch_logs, step, steps, total, total_t, count) -> None:
+        running = lambda t=total, tt=total_t, c=count: self._running_logs(t, tt, c)  # noqa: E731
+        if want_batch_logs:
+            cbs.batch_end("train", step, LazyLogs(running))
+        progress.batch_end(steps, running)
 
     def _running_logs(self, total: float, total_t, count: int) -> dict:
         loss = (float(total_t) if total_t is not None else total) / max(count, 1)
@@ -420,49 +418,13 @@ class Trainer:
         progress.message(msg)
         self.model.stop_training = True
 
-    def _check_inputs(self, adapter, what: str = "x") -> None:
-        """Fail before training on NaN/inf inputs and feature-shape mismatches."""
-        if not isinstance(adapter, ArrayAdapter):
-            return
-        for t in nest.flatten(adapter.x):
-            if t.is_floating_point() and not bool(torch.isfinite(t).all()):
-                bad = int((~torch.isfinite(t)).any(dim=tuple(range(1, t.dim()))).nonzero()[0, 0]) if t.dim() > 1 else int((~torch.isfinite(t)).nonzero()[0, 0])
-                raise ValueError(
-                    f"{what} contains NaN or infinite values (first at sample {bad}). help: clean or impute the data "
-                    "(deepnet.diagnose.data(x, y) lists the problems) before training."
-                )
-        model = self.model
-        expected = [t.shape for t in model.inputs] if model.inputs else []
-        if expected:
-            got = [tuple(t.shape) for t in nest.flatten(adapter.x)]
-            if len(got) == len(expected):
-                for e, g in zip(expected, got):
-                    if len(e) != len(g) or any(a is not None and a != b for a, b in zip(e[1:], g[1:])):
-                        raise ValueError(
-                            f"Model {model.name!r} expects input of shape {_fmt_shape(e)}; {what} has shape {g} "
-                            f"(per sample {g[1:]} vs expected {tuple(e[1:])}). help: reshape the data or change the Input shape."
-                        )
-        if adapter.y is not None:
-            xb, yb, swb = adapter.first_batch()
-            with torch.no_grad():
-                was = model.training
-                model.eval()
-                try:
-                    y_pred = model(xb)
-                finally:
-                    model.train(was)
-            if self.metric_objs is None:
-                self._resolve_metrics(yb, y_pred)
-            self._check_targets(adapter.y, y_pred)
-
     # ------------------------------------------------------------------ evaluate / predict
     def _evaluate_adapter(self, adapter, cbs: CallbackList | None) -> dict:
         model = self.model
         was_training = model.training
         model.eval()
         self.reset_metrics()
-        total, count = 0.0, 0
-        total_t = None
+        total_t, count = None, 0
         want = cbs is not None and cbs.wants_batch_hooks("test")
         try:
             with torch.no_grad():
@@ -470,45 +432,43 @@ class Trainer:
                 for step, (xb, yb, swb) in enumerate(adapter):
                     if want:
                         cbs.batch_begin("test", step, None)
-                    if yb is None:
-                        raise ValueError("evaluate() needs targets: pass y, or a dataset that yields (x, y) pairs.")
-                    if cast is None:
-                        y_pred = model(xb)
-                        loss = self._compute_loss(yb, y_pred, swb) if any(self.losses) else None
-                    else:
-                        with cast:
-                            y_pred = model(xb)
-                            loss = self._compute_loss(yb, y_pred, swb) if any(self.losses) else None
+                    loss = self._eval_batch(xb, yb, swb, cast)
                     bs = _batch_len(xb)
                     if loss is not None:
                         total_t = loss.detach() * bs if total_t is None else total_t + loss.detach() * bs
                     count += bs
-                    self._update_metrics(yb, y_pred, swb)
                     if want:
                         cbs.batch_end("test", step, LazyLogs(lambda t=total_t, c=count: self._running_logs(0.0, t, c)))
         finally:
             model.train(was_training)
-        logs = self._running_logs(total, total_t, count) if count else {"loss": float("nan")}
-        return logs
+        return self._running_logs(0.0, total_t, count) if count else {"loss": float("nan")}
+
+    def _eval_batch(self, xb, yb, swb, cast):
+        if yb is None:
+            raise ValueError("evaluate() needs targets: pass y, or a dataset that yields (x, y) pairs.")
+        if cast is None:
+            y_pred = self.model(xb)
+            loss = self._compute_loss(yb, y_pred, swb) if any(self.losses) else None
+        else:
+            with cast:
+                y_pred = self.model(xb)
+                loss = self._compute_loss(yb, y_pred, swb) if any(self.losses) else None
+        self._update_metrics(yb, y_pred, swb)
+        return loss
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
                  callbacks=None, return_dict=False):
         verbose = resolve_verbose(verbose)
         self._prepare_eval()
-        adapter = make_adapter(x, y, sample_weight, batch_size=batch_size, shuffle=False, steps=steps,
-                               device=self.device, float_dtype=self.model.dtype)
-        self._check_inputs(adapter)
-        cbs = CallbackList(callbacks or [], self.model, {"steps": adapter.num_batches, "verbose": verbose})
+        adapter = self._adapter(x, y, sample_weight, batch_size=batch_size, shuffle=False, steps=steps)
+        cbs = CallbackList(callbacks, self.model, {"steps": adapter.num_batches, "verbose": verbose})
         progress = ProgressReporter(verbose if verbose != 1 else 2, None, adapter.num_batches, title="Evaluate")
         cbs.call("on_test_begin", None)
         progress.epoch_begin(0)
         logs = self._evaluate_adapter(adapter, cbs)
         progress.epoch_end(None, adapter.num_batches or 0, logs)
         cbs.call("on_test_end", logs)
-        if return_dict:
-            return logs
-        values = list(logs.values())
-        return values[0] if len(values) == 1 else values
+        return _result(logs, return_dict)
 
     def _prepare_eval(self) -> None:
         if not self.model.built:
@@ -524,84 +484,30 @@ class Trainer:
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         self._prepare()
         if class_weight is not None:
-            sample_weight = _class_weights_to_sample_weights(class_weight, y, sample_weight)
-        adapter = make_adapter(x, y, sample_weight, batch_size=_batch_len_any(x), shuffle=False,
-                               device=self.device, float_dtype=self.model.dtype)
-        self._check_inputs(adapter)
+            sample_weight = class_weights_to_sample_weights(class_weight, y, sample_weight, output_classes(self.model))
+        adapter = self._adapter(x, y, sample_weight, batch_size=_batch_len_any(x), shuffle=False)
         self.model.train()
         xb, yb, swb = next(iter(adapter))
         loss, y_pred = self.train_step(xb, yb, swb)
         self.apply_gradients(loss)
         self._update_metrics(yb, y_pred, swb)
-        logs = {"loss": float(loss.detach()), **self._metric_values()}
-        return logs if return_dict else (logs["loss"] if len(logs) == 1 else list(logs.values()))
+        return _result({"loss": float(loss.detach()), **self._metric_values()}, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         self._prepare_eval()
-        adapter = make_adapter(x, y, sample_weight, batch_size=_batch_len_any(x), shuffle=False,
-                               device=self.device, float_dtype=self.model.dtype)
-        logs = self._evaluate_adapter(adapter, None)
-        return logs if return_dict else (logs["loss"] if len(logs) == 1 else list(logs.values()))
+        adapter = self._adapter(x, y, sample_weight, batch_size=_batch_len_any(x), shuffle=False)
+        return _result(self._evaluate_adapter(adapter, None), return_dict)
 
 
 # ---------------------------------------------------------------------- helpers
 
 
-class _ScalerShim:
-    """What ``torch.amp.GradScaler.step`` needs from an optimizer, routed to ours."""
-
-    def __init__(self, optimizer):
-        self._optimizer = optimizer
-
-    @property
-    def param_groups(self):
-        return self._optimizer.torch_optimizer.param_groups
-
-    def step(self, *args, **kwargs):
-        self._optimizer.step()
-
-
-def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=None, device=None, autocast=None):
-    """Run ``model`` over ``x`` in batches (inference mode) and return NumPy arrays."""
-    verbose = resolve_verbose(verbose)
-    if device is None:
-        device = next((p.device for p in model.parameters()), torch.device("cpu"))
-    adapter = make_adapter(x, None, None, batch_size=batch_size, shuffle=False, steps=steps, device=device,
-                           float_dtype=model.dtype)
-    cbs = CallbackList(callbacks or [], model, {"steps": adapter.num_batches, "verbose": verbose})
-    progress = ProgressReporter(2 if verbose else 0, None, adapter.num_batches, title="Predict")
-    was_training = model.training
-    model.eval()
-    outputs: list = []
-    cbs.call("on_predict_begin", None)
-    progress.epoch_begin(0)
-    want = cbs.wants_batch_hooks("predict")
-    try:
-        with torch.no_grad():
-            cast = autocast() if autocast is not None else None
-            for step, (xb, _, _) in enumerate(adapter):
-                if want:
-                    cbs.batch_begin("predict", step, None)
-                if cast is None:
-                    out = model(xb)
-                else:
-                    with cast:
-                        out = model(xb)
-                outputs.append(nest.map_structure(lambda t: t.detach(), out))
-                if want:
-                    cbs.batch_end("predict", step, {"outputs": out})
-    finally:
-        model.train(was_training)
-    progress.epoch_end(None, len(outputs), {})
-    cbs.call("on_predict_end", None)
-    if not outputs:
-        raise ValueError("predict() received no batches.")
-    first = outputs[0]
-    if isinstance(first, torch.Tensor):
-        return torch.cat(outputs).float().cpu().numpy() if first.is_floating_point() else torch.cat(outputs).cpu().numpy()
-    flat = [nest.flatten(o) for o in outputs]
-    merged = [torch.cat([f[i] for f in flat]).cpu().numpy() for i in range(len(flat[0]))]
-    return nest.pack_like(first, merged)
+def _result(logs: dict, return_dict: bool):
+    """Keras' return convention: the dict, the loss alone, or ``[loss, *metrics]``."""
+    if return_dict:
+        return logs
+    values = list(logs.values())
+    return values[0] if len(values) == 1 else values
 
 
 def _batch_len(xb) -> int:
@@ -612,54 +518,7 @@ def _batch_len(xb) -> int:
 
 def _batch_len_any(x) -> int:
     leaf = nest.flatten(x)[0]
+    if not hasattr(leaf, "shape") or not len(leaf.shape):
+        raise ValueError(f"`x` must be an array (or a list/dict of arrays) with a batch axis; received "
+                         f"{type(leaf).__name__}.")
     return int(leaf.shape[0])
-
-
-def _fmt_shape(shape) -> str:
-    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
-
-
-def _check_positive_int(name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"Received an invalid value for `{name}`, expected a positive integer. Received: {name}={value!r}")
-
-
-def _unpack_validation(data):
-    if isinstance(data, (list, tuple)):
-        if len(data) == 2:
-            return data[0], data[1], None
-        if len(data) == 3:
-            return data[0], data[1], data[2]
-        raise ValueError(
-            f"`validation_data` must be (x_val, y_val) or (x_val, y_val, sample_weight); received a {type(data).__name__} "
-            f"of length {len(data)}."
-        )
-    return data, None, None
-
-
-def _class_weights_to_sample_weights(class_weight: dict, y, sample_weight):
-    if not isinstance(class_weight, dict):
-        raise TypeError(f"`class_weight` must be a dict {{class_index: weight}}; received {type(class_weight).__name__}.")
-    if y is None or not isinstance(y, (np.ndarray, torch.Tensor)):
-        raise ValueError("`class_weight` needs y as a single array of labels (sparse ids or one-hot).")
-    y_np = y.detach().cpu().numpy() if isinstance(y, torch.Tensor) else np.asarray(y)
-    if y_np.ndim > 1 and y_np.shape[-1] > 1:
-        ids = y_np.argmax(axis=-1)
-    else:
-        ids = y_np.reshape(len(y_np), -1)[:, 0]
-        if ids.dtype.kind == "f":
-            ids = np.round(ids)
-    ids = ids.astype(np.int64)
-    missing = sorted(set(np.unique(ids).tolist()) - set(class_weight))
-    if missing:
-        raise ValueError(f"`class_weight` has no weight for classes {missing[:10]} present in y.")
-    table = np.zeros(int(ids.max()) + 1, dtype=np.float32)
-    for k, w in class_weight.items():
-        if 0 <= int(k) < len(table):
-            table[int(k)] = float(w)
-    weights = table[ids]
-    if sample_weight is not None:
-        sw = sample_weight.detach().cpu().numpy() if isinstance(sample_weight, torch.Tensor) else np.asarray(sample_weight)
-        weights = weights * sw.astype(np.float32)
-    return weights
-
