@@ -1,24 +1,29 @@
-"""Name lookups for config files: layer, optimizer, loss and schedule classes, and the
-keyword arguments their constructors accept (read with :mod:`inspect`), with close-match
-suggestions for misspellings."""
+"""Name lookups for config files, answered by the registry (:mod:`deepnet.utils.registry`):
+layer, optimizer, loss, metric and schedule classes, the keyword arguments their constructors
+accept (read with :mod:`inspect`), and close-match suggestions for misspellings."""
 
 from __future__ import annotations
 
 import functools
-import importlib
 import inspect
-import pkgutil
 
 from ..utils.lookup import did_you_mean
+from ..utils.registry import get_registered_class, registered_names
+from ..utils.serialization import LAYER_BASE_ARGS
 
 __all__ = [
-    "accepted_arguments", "layer_classes", "loss_names", "optimizer_classes",
-    "resolve_layer", "schedule_classes", "suggest",
+    "LAYER_BASE_ARGS", "accepted_arguments", "is_loss_name", "layer_classes", "loss_classes", "loss_names",
+    "metric_problem",
+    "optimizer_classes", "required_arguments", "resolve_layer", "schedule_classes", "suggest",
 ]
 
-# Keyword arguments every deepnet Layer accepts through ``**kwargs``.
-BASE_LAYER_ARGS = ("name", "trainable", "dtype", "input_shape", "batch_input_shape")
-_HIDDEN_LAYERS = {"Layer", "InputLayer", "KerasTensor", "TorchModuleWrapper", "Model", "Sequential"}
+# deepnet modules are imported inside the functions of cli/ so that `deepnet --help` starts fast.
+
+# Base classes and wrappers that are registered but are not something a config builds by name.
+_NOT_BUILDABLE = {"Layer", "InputLayer", "TorchModuleWrapper", "Model", "Sequential", "Optimizer",
+                  "TorchOptimizer", "LearningRateSchedule", "Loss", "LossFunctionWrapper"}
+# Metric names that compile() resolves from the loss (Keras' "accuracy"), matched ignoring case.
+_METRICS_FROM_LOSS = ("accuracy", "acc")
 
 
 def suggest(name: str, candidates) -> str:
@@ -27,31 +32,32 @@ def suggest(name: str, candidates) -> str:
 
 
 @functools.cache
-def layer_classes() -> dict[str, type]:
-    """Every public deepnet layer class by name (all modules of ``deepnet.layers``, whether or
-    not ``deepnet.layers`` exports it yet), plus classes registered as serializable."""
-    from .. import layers as layers_pkg
-    from ..layers import base as layers_base
-    from ..utils.registry import get_registered_class, registered_names
+def _fill_registry() -> None:
+    """Import the packages whose classes configs name: importing them registers the classes,
+    and ``saving`` declares the kinds other than ``"layer"``."""
+    from .. import layers, losses, metrics, optimizers, saving  # noqa: F401
+    from ..optimizers import schedules  # noqa: F401
 
-    table: dict[str, type] = {}
-    modules = [layers_pkg]
-    for info in pkgutil.iter_modules(layers_pkg.__path__):
-        if not info.name.startswith("_"):
-            modules.append(importlib.import_module(f"{layers_pkg.__name__}.{info.name}"))
-    for module in modules:
-        for attr, obj in vars(module).items():
-            if (isinstance(obj, type) and issubclass(obj, layers_base.Layer) and not attr.startswith("_")
-                    and attr not in _HIDDEN_LAYERS and not inspect.isabstract(obj)):
-                table.setdefault(attr, obj)
-    for name in registered_names():
-        cls = get_registered_class(name)
-        if isinstance(cls, type) and issubclass(cls, layers_base.Layer) and name not in _HIDDEN_LAYERS:
-            table.setdefault(name, cls)
+
+def _registered(kind: str) -> dict[str, type]:
+    """Registered classes of ``kind`` by plain name, without base classes and abstract ones."""
+    _fill_registry()
+    table = {}
+    for name in registered_names(kind, qualified=False):
+        cls = get_registered_class(name, kind=kind)
+        if cls is not None and name not in _NOT_BUILDABLE and not inspect.isabstract(cls):
+            table[name] = cls
     return table
 
 
+@functools.cache
+def layer_classes() -> dict[str, type]:
+    """Every registered deepnet layer class by name (built-in and registered custom layers)."""
+    return _registered("layer")
+
+
 def resolve_layer(name: str) -> type | None:
+    """The layer class named ``name`` (exact, else ignoring case), or None."""
     table = layer_classes()
     if name in table:
         return table[name]
@@ -65,6 +71,9 @@ def accepted_arguments(cls: type) -> tuple[set[str], bool]:
     Follows ``**kwargs`` up the class hierarchy, so a layer's own arguments and those it
     passes on to its base classes (``name``, ``dtype``, ...) are all included.
     """
+    from ..layers import Layer
+    from ..optimizers import Optimizer
+
     names: set[str] = set()
     for klass in cls.__mro__:
         init = klass.__dict__.get("__init__")
@@ -74,28 +83,20 @@ def accepted_arguments(cls: type) -> tuple[set[str], bool]:
             sig = inspect.signature(init)
         except (TypeError, ValueError):  # pragma: no cover - builtins
             return names, True
-        has_var = False
-        for p in list(sig.parameters.values())[1:]:
-            if p.kind is p.VAR_KEYWORD:
-                has_var = True
-            elif p.kind is not p.VAR_POSITIONAL:
-                names.add(p.name)
-        if not has_var:
+        params = list(sig.parameters.values())[1:]
+        names.update(p.name for p in params if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL))
+        if not any(p.kind is p.VAR_KEYWORD for p in params):
             return names, False
         if klass.__module__.startswith("torch"):
             break
-    from ..layers.base import Layer
-    from ..optimizers import Optimizer
-
     if issubclass(cls, Layer):
-        names.update(BASE_LAYER_ARGS)
-        return names, False
-    if issubclass(cls, Optimizer):  # its **kwargs only holds Keras options deepnet refuses
-        return names, False
-    return names, True
+        return names | set(LAYER_BASE_ARGS), False
+    # An optimizer's **kwargs only holds Keras options deepnet refuses.
+    return names, not issubclass(cls, Optimizer)
 
 
 def required_arguments(cls: type) -> list[str]:
+    """Constructor arguments of ``cls`` without a default."""
     try:
         sig = inspect.signature(cls.__init__)
     except (TypeError, ValueError):  # pragma: no cover
@@ -106,35 +107,51 @@ def required_arguments(cls: type) -> list[str]:
 
 @functools.cache
 def optimizer_classes() -> dict[str, type]:
-    from .. import optimizers
-
-    return {name: getattr(optimizers, name) for name in optimizers.__all__
-            if isinstance(getattr(optimizers, name), type) and issubclass(getattr(optimizers, name), optimizers.Optimizer)
-            and name not in ("Optimizer", "TorchOptimizer")}
+    """Optimizer classes by name."""
+    return _registered("optimizer")
 
 
 @functools.cache
 def schedule_classes() -> dict[str, type]:
-    from ..optimizers import schedules
-
-    return {name: getattr(schedules, name) for name in schedules.__all__
-            if isinstance(getattr(schedules, name), type) and name != "LearningRateSchedule"}
+    """Learning-rate schedule classes by name."""
+    return _registered("schedule")
 
 
 @functools.cache
 def loss_classes() -> dict[str, type]:
-    from .. import losses
-
-    return {name: obj for name, obj in vars(losses).items()
-            if isinstance(obj, type) and issubclass(obj, losses.Loss) and not name.startswith("_")
-            and name not in ("Loss", "LossFunctionWrapper")}
+    """Loss classes by name."""
+    return _registered("loss")
 
 
+@functools.cache
 def loss_names() -> list[str]:
-    """Loss class names and the snake_case function names / aliases ``compile`` accepts."""
+    """Loss class names and the snake_case function names ``compile`` accepts."""
     from .. import losses
 
-    names = set(loss_classes())
-    table = getattr(losses, "_TABLE", {})
-    names.update(k for k in table if k not in ("Loss", "LossFunctionWrapper"))
-    return sorted(names)
+    functions = [n for n in losses.__all__ if n.islower() and is_loss_name(n)]
+    return sorted({*loss_classes(), *functions})
+
+
+def is_loss_name(name: str) -> bool:
+    """Whether ``compile`` accepts the loss ``name`` (a class, function or alias name)."""
+    from .. import losses
+
+    try:
+        losses.get(name)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def metric_problem(metric) -> str | None:
+    """Why ``metric`` (a name or a ``{class_name, config}`` table) is not a metric ``compile``
+    accepts (with the closest names), or None."""
+    from .. import metrics
+
+    if isinstance(metric, str) and metric.lower() in _METRICS_FROM_LOSS:
+        return None
+    try:
+        metrics.get(metric)
+    except (TypeError, ValueError) as e:
+        return str(e).split(" Valid names:")[0]
+    return None

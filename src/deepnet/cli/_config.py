@@ -188,10 +188,9 @@ class CompileConfig(_Table):
     @classmethod
     def _loss(cls, v):
         spec = _typed_table(v, "loss", '{type = "SparseCategoricalCrossentropy", from_logits = true}')
-        names = cat.loss_names()
-        if spec["type"] not in names:
+        if not cat.is_loss_name(spec["type"]):
             raise ValueError(
-                f"unknown loss {spec['type']!r}.{cat.suggest(spec['type'], names)} Valid names include: "
+                f"unknown loss {spec['type']!r}.{cat.suggest(spec['type'], cat.loss_names())} Valid names include: "
                 f"{', '.join(sorted(cat.loss_classes()))} and their snake_case forms"
             )
         if len(spec) > 1:
@@ -211,6 +210,9 @@ class CompileConfig(_Table):
         for m in v:
             if not isinstance(m, (str, dict)):
                 raise ValueError(f"each metric must be a name such as \"accuracy\"; received {m!r}")
+            problem = cat.metric_problem(m)
+            if problem is not None:
+                raise ValueError(problem)
         return v
 
 
@@ -475,7 +477,7 @@ def _layer_issues(loaded: LoadedConfig) -> list[Issue]:
 
 
 def _valid_args_text(accepted: set) -> str:
-    own = sorted(a for a in accepted if a not in cat.BASE_LAYER_ARGS)
+    own = sorted(a for a in accepted if a not in cat.LAYER_BASE_ARGS)
     return ", ".join(own + ["name", "trainable", "dtype"])
 
 

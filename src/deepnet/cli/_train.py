@@ -10,6 +10,7 @@ import traceback
 
 from ..diagnose._result import jsonable
 from ._build import build_callbacks, build_compiled, check_callbacks
+from ._checks import label_range_problem, output_width
 from ._data import fit_split, load_data
 from ._errors import CLIError, UsageFailure, one_line
 from ._toml import dumps
@@ -80,6 +81,7 @@ def train(loaded, say=print, quiet: bool = False) -> dict:
     (x_train, y_train), validation = fit_split(loaded, data)
     model = build_compiled(loaded, x_train.shape[1:], data.num_classes, len(x_train))
     check_callbacks(loaded, validation is not None)
+    _check_labels(model, loaded, x_train, (data.y_train, data.y_test))
     _dry_run(model, loaded, x_train, y_train)
 
     say(f"Data: {data.description}: {len(x_train)} train, "
@@ -140,6 +142,16 @@ def train(loaded, say=print, quiet: bool = False) -> dict:
     say(f"Done in {total:.1f} s ({n_epochs} epoch{'s' if n_epochs != 1 else ''}, fit {fit_seconds:.1f} s): {tail}"
         f"results in {run_dir}")
     return summary
+
+
+def _check_labels(model, loaded, x, labels) -> None:
+    """Class labels against the model's outputs (a label 9 needs at least 10 output units)."""
+    sparse = "sparse" in str(loaded.config.compile.loss["type"]).lower()
+    problem = label_range_problem(labels, output_width(model, x), sparse_loss=sparse)
+    if problem is not None:
+        layers = loaded.config.model.layers
+        loc = ("model", "layers", len(layers) - 1) if layers else ("model", "factory")
+        raise loaded.error(loc, f"the model does not fit the data: {problem}")
 
 
 def _dry_run(model, loaded, x, y) -> None:
