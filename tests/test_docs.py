@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import sys
+from pathlib import Path
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 PUBLIC_MODULES = (
     "deepnet",
@@ -105,4 +109,27 @@ def test_every_public_name_has_a_docstring_with_an_example():
     assert not problems, (
         "Every public class/function needs a docstring with one short runnable `>>>` example "
         f"({len(found)} checked).\n" + "\n".join(problems)
+    )
+
+
+def test_reference_pages_are_up_to_date(tmp_path):
+    """docs/reference/ is generated from the docstrings; a stale page means a docstring changed."""
+    sys.path.insert(0, str(DOCS))
+    try:
+        make_reference = importlib.import_module("make_reference")
+    finally:
+        sys.path.remove(str(DOCS))
+    written = make_reference.generate(tmp_path)
+    committed = DOCS / "reference"
+    stale = [
+        path.name for path in written
+        if not (committed / path.name).is_file()
+        or (committed / path.name).read_text(encoding="utf-8") != path.read_text(encoding="utf-8")
+    ]
+    extra = sorted(
+        p.name for p in committed.glob("*.md") if p.name not in {w.name for w in written}
+    ) if committed.is_dir() else []
+    assert not stale and not extra, (
+        f"docs/reference/ is out of date (stale or missing: {stale}; no longer generated: {extra}). "
+        "Run `.venv/bin/python docs/make_reference.py` and commit docs/reference/."
     )
