@@ -102,6 +102,7 @@ def test_python_blocks_run(page: Path, tmp_path, monkeypatch):
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.setenv("DEEPNET_CACHE_DIR", str(tmp_path / "cache"))  # nothing written to ~/.cache
     clear_session()
     set_random_seed(0)
     namespace: dict = {"__name__": "__doc_page__"}
