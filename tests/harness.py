@@ -1,91 +1,335 @@
-"""The shared layer-test harness (one table drives every layer, see STYLE.md #6).
+"""The shared layer-test harness: one table (tests/test_layer_harness.py) drives every layer
+through :func:`run_layer_test` (STYLE.md #6; the idea of Keras' ``run_layer_test``).
 
-``run_layer_test`` checks, for one layer configuration:
-  * building from a symbolic ``Input`` and the output shape it reports,
-  * the output shape of a real forward pass equals the symbolic one,
+For one layer configuration ``run_layer_test`` checks, in order:
+  * building from symbolic ``Input``s and the output shape it reports,
+  * a real forward pass (batch of 2, train mode) has the symbolic output shape,
   * trainable / non-trainable parameter counts (when given),
-  * a backward pass reaches every trainable weight with finite gradients,
-  * ``get_config`` -> ``from_config`` round trip gives an equal config and, after
+  * ``backward``: gradients reach every trainable weight and are finite,
+  * ``config``: ``get_config`` -> ``from_config`` gives an equal config and, after
     ``set_weights(get_weights())``, identical outputs,
-  * ``get_weights`` / ``set_weights`` round trip.
+  * ``json``: a model holding the layer survives ``to_json`` -> ``model_from_json`` (same layer
+    config through JSON, identical outputs with the same weights),
+  * ``file``: ... and a ``.deepnet`` file save/load (weights and outputs identical),
+  * ``fit``: one ``fit`` step of the layer under a ``Dense(1)`` head gives a finite loss,
+  * ``mask``: a layer that handles masks takes a masked input, and the output mask equals
+    ``compute_mask`` (for ``Embedding(mask_zero=True)``: the mask of its non-zero ids),
+  * ``dtype``: float32 weights and outputs by default,
+  * ``float64``: float64 weights and outputs with ``dtype="float64"`` (float64 inputs),
+  * ``mixed_bfloat16``: under that policy (forward in ``torch.autocast`` as in ``fit``) the
+    weights stay float32 and the outputs are bfloat16 or float32 and finite.
+
+The first three steps (build, forward, parameter counts) always run; any other check a case
+may skip only by naming it with a reason (``skip={"fit": "why"}``).
+
 """
 
 from __future__ import annotations
+
+import inspect
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
 
 import deepnet as dn
+from deepnet.layers import Layer
+
+CHECKS = ("backward", "config", "json", "file", "fit", "mask", "dtype", "float64", "mixed_bfloat16")
 
 
-def _random_input(shape, dtype, low=0, high=10):
+@dataclass
+class LayerCase:
+    """One row of the layer table. ``input_shape`` excludes the batch axis (a list of shapes for
+    layers with several inputs); ``call(layer, inputs)`` overrides how inputs are passed (by
+    default one tensor, or one list of tensors)."""
+
+    cls: type
+    kwargs: dict = field(default_factory=dict)
+    input_shape: Any = ()
+    output_shape: Any = None
+    trainable: int | None = None
+    non_trainable: int | None = None
+    input_dtype: str = "float32"
+    int_high: int = 10
+    call: Callable | None = None
+    call_kwargs: dict = field(default_factory=dict)
+    skip: dict = field(default_factory=dict)
+    check: Callable | None = None
+
+    def run(self):
+        layer = run_layer_test(
+            self.cls, self.kwargs, self.input_shape, self.output_shape, expected_trainable=self.trainable,
+            expected_non_trainable=self.non_trainable, input_dtype=self.input_dtype,
+            call_kwargs=self.call_kwargs, int_high=self.int_high, call=self.call, skip=self.skip)
+        if self.check is not None:
+            self.check(layer)
+        return layer
+
+
+def _random_input(shape, dtype, high=10):
     shape = tuple(2 if d is None else d for d in shape)
     if dtype in ("int32", "int64", torch.int64, torch.int32):
-        return torch.randint(low, high, shape)
-    return torch.randn(shape)
+        return torch.randint(0, high, shape)
+    return torch.randn(shape, dtype=getattr(torch, dtype) if isinstance(dtype, str) else dtype)
 
 
-def run_layer_test(layer_cls, init_kwargs: dict, input_shape, expected_output_shape=None,
-                   expected_trainable=None, expected_non_trainable=None, input_dtype="float32",
-                   call_kwargs: dict | None = None, supports_backward: bool = True,
-                   int_high: int = 10):
-    """Run the harness; ``input_shape`` excludes the batch axis (a list for multi-input layers)."""
-    call_kwargs = call_kwargs or {}
-    multi = isinstance(input_shape, list)
-    shapes = input_shape if multi else [input_shape]
-    inputs = [dn.Input(shape=s, dtype=input_dtype) for s in shapes]
-    layer = layer_cls(**init_kwargs)
-    sym_out = layer(inputs if multi else inputs[0], **call_kwargs)
-    sym_shape = sym_out.shape if not isinstance(sym_out, (list, tuple)) else [t.shape for t in sym_out]
+def _as_list(out) -> list:
+    return list(out) if isinstance(out, (list, tuple)) else [out]
+
+
+def _assert_same(refs, gots, what: str) -> None:
+    for a, b in zip(_as_list(refs), _as_list(gots)):
+        torch.testing.assert_close(b, a, rtol=0, atol=0, msg=lambda m: f"{what}: outputs differ. {m}")
+
+
+@dataclass
+class _Run:
+    """State shared by the checks of one case."""
+
+    layer_cls: type
+    init_kwargs: dict
+    shapes: list
+    multi: bool
+    input_dtype: str
+    call_kwargs: dict
+    call: Callable | None
+    int_high: int
+    layer: Any = None
+    inputs: list = field(default_factory=list)
+    sym_out: Any = None
+    xs: list = field(default_factory=list)
+    real_out: Any = None
+
+    def apply(self, layer, xs):
+        if self.call is not None:
+            return self.call(layer, list(xs), **self.call_kwargs)
+        return layer(list(xs) if self.multi else xs[0], **self.call_kwargs)
+
+    def fresh_inputs(self, dtype=None):
+        return [dn.Input(shape=s, dtype=dtype or self.input_dtype) for s in self.shapes]
+
+    def model_input(self, xs):
+        return list(xs) if len(xs) > 1 else xs[0]
+
+    def eval_outputs(self, fn, xs=None):
+        with torch.no_grad():
+            return _as_list(fn(self.model_input(xs if xs is not None else self.xs)))
+
+
+def _check_symbolic(run: _Run, expected_output_shape) -> None:
+    run.inputs = run.fresh_inputs()
+    run.layer = run.layer_cls(**run.init_kwargs)
+    run.sym_out = run.apply(run.layer, run.inputs)
+    sym_shape = [t.shape for t in run.sym_out] if isinstance(run.sym_out, (list, tuple)) else run.sym_out.shape
     if expected_output_shape is not None:
         assert sym_shape == expected_output_shape, f"symbolic shape {sym_shape} != {expected_output_shape}"
 
-    # real forward: shapes agree with the symbolic pass (batch of 2)
-    xs = [_random_input((None, *s), input_dtype, high=int_high) for s in shapes]
-    for x in xs:
+
+def _check_forward(run: _Run) -> None:
+    run.xs = [_random_input((None, *s), run.input_dtype, high=run.int_high) for s in run.shapes]
+    for x in run.xs:
         if x.is_floating_point():
             x.requires_grad_(True)
-    layer.train()
-    out = layer(xs if multi else xs[0], **call_kwargs)
-    outs = list(out) if isinstance(out, (list, tuple)) else [out]
-    sym_shapes = sym_shape if isinstance(sym_shape, list) else [sym_shape]
-    for o, s in zip(outs, sym_shapes):
-        real = tuple(o.shape)
-        assert len(real) == len(s) and all(e is None or e == r for e, r in zip(s, real)), (
-            f"real output shape {real} does not match symbolic {s}"
-        )
+    run.layer.train()
+    run.real_out = _as_list(run.apply(run.layer, run.xs))
+    for o, s in zip(run.real_out, _as_list(run.sym_out)):
+        real, sym = tuple(o.shape), s.shape
+        assert len(real) == len(sym) and all(e is None or e == r for e, r in zip(sym, real)), (
+            f"real output shape {real} does not match symbolic {sym}")
 
+
+def _check_params(run: _Run, expected_trainable, expected_non_trainable) -> None:
+    layer = run.layer
     trainable = sum(w.numel() for w in layer.trainable_weights)
     non_trainable = sum(w.numel() for w in layer.non_trainable_weights)
     if expected_trainable is not None:
         assert trainable == expected_trainable, f"trainable params {trainable} != {expected_trainable}"
     if expected_non_trainable is not None:
-        assert non_trainable == expected_non_trainable, f"non-trainable {non_trainable} != {expected_non_trainable}"
+        assert non_trainable == expected_non_trainable, (
+            f"non-trainable params {non_trainable} != {expected_non_trainable}")
     assert layer.count_params() == trainable + non_trainable
 
-    if supports_backward:
-        loss = sum(o.float().square().mean() for o in outs if o.is_floating_point())
-        loss.backward()
-        for w in layer.trainable_weights:
-            assert w.grad is not None, f"no gradient reached a weight of shape {tuple(w.shape)}"
-            assert torch.isfinite(w.grad).all()
 
-    # config round trip
-    config = layer.get_config()
-    clone = layer_cls.from_config(config)
-    assert clone.get_config() == config
-    clone_inputs = [dn.Input(shape=s, dtype=input_dtype) for s in shapes]
-    clone(clone_inputs if multi else clone_inputs[0], **call_kwargs)
-    clone.set_weights(layer.get_weights())
-    for a, b in zip(layer.get_weights(), clone.get_weights()):
+def _check_backward(run: _Run) -> None:
+    loss = sum(o.float().square().mean() for o in run.real_out if o.is_floating_point())
+    loss.backward()
+    for w in run.layer.trainable_weights:
+        assert w.grad is not None, f"no gradient reached a weight of shape {tuple(w.shape)}"
+        assert torch.isfinite(w.grad).all(), f"non-finite gradient for a weight of shape {tuple(w.shape)}"
+
+
+def _check_config(run: _Run) -> None:
+    config = run.layer.get_config()
+    clone = run.layer_cls.from_config(config)
+    assert clone.get_config() == config, "from_config(get_config()) gives a different config"
+    run.apply(clone, run.fresh_inputs())
+    clone.set_weights(run.layer.get_weights())
+    for a, b in zip(run.layer.get_weights(), clone.get_weights()):
         np.testing.assert_array_equal(a, b)
-    layer.eval()
+    run.layer.eval()
     clone.eval()
+    _assert_same(run.eval_outputs(lambda x: run.apply(run.layer, _as_list(x))),
+                 run.eval_outputs(lambda x: run.apply(clone, _as_list(x))), "config round trip")
+
+
+def _model(run: _Run):
+    return dn.Model(run.model_input(run.inputs), run.sym_out)
+
+
+def _check_json(run: _Run) -> None:
+    model = _model(run)
+    clone = dn.models.model_from_json(model.to_json())
+    assert [type(x).__name__ for x in clone.layers] == [type(x).__name__ for x in model.layers]
+    config = json.dumps(run.layer.get_config(), sort_keys=True)
+    assert json.dumps(clone.get_layer(run.layer.name).get_config(), sort_keys=True) == config, (
+        "the layer config changed through JSON")
+    clone.set_weights(model.get_weights())
+    model.eval()
+    clone.eval()
+    _assert_same(run.eval_outputs(model), run.eval_outputs(clone), "JSON round trip")
+
+
+def _check_file(run: _Run) -> None:
+    model = _model(run)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "model.deepnet")
+        model.save(path)
+        loaded = dn.load_model(path)
+    for a, b in zip(model.get_weights(), loaded.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    model.eval()
+    loaded.eval()
+    _assert_same(run.eval_outputs(model), run.eval_outputs(loaded), ".deepnet save/load")
+
+
+def _check_fit(run: _Run) -> None:
+    """One fit step through the layer: a Dense(1) head makes every layer trainable end to end."""
+    index = next(i for i, o in enumerate(run.real_out) if o.is_floating_point())
+    head = dn.layers.Dense(1)(_as_list(run.sym_out)[index])
+    model = dn.Model(run.model_input(run.inputs), head)
+    model.compile(optimizer="sgd", loss="mse")
+    x = [t.detach().numpy() for t in run.xs]
+    y = np.zeros((*run.real_out[index].shape[:-1], 1), dtype="float32")
+    history = model.fit(run.model_input(x), y, epochs=1, batch_size=len(y), verbose=0)
+    loss = history.history["loss"][0]
+    assert np.isfinite(loss), f"fit gave a non-finite loss {loss}"
+
+
+def _takes_mask(layer_cls) -> bool:
+    accepts = "mask" in inspect.signature(layer_cls.call).parameters
+    return layer_cls.supports_masking or accepts or layer_cls.compute_mask is not Layer.compute_mask
+
+
+def _right_padded_mask(x: torch.Tensor) -> torch.Tensor:
+    """A (batch, ...) mask over all axes but the last (what Embedding(mask_zero=True) gives):
+    sample 0 unmasked, sample 1 masked after the first position of axis 1."""
+    shape = tuple(x.shape[:-1])
+    mask = torch.ones(shape, dtype=torch.bool)
+    if len(shape) > 1 and shape[1] > 1:
+        mask[1, 1:] = False
+    return mask
+
+
+def _check_mask(run: _Run) -> None:
+    layer = run.layer
+    layer.eval()
+    if not run.xs[0].is_floating_point():  # Embedding: the mask comes from the ids
+        x = run.xs[0].detach().clone()
+        x[1, ...] = 0
+        out = run.apply(layer, [x])
+        expected = layer.compute_mask(x)
+        got = getattr(out, "_keras_mask", None)
+        assert (got is None) == (expected is None), f"output mask {got} but compute_mask gives {expected}"
+        if expected is not None:
+            assert torch.equal(got, expected) and torch.equal(expected, x != 0)
+        return
+    xs = [t.detach().clone() for t in run.xs]
+    masks = [_right_padded_mask(t) for t in xs]
+    for t, m in zip(xs, masks):
+        t._keras_mask = m
     with torch.no_grad():
-        ref = layer(xs if multi else xs[0], **call_kwargs)
-        got = clone(xs if multi else xs[0], **call_kwargs)
-    refs = list(ref) if isinstance(ref, (list, tuple)) else [ref]
-    gots = list(got) if isinstance(got, (list, tuple)) else [got]
-    for a, b in zip(refs, gots):
-        torch.testing.assert_close(a, b)
-    return layer
+        out = _as_list(run.apply(layer, xs))
+    as_list = run.multi and run.call is None  # forward reads the mask of the first argument
+    expected = layer.compute_mask(xs if as_list else xs[0], masks if as_list else masks[0])
+    got = getattr(out[0], "_keras_mask", None)
+    if expected is None:
+        assert got is None, f"output carries a mask although compute_mask gives None: {got}"
+    else:
+        assert got is not None and torch.equal(got, expected), f"output mask {got} != compute_mask {expected}"
+
+
+def _check_dtype(run: _Run) -> None:
+    for o in run.real_out:
+        assert o.dtype == torch.float32, f"output dtype {o.dtype}, expected float32 by default"
+    for w in run.layer.weights:
+        assert not w.is_floating_point() or w.dtype == torch.float32, f"weight dtype {w.dtype} by default"
+
+
+def _check_float64(run: _Run) -> None:
+    floats = run.input_dtype.startswith("float")
+    layer = run.layer_cls.from_config({**run.layer.get_config(), "dtype": "float64"})
+    xs = [t.detach().to(torch.float64) if floats else t for t in run.xs]
+    run.apply(layer, run.fresh_inputs("float64" if floats else run.input_dtype))
+    for w in layer.weights:
+        assert not w.is_floating_point() or w.dtype == torch.float64, f"weight dtype {w.dtype} with dtype='float64'"
+    with torch.no_grad():
+        for o in _as_list(run.apply(layer, xs)):
+            assert o.dtype == torch.float64, f"output dtype {o.dtype} with dtype='float64'"
+
+
+def _check_mixed_bfloat16(run: _Run) -> None:
+    """Under mixed_bfloat16 the engine runs forward passes in torch.autocast: weights stay
+    float32, outputs are bfloat16 or float32 and finite."""
+    dn.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        layer = run.layer_cls.from_config(run.layer.get_config())
+        run.apply(layer, run.fresh_inputs())
+        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+            outs = _as_list(run.apply(layer, [t.detach() for t in run.xs]))
+    finally:
+        dn.mixed_precision.set_global_policy("float32")
+    for w in layer.weights:
+        assert not w.is_floating_point() or w.dtype == torch.float32, f"weight dtype {w.dtype} under mixed_bfloat16"
+    for o in outs:
+        assert o.dtype in (torch.float32, torch.bfloat16), f"output dtype {o.dtype} under mixed_bfloat16"
+        assert torch.isfinite(o.float()).all(), "non-finite output under mixed_bfloat16"
+
+
+def _check_skips(skip: dict) -> None:
+    for name, reason in skip.items():
+        assert name in CHECKS, f"unknown check {name!r} in skip; checks are {CHECKS}"
+        assert isinstance(reason, str) and reason.strip(), f"skipping {name!r} needs a reason"
+
+
+def run_layer_test(layer_cls, init_kwargs: dict, input_shape, expected_output_shape=None,
+                   expected_trainable=None, expected_non_trainable=None, input_dtype="float32",
+                   call_kwargs: dict | None = None, supports_backward: bool = True,
+                   int_high: int = 10, call: Callable | None = None, skip: dict | None = None):
+    """Run every check of the module docstring (except those named in ``skip``, each with a
+    reason) and return the tested layer. ``input_shape`` excludes the batch axis (a list for
+    multi-input layers)."""
+    skip = dict(skip or {})
+    if not supports_backward:
+        skip.setdefault("backward", "supports_backward=False")
+    _check_skips(skip)
+    multi = isinstance(input_shape, list)
+    run = _Run(layer_cls, init_kwargs, list(input_shape) if multi else [input_shape], multi, input_dtype,
+               call_kwargs or {}, call, int_high)
+    _check_symbolic(run, expected_output_shape)
+    _check_forward(run)
+    _check_params(run, expected_trainable, expected_non_trainable)
+    optional = [("backward", _check_backward), ("config", _check_config), ("json", _check_json),
+                ("file", _check_file), ("fit", _check_fit), ("dtype", _check_dtype), ("float64", _check_float64),
+                ("mixed_bfloat16", _check_mixed_bfloat16)]
+    if _takes_mask(layer_cls):
+        optional.append(("mask", _check_mask))
+    for name, check in optional:
+        if name not in skip:
+            check(run)
+    return run.layer

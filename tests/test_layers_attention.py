@@ -1,59 +1,11 @@
-"""Harness, shape, mask, gradient and bad-input tests of the attention layers."""
+"""Shape, mask, gradient and bad-input tests of the attention layers (their harness rows live
+in tests/test_layer_harness.py)."""
 
 import pytest
 import torch
 
 import deepnet as dn
 from deepnet.layers.attention import AdditiveAttention, Attention, MultiHeadAttention
-from harness import run_layer_test
-
-
-class _MHAList(MultiHeadAttention):
-    """Harness adapter: the harness calls a layer on one tensor (self-attention here) or on a
-    list ``[query, value(, key)]``; MultiHeadAttention takes them as separate arguments."""
-
-    def build(self, input_shape):
-        shapes = input_shape if isinstance(input_shape, list) else [input_shape, input_shape]
-        super().build(*shapes)
-
-    def call(self, inputs, training=None):
-        inputs = inputs if isinstance(inputs, list) else [inputs, inputs]
-        return super().call(*inputs, training=training)
-
-    def compute_output_shape(self, input_shape):
-        shapes = input_shape if isinstance(input_shape, list) else [input_shape, input_shape]
-        return super().compute_output_shape(*shapes)
-
-
-# --------------------------------------------------------------------------- harness table
-
-@pytest.mark.parametrize(
-    "cls, kwargs, input_shape, out_shape, trainable",
-    [
-        # self-attention, cross-attention (query/value feature dims may differ, as in Keras)
-        (_MHAList, {"num_heads": 2, "key_dim": 3}, (5, 4), (None, 5, 4), 118),
-        (_MHAList, {"num_heads": 2, "key_dim": 3}, [(5, 4), (6, 7)], (None, 5, 4), 154),
-        (_MHAList, {"num_heads": 2, "key_dim": 3, "value_dim": 5, "output_shape": (2, 3)},
-         [(5, 4), (6, 7)], (None, 5, 2, 3), 224),
-        (_MHAList, {"num_heads": 2, "key_dim": 3, "use_bias": False}, (5, 4), (None, 5, 4), 96),
-        (_MHAList, {"num_heads": 2, "key_dim": 3}, [(5, 4), (6, 7), (6, 3)], (None, 5, 4), 130),
-        (_MHAList, {"num_heads": 2, "key_dim": 3, "use_gate": True}, (5, 4), (None, 5, 4), 148),
-        (_MHAList, {"num_heads": 2, "key_dim": 3, "output_shape": 9}, (5, 4), (None, 5, 9), 153),
-        (_MHAList, {"num_heads": 1, "key_dim": 8, "dropout": 0.2, "seed": 3}, (5, 4), (None, 5, 4), 156),
-        (_MHAList, {"num_heads": 2, "key_dim": 3, "attention_axes": (2,)}, (3, 4, 5), (None, 3, 4, 5), 143),
-        (_MHAList, {"num_heads": 2, "key_dim": 3, "sliding_window": 2, "kernel_regularizer": "l2"},
-         (5, 4), (None, 5, 4), 118),
-        (Attention, {}, [(5, 4), (6, 4)], (None, 5, 4), 0),
-        (Attention, {"use_scale": True}, [(5, 4), (6, 3), (6, 4)], (None, 5, 3), 1),
-        (Attention, {"use_scale": True, "score_mode": "concat", "dropout": 0.1}, [(5, 4), (6, 3), (6, 4)],
-         (None, 5, 3), 2),
-        (AdditiveAttention, {}, [(5, 4), (6, 3), (6, 4)], (None, 5, 3), 4),
-        (AdditiveAttention, {"use_scale": False}, [(5, 4), (6, 4)], (None, 5, 4), 0),
-    ],
-)
-def test_attention_harness(cls, kwargs, input_shape, out_shape, trainable):
-    run_layer_test(cls, kwargs, input_shape, out_shape, expected_trainable=trainable, expected_non_trainable=0)
-
 
 # --------------------------------------------------------------------------- symbolic use
 

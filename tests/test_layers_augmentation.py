@@ -1,5 +1,6 @@
-"""Image augmentation and preprocessing layers: harness table, training-mode statistics,
-inference identity, seeding, dtype/device, gradients and bad arguments."""
+"""Image augmentation and preprocessing layers: training-mode statistics, inference identity,
+seeding, dtype/device, gradients and bad arguments (their harness rows live in
+tests/test_layer_harness.py)."""
 
 import numpy as np
 import pytest
@@ -16,7 +17,6 @@ from deepnet.layers.augmentation import (
 )
 from deepnet.layers.preprocessing import CenterCrop, Normalization, Rescaling, Resizing
 from deepnet.utils import set_random_seed
-from harness import run_layer_test
 
 CF = "channels_first"
 RANDOM_LAYERS = [
@@ -31,38 +31,6 @@ RANDOM_LAYERS = [
     (RandomContrast, {"factor": 0.4}),
     (RandomBrightness, {"factor": 0.3, "value_range": (0, 1)}),
 ]
-
-
-# --------------------------------------------------------------------------- harness table
-
-HARNESS = [
-    # (cls, kwargs, input shape, output shape, trainable, non-trainable)
-    *[(cls, kw, (6, 7, 3), (None, 6, 7, 3), 0, 0) for cls, kw in RANDOM_LAYERS],
-    (RandomRotation, {"factor": 0.5, "data_format": CF, "seed": 3}, (3, 6, 7), (None, 3, 6, 7), 0, 0),
-    (RandomContrast, {"factor": (0.1, 0.5), "data_format": CF}, (2, 5, 5), (None, 2, 5, 5), 0, 0),
-    (RandomCrop, {"height": 4, "width": 5}, (6, 7, 3), (None, 4, 5, 3), 0, 0),
-    (RandomCrop, {"height": 4, "width": 5, "data_format": CF, "seed": 1}, (3, 6, 7), (None, 3, 4, 5), 0, 0),
-    (RandomCrop, {"height": 8, "width": 8}, (6, 7, 3), (None, 8, 8, 3), 0, 0),
-    (Rescaling, {"scale": 1 / 255}, (6, 7, 3), (None, 6, 7, 3), 0, 0),
-    (Rescaling, {"scale": [1.0, 2.0, 3.0], "offset": -1.0}, (4, 3), (None, 4, 3), 0, 0),
-    (Normalization, {}, (5, 3), (None, 5, 3), 0, 7),
-    (Normalization, {"axis": None}, (5, 3), (None, 5, 3), 0, 3),
-    (Normalization, {"axis": (1, 2)}, (5, 3), (None, 5, 3), 0, 31),
-    (Normalization, {"mean": [1.0, 2.0, 3.0], "variance": [1.0, 4.0, 9.0], "invert": True}, (5, 3), (None, 5, 3), 0, 0),
-    (CenterCrop, {"height": 4, "width": 5}, (6, 7, 3), (None, 4, 5, 3), 0, 0),
-    (CenterCrop, {"height": 9, "width": 5, "data_format": CF}, (3, 6, 7), (None, 3, 9, 5), 0, 0),
-    (Resizing, {"height": 3, "width": 9}, (6, 7, 3), (None, 3, 9, 3), 0, 0),
-    (Resizing, {"height": 3, "width": 9, "crop_to_aspect_ratio": True, "interpolation": "nearest"}, (6, 7, 3),
-     (None, 3, 9, 3), 0, 0),
-    (Resizing, {"height": 4, "width": 4, "pad_to_aspect_ratio": True, "interpolation": "bicubic", "data_format": CF},
-     (2, 6, 3), (None, 2, 4, 4), 0, 0),
-]
-
-
-@pytest.mark.parametrize("cls, kwargs, shape, out_shape, trainable, non_trainable", HARNESS,
-                         ids=[f"{h[0].__name__}-{i}" for i, h in enumerate(HARNESS)])
-def test_harness(cls, kwargs, shape, out_shape, trainable, non_trainable):
-    run_layer_test(cls, kwargs, shape, out_shape, expected_trainable=trainable, expected_non_trainable=non_trainable)
 
 
 # --------------------------------------------------------------------------- inference behaviour

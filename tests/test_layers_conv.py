@@ -1,6 +1,6 @@
-"""Convolution and pooling layers: harness table (shapes, exact parameter counts, config and
-weight round trips), bad-input table, the no-copy channels-last fast path, causal padding,
-float64 gradient checks of the padded/cropped paths and the tutorial CNN."""
+"""Convolution and pooling layers: bad-input table, the no-copy channels-last fast path, causal
+padding, float64 gradient checks of the padded/cropped paths and the tutorial CNN (their harness
+rows, with shapes and exact parameter counts, live in tests/test_layer_harness.py)."""
 
 import re
 
@@ -13,10 +13,8 @@ import deepnet as dn
 from deepnet import Input, Sequential
 from deepnet.layers.convolutional import (
     Conv1D,
-    Conv1DTranspose,
     Conv2D,
     Conv2DTranspose,
-    DepthwiseConv1D,
     DepthwiseConv2D,
     SeparableConv1D,
     SeparableConv2D,
@@ -28,74 +26,11 @@ from deepnet.layers.pooling import (
     GlobalAveragePooling1D,
     GlobalAveragePooling2D,
     GlobalMaxPooling1D,
-    GlobalMaxPooling2D,
     MaxPooling1D,
     MaxPooling2D,
 )
-from harness import run_layer_test
 
 CF = {"data_format": "channels_first"}
-
-# --------------------------------------------------------------------------- harness table
-
-HARNESS = [
-    # cls, kwargs, input shape (no batch), output shape, trainable params
-    (Conv1D, {"filters": 4, "kernel_size": 3}, (10, 6), (None, 8, 4), 76),
-    (Conv1D, {"filters": 4, "kernel_size": 3, "padding": "causal", "dilation_rate": 2, "groups": 2,
-              "use_bias": False}, (10, 6), (None, 10, 4), 36),
-    (Conv1D, {"filters": 5, "kernel_size": 2, "strides": 2, "padding": "same", "activation": "relu"},
-     (9, 3), (None, 5, 5), 35),
-    (Conv1D, {"filters": 4, "kernel_size": 3, **CF}, (6, 10), (None, 4, 8), 76),
-    (Conv1D, {"filters": 4, "kernel_size": 3, "padding": "causal", **CF}, (6, 10), (None, 4, 10), 76),
-    (Conv2D, {"filters": 8, "kernel_size": 3}, (7, 7, 3), (None, 5, 5, 8), 224),
-    (Conv2D, {"filters": 8, "kernel_size": (3, 2), "strides": 2, "padding": "same"}, (7, 6, 3), (None, 4, 3, 8), 152),
-    (Conv2D, {"filters": 6, "kernel_size": 3, "groups": 3, "dilation_rate": 2, "padding": "same",
-              "use_bias": False, "activation": "relu"}, (8, 8, 6), (None, 8, 8, 6), 108),
-    (Conv2D, {"filters": 8, "kernel_size": 3, **CF}, (3, 7, 7), (None, 8, 5, 5), 224),
-    (Conv2D, {"filters": 4, "kernel_size": 2, "strides": (2, 1), "padding": "same", **CF}, (3, 5, 5), (None, 4, 3, 5), 52),
-    (Conv2D, {"filters": 4, "kernel_size": 3, "padding": "same"}, (None, None, 3), (None, None, None, 4), 112),
-    (Conv1DTranspose, {"filters": 4, "kernel_size": 3, "strides": 2}, (5, 6), (None, 11, 4), 76),
-    (Conv1DTranspose, {"filters": 4, "kernel_size": 3, "strides": 2, "padding": "same", **CF}, (6, 5), (None, 4, 10), 76),
-    (Conv2DTranspose, {"filters": 4, "kernel_size": 3, "strides": 2, "padding": "same"}, (5, 5, 6), (None, 10, 10, 4), 220),
-    (Conv2DTranspose, {"filters": 4, "kernel_size": (2, 3), "strides": (2, 1), "output_padding": (1, 0), **CF},
-     (6, 5, 5), (None, 4, 11, 7), 148),
-    (Conv2DTranspose, {"filters": 3, "kernel_size": 4, "strides": 3}, (4, 4, 2), (None, 13, 13, 3), 99),
-    (Conv2DTranspose, {"filters": 3, "kernel_size": 3, "dilation_rate": 2, "use_bias": False}, (4, 4, 2),
-     (None, 8, 8, 3), 54),
-    (DepthwiseConv1D, {"kernel_size": 3, "depth_multiplier": 2}, (8, 3), (None, 6, 6), 24),
-    (DepthwiseConv2D, {"kernel_size": 3}, (6, 6, 4), (None, 4, 4, 4), 40),
-    (DepthwiseConv2D, {"kernel_size": 3, "depth_multiplier": 2, "strides": 2, "padding": "same", "use_bias": False},
-     (7, 7, 3), (None, 4, 4, 6), 54),
-    (DepthwiseConv2D, {"kernel_size": 3, **CF}, (3, 6, 6), (None, 3, 4, 4), 30),
-    (SeparableConv1D, {"filters": 6, "kernel_size": 3}, (10, 4), (None, 8, 6), 42),
-    (SeparableConv2D, {"filters": 8, "kernel_size": 3}, (6, 6, 4), (None, 4, 4, 8), 76),
-    (SeparableConv2D, {"filters": 5, "kernel_size": 3, "depth_multiplier": 2, "strides": 2, "padding": "same"},
-     (7, 7, 3), (None, 4, 4, 5), 89),
-    (SeparableConv2D, {"filters": 8, "kernel_size": 3, **CF}, (4, 6, 6), (None, 8, 4, 4), 76),
-    (MaxPooling1D, {}, (9, 3), (None, 4, 3), 0),
-    (MaxPooling1D, {"pool_size": 3, "strides": 1, "padding": "same"}, (9, 3), (None, 9, 3), 0),
-    (MaxPooling2D, {}, (6, 6, 3), (None, 3, 3, 3), 0),
-    (MaxPooling2D, {"pool_size": 3, "strides": 2, "padding": "same"}, (7, 7, 2), (None, 4, 4, 2), 0),
-    (MaxPooling2D, {"pool_size": (2, 3), **CF}, (2, 6, 6), (None, 2, 3, 2), 0),
-    (AveragePooling1D, {"pool_size": 4, "strides": 2, "padding": "same"}, (9, 3), (None, 5, 3), 0),
-    (AveragePooling2D, {"pool_size": 2}, (5, 5, 3), (None, 2, 2, 3), 0),
-    (AveragePooling2D, {"pool_size": 3, "strides": 2, "padding": "same"}, (7, 8, 2), (None, 4, 4, 2), 0),
-    (AveragePooling2D, {"pool_size": 2, "strides": 1, "padding": "same", **CF}, (2, 5, 5), (None, 2, 5, 5), 0),
-    (GlobalAveragePooling1D, {}, (6, 3), (None, 3), 0),
-    (GlobalAveragePooling1D, {"keepdims": True, **CF}, (3, 6), (None, 3, 1), 0),
-    (GlobalAveragePooling2D, {}, (4, 5, 3), (None, 3), 0),
-    (GlobalAveragePooling2D, {"keepdims": True}, (4, 5, 3), (None, 1, 1, 3), 0),
-    (GlobalAveragePooling2D, CF, (3, 4, 5), (None, 3), 0),
-    (GlobalMaxPooling1D, {}, (6, 3), (None, 3), 0),
-    (GlobalMaxPooling2D, {}, (4, 5, 3), (None, 3), 0),
-    (GlobalMaxPooling2D, {"keepdims": True, **CF}, (3, 4, 5), (None, 3, 1, 1), 0),
-]
-
-
-@pytest.mark.parametrize("cls, kwargs, input_shape, out_shape, trainable", HARNESS,
-                         ids=[f"{c[0].__name__}-{i}" for i, c in enumerate(HARNESS)])
-def test_harness(cls, kwargs, input_shape, out_shape, trainable):
-    run_layer_test(cls, kwargs, input_shape, out_shape, expected_trainable=trainable, expected_non_trainable=0)
 
 
 def test_keras_positional_order():

@@ -1,5 +1,6 @@
-"""Regularization, reshaping and merge layers: harness table, bad inputs, training behaviour,
-masks and gradchecks (Keras parity lives in test_parity_core_extra.py)."""
+"""Regularization, reshaping and merge layers: bad inputs, training behaviour, masks and
+gradchecks (their harness rows, with the JSON config round trip, live in
+tests/test_layer_harness.py; Keras parity lives in test_parity_core_extra.py)."""
 
 import math
 
@@ -35,76 +36,8 @@ from deepnet.layers.reshaping import (
     ZeroPadding1D,
     ZeroPadding2D,
 )
-from harness import run_layer_test
 
 CF = "channels_first"
-
-# --------------------------------------------------------------------------- harness table
-
-HARNESS = [
-    # regularization
-    (Dropout, {"rate": 0.5}, (4,), (None, 4)),
-    (Dropout, {"rate": 0.2, "noise_shape": (None, 1, 3), "seed": 3}, (5, 3), (None, 5, 3)),
-    (Dropout, {"rate": 0.0}, (2, 3), (None, 2, 3)),
-    (SpatialDropout1D, {"rate": 0.3}, (5, 4), (None, 5, 4)),
-    (SpatialDropout1D, {"rate": 0.3, "seed": 1}, (5, 4), (None, 5, 4)),
-    (SpatialDropout2D, {"rate": 0.4}, (3, 3, 2), (None, 3, 3, 2)),
-    (SpatialDropout2D, {"rate": 0.4, "data_format": CF}, (2, 3, 3), (None, 2, 3, 3)),
-    (SpatialDropout2D, {"rate": 0.4, "data_format": CF, "seed": 7}, (2, 3, 3), (None, 2, 3, 3)),
-    (GaussianNoise, {"stddev": 0.1}, (4,), (None, 4)),
-    (GaussianNoise, {"stddev": 0.5, "seed": 2}, (2, 3), (None, 2, 3)),
-    (GaussianDropout, {"rate": 0.3}, (4,), (None, 4)),
-    (GaussianDropout, {"rate": 0.3, "seed": 5}, (3, 2), (None, 3, 2)),
-    # reshaping
-    (Reshape, {"target_shape": (2, 6)}, (12,), (None, 2, 6)),
-    (Reshape, {"target_shape": (-1, 3)}, (2, 6), (None, 4, 3)),
-    (Reshape, {"target_shape": (12,)}, (3, 2, 2), (None, 12)),
-    (Permute, {"dims": (2, 1)}, (3, 4), (None, 4, 3)),
-    (Permute, {"dims": (3, 1, 2)}, (2, 3, 4), (None, 4, 2, 3)),
-    (RepeatVector, {"n": 3}, (4,), (None, 3, 4)),
-    (ZeroPadding1D, {}, (3, 2), (None, 5, 2)),
-    (ZeroPadding1D, {"padding": (1, 2), "data_format": CF}, (2, 3), (None, 2, 6)),
-    (ZeroPadding2D, {}, (3, 3, 2), (None, 5, 5, 2)),
-    (ZeroPadding2D, {"padding": 2}, (3, 3, 1), (None, 7, 7, 1)),
-    (ZeroPadding2D, {"padding": ((1, 0), (2, 3)), "data_format": CF}, (2, 3, 3), (None, 2, 4, 8)),
-    (UpSampling1D, {}, (3, 2), (None, 6, 2)),
-    (UpSampling1D, {"size": 3}, (2, 4), (None, 6, 4)),
-    (UpSampling2D, {}, (2, 3, 2), (None, 4, 6, 2)),
-    (UpSampling2D, {"size": (2, 3), "data_format": CF}, (2, 2, 3), (None, 2, 4, 9)),
-    (UpSampling2D, {"size": 2, "interpolation": "bilinear"}, (2, 3, 2), (None, 4, 6, 2)),
-    (UpSampling2D, {"size": (3, 2), "interpolation": "bilinear", "data_format": CF}, (2, 2, 3), (None, 2, 6, 6)),
-    (Cropping1D, {}, (5, 2), (None, 3, 2)),
-    (Cropping1D, {"cropping": (2, 0)}, (5, 2), (None, 3, 2)),
-    (Cropping2D, {"cropping": 1}, (4, 5, 2), (None, 2, 3, 2)),
-    (Cropping2D, {"cropping": ((1, 0), (0, 2)), "data_format": CF}, (2, 4, 5), (None, 2, 3, 3)),
-    (Cropping2D, {}, (3, 3, 1), (None, 3, 3, 1)),
-    # merge
-    (Add, {}, [(4,), (4,)], (None, 4)),
-    (Add, {}, [(3, 4), (3, 4), (3, 4)], (None, 3, 4)),
-    (Add, {}, [(3, 4), (4,)], (None, 3, 4)),
-    (Add, {}, [(3, 1), (1, 4)], (None, 3, 4)),
-    (Subtract, {}, [(4,), (4,)], (None, 4)),
-    (Multiply, {}, [(2, 3), (2, 3)], (None, 2, 3)),
-    (Average, {}, [(4,), (4,), (4,)], (None, 4)),
-    (Maximum, {}, [(4,), (4,)], (None, 4)),
-    (Minimum, {}, [(2, 4), (4,)], (None, 2, 4)),
-    (Concatenate, {}, [(4,), (3,)], (None, 7)),
-    (Concatenate, {"axis": 1}, [(2, 3), (4, 3)], (None, 6, 3)),
-    (Concatenate, {"axis": -2}, [(2, 3), (1, 3), (3, 3)], (None, 6, 3)),
-    (Dot, {"axes": 1}, [(4,), (4,)], (None, 1)),
-    (Dot, {"axes": (2, 2)}, [(3, 4), (5, 4)], (None, 3, 5)),
-    (Dot, {"axes": (1, 1), "normalize": True}, [(3, 4), (3, 2)], (None, 4, 2)),
-    (Dot, {"axes": -1}, [(4,), (3, 4)], (None, 3)),
-    (Dot, {"axes": (2, 1)}, [(4, 3), (3, 5, 2)], (None, 4, 5, 2)),
-]
-
-
-@pytest.mark.parametrize("cls, kwargs, input_shape, out_shape", HARNESS,
-                         ids=[f"{c.__name__}-{i}" for i, (c, *_rest) in enumerate(HARNESS)])
-def test_harness(cls, kwargs, input_shape, out_shape):
-    layer = run_layer_test(cls, kwargs, input_shape, out_shape, expected_trainable=0, expected_non_trainable=0)
-    assert layer.count_params() == 0
-
 
 # --------------------------------------------------------------------------- bad inputs
 
@@ -407,13 +340,3 @@ def test_gradcheck_seeded_dropout():
 
     assert torch.autograd.gradcheck(fn, (x,))
 
-
-@pytest.mark.parametrize("cls, kwargs", [(c, k) for c, k, *_rest in HARNESS],
-                         ids=[f"{c.__name__}-{i}" for i, (c, *_rest) in enumerate(HARNESS)])
-def test_config_json_round_trip(cls, kwargs):
-    import json
-
-    config = cls(**kwargs).get_config()
-    text = json.dumps(config)
-    clone = cls.from_config(json.loads(text))
-    assert json.dumps(clone.get_config()) == text

@@ -1,5 +1,6 @@
-"""Normalization layers and Embedding: harness table, bad inputs, training-vs-inference
-behaviour, masks and float64 gradchecks (Keras parity lives in test_parity_norm.py)."""
+"""Normalization layers and Embedding: bad inputs, training-vs-inference behaviour, masks and
+float64 gradchecks (their harness rows live in tests/test_layer_harness.py; Keras parity lives
+in test_parity_norm.py)."""
 
 import warnings
 
@@ -17,63 +18,8 @@ from deepnet.layers.normalization import (
     RMSNormalization,
     UnitNormalization,
 )
-from harness import run_layer_test
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*rms_scaling.*:DeprecationWarning")
-
-# --------------------------------------------------------------------------- harness table
-
-HARNESS = [
-    # cls, kwargs, input shape, output shape, trainable, non-trainable
-    (BatchNormalization, {}, (4,), (None, 4), 8, 8),
-    (BatchNormalization, {"center": False}, (5, 3), (None, 5, 3), 3, 6),
-    (BatchNormalization, {"scale": False, "center": False}, (3, 3, 2), (None, 3, 3, 2), 0, 4),
-    (BatchNormalization, {"axis": 1}, (3, 4, 4), (None, 3, 4, 4), 6, 6),
-    (BatchNormalization, {"axis": 2, "momentum": 0.5, "epsilon": 1e-5}, (3, 4, 2), (None, 3, 4, 2), 8, 8),
-    (BatchNormalization, {"renorm": True}, (4,), (None, 4), 8, 20),
-    (BatchNormalization, {"renorm": True, "renorm_clipping": {"rmax": 2.0, "dmax": 1.0}}, (2, 3), (None, 2, 3), 6, 15),
-    (BatchNormalization, {"gamma_regularizer": "l2", "beta_constraint": "non_neg"}, (3,), (None, 3), 6, 6),
-    (LayerNormalization, {}, (4,), (None, 4), 8, 0),
-    (LayerNormalization, {"axis": [1, 2]}, (3, 4), (None, 3, 4), 24, 0),
-    (LayerNormalization, {"axis": (-2, -1), "center": False}, (2, 3, 4), (None, 2, 3, 4), 12, 0),
-    (LayerNormalization, {"axis": 1}, (3, 4), (None, 3, 4), 6, 0),
-    (LayerNormalization, {"scale": False, "center": False}, (5,), (None, 5), 0, 0),
-    (LayerNormalization, {"rms_scaling": True}, (5,), (None, 5), 5, 0),
-    (LayerNormalization, {"axis": [1, 3], "epsilon": 1e-5}, (2, 3, 4), (None, 2, 3, 4), 16, 0),
-    (GroupNormalization, {"groups": 2}, (4,), (None, 4), 8, 0),
-    (GroupNormalization, {"groups": 2}, (5, 6), (None, 5, 6), 12, 0),
-    (GroupNormalization, {"groups": 4}, (3, 3, 8), (None, 3, 3, 8), 16, 0),
-    (GroupNormalization, {"groups": -1, "center": False}, (2, 2, 2, 3), (None, 2, 2, 2, 3), 3, 0),
-    (GroupNormalization, {"groups": 2, "axis": 1}, (4, 3, 3), (None, 4, 3, 3), 8, 0),
-    (GroupNormalization, {"groups": 3, "axis": 2}, (2, 6, 3), (None, 2, 6, 3), 12, 0),
-    (UnitNormalization, {}, (4,), (None, 4), 0, 0),
-    (UnitNormalization, {"axis": [1, 2]}, (3, 4), (None, 3, 4), 0, 0),
-    (RMSNormalization, {}, (6,), (None, 6), 6, 0),
-    (RMSNormalization, {"axis": [-2, -1], "epsilon": 1e-5}, (2, 3), (None, 2, 3), 6, 0),
-    (RMSNormalization, {"axis": 1}, (3, 4), (None, 3, 4), 3, 0),
-]
-
-
-@pytest.mark.parametrize("cls, kwargs, input_shape, out_shape, trainable, non_trainable", HARNESS)
-def test_harness(cls, kwargs, input_shape, out_shape, trainable, non_trainable):
-    run_layer_test(cls, kwargs, input_shape, out_shape, expected_trainable=trainable,
-                   expected_non_trainable=non_trainable)
-
-
-@pytest.mark.parametrize(
-    "kwargs, input_shape, out_shape, trainable",
-    [
-        ({"input_dim": 10, "output_dim": 3}, (5,), (None, 5, 3), 30),
-        ({"input_dim": 12, "output_dim": 4, "mask_zero": True}, (2, 3), (None, 2, 3, 4), 48),
-        ({"input_dim": 10, "output_dim": 2, "embeddings_initializer": "glorot_uniform",
-          "embeddings_regularizer": "l2", "embeddings_constraint": "unit_norm"}, (4,), (None, 4, 2), 20),
-        ({"input_dim": 10, "output_dim": 2, "embeddings_initializer": "normal"}, (), (None, 2), 20),
-    ],
-)
-def test_embedding_harness(kwargs, input_shape, out_shape, trainable):
-    run_layer_test(Embedding, kwargs, input_shape, out_shape, expected_trainable=trainable,
-                   expected_non_trainable=0, input_dtype="int64", int_high=10)
-
 
 # --------------------------------------------------------------------------- bad inputs
 
