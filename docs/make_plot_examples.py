@@ -1,6 +1,8 @@
 """Regenerate the pictures of docs/plotting.md (docs/images/plot_model_example.{png,svg}).
 
-    python docs/make_plot_examples.py
+    python docs/make_plot_examples.py [OUTPUT_FOLDER]
+
+The pictures use the built-in layout, so they do not depend on whether Graphviz is installed.
 
 The example is a small functional model with two inputs, a residual branch and two merges.
 """
@@ -8,6 +10,7 @@ The example is a small functional model with two inputs, a residual branch and t
 from __future__ import annotations
 
 import os
+import sys
 
 import deepnet as dn
 from deepnet.layers import Add, Concatenate, Dense, Dropout, Flatten, Input
@@ -31,13 +34,14 @@ def example_model() -> dn.Model:
     return dn.Model([image, meta], outputs, name="two_inputs")
 
 
-def main() -> None:
-    os.makedirs(OUT, exist_ok=True)
+def main(out: str = OUT) -> None:
+    os.makedirs(out, exist_ok=True)
     model = example_model()
     for ext in ("png", "svg"):
-        path = dn.utils.plot_model(model, os.path.join(OUT, f"plot_model_example.{ext}"), show_params=True)
-        print("wrote", os.path.relpath(path, HERE))
+        path = dn.plot_model(model, os.path.join(out, f"plot_model_example.{ext}"), show_params=True,
+                             layout="builtin")
+        print("wrote", path)
 
 
 if __name__ == "__main__":
-    main()
+    main(*sys.argv[1:2])

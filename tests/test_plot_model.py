@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
+import shutil
 import time
 import xml.etree.ElementTree as ET
 
@@ -15,8 +17,8 @@ import deepnet
 from deepnet.layers.base import Layer, format_shape
 from deepnet.layers.core import Dense, Flatten
 from deepnet.models.graph import layer_graph
+from deepnet.visualization import _graph, _graphviz, _raster, plot_model
 from deepnet.visualization import _plot as plotting
-from deepnet.visualization import plot_model
 
 
 class Plus(Layer):
@@ -321,3 +323,151 @@ def test_unbuilt_model(tmp_path):
 def test_not_a_model(tmp_path):
     with pytest.raises(TypeError, match="expects a deepnet Model.*received Dense"):
         plot_model(Dense(3), to_file=str(tmp_path / "m.svg"))
+
+
+# ----------------------------------------------------------------------------- layouts: Graphviz and built-in
+
+HAS_DOT = _graphviz.find_dot() is not None
+
+
+@pytest.fixture(autouse=True, params=["graphviz", "builtin"])
+def layout_used(request, monkeypatch):
+    """Every test runs with Graphviz's dot (when installed) and with the built-in layout, which
+    ``layout="auto"`` uses when dot is not on PATH."""
+    if request.param == "graphviz" and not HAS_DOT:
+        pytest.skip("Graphviz's dot is not installed")
+    if request.param == "builtin":
+        monkeypatch.setattr(_graphviz, "find_dot", lambda: None)
+    return request.param
+
+
+def fake_dot(tmp_path, monkeypatch, script: str) -> None:
+    """Put an executable named ``dot`` running ``script`` (sh) first on PATH."""
+    folder = tmp_path / "fakebin"
+    folder.mkdir()
+    exe = folder / "dot"
+    exe.write_text("#!/bin/sh\n" + script + "\n")
+    exe.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ.get('PATH', '')}")
+    monkeypatch.setattr(_graphviz, "find_dot", lambda: shutil.which("dot"))
+
+
+def structure(svg: str):
+    return (sorted(re.findall(r'<g class="node" id="([^"]+)"', svg)),
+            sorted(re.findall(r'data-source="([^"]+)" data-target="([^"]+)"', svg)),
+            sorted(visible_text(svg)))
+
+
+def test_aliases():
+    assert deepnet.plot_model is plot_model is deepnet.utils.plot_model
+    from deepnet.utils import plot_model as from_utils
+
+    assert from_utils is plot_model
+
+
+@pytest.mark.skipif(not HAS_DOT, reason="Graphviz's dot is not installed")
+def test_graphviz_and_builtin_layouts_draw_the_same_diagram(tmp_path, monkeypatch):
+    monkeypatch.setattr(_graphviz, "find_dot", lambda: shutil.which("dot"))
+    model = residual_chain(3)
+    for kwargs in ({}, dict(rankdir="LR", splines="curved"), dict(splines="line", show_params=True)):
+        gv = svg_of(model, tmp_path, "gv.svg", layout="graphviz", **kwargs)
+        builtin = svg_of(model, tmp_path, "py.svg", layout="builtin", **kwargs)
+        assert structure(gv) == structure(builtin)
+        assert gv != builtin  # two different layouts
+        assert_no_overlap(boxes_of(gv))
+
+
+@pytest.mark.skipif(not HAS_DOT, reason="Graphviz's dot is not installed")
+def test_auto_uses_graphviz_when_dot_is_installed(tmp_path, monkeypatch, layout_used):
+    calls = []
+    real = _graphviz.run_dot
+    monkeypatch.setattr(_graphviz, "run_dot", lambda *a, **k: calls.append(a) or real(*a, **k))
+    svg_of(two_input_model(), tmp_path)
+    assert len(calls) == (1 if layout_used == "graphviz" else 0)
+    svg_of(two_input_model(), tmp_path, layout="builtin")
+    assert len(calls) == (1 if layout_used == "graphviz" else 0)
+
+
+def test_dot_text_holds_no_text_of_the_model(tmp_path):
+    i = deepnet.Input(shape=(3,), name='in"}; x -> y')
+    model = deepnet.Model(i, Dense(2, name="a\\b\nc")(i))
+    graph = _graph.collect(model, _graph.Options(True, True, False, False, False, False), expand=False)
+    text = _graphviz.to_dot(graph, "TB", "ortho")
+    assert "Dense" not in text and 'in"}' not in text and "x -> y" not in text and "a\\b" not in text
+    assert re.findall(r"^n\d+ \[width=", text, re.M) == ["n0 [width=", "n1 [width="]
+
+
+def test_missing_dot_with_layout_graphviz(tmp_path, monkeypatch):
+    monkeypatch.setattr(_graphviz, "find_dot", lambda: None)
+    with pytest.raises(ValueError, match=r"layout='graphviz'.*`dot` executable is not on PATH.*\nhelp: install Graphviz"):
+        plot_model(sequential(), to_file=str(tmp_path / "m.svg"), layout="graphviz")
+    assert os.listdir(tmp_path) == []
+    assert "class=\"node\"" in svg_of(sequential(), tmp_path)  # auto: the built-in layout
+
+
+def test_failing_dot_falls_back_under_auto_and_raises_under_graphviz(tmp_path, monkeypatch):
+    fake_dot(tmp_path, monkeypatch, 'echo "Error: something broke" >&2; exit 3')
+    with pytest.warns(UserWarning, match=r"exited with status 3: Error: something broke.*built-in layout") as rec:
+        text = svg_of(two_input_model(), tmp_path)
+    assert rec[0].filename == __file__  # the warning points at the caller
+    assert text.count('class="edge"') == n_edges(two_input_model())
+    with pytest.raises(_graphviz.GraphvizError, match="exited with status 3"):
+        plot_model(two_input_model(), to_file=str(tmp_path / "g.svg"), layout="graphviz")
+    assert not (tmp_path / "g.svg").exists()
+
+
+def test_dot_printing_garbage_is_an_error(tmp_path, monkeypatch):
+    fake_dot(tmp_path, monkeypatch, "cat > /dev/null; echo not json")
+    with pytest.raises(_graphviz.GraphvizError, match="not a JSON layout"):
+        plot_model(sequential(), to_file=str(tmp_path / "m.svg"), layout="graphviz")
+
+
+def test_dot_that_hangs_times_out(tmp_path, monkeypatch):
+    fake_dot(tmp_path, monkeypatch, "exec sleep 30")
+    monkeypatch.setattr(_graphviz, "TIMEOUT_S", 0.5)
+    start = time.perf_counter()
+    with pytest.warns(UserWarning, match="took longer than 0.5 s"):
+        svg_of(sequential(), tmp_path)
+    assert time.perf_counter() - start < 10
+
+
+BAD_OPTIONS = [
+    (dict(layout="dot"), ValueError, r"`layout` of plot_model, expected one of 'auto', 'graphviz', 'builtin'"),
+    (dict(show_shapes="no"), TypeError, r"`show_shapes` of plot_model, expected a bool.*Received: show_shapes='no'"),
+    (dict(expand_nested=1), TypeError, r"`expand_nested`.*Received: expand_nested=1"),
+    (dict(dpi=float("nan")), ValueError, r"`dpi`.*positive number"),
+]
+
+
+@pytest.mark.parametrize("kwargs,exc,pattern", BAD_OPTIONS, ids=[str(c[0]) for c in BAD_OPTIONS])
+def test_bad_options(tmp_path, kwargs, exc, pattern):
+    with pytest.raises(exc, match=pattern):
+        plot_model(sequential(), to_file=str(tmp_path / "m.png"), **kwargs)
+    assert os.listdir(tmp_path) == []
+
+
+def test_png_is_encoded_with_its_resolution(tmp_path):
+    from PIL import Image
+
+    with Image.open(plot_model(sequential(), to_file=str(tmp_path / "m.png"), dpi=150)) as img:
+        assert img.mode == "RGB" and round(img.info["dpi"][0]) == 150
+
+
+def test_png_too_large_is_drawn_at_a_lower_dpi(tmp_path, monkeypatch):
+    from PIL import Image
+
+    monkeypatch.setattr(_raster, "MAX_PIXELS", 200_000)
+    with pytest.warns(UserWarning, match=r"at dpi=300 the PNG would exceed the raster size limits, so it is drawn at dpi=\d+") as rec:
+        path = plot_model(two_input_model(), to_file=str(tmp_path / "m.png"), dpi=300)
+    assert rec[0].filename == __file__
+    with Image.open(path) as img:
+        assert img.width * img.height <= 200_000
+
+
+def test_docs_example_script(tmp_path):
+    spec = importlib.util.spec_from_file_location(
+        "make_plot_examples", os.path.join(os.path.dirname(__file__), "..", "docs", "make_plot_examples.py"))
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    script.main(str(tmp_path))
+    assert sorted(os.listdir(tmp_path)) == ["plot_model_example.png", "plot_model_example.svg"]

@@ -93,8 +93,9 @@ def to_dot(graph: Graph, rankdir: str, splines: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_dot(dot: str, text: str, timeout: float = TIMEOUT_S) -> dict:
-    """Run ``dot -Tjson0`` on ``text`` and return the parsed layout."""
+def run_dot(dot: str, text: str, timeout: float | None = None) -> dict:
+    """Run ``dot -Tjson0`` on ``text`` and return the parsed layout (``timeout`` defaults to ``TIMEOUT_S``)."""
+    timeout = TIMEOUT_S if timeout is None else timeout
     try:
         done = subprocess.run([dot, "-Tjson0"], input=text.encode("ascii"), capture_output=True,
                               timeout=timeout, check=False)

@@ -68,7 +68,7 @@ def _raster_dpi(drawing: Drawing, dpi: float) -> float:
         f"plot_model: the diagram is {drawing.width:.0f}x{drawing.height:.0f} pt; at dpi={dpi:g} the PNG "
         f"would exceed the raster size limits, so it is drawn at dpi={new_dpi}. Write an .svg or .pdf "
         "file for a full-resolution vector drawing.",
-        stacklevel=4,
+        stacklevel=5,  # the caller of plot_model (through its argument-checking wrapper)
     )
     return new_dpi
 
