@@ -1,29 +1,11 @@
-"""Helpers shared by the attention layers: argument checks, mask fill values, seeded dropout."""
+"""Helpers shared by the attention layers: mask fill values and seeded dropout."""
 
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
 
-from ._checks import check_fraction
 from ._checks import check_seed as _check_seed
-
-
-def _check_rate(owner: str, value) -> float:
-    return check_fraction(owner, "dropout", value, closed_upper=False)
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def _check_bool(owner: str, argument: str, value, allow_none: bool = False):
-    if (value is None and allow_none) or isinstance(value, bool):
-        return value
-    expected = "a bool or None" if allow_none else "a bool"
-    raise TypeError(
-        f"Received an invalid value for `{argument}` of {owner}, expected {expected}. "
-        f"Received: {argument}={value!r}"
-    )
 
 
 def _neg_fill(dtype: torch.dtype) -> float:

@@ -19,11 +19,15 @@ from ..utils.validation import (
     NoneOr,
     Options,
     Real,
+    String,
 )
+from ..utils.validation import Constraint as _Constraint
+from ..utils.validation import Rejected as _Rejected
+from ._tensors import standardize_dtype
 
 __all__ = [
     "ACTIVATION", "BOOL", "CONSTRAINT", "DATA_FORMAT", "FRACTION", "FRACTION_OPEN", "INITIALIZER",
-    "NON_NEGATIVE_INT", "POSITIVE_INT", "REGULARIZER", "SEED", "check_data_format", "check_fraction",
+    "DTYPE", "INT", "IntOrInts", "NAME", "NON_NEGATIVE_INT", "POSITIVE_INT", "REGULARIZER", "SEED", "SHAPE", "check_data_format", "check_fraction",
     "check_seed", "weight_args",
 ]
 
@@ -38,6 +42,56 @@ INITIALIZER = Lookup(_initializers.get, "an initializer name, config, Initialize
 REGULARIZER = Lookup(_regularizers.get, "None or a regularizer name, config or callable")
 CONSTRAINT = Lookup(_constraints.get, "None or a constraint name, config or callable")
 
+DTYPE = Lookup(standardize_dtype, "a dtype name such as 'float32', a torch.dtype or a NumPy dtype (None: float32)")
+NAME = NoneOr(String())
+
+
+class _Shape(_Constraint):
+    """A shape without the batch axis: a tuple/list of positive ints or None (an int ``n``
+    means ``(n,)``)."""
+
+    description = "a shape: a tuple of positive ints or None, such as (28, 28, 1)"
+
+    def convert(self, value):
+        if POSITIVE_INT.accepts(value):
+            return (int(value),)
+        if not isinstance(value, (tuple, list)):
+            raise _Rejected(type_error=True)
+        if not all(d is None or POSITIVE_INT.accepts(d) for d in value):
+            raise _Rejected(type_error=False)
+        return tuple(None if d is None else int(d) for d in value)
+
+    def extra_probes(self) -> tuple:
+        return ((0, 3), (2, -1), "28x28")
+
+
+SHAPE = NoneOr(_Shape())
+INT = Interval(Integral, None, None, description="an int")
+
+
+class IntOrInts(_Constraint):
+    """An int or a non-empty list/tuple of ints (``axis``, ``attention_axes``), returned as an
+    int or as ``container`` (list or tuple); ``positive``: every int must be >= 1."""
+
+    def __init__(self, container: type = list, positive: bool = False, int_as_container: bool = False):
+        self.container, self.positive, self.int_as_container = container, positive, int_as_container
+        kind = "positive integer" if positive else "int"
+        self.description = f"an {kind} or a non-empty list/tuple of {kind}s" if not positive else (
+            "a positive integer or a non-empty tuple of positive integers")
+        self._item = POSITIVE_INT if positive else INT
+
+    def convert(self, value):
+        if self._item.accepts(value):
+            return self.container([int(value)]) if self.int_as_container else int(value)
+        if not isinstance(value, (list, tuple)) or not value:
+            raise _Rejected(type_error=True)
+        if not all(self._item.accepts(v) for v in value):
+            raise _Rejected(type_error=not all(INT.accepts(v) for v in value))
+        return self.container(int(v) for v in value)
+
+    def extra_probes(self) -> tuple:
+        return ([], (1.5,), "last")
+
 
 class _DataFormat(Options):
     """``"channels_last"``/``"channels_first"`` in any case (as Keras); ``None`` means
@@ -47,8 +101,8 @@ class _DataFormat(Options):
         super().__init__(("channels_last", "channels_first"), ignore_case=True,
                          description="'channels_last' or 'channels_first'")
 
-    def _convert(self, value):
-        return "channels_last" if value is None else super()._convert(value)
+    def convert(self, value):
+        return "channels_last" if value is None else super().convert(value)
 
 
 DATA_FORMAT = _DataFormat()

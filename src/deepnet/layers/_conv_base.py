@@ -12,49 +12,23 @@ from torch import nn
 
 from .. import activations as _activations
 from .. import regularizers as _regularizers
+from ..utils.validation import IntTuple, Options, PerClass
+from ._checks import ACTIVATION, BOOL, DATA_FORMAT
 from .base import Layer, WeightSpec, format_shape
 from .core import serialize_weight_args
 
-# --------------------------------------------------------------------------- argument checks
+# --------------------------------------------------------------------------- argument constraints
 
-
-def normalize_tuple(owner: str, argument: str, value, rank: int, allow_zero: bool = False) -> tuple:
-    """``3`` -> ``(3, 3)``; validates a tuple of ``rank`` positive (or non-negative) ints."""
-    items = (value,) * rank if isinstance(value, int) and not isinstance(value, bool) else value
-    expected = "non-negative" if allow_zero else "positive"
-    try:
-        items = tuple(items)
-    except TypeError:
-        items = None
-    if (items is None or len(items) != rank
-            or any(isinstance(v, bool) or not isinstance(v, int) or v < (0 if allow_zero else 1) for v in items)):
-        raise ValueError(
-            f"Received an invalid value for `{argument}` of {owner}, expected a {expected} integer or a "
-            f"tuple of {rank} {expected} integers. Received: {argument}={value!r}"
-        )
-    return items
-
-
-def normalize_padding(owner: str, padding, allowed=("valid", "same")) -> str:
-    value = padding.lower() if isinstance(padding, str) else padding
-    if value not in allowed:
-        raise ValueError(
-            f"Received an invalid value for `padding` of {owner}, expected one of "
-            f"{', '.join(repr(a) for a in allowed)}. Received: padding={padding!r}"
-        )
-    return value
-
-
-def normalize_data_format(owner: str, data_format) -> str:
-    if data_format is None:
-        return "channels_last"
-    value = data_format.lower() if isinstance(data_format, str) else data_format
-    if value not in ("channels_last", "channels_first"):
-        raise ValueError(
-            f"Received an invalid value for `data_format` of {owner}, expected 'channels_last' or "
-            f"'channels_first'. Received: data_format={data_format!r}"
-        )
-    return value
+#: ``kernel_size``, ``strides``, ``dilation_rate``, ``pool_size``: an int or a tuple of ``rank`` ints.
+RANK_TUPLE = PerClass(lambda cls: IntTuple(cls.rank))
+#: ``"valid"`` or ``"same"`` (any case, as Keras).
+PADDING = Options(("valid", "same"), ignore_case=True)
+#: Conv1D also takes ``"causal"``.
+CONV_PADDING = PerClass(lambda cls: Options(("valid", "same", "causal") if cls.rank == 1 else ("valid", "same"),
+                                            ignore_case=True))
+#: The arguments every convolution layer shares.
+CONV_ARGS = {"kernel_size": RANK_TUPLE, "strides": RANK_TUPLE, "padding": PADDING, "data_format": DATA_FORMAT,
+             "dilation_rate": RANK_TUPLE, "activation": ACTIVATION, "use_bias": BOOL}
 
 
 def same_padding(size: int, kernel: int, stride: int, dilation: int = 1) -> tuple[int, int]:
@@ -123,22 +97,16 @@ class _BaseConv(Layer):
     rank = 2
     _weight_prefixes = ("kernel", "bias")
 
-    def _init_common(self, kernel_size, strides, padding, data_format, dilation_rate, activation,
-                     use_bias, activity_regularizer, allowed_padding=("valid", "same")):
-        owner = type(self).__name__
-        self.kernel_size = normalize_tuple(owner, "kernel_size", kernel_size, self.rank)
-        self.strides = normalize_tuple(owner, "strides", strides, self.rank)
-        self.padding = normalize_padding(owner, padding, allowed_padding)
-        self.data_format = normalize_data_format(owner, data_format)
-        self.dilation_rate = normalize_tuple(owner, "dilation_rate", dilation_rate, self.rank)
-        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
+    def _init_common(self, kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias):
+        """Store the (already validated, see ``CONV_ARGS``) shared arguments."""
+        if max(strides) > 1 and max(dilation_rate) > 1:
             raise ValueError(
-                f"{owner} does not support `strides` > 1 together with `dilation_rate` > 1 (as in Keras). "
-                f"Received: strides={self.strides}, dilation_rate={self.dilation_rate}"
+                f"{type(self).__name__} does not support `strides` > 1 together with `dilation_rate` > 1 "
+                f"(as in Keras). Received: strides={strides}, dilation_rate={dilation_rate}"
             )
-        self.activation = _activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.activity_regularizer = _regularizers.get(activity_regularizer, "activity_regularizer")
+        self.kernel_size, self.strides, self.padding = kernel_size, strides, padding
+        self.data_format, self.dilation_rate = data_format, dilation_rate
+        self.activation, self.use_bias = activation, use_bias
         self._pad_cache: dict = {}
 
     # -- shapes ------------------------------------------------------------------------------
@@ -253,11 +221,7 @@ class _BaseConv(Layer):
         self._act = None if self.activation is _activations.linear else self.activation
 
     def _activate(self, y):
-        if self._act is not None:
-            y = self._act(y)
-        if self.activity_regularizer is not None:
-            self._activity_loss = self.activity_regularizer(y) / y.shape[0]
-        return y
+        return y if self._act is None else self._act(y)
 
     def _common_config(self) -> dict:
         return {

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import math
-import numbers
 
 import torch
 import torch.nn.functional as F
 
 from .. import regularizers as _regularizers
-from ._attention_base import _check_bool, _check_rate, _neg_fill, _SeededDropout, _softmax_fill
+from ..utils.validation import NoneOr, validate_params
+from ._attention_base import _neg_fill, _SeededDropout, _softmax_fill
+from ._checks import BOOL, FRACTION_OPEN, POSITIVE_INT, SEED, IntOrInts, weight_args
 from .base import Layer, format_shape
-from .core import check_positive_int, resolve_weight_args, serialize_weight_args
+from .core import resolve_weight_args, serialize_weight_args
 
 __all__ = ["MultiHeadAttention"]
 
@@ -43,63 +44,39 @@ class MultiHeadAttention(_SeededDropout, Layer):
 
     supports_masking = True
 
+    @validate_params({
+        "num_heads": POSITIVE_INT, "key_dim": POSITIVE_INT, "value_dim": NoneOr(POSITIVE_INT),
+        "dropout": FRACTION_OPEN, "use_bias": BOOL, "output_shape": NoneOr(IntOrInts(tuple, positive=True, int_as_container=True)),
+        "attention_axes": NoneOr(IntOrInts(tuple, int_as_container=True)), "sliding_window": NoneOr(POSITIVE_INT),
+        "flash_attention": NoneOr(BOOL), **weight_args(), "use_gate": BOOL, "seed": SEED,
+    })
     def __init__(self, num_heads, key_dim, value_dim=None, dropout=0.0, use_bias=True, output_shape=None,
                  attention_axes=None, sliding_window=None, flash_attention=None,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", kernel_regularizer=None,
                  bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
                  bias_constraint=None, use_gate=False, seed=None, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         owner = type(self).__name__
-        self.num_heads = check_positive_int(self, "num_heads", num_heads)
-        self.key_dim = check_positive_int(self, "key_dim", key_dim)
-        self.value_dim = self.key_dim if value_dim is None else check_positive_int(self, "value_dim", value_dim)
-        self.dropout = _check_rate(owner, dropout)
-        self.use_bias = _check_bool(owner, "use_bias", use_bias)
+        self.num_heads, self.key_dim = num_heads, key_dim
+        self.value_dim = key_dim if value_dim is None else value_dim
+        self.dropout, self.use_bias = dropout, use_bias
         # ``output_shape`` is a read-only property of Layer, hence the private attribute.
-        self._output_shape = self._check_output_shape(output_shape)
-        self.attention_axes = self._check_attention_axes(attention_axes)
-        if sliding_window is not None:
-            check_positive_int(self, "sliding_window", sliding_window)
+        self._output_shape = output_shape
+        self.attention_axes = attention_axes
         self.sliding_window = sliding_window
-        self.flash_attention = _check_bool(owner, "flash_attention", flash_attention, allow_none=True)
+        self.flash_attention = flash_attention
         if self.flash_attention and self.dropout > 0:
             raise ValueError(
                 f"{owner}: dropout is not supported with flash_attention=True (as in Keras). "
                 f"Received: dropout={self.dropout}. help: set dropout=0.0 or flash_attention=None."
             )
-        self.use_gate = _check_bool(owner, "use_gate", use_gate)
+        self.use_gate = use_gate
         resolve_weight_args(self, kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,
                             kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer,
                             kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
-        self.activity_regularizer = _regularizers.get(activity_regularizer, "activity_regularizer")
+        self._activity_terms: list = []
         self._setup_rng(seed)
         self._scale = 1.0 / math.sqrt(float(self.key_dim))
-
-    # -- validation -------------------------------------------------------------------------
-    def _check_output_shape(self, output_shape):
-        if output_shape is None:
-            return None
-        shape = (output_shape,) if isinstance(output_shape, numbers.Integral) and not isinstance(output_shape, bool) else output_shape
-        if isinstance(shape, (list, tuple)) and shape and all(
-                isinstance(d, numbers.Integral) and not isinstance(d, bool) and d > 0 for d in shape):
-            return tuple(int(d) for d in shape)
-        raise ValueError(
-            f"Received an invalid value for `output_shape` of {type(self).__name__}, expected a positive "
-            f"integer or a non-empty tuple of positive integers. Received: output_shape={output_shape!r}"
-        )
-
-    def _check_attention_axes(self, axes):
-        if axes is None:
-            return None
-        if isinstance(axes, numbers.Integral) and not isinstance(axes, bool):
-            axes = (axes,)
-        if isinstance(axes, (list, tuple)) and axes and all(
-                isinstance(a, numbers.Integral) and not isinstance(a, bool) for a in axes):
-            return tuple(int(a) for a in axes)
-        raise ValueError(
-            f"Received an invalid value for `attention_axes` of {type(self).__name__}, expected an int, "
-            f"a non-empty list or tuple of ints, or None. Received: attention_axes={axes!r}"
-        )
 
     # -- build ------------------------------------------------------------------------------
     def build(self, query_shape, value_shape, key_shape=None):
@@ -214,11 +191,13 @@ class MultiHeadAttention(_SeededDropout, Layer):
         out = F.linear(out, self.output_kernel.view(self._out_units, -1), self._flat_bias("output_bias"))
         if len(self._out_shape) > 1:
             out = out.view(*out.shape[:-1], *self._out_shape)
-        if self.activity_regularizer is not None:
-            self._activity_loss = self._activity_loss + self.activity_regularizer(out) / out.shape[0]
         if return_attention_scores:
             return out, scores
         return out
+
+    def _activity_penalty(self, outputs):
+        out = outputs[0] if isinstance(outputs, tuple) else outputs
+        return sum(self._activity_terms) + self.activity_regularizer(out) / out.shape[0]
 
     def _flat_bias(self, attr):
         b = getattr(self, attr)
@@ -227,9 +206,10 @@ class MultiHeadAttention(_SeededDropout, Layer):
     def _project(self, x, prefix, head_dim, heads=True):
         w = getattr(self, f"{prefix}_kernel")
         y = F.linear(x, w.view(-1, w.shape[-1]), self._flat_bias(f"{prefix}_bias"))
-        if self.activity_regularizer is not None:
-            reg = self.activity_regularizer(y.sigmoid() if prefix == "gate" else y) / y.shape[0]
-            self._activity_loss = reg if prefix == "query" else self._activity_loss + reg
+        if self.activity_regularizer is not None:  # Keras regularises every projection's output
+            if prefix == "query":
+                self._activity_terms = []
+            self._activity_terms.append(self.activity_regularizer(y.sigmoid() if prefix == "gate" else y) / y.shape[0])
         if not heads:
             return y
         # (B, *inner, N*H) -> (B, *batch_axes, N, T, H) with the attention axes flattened into T

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 
 import torch
@@ -12,14 +11,20 @@ from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_
 
 from .. import activations as _activations
 from .. import regularizers as _regularizers
-from ._checks import check_fraction
-from ._checks import check_seed as _check_seed
+from ..utils.validation import AnyOf, Options
+from ._checks import ACTIVATION, BOOL, FRACTION_OPEN, POSITIVE_INT, SEED, weight_args
 from .base import Layer, WeightSpec
-from .core import check_positive_int, resolve_weight_args, serialize_weight_args
+from .core import resolve_weight_args, serialize_weight_args
 
-
-def _check_rate(owner: str, argument: str, value) -> float:
-    return check_fraction(owner, argument, value, closed_upper=False)
+#: The arguments SimpleRNN, LSTM and GRU share.
+RNN_ARGS = {
+    "units": POSITIVE_INT, "activation": ACTIVATION, "use_bias": BOOL,
+    **weight_args("kernel", "recurrent", "bias"), "dropout": FRACTION_OPEN, "recurrent_dropout": FRACTION_OPEN,
+    "seed": SEED, "return_sequences": BOOL, "return_state": BOOL, "go_backwards": BOOL, "stateful": BOOL,
+    "unroll": BOOL, "zero_output_for_mask": BOOL,
+}
+#: LSTM and GRU: the gate activation and whether to insist on the fused kernel.
+GATED_ARGS = {"recurrent_activation": ACTIVATION, "use_cudnn": AnyOf(Options(("auto",)), BOOL)}
 
 _RANK_HINT = "Add Reshape((timesteps, features)) or an Embedding before it."
 _TANH = (_activations.tanh, torch.tanh)
@@ -28,15 +33,6 @@ _RELU = (_activations.relu, torch.relu)
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _check_bool(owner: str, argument: str, value) -> bool:
-    if not isinstance(value, (bool, numbers.Integral)):
-        raise TypeError(
-            f"Received an invalid value for `{argument}` of {owner}, expected a bool. "
-            f"Received: {argument}={value!r}"
-        )
-    return bool(value)
 
 
 def _reorder_blocks(t: torch.Tensor, order: tuple) -> torch.Tensor:
@@ -141,10 +137,9 @@ class _RNN(Layer):
                      activity_regularizer, kernel_constraint, recurrent_constraint, bias_constraint,
                      dropout, recurrent_dropout, seed, return_sequences, return_state, go_backwards,
                      stateful, unroll, zero_output_for_mask):
+        """Store the shared arguments (validated by ``RNN_ARGS`` on the subclass constructor)."""
         owner = type(self).__name__
-        self.units = check_positive_int(self, "units", units)
-        self.activation = _activations.get(activation)
-        self.use_bias = _check_bool(owner, "use_bias", use_bias)
+        self.units, self.activation, self.use_bias = units, activation, use_bias
         resolve_weight_args(
             self, ("kernel", "recurrent", "bias"),
             kernel_initializer=kernel_initializer, recurrent_initializer=recurrent_initializer,
@@ -153,14 +148,10 @@ class _RNN(Layer):
             kernel_constraint=kernel_constraint, recurrent_constraint=recurrent_constraint,
             bias_constraint=bias_constraint,
         )
-        self.activity_regularizer = _regularizers.get(activity_regularizer, "activity_regularizer")
-        self.dropout = _check_rate(owner, "dropout", dropout)
-        self.recurrent_dropout = _check_rate(owner, "recurrent_dropout", recurrent_dropout)
-        self.seed = _check_seed(owner, seed)
+        self.dropout, self.recurrent_dropout, self.seed = dropout, recurrent_dropout, seed
         self._generators: dict = {}
-        self.return_sequences = _check_bool(owner, "return_sequences", return_sequences)
-        self.return_state = _check_bool(owner, "return_state", return_state)
-        self.go_backwards = _check_bool(owner, "go_backwards", go_backwards)
+        self.return_sequences, self.return_state = return_sequences, return_state
+        self.go_backwards = go_backwards
         if stateful:
             raise ValueError(
                 f"{owner}: `stateful=True` is not supported by deepnet yet (states are not carried "
@@ -168,8 +159,7 @@ class _RNN(Layer):
                 "explicitly with `initial_state=` and `return_state=True`."
             )
         self.stateful = False
-        self.unroll = _check_bool(owner, "unroll", unroll)
-        self.zero_output_for_mask = _check_bool(owner, "zero_output_for_mask", zero_output_for_mask)
+        self.unroll, self.zero_output_for_mask = unroll, zero_output_for_mask
 
     # -- configuration of the fast path -------------------------------------------------------
     def _fused_fn(self):
@@ -275,11 +265,7 @@ class _RNN(Layer):
             out, final = self._run_fused(x, states, lengths)
         else:
             out, final = self._run_loop(x, states, mask if plan == "loop" else None, training, gate_dropout)
-        result = (out, *final) if self.return_state else out
-        if self.activity_regularizer is not None:
-            outs = result if self.return_state else (result,)
-            self._activity_loss = sum(self.activity_regularizer(o) for o in outs) / x.shape[0]
-        return result
+        return (out, *final) if self.return_state else out
 
     def _run_fused(self, x, states, lengths=None):
         b, t = x.shape[0], x.shape[1]
@@ -398,11 +384,7 @@ class _RNN(Layer):
 
 
 def _check_use_cudnn(owner: str, use_cudnn, fusable: bool, reason: str):
-    if use_cudnn not in ("auto", True, False):
-        raise ValueError(
-            f"Received an invalid value for `use_cudnn` of {owner}, expected one of 'auto', True, "
-            f"False. Received: use_cudnn={use_cudnn!r}"
-        )
+    """``use_cudnn=True`` (validated by ``GATED_ARGS``) needs a configuration the fused kernel runs."""
     if use_cudnn is True and not fusable:
         raise ValueError(
             f"{owner}: use_cudnn=True was requested but this configuration cannot run the fused "

@@ -16,7 +16,9 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ._attention_base import _check_bool, _check_rate, _SeededDropout
+from ..utils.validation import Options, PerClass, validate_params
+from ._attention_base import _SeededDropout
+from ._checks import BOOL, FRACTION_OPEN, SEED
 from ._multi_head_attention import MultiHeadAttention
 from .base import Layer, format_shape, is_shape
 
@@ -48,17 +50,11 @@ class Attention(_SeededDropout, Layer):
     supports_masking = True
     _score_modes = ("dot", "concat")
 
+    @validate_params({"use_scale": BOOL, "score_mode": PerClass(lambda cls: Options(cls._score_modes)),
+                      "dropout": FRACTION_OPEN, "seed": SEED})
     def __init__(self, use_scale=False, score_mode="dot", dropout=0.0, seed=None, **kwargs):
         super().__init__(**kwargs)
-        owner = type(self).__name__
-        self.use_scale = _check_bool(owner, "use_scale", use_scale)
-        if score_mode not in self._score_modes:
-            raise ValueError(
-                f"Received an invalid value for `score_mode` of {owner}, expected one of "
-                f"{', '.join(repr(m) for m in self._score_modes)}. Received: score_mode={score_mode!r}"
-            )
-        self.score_mode = score_mode
-        self.dropout = _check_rate(owner, dropout)
+        self.use_scale, self.score_mode, self.dropout = use_scale, score_mode, dropout
         self._setup_rng(seed)
 
     def _check_inputs(self, inputs, what: str = "inputs"):

@@ -32,6 +32,8 @@ from .. import regularizers as _regularizers
 from ..utils import nest
 from ..utils.naming import to_snake_case, unique_name
 from ..utils.registry import register_kind
+from ..utils.validation import InstanceOf, NoneOr, validate_params
+from ._checks import BOOL, DTYPE, NAME, REGULARIZER, SHAPE
 from ._tensors import (  # noqa: F401  (re-exported: layers.base is the public home of these names)
     KerasTensor,
     Node,
@@ -70,6 +72,8 @@ class Layer(nn.Module):
         dtype: dtype of the weights (default ``"float32"``).
         input_shape: optional shape (without batch axis) of the first input; in a
             ``Sequential`` model this plays the role of an ``Input`` layer.
+        activity_regularizer: optional penalty on the layer's outputs (divided by the batch
+            size), added to the training loss and listed in ``losses``.
 
     >>> class Scale(dn.layers.Layer):
     ...     def build(self, input_shape):
@@ -83,22 +87,26 @@ class Layer(nn.Module):
 
     supports_masking = False
 
+    @validate_params({"name": NAME, "trainable": BOOL, "dtype": DTYPE, "input_shape": SHAPE,
+                      "batch_input_shape": NoneOr(InstanceOf(tuple, list, description="a shape tuple")),
+                      "activity_regularizer": REGULARIZER})
     def __init__(self, *, name: str | None = None, trainable: bool = True, dtype=None,
-                 input_shape=None, batch_input_shape=None, **kwargs):
+                 input_shape=None, batch_input_shape=None, activity_regularizer=None, **kwargs):
         super().__init__()
         if kwargs:
             raise TypeError(
                 f"{type(self).__name__} got unexpected keyword argument(s) {sorted(kwargs)}. "
                 f"Check the spelling against the documented arguments of {type(self).__name__}."
             )
-        if name is not None and (not isinstance(name, str) or not name):
-            raise ValueError(f"{type(self).__name__}: `name` must be a non-empty string; received name={name!r}.")
         self.name = name or unique_name(to_snake_case(type(self).__name__))
-        self._trainable = bool(trainable)
-        self.dtype = standardize_dtype(dtype, "dtype")
+        self._trainable = trainable
+        self.dtype = dtype
         if input_shape is not None:
-            batch_input_shape = (None, *tuple(input_shape))
+            batch_input_shape = (None, *input_shape)
         self._batch_input_shape = tuple(batch_input_shape) if batch_input_shape is not None else None
+        # Keras semantics: the penalty of every output, divided by the batch size, collected by
+        # `losses` and by the training engine (which reads `_activity_loss`).
+        self.activity_regularizer = activity_regularizer
         self.built = False
         self._build_args = None
         self._weight_specs: list[WeightSpec] = []
@@ -296,11 +304,19 @@ class Layer(nn.Module):
         elif "mask" in kwargs and not accepts_mask:
             kwargs.pop("mask")
         outputs = self.call(*args, **kwargs)
+        if self.activity_regularizer is not None:
+            self._activity_loss = self._activity_penalty(outputs)
         if mask is not None or self._overrides_compute_mask():
             out_mask = self.compute_mask(args[0] if args else None, mask)
             if out_mask is not None:
                 _set_mask(outputs, out_mask)
         return outputs
+
+    def _activity_penalty(self, outputs) -> torch.Tensor:
+        """``activity_regularizer`` of every output tensor, divided by its batch size (Keras);
+        layers whose penalty covers other tensors override this (MultiHeadAttention)."""
+        tensors = [t for t in nest.flatten(outputs) if isinstance(t, torch.Tensor)]
+        return sum(self.activity_regularizer(t) / t.shape[0] for t in tensors)
 
     def _overrides_compute_mask(self) -> bool:
         return type(self).compute_mask is not Layer.compute_mask
@@ -468,6 +484,8 @@ class Layer(nn.Module):
         config = {"name": self.name, "trainable": self.trainable, "dtype": dtype_name(self.dtype)}
         if self._batch_input_shape is not None:
             config["batch_input_shape"] = list(self._batch_input_shape)
+        if self.activity_regularizer is not None:
+            config["activity_regularizer"] = _regularizers.serialize(self.activity_regularizer)
         return config
 
     @classmethod

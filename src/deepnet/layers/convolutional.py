@@ -17,17 +17,18 @@ from __future__ import annotations
 
 import torch.nn.functional as F
 
-from ._conv_base import (  # noqa: F401  (normalize_*, same_padding, rank_hint: public helpers of this module)
+from ..utils.validation import IntTuple, NoneOr, PerClass, validate_params
+from ._checks import POSITIVE_INT, weight_args
+from ._conv_base import (  # noqa: F401  (same_padding, rank_hint: public helpers of this module)
+    CONV_ARGS,
+    CONV_PADDING,
     _BaseConv,
-    normalize_data_format,
-    normalize_padding,
-    normalize_tuple,
     rank_hint,
     same_padding,
     spatial_layout,
 )
 from .base import format_shape
-from .core import check_positive_int, resolve_weight_args
+from .core import resolve_weight_args
 
 __all__ = [
     "Conv1D", "Conv1DTranspose", "Conv2D", "Conv2DTranspose", "DepthwiseConv1D", "DepthwiseConv2D",
@@ -39,22 +40,21 @@ __all__ = [
 
 
 class _Conv(_BaseConv):
+    @validate_params({"filters": POSITIVE_INT, **CONV_ARGS, "padding": CONV_PADDING, "groups": POSITIVE_INT,
+                      **weight_args()})
     def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1,
                  groups=1, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         owner = type(self).__name__
-        self.filters = check_positive_int(self, "filters", filters)
-        self.groups = check_positive_int(self, "groups", groups)
+        self.filters, self.groups = filters, groups
         if self.filters % self.groups:
             raise ValueError(
                 f"Received an invalid value for `groups` of {owner}, expected a divisor of filters={filters}. "
                 f"Received: groups={groups}"
             )
-        allowed = ("valid", "same", "causal") if self.rank == 1 else ("valid", "same")
-        self._init_common(kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
-                          activity_regularizer, allowed)
+        self._init_common(kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias)
         resolve_weight_args(self, kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,
                             kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer,
                             kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
@@ -151,17 +151,17 @@ def _transpose_crops(kernel: int, stride: int, dilation: int, padding: str, outp
 
 
 class _ConvTranspose(_BaseConv):
+    @validate_params({"filters": POSITIVE_INT, **CONV_ARGS,
+                      "output_padding": PerClass(lambda cls: NoneOr(IntTuple(cls.rank, low=0))), **weight_args()})
     def __init__(self, filters, kernel_size, strides=1, padding="valid", output_padding=None, data_format=None,
                  dilation_rate=1, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         owner = type(self).__name__
-        self.filters = check_positive_int(self, "filters", filters)
-        self._init_common(kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
-                          activity_regularizer)
+        self.filters = filters
+        self._init_common(kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias)
         if output_padding is not None:
-            output_padding = normalize_tuple(owner, "output_padding", output_padding, self.rank, allow_zero=True)
             if any(op >= s for op, s in zip(output_padding, self.strides)):
                 raise ValueError(
                     f"Received an invalid value for `output_padding` of {owner}, expected values strictly less "
@@ -282,14 +282,14 @@ def _depthwise_torch_shape(rank, channels, multiplier, kernel_size):
 class _DepthwiseConv(_BaseConv):
     _weight_prefixes = ("depthwise", "bias")
 
+    @validate_params({**CONV_ARGS, "depth_multiplier": POSITIVE_INT, **weight_args("depthwise", "bias")})
     def __init__(self, kernel_size, strides=1, padding="valid", depth_multiplier=1, data_format=None,
                  dilation_rate=1, activation=None, use_bias=True, depthwise_initializer="glorot_uniform",
                  bias_initializer="zeros", depthwise_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, depthwise_constraint=None, bias_constraint=None, **kwargs):
-        super().__init__(**kwargs)
-        self.depth_multiplier = check_positive_int(self, "depth_multiplier", depth_multiplier)
-        self._init_common(kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
-                          activity_regularizer)
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        self.depth_multiplier = depth_multiplier
+        self._init_common(kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias)
         resolve_weight_args(self, ("depthwise", "bias"), depthwise_initializer=depthwise_initializer,
                             bias_initializer=bias_initializer, depthwise_regularizer=depthwise_regularizer,
                             bias_regularizer=bias_regularizer, depthwise_constraint=depthwise_constraint,
@@ -374,16 +374,16 @@ class DepthwiseConv2D(_DepthwiseConv):
 class _SeparableConv(_BaseConv):
     _weight_prefixes = ("depthwise", "pointwise", "bias")
 
+    @validate_params({"filters": POSITIVE_INT, **CONV_ARGS, "depth_multiplier": POSITIVE_INT,
+                      **weight_args(*_weight_prefixes)})
     def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1,
                  depth_multiplier=1, activation=None, use_bias=True, depthwise_initializer="glorot_uniform",
                  pointwise_initializer="glorot_uniform", bias_initializer="zeros", depthwise_regularizer=None,
                  pointwise_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  depthwise_constraint=None, pointwise_constraint=None, bias_constraint=None, **kwargs):
-        super().__init__(**kwargs)
-        self.filters = check_positive_int(self, "filters", filters)
-        self.depth_multiplier = check_positive_int(self, "depth_multiplier", depth_multiplier)
-        self._init_common(kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
-                          activity_regularizer)
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        self.filters, self.depth_multiplier = filters, depth_multiplier
+        self._init_common(kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias)
         resolve_weight_args(self, self._weight_prefixes, depthwise_initializer=depthwise_initializer,
                             pointwise_initializer=pointwise_initializer, bias_initializer=bias_initializer,
                             depthwise_regularizer=depthwise_regularizer,

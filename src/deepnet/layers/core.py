@@ -10,6 +10,8 @@ from .. import activations as _activations
 from .. import constraints as _constraints
 from .. import initializers as _initializers
 from .. import regularizers as _regularizers
+from ..utils.validation import validate_params
+from ._checks import ACTIVATION, BOOL, DATA_FORMAT, POSITIVE_INT, weight_args
 from .base import Layer, format_shape
 
 __all__ = ["Activation", "Dense", "Flatten"]
@@ -17,13 +19,7 @@ __all__ = ["Activation", "Dense", "Flatten"]
 
 def check_positive_int(owner: Layer | str, argument: str, value) -> int:
     """Validate a positive integer argument (``units``, ``filters``...)."""
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        label = owner if isinstance(owner, str) else type(owner).__name__
-        raise ValueError(
-            f"Received an invalid value for `{argument}` of {label}, expected a positive integer. "
-            f"Received: {argument}={value!r}"
-        )
-    return value
+    return POSITIVE_INT.check(value, owner, argument)
 
 
 def serialize_weight_args(layer: Layer, prefixes=("kernel", "bias")) -> dict:
@@ -56,17 +52,17 @@ class Dense(Layer):
 
     supports_masking = True
 
+    @validate_params({"units": POSITIVE_INT, "activation": ACTIVATION, "use_bias": BOOL, **weight_args()})
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs):
-        super().__init__(**kwargs)
-        self.units = check_positive_int(self, "units", units)
-        self.activation = _activations.get(activation)
-        self.use_bias = bool(use_bias)
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        self.units = units
+        self.activation = activation
+        self.use_bias = use_bias
         resolve_weight_args(self, kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,
                             kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer,
                             kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
-        self.activity_regularizer = _regularizers.get(activity_regularizer, "activity_regularizer")
 
     def build(self, input_shape):
         if len(input_shape) < 2:
@@ -85,11 +81,7 @@ class Dense(Layer):
 
     def call(self, inputs):
         y = F.linear(inputs, self.kernel, self.bias)
-        if self._act is not None:
-            y = self._act(y)
-        if self.activity_regularizer is not None:
-            self._activity_loss = self.activity_regularizer(y) / y.shape[0]
-        return y
+        return y if self._act is None else self._act(y)
 
     def compute_output_shape(self, input_shape):
         return (*input_shape[:-1], self.units)
@@ -114,9 +106,10 @@ class Activation(Layer):
 
     supports_masking = True
 
+    @validate_params({"activation": ACTIVATION})
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
-        self.activation = _activations.get(activation)
+        self.activation = activation
 
     def call(self, inputs):
         return self.activation(inputs)
@@ -136,13 +129,10 @@ class Flatten(Layer):
     torch.Size([2, 12])
     """
 
+    @validate_params({"data_format": DATA_FORMAT})
     def __init__(self, data_format=None, **kwargs):
         super().__init__(**kwargs)
-        if data_format not in (None, "channels_last", "channels_first"):
-            raise ValueError(
-                f"Flatten: `data_format` must be 'channels_last' or 'channels_first'; received data_format={data_format!r}."
-            )
-        self.data_format = data_format or "channels_last"
+        self.data_format = data_format
 
     def call(self, inputs):
         if self.data_format == "channels_first" and inputs.dim() > 2:

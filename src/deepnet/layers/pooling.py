@@ -14,14 +14,9 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ._conv_base import (
-    normalize_data_format,
-    normalize_padding,
-    normalize_tuple,
-    rank_hint,
-    same_padding,
-    spatial_layout,
-)
+from ..utils.validation import NoneOr, validate_params
+from ._checks import BOOL, DATA_FORMAT
+from ._conv_base import PADDING, RANK_TUPLE, rank_hint, same_padding, spatial_layout
 from .base import Layer, format_shape
 
 __all__ = [
@@ -34,13 +29,14 @@ class _Pooling(Layer):
     rank = 2
     _max = True
 
+    @validate_params({"pool_size": RANK_TUPLE, "strides": NoneOr(RANK_TUPLE), "padding": PADDING,
+                      "data_format": DATA_FORMAT})
     def __init__(self, pool_size, strides=None, padding="valid", data_format=None, name=None, **kwargs):
         super().__init__(name=name, **kwargs)
-        owner = type(self).__name__
-        self.pool_size = normalize_tuple(owner, "pool_size", pool_size, self.rank)
-        self.strides = self.pool_size if strides is None else normalize_tuple(owner, "strides", strides, self.rank)
-        self.padding = normalize_padding(owner, padding)
-        self.data_format = normalize_data_format(owner, data_format)
+        self.pool_size = pool_size
+        self.strides = pool_size if strides is None else strides
+        self.padding = padding
+        self.data_format = data_format
         self._plans: dict = {}
 
     @property
@@ -188,10 +184,11 @@ class AveragePooling2D(_Pooling):
 class _GlobalPooling(Layer):
     rank = 2
 
+    @validate_params({"data_format": DATA_FORMAT, "keepdims": BOOL})
     def __init__(self, data_format=None, keepdims=False, **kwargs):
         super().__init__(**kwargs)
-        self.data_format = normalize_data_format(type(self).__name__, data_format)
-        self.keepdims = bool(keepdims)
+        self.data_format = data_format
+        self.keepdims = keepdims
         first = 1 if self.data_format == "channels_last" else 2
         self._axes = tuple(range(first, first + self.rank))
 

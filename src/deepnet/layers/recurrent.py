@@ -27,13 +27,16 @@ import torch.nn.functional as F
 
 from .. import activations as _activations
 from ..utils.serialization import deserialize_layer, serialize_layer
+from ..utils.validation import Constraint, InstanceOf, NoneOr, Options, Rejected, validate_params
+from ._checks import BOOL
 from ._rnn_base import (
     _RELU,
     _RNN,
     _SIGMOID,
     _TANH,
+    GATED_ARGS,
+    RNN_ARGS,
     _as_mask,
-    _check_bool,
     _check_use_cudnn,
     _mask_plan,
     _run_vf,
@@ -56,13 +59,14 @@ class SimpleRNN(_RNN):
     torch.Size([2, 4])
     """
 
+    @validate_params(RNN_ARGS)
     def __init__(self, units, activation="tanh", use_bias=True, kernel_initializer="glorot_uniform",
                  recurrent_initializer="orthogonal", bias_initializer="zeros", kernel_regularizer=None,
                  recurrent_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, recurrent_constraint=None, bias_constraint=None, dropout=0.0,
                  recurrent_dropout=0.0, return_sequences=False, return_state=False, go_backwards=False,
                  stateful=False, unroll=False, seed=None, zero_output_for_mask=False, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self._init_common(units, activation, use_bias, kernel_initializer, recurrent_initializer,
                           bias_initializer, kernel_regularizer, recurrent_regularizer, bias_regularizer,
                           activity_regularizer, kernel_constraint, recurrent_constraint, bias_constraint,
@@ -99,6 +103,7 @@ class LSTM(_RNN):
     _gates = 4
     _n_states = 2
 
+    @validate_params({**RNN_ARGS, **GATED_ARGS, "unit_forget_bias": BOOL})
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
                  bias_initializer="zeros", unit_forget_bias=True, kernel_regularizer=None,
@@ -107,14 +112,14 @@ class LSTM(_RNN):
                  recurrent_dropout=0.0, seed=None, return_sequences=False, return_state=False,
                  go_backwards=False, stateful=False, unroll=False, use_cudnn="auto",
                  zero_output_for_mask=False, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self._init_common(units, activation, use_bias, kernel_initializer, recurrent_initializer,
                           bias_initializer, kernel_regularizer, recurrent_regularizer, bias_regularizer,
                           activity_regularizer, kernel_constraint, recurrent_constraint, bias_constraint,
                           dropout, recurrent_dropout, seed, return_sequences, return_state, go_backwards,
                           stateful, unroll, zero_output_for_mask)
-        self.recurrent_activation = _activations.get(recurrent_activation, "recurrent_activation")
-        self.unit_forget_bias = _check_bool("LSTM", "unit_forget_bias", unit_forget_bias)
+        self.recurrent_activation = recurrent_activation
+        self.unit_forget_bias = unit_forget_bias
         self.use_cudnn = _check_use_cudnn("LSTM", use_cudnn, self._fused_fn() is not None,
                                           "it needs activation='tanh' and recurrent_activation='sigmoid'")
 
@@ -171,6 +176,7 @@ class GRU(_RNN):
     _gates = 3
     _gate_order = (1, 0, 2)  # stored r, z, n = Keras blocks 1, 0, 2 of z, r, h
 
+    @validate_params({**RNN_ARGS, **GATED_ARGS, "reset_after": BOOL})
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
                  bias_initializer="zeros", kernel_regularizer=None, recurrent_regularizer=None,
@@ -179,14 +185,14 @@ class GRU(_RNN):
                  seed=None, return_sequences=False, return_state=False, go_backwards=False,
                  stateful=False, unroll=False, reset_after=True, use_cudnn="auto",
                  zero_output_for_mask=False, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self._init_common(units, activation, use_bias, kernel_initializer, recurrent_initializer,
                           bias_initializer, kernel_regularizer, recurrent_regularizer, bias_regularizer,
                           activity_regularizer, kernel_constraint, recurrent_constraint, bias_constraint,
                           dropout, recurrent_dropout, seed, return_sequences, return_state, go_backwards,
                           stateful, unroll, zero_output_for_mask)
-        self.recurrent_activation = _activations.get(recurrent_activation, "recurrent_activation")
-        self.reset_after = _check_bool("GRU", "reset_after", reset_after)
+        self.recurrent_activation = recurrent_activation
+        self.reset_after = reset_after
         self.use_cudnn = _check_use_cudnn(
             "GRU", use_cudnn, self._fused_fn() is not None,
             "it needs activation='tanh', recurrent_activation='sigmoid' and reset_after=True")
@@ -253,6 +259,21 @@ class GRU(_RNN):
 _MERGE_MODES = ("concat", "sum", "mul", "ave", None)
 
 
+class _RecurrentLayer(Constraint):
+    """A recurrent deepnet layer (anything with ``go_backwards``/``return_sequences``/``return_state``)."""
+
+    description = "a recurrent deepnet layer (SimpleRNN, LSTM, GRU)"
+
+    def convert(self, value):
+        if isinstance(value, Layer) and all(
+                hasattr(value, a) for a in ("go_backwards", "return_sequences", "return_state")):
+            return value
+        raise Rejected(type_error=True)
+
+
+_RECURRENT = _RecurrentLayer()
+
+
 class Bidirectional(Layer):
     """Runs a recurrent layer forwards and a copy of it backwards and merges the two outputs.
 
@@ -271,22 +292,10 @@ class Bidirectional(Layer):
 
     supports_masking = True
 
+    @validate_params({"layer": _RECURRENT, "merge_mode": Options(_MERGE_MODES), "backward_layer": NoneOr(_RECURRENT),
+                      "weights": NoneOr(InstanceOf(list, tuple, description="a list of weight arrays"))})
     def __init__(self, layer, merge_mode="concat", weights=None, backward_layer=None, **kwargs):
         super().__init__(**kwargs)
-        for arg, value in (("layer", layer), ("backward_layer", backward_layer)):
-            if value is None and arg == "backward_layer":
-                continue
-            if not isinstance(value, Layer) or not all(
-                    hasattr(value, a) for a in ("go_backwards", "return_sequences", "return_state")):
-                raise ValueError(
-                    f"Received an invalid value for `{arg}` of Bidirectional, expected a recurrent "
-                    f"deepnet layer (SimpleRNN, LSTM, GRU). Received: {arg}={value!r}"
-                )
-        if merge_mode not in _MERGE_MODES:
-            raise ValueError(
-                "Received an invalid value for `merge_mode` of Bidirectional, expected one of "
-                f"'concat', 'sum', 'mul', 'ave', None. Received: merge_mode={merge_mode!r}"
-            )
         self.merge_mode = merge_mode
         cls = type(layer)
         config = copy.deepcopy(layer.get_config())

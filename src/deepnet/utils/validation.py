@@ -34,7 +34,7 @@ import numpy as np
 
 __all__ = [
     "AnyOf", "ArgumentTypeError", "Boolean", "Callable", "Constraint", "InstanceOf", "IntTuple",
-    "Integral", "Interval", "Lookup", "NoneOr", "Options", "Real", "check", "constraints_of", "invalid_value", "validate",
+    "Integral", "Interval", "Lookup", "NoneOr", "Options", "PerClass", "Real", "Rejected", "String", "check", "constraints_of", "invalid_value", "validate",
     "validate_params",
 ]
 
@@ -78,8 +78,13 @@ def invalid_value(owner: Any, argument: str, value: Any, expected: str, help: st
     return error(message)
 
 
-class _Rejected(Exception):
-    """Internal: a constraint rejected a value (``type_error`` tells which kind of error)."""
+class Rejected(Exception):
+    """Raised by :meth:`Constraint.convert` to reject a value; ``type_error`` says whether the
+    value has the wrong type (:class:`ArgumentTypeError`) or a wrong value (:class:`ValueError`).
+
+    >>> Rejected(type_error=True).type_error
+    True
+    """
 
     def __init__(self, type_error: bool):
         super().__init__()
@@ -89,8 +94,9 @@ class _Rejected(Exception):
 class Constraint:
     """Base class of constraints: a description, a test and a normalisation.
 
-    Subclasses implement :meth:`_convert`, which returns the normalised value or raises
-    ``_Rejected``. :meth:`check` turns a rejection into the standard error.
+    Subclasses set ``description`` and implement :meth:`convert`, which returns the
+    normalised value or raises :class:`Rejected`; :meth:`check` turns a rejection into the
+    standard error. :meth:`extra_probes` may add values worth testing.
 
     >>> Interval(Integral, 1, None).check(3, owner="Dense", argument="units")
     3
@@ -99,7 +105,12 @@ class Constraint:
     description = "a valid value"
     help: str | None = None
 
-    def _convert(self, value: Any) -> Any:  # pragma: no cover - abstract
+    def convert(self, value: Any) -> Any:
+        """The normalised value; raise :class:`Rejected` when ``value`` is not allowed.
+
+        >>> Interval(Real, 0, 1).convert(1)
+        1.0
+        """
         raise NotImplementedError
 
     def accepts(self, value: Any) -> bool:
@@ -109,8 +120,8 @@ class Constraint:
         False
         """
         try:
-            self._convert(value)
-        except _Rejected:
+            self.convert(value)
+        except Rejected:
             return False
         return True
 
@@ -121,8 +132,8 @@ class Constraint:
         'channels_last'
         """
         try:
-            return self._convert(value)
-        except _Rejected as rejected:
+            return self.convert(value)
+        except Rejected as rejected:
             error = ArgumentTypeError if rejected.type_error else ValueError
             raise invalid_value(owner, argument, value, self.description, self.help, error) from None
 
@@ -132,13 +143,54 @@ class Constraint:
         >>> Boolean().invalid_examples()[:3]
         ['no', 1, 0]
         """
-        return [v for v in (*_PROBES, *self._extra_probes()) if not self.accepts(v)]
+        return [v for v in (*_PROBES, *self.extra_probes()) if not self.accepts(v)]
 
-    def _extra_probes(self) -> tuple:
+    def extra_probes(self) -> tuple:
+        """Values (besides the common probes) that :meth:`invalid_examples` should try.
+
+        >>> Options(["a"]).extra_probes()
+        ('not_an_option',)
+        """
         return ()
+
+    def for_owner(self, owner_class: type) -> Constraint:
+        """The constraint that applies to ``owner_class`` (itself, except for :class:`PerClass`).
+
+        >>> c = Boolean()
+        >>> c.for_owner(object) is c
+        True
+        """
+        return self
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}: {self.description}>"
+
+
+class PerClass(Constraint):
+    """A constraint that depends on the owner's class, built by ``make(owner_class)`` (once per
+    class): one ``__init__`` serving ``Conv1D`` and ``Conv2D`` declares
+    ``PerClass(lambda cls: IntTuple(cls.rank))``.
+
+    >>> class Conv2D:
+    ...     rank = 2
+    >>> PerClass(lambda cls: IntTuple(cls.rank)).for_owner(Conv2D).check(3)
+    (3, 3)
+    """
+
+    description = "a value that depends on the class"
+
+    def __init__(self, make):
+        self.make = make
+        self._cache: dict = {}
+
+    def for_owner(self, owner_class: type) -> Constraint:
+        c = self._cache.get(owner_class)
+        if c is None:
+            c = self._cache[owner_class] = self.make(owner_class)
+        return c
+
+    def convert(self, value):
+        raise TypeError("PerClass: call for_owner(cls) first; the constraint depends on the class.")
 
 
 class Boolean(Constraint):
@@ -154,10 +206,10 @@ class Boolean(Constraint):
 
     description = "a bool (True or False)"
 
-    def _convert(self, value):
+    def convert(self, value):
         if isinstance(value, (bool, np.bool_)):
             return bool(value)
-        raise _Rejected(type_error=True)
+        raise Rejected(type_error=True)
 
 
 def _is_int(value) -> bool:
@@ -219,22 +271,22 @@ class Interval(Constraint):
             return False
         return not (self.high is not None and (value > self.high if right else value >= self.high))
 
-    def _convert(self, value):
+    def convert(self, value):
         if self.kind is Integral:
             if not _is_int(value):
-                raise _Rejected(type_error=True)
+                raise Rejected(type_error=True)
             value = int(value)
         else:
             if not _is_real(value):
-                raise _Rejected(type_error=True)
+                raise Rejected(type_error=True)
             value = float(value)
             if not math.isfinite(value):
-                raise _Rejected(type_error=False)
+                raise Rejected(type_error=False)
         if not self._in_range(value):
-            raise _Rejected(type_error=False)
+            raise Rejected(type_error=False)
         return value
 
-    def _extra_probes(self) -> tuple:
+    def extra_probes(self) -> tuple:
         probes = []
         for bound, step in ((self.low, -1), (self.high, 1)):
             if bound is not None:
@@ -261,7 +313,7 @@ class Options(Constraint):
         self.description = description or "one of " + ", ".join(repr(o) for o in self.options)
         self.help = help
 
-    def _convert(self, value):
+    def convert(self, value):
         for option in self.options:
             if type(option) is type(value) and option == value:
                 return option
@@ -269,9 +321,9 @@ class Options(Constraint):
                     and option.lower() == value.lower():
                 return option
         strings = all(isinstance(o, str) for o in self.options)
-        raise _Rejected(type_error=strings and not isinstance(value, str))
+        raise Rejected(type_error=strings and not isinstance(value, str))
 
-    def _extra_probes(self) -> tuple:
+    def extra_probes(self) -> tuple:
         return ("not_an_option",)
 
 
@@ -301,17 +353,37 @@ class IntTuple(Constraint):
         self.description = description
         self.help = help
 
-    def _convert(self, value):
+    def convert(self, value):
         if _is_int(value) and self.allow_int:
-            return (self.item._convert(value),) * self.length
+            return (self.item.convert(value),) * self.length
         if not isinstance(value, (tuple, list)):
-            raise _Rejected(type_error=True)
+            raise Rejected(type_error=True)
         if len(value) != self.length:
-            raise _Rejected(type_error=False)
-        return tuple(self.item._convert(v) for v in value)
+            raise Rejected(type_error=False)
+        return tuple(self.item.convert(v) for v in value)
 
-    def _extra_probes(self) -> tuple:
+    def extra_probes(self) -> tuple:
         return ((1,) * (self.length + 1), (0,) * self.length, (-1,) * self.length)
+
+
+class String(Constraint):
+    """A ``str`` (non-empty unless ``allow_empty``).
+
+    >>> String().accepts(""), String().accepts("dense")
+    (False, True)
+    """
+
+    def __init__(self, allow_empty: bool = False, description: str | None = None, help: str | None = None):
+        self.allow_empty = allow_empty
+        self.description = description or ("a string" if allow_empty else "a non-empty string")
+        self.help = help
+
+    def convert(self, value):
+        if not isinstance(value, str):
+            raise Rejected(type_error=True)
+        if not value and not self.allow_empty:
+            raise Rejected(type_error=False)
+        return value
 
 
 class Callable(Constraint):
@@ -323,10 +395,10 @@ class Callable(Constraint):
 
     description = "a callable"
 
-    def _convert(self, value):
+    def convert(self, value):
         if isinstance(value, _CallableABC):
             return value
-        raise _Rejected(type_error=True)
+        raise Rejected(type_error=True)
 
 
 class InstanceOf(Constraint):
@@ -344,10 +416,10 @@ class InstanceOf(Constraint):
         self.description = description or f"an instance of {names}"
         self.help = help
 
-    def _convert(self, value):
+    def convert(self, value):
         if isinstance(value, self.classes):
             return value
-        raise _Rejected(type_error=True)
+        raise Rejected(type_error=True)
 
 
 class AnyOf(Constraint):
@@ -363,11 +435,20 @@ class AnyOf(Constraint):
 
     def __init__(self, *constraints: Constraint | None, description: str | None = None, help: str | None = None):
         self.constraints = tuple(constraints)
+        self._description = description
         self.description = description or " or ".join(
             "None" if c is None else c.description for c in self.constraints)
         self.help = help
 
-    def _convert(self, value):
+    def for_owner(self, owner_class: type) -> Constraint:
+        cache = self.__dict__.setdefault("_owned", {})
+        if owner_class not in cache:
+            resolved = tuple(c if c is None else c.for_owner(owner_class) for c in self.constraints)
+            same = all(r is c for r, c in zip(resolved, self.constraints))
+            cache[owner_class] = self if same else AnyOf(*resolved, description=self._description, help=self.help)
+        return cache[owner_class]
+
+    def convert(self, value):
         type_error = True
         for c in self.constraints:
             if c is None:
@@ -375,13 +456,13 @@ class AnyOf(Constraint):
                     return None
                 continue
             try:
-                return c._convert(value)
-            except _Rejected as rejected:
+                return c.convert(value)
+            except Rejected as rejected:
                 type_error = type_error and rejected.type_error
-        raise _Rejected(type_error=type_error)
+        raise Rejected(type_error=type_error)
 
-    def _extra_probes(self) -> tuple:
-        return tuple(p for c in self.constraints if c is not None for p in c._extra_probes())
+    def extra_probes(self) -> tuple:
+        return tuple(p for c in self.constraints if c is not None for p in c.extra_probes())
 
 
 class Lookup(Constraint):
@@ -401,11 +482,11 @@ class Lookup(Constraint):
     def __init__(self, getter, description: str, help: str | None = None):
         self.getter, self.description, self.help = getter, description, help
 
-    def _convert(self, value):
+    def convert(self, value):
         try:
             return self.getter(value, "value")
         except (TypeError, ValueError) as e:
-            raise _Rejected(type_error=isinstance(e, TypeError)) from None
+            raise Rejected(type_error=isinstance(e, TypeError)) from None
 
     def check(self, value: Any, owner: Any = None, argument: str = "value") -> Any:
         try:
@@ -414,7 +495,7 @@ class Lookup(Constraint):
             error = ArgumentTypeError if isinstance(e, TypeError) else ValueError
             raise error(f"{_owner_name(owner)}: {e}") from None
 
-    def _extra_probes(self) -> tuple:
+    def extra_probes(self) -> tuple:
         return ("not_a_known_name", {"class_name": "NoSuchThing"})
 
 
@@ -480,10 +561,13 @@ def validate_params(constraints: Mapping[str, Constraint | None], owner: str | N
         def wrapper(*args, **kwargs):
             bound = signature.bind(*args, **kwargs)
             bound.apply_defaults()  # defaults are normalised too (strides=1 -> (1, 1))
-            who = owner or (type(args[0]).__name__ if is_method and args else fn.__name__)
+            cls = type(args[0]) if is_method and args else None
+            who = owner or (cls.__name__ if cls is not None else fn.__name__)
             arguments = bound.arguments
             for name, constraint in checked.items():
                 if name in arguments:
+                    if cls is not None:
+                        constraint = constraint.for_owner(cls)
                     arguments[name] = constraint.check(arguments[name], owner=who, argument=name)
             return fn(*bound.args, **bound.kwargs)
 
@@ -509,4 +593,4 @@ def constraints_of(obj: Any) -> dict:
     for klass in reversed(obj.__mro__):
         init = klass.__dict__.get("__init__")
         merged.update(getattr(init, "__constraints__", {}))
-    return merged
+    return {k: c if c is None else c.for_owner(obj) for k, c in merged.items()}
