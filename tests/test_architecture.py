@@ -51,6 +51,13 @@ FUNCTION_IMPORTS_ALLOWED = {
     "(root)": "the root package imports its lazy submodules on first attribute access",
 }
 
+#: Single imports allowed to break the rules above: (importer, imported module) -> reason.
+EXCEPTIONS = {
+    ("deepnet.utils", "deepnet.visualization"):
+        "Keras compatibility: keras.utils.plot_model; imported inside the function on first use "
+        "(utils is the lowest package, visualization is far above it)",
+}
+
 MAX_LINES = 600
 #: Files allowed over MAX_LINES (path relative to src/deepnet -> reason). Ideally empty.
 LONG_FILES: dict[str, str] = {}
@@ -176,7 +183,7 @@ def test_imports_point_down():
     bad = []
     for imp in all_imports():
         src, dst = package_of(imp.importer), package_of(_existing_module(imp.target) or imp.target)
-        if src == dst or imp.type_checking:
+        if src == dst or imp.type_checking or _excepted(imp):
             continue
         if LEVEL.get(dst, -1) >= LEVEL.get(src, len(LEVELS)):
             kind = "sibling" if LEVEL.get(dst) == LEVEL.get(src) else "upward"
@@ -184,9 +191,12 @@ def test_imports_point_down():
     assert not bad, "imports must point down (docs/architecture.md):\n" + "\n".join(bad)
 
 
+def _excepted(imp: Import) -> bool:
+    return (imp.importer, _existing_module(imp.target) or imp.target) in EXCEPTIONS
+
+
 def _private_parts(imp: Import) -> list[str]:
-    module = _existing_module(imp.target)
-    rest = module.split(".")[2:] if module.count(".") >= 2 else []
+    rest = imp.target.split(".")[2:]  # below the top-level package: modules (or a name)
     private = [p for p in rest if p.startswith("_") and not p.startswith("__")]
     private += [n for n in imp.names if n.startswith("_") and not n.startswith("__")]
     return private
@@ -206,7 +216,8 @@ def test_no_private_cross_package_imports():
 
 def test_no_function_level_imports_of_deepnet():
     bad = [_where(imp) for imp in all_imports()
-           if imp.in_function and package_of(imp.importer) not in FUNCTION_IMPORTS_ALLOWED]
+           if imp.in_function and package_of(imp.importer) not in FUNCTION_IMPORTS_ALLOWED
+           and not _excepted(imp)]
     assert not bad, ("imports of deepnet modules belong at module level (no dodging cycles); "
                      "lazy imports are for optional third-party dependencies:\n" + "\n".join(bad))
 
@@ -282,6 +293,12 @@ def test_functions_are_simple():
 
 
 # ----------------------------------------------------------------------------- the checker itself
+
+
+def test_exceptions_are_still_needed():
+    imports = {(imp.importer, _existing_module(imp.target) or imp.target) for imp in all_imports()}
+    stale = sorted(set(EXCEPTIONS) - imports)
+    assert not stale, f"remove these EXCEPTIONS, the imports are gone: {stale}"
 
 
 def test_checker_resolves_relative_imports():

@@ -604,3 +604,117 @@ def test_meta_probe_refuses_inflated_config_before_allocating(tmp_path):
     _write_zip(path, _edit_json("config.json", inflate)(members))
     with pytest.raises(ModelFileError, match=r"expects shape \(1000000000, 8\)"):
         dn.load_model(path)
+
+
+# --------------------------------------------------------------------------- issue 15: limits, temp files, errors
+
+
+def _archive_with_config(path, arch: dict, src_path) -> None:
+    """Copy the archive at ``src_path`` to ``path`` with config.json replaced by ``arch``."""
+    with zipfile.ZipFile(src_path) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    members["config.json"] = json.dumps(arch).encode()
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+
+
+def test_model_file_with_100k_layers_is_refused_quickly(tmp_path):
+    import time
+
+    from deepnet.saving.archive import MAX_LAYERS
+
+    model = dn.Sequential([L.Input((2,)), L.Dense(2)])
+    src = tmp_path / "small.deepnet"
+    model.save(src)
+    with zipfile.ZipFile(src) as zf:
+        arch = json.loads(zf.read("config.json"))
+    dense = arch["config"]["layers"][1]
+    arch["config"]["layers"] = [arch["config"]["layers"][0]] + [
+        {"class_name": "Activation", "config": {"name": f"a{i}", "activation": "relu"}} for i in range(100_000)
+    ] + [dense]
+    bad = tmp_path / "huge.deepnet"
+    _archive_with_config(bad, arch, src)
+    start = time.perf_counter()
+    with pytest.raises(ModelFileError, match=rf"huge\.deepnet.*more than {MAX_LAYERS:,} layers"):
+        dn.saving.load_model(bad)
+    assert time.perf_counter() - start < 5
+
+
+def test_nested_and_oversized_layer_configs_are_refused(tmp_path):
+    from deepnet.saving.archive import MAX_LAYER_CONFIG_BYTES, validate_architecture
+
+    big = {"class_name": "Dense", "config": {"units": 2, "name": "x" * (MAX_LAYER_CONFIG_BYTES + 10)}}
+    with pytest.raises(ModelFileError, match="limit per layer"):
+        validate_architecture(big, None, "f.deepnet")
+    entry = {"class_name": "Dense", "config": {"units": 2}}
+    for _ in range(40):
+        entry = {"class_name": "Sequential", "config": {"name": "s", "layers": [entry]}}
+    with pytest.raises(ModelFileError, match="nests models more than"):
+        validate_architecture(entry, None, "f.deepnet")
+
+
+def test_stale_temp_files_of_killed_saves_are_removed_by_the_next_save(tmp_path):
+    model = dn.Sequential([L.Input((2,)), L.Dense(2)])
+    target = tmp_path / "m.deepnet"
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)
+    dead_pid = int(child.stdout)  # a process that has exited
+    stale = tmp_path / f".m.deepnet.{dead_pid}-abc123.deepnet-tmp"
+    stale.write_bytes(b"x" * 100)
+    os.utime(stale, (1, 1))
+    alive = tmp_path / f".m.deepnet.{os.getppid()}-def456.deepnet-tmp"  # a running process: kept
+    alive.write_bytes(b"x")
+    os.utime(alive, (1, 1))
+    other = tmp_path / ".notes.tmp"  # not ours: kept
+    other.write_bytes(b"x")
+    model.save(target)
+    assert not stale.exists()
+    assert alive.exists() and other.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([alive.name, other.name, "m.deepnet"])
+
+
+def test_sigkill_during_save_leaves_old_file_and_next_save_cleans_up(tmp_path):
+    import signal
+    import time
+
+    target = tmp_path / "m.deepnet"
+    code = textwrap.dedent(f"""
+        import os, sys
+        import deepnet as dn
+        from deepnet.utils import io
+        real = os.fsync
+        def hang(fd):
+            print("writing", flush=True)
+            import time; time.sleep(60)
+        os.fsync = hang
+        model = dn.Sequential([dn.Input((2,)), dn.layers.Dense(2)])
+        model.save({str(target)!r})
+    """)
+    dn.Sequential([L.Input((2,)), L.Dense(2)]).save(target)
+    before = target.read_bytes()
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "writing"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    leftovers = [p for p in tmp_path.iterdir() if p.name.endswith(".deepnet-tmp")]
+    assert len(leftovers) == 1 and target.read_bytes() == before
+    time.sleep(0.05)
+    dn.Sequential([L.Input((2,)), L.Dense(2)]).save(target)
+    assert [p.name for p in tmp_path.iterdir()] == ["m.deepnet"]
+
+
+def test_oserror_during_save_names_the_file(tmp_path, monkeypatch):
+    import errno
+
+    model = dn.Sequential([L.Input((2,)), L.Dense(2)])
+    target = tmp_path / "full.deepnet"
+
+    def disk_full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    with pytest.raises(OSError, match=r"full\.deepnet.*No space left on device.*free some disk space") as info:
+        model.save(target)
+    assert info.value.errno == errno.ENOSPC and info.value.filename == str(target)
+    assert not target.exists() and list(tmp_path.iterdir()) == []

@@ -20,8 +20,9 @@ from ..utils.registry import (
 )
 from ..utils.serialization import deserialize_object, serialize_object
 from . import _builtins  # noqa: F401  (registers the built-in object kinds)
-from ._safe import ModelFileError
 from .archive import load_model, model_from_json, model_to_json, save_model
+from .export import export_model
+from .safe import ModelFileError
 from .weights import load_weights, save_weights
 
 #: Keras' names of the same functions.
@@ -36,10 +37,3 @@ __all__ = [
     "register_keras_serializable", "register_serializable", "registered_names",
     "save_model", "save_weights", "serialize_keras_object", "serialize_object",
 ]
-
-
-def export_model(model, filepath, format: str = "onnx", **kwargs):
-    """Export ``model`` for inference outside deepnet (see :mod:`deepnet.saving.export`)."""
-    from .export import export_model as _export
-
-    return _export(model, filepath, format=format, **kwargs)

@@ -12,13 +12,17 @@ from trusted sources. deepnet writes them but never reads them.
 
 from __future__ import annotations
 
+import inspect
 import os
+import re
 import warnings
 
 import torch
 from torch import nn
 
+from ..layers.base import Layer
 from ..utils import nest
+from ..utils.io import atomic_write
 
 __all__ = ["export_model", "example_inputs"]
 
@@ -67,8 +71,6 @@ class _LayerTracker:
     the innermost unfinished one is the culprit."""
 
     def __init__(self, model):
-        from ..layers.base import Layer
-
         self.stack: list = []
         self.handles = []
         for module in model.modules():
@@ -119,7 +121,6 @@ def _layer_using_op(model, inputs, op: str) -> str:
 
 
 def _failure_hint(model, inputs, tracker: _LayerTracker, error: Exception) -> str:
-    import re
 
     hint = tracker.hint()
     if hint:
@@ -167,7 +168,6 @@ def export_model(model, filepath, format: str = "onnx", input_signature=None, op
 
 
 def _export_torch(model, wrapper, inputs, path: str, dynamic_batch: bool) -> str:
-    from ..utils.io import atomic_write
 
     dynamic = None
     if dynamic_batch:
@@ -193,7 +193,6 @@ def _export_onnx(model, wrapper, inputs, path: str, opset_version: int, dynamic_
         import onnx  # noqa: F401  (torch.onnx needs it)
     except ImportError:
         raise ImportError("export(format='onnx') needs the `onnx` package. help: pip install onnx onnxruntime") from None
-    from ..utils.io import atomic_write
 
     n_out = len(wrapper(*inputs))
     input_names = [f"input_{i}" if len(inputs) > 1 else "input" for i in range(len(inputs))]
@@ -241,7 +240,6 @@ def _first_line(error: Exception) -> str:
 
 
 def _takes_dynamo() -> bool:
-    import inspect
 
     try:
         return "dynamo" in inspect.signature(torch.onnx.export).parameters

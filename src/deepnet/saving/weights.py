@@ -13,8 +13,16 @@ import os
 import torch
 
 from ..utils.io import atomic_write_bytes
+from .safe import ModelFileError
 
-__all__ = ["load_weights", "save_weights", "weight_tensors"]
+__all__ = ["assign_checked", "assign_weights", "check_weights_header", "load_weights", "save_weights",
+           "weight_tensors"]
+
+_ST_DTYPES = {
+    "F64": torch.float64, "F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16,
+    "I64": torch.int64, "I32": torch.int32, "I16": torch.int16, "I8": torch.int8, "U8": torch.uint8,
+    "BOOL": torch.bool,
+}
 
 
 def weight_tensors(model) -> dict[str, torch.Tensor]:
@@ -80,3 +88,57 @@ def assign_weights(model, tensors: dict[str, torch.Tensor], source: str) -> None
     with torch.no_grad():
         for (_, value), (_, target) in zip(stored, targets):
             target.copy_(value)
+
+
+def _dtype_label(dtype: torch.dtype) -> str:
+    return str(dtype).replace("torch.", "")
+
+
+def check_weights_header(model, header: dict, where: str, names: bool = True) -> None:
+    """Compare a safetensors header with the model's weights (order, shapes, dtypes and, with
+    ``names``, the module paths; without, weights match by position like ``load_weights``)."""
+    expected = list(weight_tensors(model).items())
+    if not names:
+        by_index = {}
+        for key, info in header.items():
+            index = key.split("/", 1)[0]
+            if not (len(index) == 5 and index.isdigit()) or index in by_index:
+                raise ModelFileError(f"{where}: weight name {key!r} is not deepnet's '00000/<path>' form (or repeats an index).")
+            by_index[index] = info
+        header = {k: by_index[k.split("/", 1)[0]] for k, _ in expected if k.split("/", 1)[0] in by_index} \
+            if len(by_index) == len(expected) else header
+    if len(header) != len(expected):
+        names = {k.split("/", 1)[-1] for k in header}
+        missing = [k for k, _ in expected if k.split("/", 1)[-1] not in names][:5]
+        extra = sorted(k for k in header if k.split("/", 1)[-1] not in {e.split("/", 1)[-1] for e, _ in expected})[:5]
+        raise ModelFileError(
+            f"{where}: the weights file holds {len(header)} weights but the model has {len(expected)}"
+            + (f"; missing {missing}" if missing else "") + (f"; unexpected {extra}" if extra else "") + "."
+        )
+    for key, tensor in expected:
+        info = header.get(key)
+        if info is None:
+            raise ModelFileError(f"{where}: the weights file has no weight {key!r} (names or order differ from the model).")
+        dtype = _ST_DTYPES.get(info["dtype"])
+        if tuple(info["shape"]) != tuple(tensor.shape) or dtype != tensor.dtype:
+            label = _dtype_label(dtype) if dtype is not None else info["dtype"]
+            raise ModelFileError(
+                f"{where}: weight {key!r} has shape {tuple(info['shape'])} and dtype {label}; the model "
+                f"expects shape {tuple(tensor.shape)} and dtype {_dtype_label(tensor.dtype)}."
+            )
+
+
+def assign_checked(model, tensors: dict, where: str, names: bool = True) -> None:
+    check_weights_header(model, {k: {"shape": list(v.shape), "dtype": _st_name(v.dtype)} for k, v in tensors.items()},
+                         where, names)
+    try:
+        assign_weights(model, tensors, source=where)
+    except ValueError as e:
+        raise ModelFileError(str(e)) from None
+
+
+def _st_name(dtype: torch.dtype) -> str:
+    for k, v in _ST_DTYPES.items():
+        if v == dtype:
+            return k
+    return str(dtype)

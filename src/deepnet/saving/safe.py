@@ -18,8 +18,11 @@ from typing import Any
 
 import torch
 
+from ..utils.io import atomic_write
+
 __all__ = [
-    "ModelFileError", "decode_state", "encode_state", "parse_json", "read_archive", "write_archive",
+    "GiB", "MiB", "ModelFileError", "decode_state", "dump_json", "encode_state", "parse_json",
+    "read_archive", "safetensors_header", "tensors_from_bytes", "tensors_to_bytes", "write_archive",
 ]
 
 MiB = 1 << 20
@@ -213,8 +216,6 @@ def tensors_from_bytes(data: bytes, where: str) -> dict[str, torch.Tensor]:
 def write_archive(path, members: Iterable[tuple[str, bytes, bool]]) -> None:
     """Write a zip archive atomically; ``members`` are ``(name, data, compress)``. Entries get
     a fixed timestamp and mode 0644 so equal content gives equal bytes."""
-    from ..utils.io import atomic_write
-
     with atomic_write(path, "wb") as f:
         with zipfile.ZipFile(f, "w", allowZip64=True) as zf:
             for name, data, compress in members:
