@@ -12,9 +12,10 @@ import torch
 
 from deepnet import losses as L
 from deepnet import metrics as M
+from optional import optional
 
-keras = pytest.importorskip("keras")
-skm = pytest.importorskip("sklearn.metrics")
+keras = optional("keras")  # each skips only the tests that use it
+skm = optional("sklearn.metrics")
 
 N, C = 23, 4
 SPLITS = [0, 5, 6, 15, 23]  # uneven batches: 5, 1, 9, 8
@@ -381,7 +382,7 @@ def test_accuracy_resolution(identifier, loss, t_shape, p_shape, expected):
     ((32, 10), (32, 10)), ((8, 5), (8, 5, 10)), ((8, 5, 10), (8, 5, 10)), ((32, 3), (32, 3)),
 ])
 def test_accuracy_shape_rule_matches_keras_compile(t_shape, p_shape):
-    from keras.src.trainers.compile_utils import get_metric
+    get_metric = pytest.importorskip("keras.src.trainers.compile_utils").get_metric
 
     theirs = get_metric("accuracy", np.zeros(t_shape), np.zeros(p_shape))
     ours = M.get("accuracy", y_true_shape=t_shape, y_pred_shape=p_shape)

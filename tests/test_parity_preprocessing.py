@@ -25,7 +25,7 @@ from deepnet.layers import augmentation, preprocessing  # noqa: E402
 from deepnet.layers.core import Dense, Flatten  # noqa: E402
 from parity import assert_parity  # noqa: E402
 
-keras = pytest.importorskip("keras")
+keras = pytest.importorskip("keras")  # every test here compares against Keras
 
 CF = "channels_first"
 
