@@ -1,0 +1,129 @@
+"""Names to losses: ``get``, ``serialize``, ``deserialize``."""
+
+from __future__ import annotations
+
+from ..utils.lookup import resolve, serialize_object
+from ._classes import (
+    BinaryCrossentropy,
+    BinaryFocalCrossentropy,
+    CategoricalCrossentropy,
+    CategoricalFocalCrossentropy,
+    CategoricalHinge,
+    CosineSimilarity,
+    Hinge,
+    Huber,
+    KLDivergence,
+    LogCosh,
+    Loss,
+    LossFunctionWrapper,
+    MeanAbsoluteError,
+    MeanAbsolutePercentageError,
+    MeanSquaredError,
+    MeanSquaredLogarithmicError,
+    Poisson,
+    SparseCategoricalCrossentropy,
+    SquaredHinge,
+)
+from ._functions import (
+    _FUNCTIONS,
+    binary_crossentropy,
+    binary_focal_crossentropy,
+    categorical_crossentropy,
+    categorical_focal_crossentropy,
+    categorical_hinge,
+    cosine_similarity,
+    hinge,
+    huber,
+    kl_divergence,
+    log_cosh,
+    mean_absolute_error,
+    mean_absolute_percentage_error,
+    mean_squared_error,
+    mean_squared_logarithmic_error,
+    poisson,
+    sparse_categorical_crossentropy,
+    squared_hinge,
+)
+from ._shapes import label_kind_from_shapes, shape_tuple
+
+_CLASSES = [
+    MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
+    MeanSquaredLogarithmicError, CosineSimilarity, Huber, LogCosh, KLDivergence, Poisson, Hinge,
+    SquaredHinge, CategoricalHinge, BinaryCrossentropy, BinaryFocalCrossentropy,
+    CategoricalCrossentropy, CategoricalFocalCrossentropy, SparseCategoricalCrossentropy,
+]
+_FUNCTION_CLASS = {
+    mean_squared_error: MeanSquaredError,
+    mean_absolute_error: MeanAbsoluteError,
+    mean_absolute_percentage_error: MeanAbsolutePercentageError,
+    mean_squared_logarithmic_error: MeanSquaredLogarithmicError,
+    cosine_similarity: CosineSimilarity,
+    huber: Huber,
+    log_cosh: LogCosh,
+    kl_divergence: KLDivergence,
+    poisson: Poisson,
+    hinge: Hinge,
+    squared_hinge: SquaredHinge,
+    categorical_hinge: CategoricalHinge,
+    binary_crossentropy: BinaryCrossentropy,
+    binary_focal_crossentropy: BinaryFocalCrossentropy,
+    categorical_crossentropy: CategoricalCrossentropy,
+    categorical_focal_crossentropy: CategoricalFocalCrossentropy,
+    sparse_categorical_crossentropy: SparseCategoricalCrossentropy,
+}
+
+_TABLE: dict = {cls.__name__: cls for cls in _CLASSES}
+_TABLE.update({"Loss": Loss, "LossFunctionWrapper": LossFunctionWrapper})
+_TABLE.update({name: _FUNCTION_CLASS[fn] for name, fn in _FUNCTIONS.items()})
+_TABLE.update({
+    "mse": MeanSquaredError, "MSE": MeanSquaredError,
+    "mae": MeanAbsoluteError, "MAE": MeanAbsoluteError,
+    "mape": MeanAbsolutePercentageError, "MAPE": MeanAbsolutePercentageError,
+    "msle": MeanSquaredLogarithmicError, "MSLE": MeanSquaredLogarithmicError,
+    "kld": KLDivergence, "KLD": KLDivergence, "kullback_leibler_divergence": KLDivergence,
+    "bce": BinaryCrossentropy, "BCE": BinaryCrossentropy,
+    "huber_loss": Huber, "logcosh": LogCosh,
+})
+
+
+def get(identifier, y_true_shape=None, y_pred_shape=None):
+    """Resolve ``identifier`` to a :class:`Loss` instance.
+
+    Accepts a name (class name, function name or Keras alias such as ``"mse"``; names of
+    functions give the matching class with default arguments, so the fused fast paths apply),
+    a config dict ``{"class_name": ..., "config": {...}}``, a :class:`Loss` (returned as is),
+    a :class:`Loss` subclass, or any callable ``f(y_true, y_pred)`` returning per-sample losses
+    (wrapped in :class:`LossFunctionWrapper`). ``"crossentropy"``/``"ce"`` pick binary, sparse
+    or categorical cross-entropy from the label/prediction shapes, like Keras' ``compile``.
+    """
+    if identifier is None or isinstance(identifier, Loss):
+        return identifier
+    if isinstance(identifier, str) and identifier.lower() in ("crossentropy", "ce"):
+        if y_true_shape is None or y_pred_shape is None:
+            raise ValueError(
+                f"loss={identifier!r} picks binary, sparse or categorical cross-entropy from the "
+                "label and prediction shapes; pass y_true_shape and y_pred_shape, or name the "
+                "loss (e.g. 'sparse_categorical_crossentropy')."
+            )
+        kind = label_kind_from_shapes(shape_tuple(y_true_shape), shape_tuple(y_pred_shape))
+        return {"binary": BinaryCrossentropy, "sparse": SparseCategoricalCrossentropy,
+                "categorical": CategoricalCrossentropy}[kind]()
+    if isinstance(identifier, type) and issubclass(identifier, Loss):
+        return identifier()
+    if callable(identifier) and not isinstance(identifier, (str, dict, type)):
+        cls = _FUNCTION_CLASS.get(identifier)
+        return cls() if cls is not None else LossFunctionWrapper(identifier)
+    obj = resolve(identifier, _TABLE, "loss", "loss")
+    if isinstance(obj, Loss):
+        return obj
+    return LossFunctionWrapper(obj)
+
+
+def serialize(loss):
+    """Config dict of a loss (``{"class_name": ..., "config": {...}}``)."""
+    return serialize_object(get(loss) if not isinstance(loss, Loss) else loss, _TABLE)
+
+
+def deserialize(config):
+    """Inverse of :func:`serialize`."""
+    return get(config)
