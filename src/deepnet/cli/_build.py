@@ -173,9 +173,27 @@ def build_loss(loaded):
         raise loaded.error(("compile", "loss"), one_line(e)) from e
 
 
+def _device_problem(device: str) -> str | None:
+    """Why ``device`` ("cpu", "cuda", "cuda:N", "mps") cannot be used on this machine, or None."""
+    import torch
+
+    if device.startswith("cuda"):
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        index = int(device.split(":")[1]) if ":" in device else 0
+        if index >= count:
+            return (f"device {device!r} is not available: this machine has {count} CUDA device"
+                    f"{'s' if count != 1 else ''} (torch {torch.__version__}); use device = \"auto\" or \"cpu\"")
+    if device == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        return "device 'mps' is not available on this machine; use device = \"auto\" or \"cpu\""
+    return None
+
+
 def compile_model(model, loaded, total_steps: int) -> None:
     c = loaded.config.compile
     device = None if loaded.config.device == "auto" else loaded.config.device
+    problem = _device_problem(device) if device is not None else None
+    if problem is not None:
+        raise loaded.error(("device",), problem)
     optimizer = build_optimizer(loaded, total_steps)
     loss = build_loss(loaded)
     try:
@@ -204,13 +222,22 @@ def build_compiled(loaded, input_shape, num_classes=None, n_train: int = 1000, c
     return model
 
 
-def check_callbacks(loaded, has_validation: bool) -> None:
-    """Callback settings that contradict the rest of the config (before anything is written)."""
+def check_callbacks(loaded, has_validation: bool, logged: list[str] | None = None) -> None:
+    """Callback settings that contradict the rest of the config (before anything is written).
+    ``logged``: the names fit will log per epoch (``loss`` and the metrics; ``val_`` versions
+    with validation data); a callback must monitor one of them."""
     c = loaded.config.callbacks
     for key, spec in (("early_stopping", c.early_stopping), ("reduce_lr", c.reduce_lr), ("checkpoint", c.checkpoint)):
-        if spec is not None and spec.monitor.startswith("val_") and not has_validation:
-            raise loaded.error(("callbacks", key), f"monitors {spec.monitor!r} but there is no validation data: "
-                                                   f"set fit.validation_split > 0 or monitor a training metric")
+        if spec is None:
+            continue
+        if spec.monitor.startswith("val_") and not has_validation:
+            raise loaded.error(("callbacks", key, "monitor"), f"monitors {spec.monitor!r} but there is no validation "
+                                                              f"data: set fit.validation_split > 0 or monitor a training metric")
+        names = [*logged, *(f"val_{n}" for n in logged if has_validation)] if logged else None
+        if names and spec.monitor not in names:
+            raise loaded.error(("callbacks", key, "monitor"),
+                               f"monitors {spec.monitor!r}, which training does not log.{cat.suggest(spec.monitor, names)}"
+                               f" Logged: {', '.join(names)}")
     schedule = loaded.config.compile.schedule
     if c.reduce_lr is not None and not (schedule is None or schedule["type"] == "constant"):
         raise loaded.error(("callbacks", "reduce_lr"), "reduce_lr changes the learning rate itself: it needs a "

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["label_range_problem", "output_width"]
+from ._errors import one_line
+
+__all__ = ["check_model_fits", "label_range_problem", "output_width"]
+
+# What a model raises when the data does not suit it (torch raises RuntimeError/IndexError).
+_MISMATCH = (ValueError, TypeError, IndexError, RuntimeError)
 
 
 def output_width(model, x: np.ndarray) -> int | None:
@@ -42,3 +47,33 @@ def label_range_problem(labels, width: int | None, sparse_loss: bool = False) ->
         return (f"the labels go from {low} to {high} ({high + 1} classes) but the model outputs {width} "
                 f"value{'s' if width != 1 else ''} per sample: give the last layer {high + 1} units")
     return None
+
+
+def _mismatch(loaded, error: Exception, loc=("model",)):
+    kind = "" if isinstance(error, (ValueError, TypeError)) else f"{type(error).__name__}: "
+    return loaded.error(loc, f"the model does not fit the data: {kind}{one_line(error)}")
+
+
+def check_model_fits(model, loaded, x, y, labels=()) -> list[str]:
+    """One forward pass, the class labels (``labels``: every split's label array) against the
+    model's outputs, and one loss evaluation on two samples, so that a model that does not
+    suit the data is a config error (exit 2) before anything is written. Returns the names
+    of the logged values (``loss`` and the metrics)."""
+    try:
+        width = output_width(model, x)
+    except _MISMATCH as e:
+        raise _mismatch(loaded, e) from e
+    sparse = "sparse" in str(loaded.config.compile.loss["type"]).lower()
+    problem = label_range_problem(labels or (y,), width, sparse_loss=sparse)
+    if problem is not None:
+        layers = loaded.config.model.layers
+        loc = ("model", "layers", len(layers) - 1) if layers else ("model", "factory")
+        raise loaded.error(loc, f"the model does not fit the data: {problem}")
+    n = min(2, len(x))
+    try:
+        logs = model.test_on_batch(x[:n], y[:n], return_dict=True)
+    except _MISMATCH as e:
+        raise _mismatch(loaded, e) from e
+    finally:
+        model.reset_metrics()
+    return list(logs)

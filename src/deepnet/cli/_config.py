@@ -9,6 +9,7 @@ A config is a TOML file with the tables ``[data]``, ``[model]``, ``[compile]``, 
 from __future__ import annotations
 
 import os
+import re
 import typing
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -302,7 +303,7 @@ class RunConfig(_Table):
     @field_validator("device")
     @classmethod
     def _device(cls, v):
-        if v not in ("auto", "cpu", "cuda", "mps") and not v.startswith("cuda:"):
+        if v not in ("auto", "cpu", "cuda", "mps") and not re.fullmatch(r"cuda:\d+", v):
             raise ValueError(f"expected \"auto\", \"cpu\", \"cuda\", \"cuda:N\" or \"mps\"; received {v!r}")
         return v
 

@@ -12,7 +12,7 @@ import numpy as np
 from . import _catalogue as cat
 from ._errors import CLIError, UsageFailure, one_line
 
-__all__ = ["Dataset", "fit_split", "load_data", "load_named_or_path", "split_validation"]
+__all__ = ["Dataset", "check_finite", "fit_split", "load_data", "load_named_or_path", "split_validation"]
 
 _CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 _IDX_MARKERS = ("train-images-idx3-ubyte", "train-images.idx3-ubyte")
@@ -66,12 +66,32 @@ def _check_options(fn, options: dict, fixed: set, where) -> None:
                         f"{', '.join(valid) or 'none'}")
 
 
-def _float_features(x: np.ndarray) -> np.ndarray:
+def _float_features(x: np.ndarray, source: str) -> np.ndarray:
     if x.dtype == np.float32:
         return x
-    if np.issubdtype(x.dtype, np.number) or x.dtype == np.bool_:
-        return x.astype(np.float32)
-    raise UsageFailure(f"the features have dtype {x.dtype}; expected numbers")
+    if np.issubdtype(x.dtype, np.complexfloating) or not (np.issubdtype(x.dtype, np.number) or x.dtype == np.bool_):
+        raise UsageFailure(f"the features of {source} have dtype {x.dtype}; expected real numbers")
+    return x.astype(np.float32)
+
+
+def _first_not_finite(values: np.ndarray) -> int | None:
+    """Index of the first sample holding NaN or an infinity (None when all are finite)."""
+    if not np.issubdtype(values.dtype, np.floating) or values.size == 0:
+        return None
+    bad = ~np.isfinite(values.reshape(len(values), -1)).all(axis=1)
+    return int(np.argmax(bad)) if bad.any() else None
+
+
+def check_finite(data: Dataset, where) -> None:
+    """Training needs finite features and labels: NaN or infinity in either is an error that
+    names the split and the first sample (``where(loc, message)`` makes the exception)."""
+    for split, x, y in (("training", data.x_train, data.y_train), ("test", data.x_test, data.y_test)):
+        for what, values in (("features", x), ("labels", y)):
+            index = _first_not_finite(values)
+            if index is not None:
+                raise where(("data",), f"the {what} of the {split} split of {data.description} contain NaN or "
+                                       f"infinite values (first at sample {index} of {len(values)}): drop or "
+                                       f"fix those samples (`deepnet diagnose CONFIG` lists the data problems)")
 
 
 def _call_loader(fn, *args, **kwargs):
@@ -127,8 +147,8 @@ def load_named_or_path(name: str | None, path: str | None, *, fmt: str = "auto",
         else:  # pragma: no cover - the schema restricts `format`
             raise where(("data", "format"), f"unknown format {fmt!r}")
         description = f"{kind} data from {path}"
-    return Dataset(_float_features(np.asarray(xtr)), np.asarray(ytr), _float_features(np.asarray(xte)),
-                   np.asarray(yte), description, class_names)
+    return Dataset(_float_features(np.asarray(xtr), description), np.asarray(ytr),
+                   _float_features(np.asarray(xte), description), np.asarray(yte), description, class_names)
 
 
 def load_data(loaded) -> Dataset:

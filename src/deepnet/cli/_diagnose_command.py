@@ -7,6 +7,7 @@ import os
 
 import click
 
+from ._checks import check_model_fits
 from ._common import CONTEXT, allow_code_option, fit_input, load_config_file, load_model_file, say
 from ._errors import UsageFailure
 
@@ -95,6 +96,7 @@ def _data_and_gradients(loaded, model, folder: str) -> dict:
     data_result = dg.data(x, y, validation_data=validation, model=model if trained else None)
     say("")
     say(str(data_result))
+    check_model_fits(model, loaded, x, y, labels=(data.y_train, data.y_test))  # after the data report
     grad_result = dg.gradients(model, x, y, batch_size=min(len(x), loaded.config.fit.batch_size))
     say("")
     say(str(grad_result))

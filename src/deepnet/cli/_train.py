@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 import os
 import time
 import traceback
 
-from ..diagnose._result import jsonable
 from ._build import build_callbacks, build_compiled, check_callbacks
-from ._checks import label_range_problem, output_width
-from ._data import fit_split, load_data
+from ._checks import check_model_fits
+from ._data import check_finite, fit_split, load_data
 from ._errors import CLIError, UsageFailure, one_line
 from ._toml import dumps
 
@@ -78,11 +78,11 @@ def train(loaded, say=print, quiet: bool = False) -> dict:
 
     # 1. Everything that can fail because of the user's input happens before the run folder exists.
     data = load_data(loaded)
+    check_finite(data, loaded.error)
     (x_train, y_train), validation = fit_split(loaded, data)
     model = build_compiled(loaded, x_train.shape[1:], data.num_classes, len(x_train))
-    check_callbacks(loaded, validation is not None)
-    _check_labels(model, loaded, x_train, (data.y_train, data.y_test))
-    _dry_run(model, loaded, x_train, y_train)
+    logged = check_model_fits(model, loaded, x_train, y_train, labels=(data.y_train, data.y_test))
+    check_callbacks(loaded, validation is not None, logged)
 
     say(f"Data: {data.description}: {len(x_train)} train, "
         f"{len(validation[0]) if validation else 0} validation, {len(data.x_test)} test samples; "
@@ -116,12 +116,7 @@ def train(loaded, say=print, quiet: bool = False) -> dict:
     fit_seconds = time.perf_counter() - t_fit
 
     # 3. Test metrics, model file, learning curves.
-    test = {}
-    if len(data.x_test):
-        test = model.evaluate(data.x_test, data.y_test, batch_size=max(256, cfg.fit.batch_size), verbose=0,
-                              return_dict=True)
-        test = {k: float(v) for k, v in test.items()}
-        say("Test: " + ", ".join(f"{k} {v:.4f}" for k, v in test.items()))
+    test = _test_metrics(model, data, max(256, cfg.fit.batch_size), say)
     model_file = _save_model(model, run_dir, say)
     hist = {k: [float(x) for x in v] for k, v in history.history.items()}
     verdict = write_learning_curves(hist, run_dir, say)
@@ -135,7 +130,7 @@ def train(loaded, say=print, quiet: bool = False) -> dict:
         "threads": torch.get_num_threads(),
     }
     with open(os.path.join(run_dir, "metrics.json"), "w", encoding="utf-8") as f:
-        json.dump(jsonable(summary), f, indent=2, allow_nan=False)
+        json.dump(summary, f, indent=2, allow_nan=False)
     acc = test.get("accuracy", test.get("compile_metrics"))
     tail = f"test accuracy {acc:.4f}, " if isinstance(acc, float) else ""
     n_epochs = summary["epochs_run"]
@@ -144,26 +139,15 @@ def train(loaded, say=print, quiet: bool = False) -> dict:
     return summary
 
 
-def _check_labels(model, loaded, x, labels) -> None:
-    """Class labels against the model's outputs (a label 9 needs at least 10 output units)."""
-    sparse = "sparse" in str(loaded.config.compile.loss["type"]).lower()
-    problem = label_range_problem(labels, output_width(model, x), sparse_loss=sparse)
-    if problem is not None:
-        layers = loaded.config.model.layers
-        loc = ("model", "layers", len(layers) - 1) if layers else ("model", "factory")
-        raise loaded.error(loc, f"the model does not fit the data: {problem}")
-
-
-def _dry_run(model, loaded, x, y) -> None:
-    """One loss evaluation on two samples, so a model/label mismatch is reported as a config
-    problem before anything is written."""
-    n = min(2, len(x))
-    try:
-        model.test_on_batch(x[:n], y[:n])
-    except (ValueError, TypeError) as e:
-        raise loaded.error(("model",), f"the model does not fit the data: {one_line(e)}") from e
-    finally:
-        model.reset_metrics()
+def _test_metrics(model, data, batch_size: int, say) -> dict:
+    """Loss and metrics on the test split, printed; non-finite values as "nan"/"inf"/"-inf"
+    (metrics.json is strict JSON)."""
+    if not len(data.x_test):
+        return {}
+    test = model.evaluate(data.x_test, data.y_test, batch_size=batch_size, verbose=0, return_dict=True)
+    test = {k: float(v) for k, v in test.items()}
+    say("Test: " + ", ".join(f"{k} {v:.4f}" for k, v in test.items()))
+    return {k: v if math.isfinite(v) else str(v) for k, v in test.items()}
 
 
 def _save_model(model, run_dir: str, say, name: str = "model.deepnet") -> str:
