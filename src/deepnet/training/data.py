@@ -62,11 +62,11 @@ VALIDATION_NAMES = ArgNames("`validation_data` (x_val)", "`validation_data` (y_v
 
 def _reject_unsupported(kind: str, dtype, what: str) -> None:
     if kind in _UNSUPPORTED_KINDS:
-        raise TypeError(
-            f"{what} holds {_UNSUPPORTED_KINDS[kind]} (dtype {dtype}); expected numbers (floats, ints or "
-            "bools). help: encode text or categories as integer ids, fix ragged or non-numeric entries, "
-            "then convert with np.asarray(data, dtype='float32')."
-        )
+        help = ("pass the real part, magnitude or phase (np.real / np.abs / np.angle), or both as features"
+                if kind == "c" else "encode text or categories as integer ids, fix ragged or non-numeric entries, "
+                "then convert with np.asarray(data, dtype='float32')")
+        raise TypeError(f"{what} holds {_UNSUPPORTED_KINDS[kind]} (dtype {dtype}); expected numbers (floats, ints "
+                        f"or bools). help: {help}.")
 
 
 def to_tensor(value, what: str, float_dtype: torch.dtype = torch.float32,
