@@ -13,7 +13,8 @@ For one layer configuration ``run_layer_test`` checks, in order:
   * ``file``: ... and a ``.deepnet`` file save/load (weights and outputs identical),
   * ``fit``: one ``fit`` step of the layer under a ``Dense(1)`` head gives a finite loss,
   * ``mask``: a layer that handles masks takes a masked input, and the output mask equals
-    ``compute_mask`` (for ``Embedding(mask_zero=True)``: the mask of its non-zero ids),
+    ``compute_mask``; a (steps, features) layer also runs in a Model after
+    ``Embedding(mask_zero=True)``; an Embedding's own mask marks its non-zero ids,
   * ``dtype``: float32 weights and outputs by default,
   * ``float64``: float64 weights and outputs with ``dtype="float64"`` (float64 inputs),
   * ``mixed_bfloat16``: under that policy (forward in ``torch.autocast`` as in ``fit``) the
@@ -236,32 +237,60 @@ def _right_padded_mask(x: torch.Tensor) -> torch.Tensor:
     return mask
 
 
-def _check_mask(run: _Run) -> None:
-    layer = run.layer
-    layer.eval()
-    if not run.xs[0].is_floating_point():  # Embedding: the mask comes from the ids
-        x = run.xs[0].detach().clone()
-        x[1, ...] = 0
-        out = run.apply(layer, [x])
-        expected = layer.compute_mask(x)
-        got = getattr(out, "_keras_mask", None)
-        assert (got is None) == (expected is None), f"output mask {got} but compute_mask gives {expected}"
-        if expected is not None:
-            assert torch.equal(got, expected) and torch.equal(expected, x != 0)
-        return
-    xs = [t.detach().clone() for t in run.xs]
-    masks = [_right_padded_mask(t) for t in xs]
-    for t, m in zip(xs, masks):
-        t._keras_mask = m
-    with torch.no_grad():
-        out = _as_list(run.apply(layer, xs))
-    as_list = run.multi and run.call is None  # forward reads the mask of the first argument
-    expected = layer.compute_mask(xs if as_list else xs[0], masks if as_list else masks[0])
-    got = getattr(out[0], "_keras_mask", None)
+def _assert_mask_agrees(run: _Run, xs: list, out) -> None:
+    """The output mask equals ``compute_mask`` of the masked inputs (forward reads the mask of
+    its first argument: the list of inputs for list-input layers)."""
+    as_list = run.multi and run.call is None
+    masks = [getattr(t, "_keras_mask", None) for t in xs]
+    expected = run.layer.compute_mask(xs if as_list else xs[0], masks if as_list else masks[0])
+    got = getattr(_as_list(out)[0], "_keras_mask", None)
     if expected is None:
         assert got is None, f"output carries a mask although compute_mask gives None: {got}"
     else:
         assert got is not None and torch.equal(got, expected), f"output mask {got} != compute_mask {expected}"
+
+
+def _check_own_mask(run: _Run) -> None:
+    """Embedding: the mask comes from the ids (mask_zero=True) or there is none."""
+    x = run.xs[0].detach().clone()
+    x[1, ...] = 0
+    out = run.apply(run.layer, [x])
+    expected = run.layer.compute_mask(x)
+    got = getattr(out, "_keras_mask", None)
+    assert (got is None) == (expected is None), f"output mask {got} but compute_mask gives {expected}"
+    if expected is not None:
+        assert torch.equal(got, expected) and torch.equal(expected, x != 0)
+
+
+def _check_mask_from_embedding(run: _Run) -> None:
+    """Masks as models make them: ids -> Embedding(mask_zero=True) -> the layer, in a Model."""
+    steps, features = run.shapes[0]
+    ids = dn.Input(shape=(steps,), dtype="int64")
+    embedding = dn.layers.Embedding(10, features, mask_zero=True)
+    model = dn.Model(ids, run.apply(run.layer, [embedding(ids)] * len(run.shapes)))
+    x = torch.randint(1, 10, (2, steps))
+    x[1, max(1, steps // 2):] = 0
+    model.eval()
+    with torch.no_grad():
+        out = model(x)
+        embedded = embedding(x)
+    _assert_mask_agrees(run, [embedded] * len(run.shapes), out)
+
+
+def _check_mask(run: _Run) -> None:
+    run.layer.eval()
+    if not run.xs[0].is_floating_point():
+        _check_own_mask(run)
+        return
+    xs = [t.detach().clone() for t in run.xs]
+    for t in xs:
+        t._keras_mask = _right_padded_mask(t)
+    with torch.no_grad():
+        out = run.apply(run.layer, xs)
+    _assert_mask_agrees(run, xs, out)
+    sequences = all(s == run.shapes[0] for s in run.shapes) and len(run.shapes[0]) == 2
+    if sequences and None not in run.shapes[0]:
+        _check_mask_from_embedding(run)
 
 
 def _check_dtype(run: _Run) -> None:
