@@ -10,7 +10,7 @@ import torch
 
 import deepnet as dn
 from deepnet import layers as L
-from deepnet.diagnose.latency import (
+from deepnet.diagnose._latency import (
     DepthTradeoff,
     LatencyResult,
     _recommend,

@@ -28,7 +28,7 @@ from torch import nn
 
 import deepnet as dn
 from deepnet import layers as L
-from deepnet.diagnose.memory import MaxBatchSize, MemoryPlan, max_batch_size, memory, parse_bytes
+from deepnet.diagnose import MaxBatchSize, MemoryPlan, max_batch_size, memory, parse_bytes
 from deepnet.layers.convolutional import Conv1D, Conv2D, DepthwiseConv2D, SeparableConv2D
 from deepnet.layers.pooling import (
     AveragePooling2D,
@@ -347,7 +347,7 @@ OPTIMIZERS = [
 @pytest.mark.parametrize("label,kwargs", OPTIMIZERS, ids=[o[0] for o in OPTIMIZERS])
 def test_optimizer_state_matches_real_optimizer(label, kwargs):
     from deepnet import optimizers
-    from deepnet.diagnose.memory import _optimizer_info
+    from deepnet.diagnose._memory_optim import optimizer_info as _optimizer_info
 
     cls = {"sgd": optimizers.SGD, "adam": optimizers.Adam, "adamw": optimizers.AdamW, "rmsprop": optimizers.RMSprop,
            "adagrad": optimizers.Adagrad, "adadelta": optimizers.Adadelta, "adamax": optimizers.Adamax,

@@ -15,9 +15,9 @@ import pytest
 
 import deepnet as dn
 from deepnet import layers as L
-from deepnet.diagnose.gradients import GradientMonitor
-from deepnet.diagnose.latency import latency
-from deepnet.diagnose.report import SECTION_IDS, report
+from deepnet.diagnose import GradientMonitor
+from deepnet.diagnose import latency
+from deepnet.diagnose._report import SECTION_IDS, report
 
 CHROMIUM = "/usr/bin/chromium"
 

@@ -21,13 +21,15 @@ figure list.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import io
 import json
 import math
 import os
 import sys
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -44,7 +46,11 @@ _IMAGE_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf", ".jpg": "jpg", ".
 
 def jsonable(obj: Any) -> Any:
     """``obj`` with NumPy/torch scalars and arrays turned into plain Python values; non-finite
-    floats become ``"nan"``/``"inf"``/``"-inf"`` so that strict JSON can hold them."""
+    floats become ``"nan"``/``"inf"``/``"-inf"`` so that strict JSON can hold them.
+
+    >>> jsonable({"a": np.float32(0.5), "b": float("nan"), "c": np.arange(2)})
+    {'a': 0.5, 'b': 'nan', 'c': [0, 1]}
+    """
     if isinstance(obj, dict):
         return {str(k): jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple, set, frozenset)):
@@ -67,6 +73,15 @@ def jsonable(obj: Any) -> Any:
     return str(obj)
 
 
+def _fmt_number(value: Any) -> str:
+    v = float(value)
+    if not math.isfinite(v):
+        return str(v)
+    if v != 0 and (abs(v) < 1e-3 or abs(v) >= 1e5):
+        return f"{v:.3e}"
+    return f"{v:.4g}"
+
+
 def fmt_value(value: Any, max_items: int = 8) -> str:
     """Compact text for evidence values: 4 significant digits, long lists shortened."""
     if isinstance(value, (bool, np.bool_)):
@@ -74,12 +89,7 @@ def fmt_value(value: Any, max_items: int = 8) -> str:
     if isinstance(value, (int, np.integer)):
         return str(int(value))
     if isinstance(value, (float, np.floating)):
-        v = float(value)
-        if not math.isfinite(v):
-            return str(v)
-        if v != 0 and (abs(v) < 1e-3 or abs(v) >= 1e5):
-            return f"{v:.3e}"
-        return f"{v:.4g}"
+        return _fmt_number(value)
     if isinstance(value, np.ndarray):
         value = value.tolist()
     if isinstance(value, (list, tuple)):
@@ -94,7 +104,12 @@ def fmt_value(value: Any, max_items: int = 8) -> str:
 
 
 def new_figure(ncols: int = 1, nrows: int = 1, width: float = 6.4, height: float = 4.2):
-    """A matplotlib ``Figure`` on an Agg canvas (no pyplot, no GUI) and its axes (a flat list)."""
+    """A matplotlib ``Figure`` on an Agg canvas (no pyplot, no GUI) and its axes (a flat list).
+
+    >>> fig, axes = new_figure(ncols=2)
+    >>> len(axes)
+    2
+    """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -105,7 +120,14 @@ def new_figure(ncols: int = 1, nrows: int = 1, width: float = 6.4, height: float
 
 
 def save_figure(fig, path, dpi: int = 110) -> str:
-    """Render ``fig`` to ``path`` (format from the extension: .png, .svg, .pdf, .jpg) atomically."""
+    """Render ``fig`` to ``path`` (format from the extension: .png, .svg, .pdf, .jpg) atomically.
+
+    >>> import os, tempfile
+    >>> fig, _ = new_figure()
+    >>> path = save_figure(fig, os.path.join(tempfile.mkdtemp(), "empty.svg"))
+    >>> os.path.getsize(path) > 0
+    True
+    """
     path = os.fspath(path)
     ext = os.path.splitext(path)[1].lower()
     if ext not in _IMAGE_FORMATS:
@@ -115,60 +137,79 @@ def save_figure(fig, path, dpi: int = 110) -> str:
         )
     buf = io.BytesIO()
     fig.savefig(buf, format=_IMAGE_FORMATS[ext], dpi=dpi)
-    write_file(path, buf.getvalue())
+    atomic_write_bytes(path, buf.getvalue())
     return path
 
 
-def _umask() -> int:
-    try:
-        with open("/proc/self/status", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    return 0o022
+def wrap_title(heading: str, summary: str, fig) -> str:
+    """``heading`` and the summary wrapped to the figure's width (for ``fig.suptitle``)."""
+    import textwrap
+
+    width = int(fig.get_figwidth() * 13)
+    return heading + "\n" + ("\n".join(textwrap.wrap(summary, width)) or summary)
 
 
-def write_file(path, data: bytes) -> None:
-    """Atomic write with the usual permissions of a new file (``atomic_write`` goes through
-    ``mkstemp``, whose files are private: 0600)."""
-    atomic_write_bytes(path, data)
-    try:
-        os.chmod(path, 0o666 & ~_umask())
-    except OSError:
-        pass
+def result_field(default: Any = dataclasses.MISSING, *, in_dict: bool = True, group: str | None = None,
+                 default_factory: Any = dataclasses.MISSING) -> Any:
+    """A dataclass field of a result; ``in_dict=False`` leaves it out of :meth:`to_dict`,
+    ``group`` nests it under that key (``{"curves": {...}}``)."""
+    return field(default=default, default_factory=default_factory,
+                 metadata={"in_dict": in_dict, "group": group})
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 # ----------------------------------------------------------------------------- result
 
 
+@dataclass(repr=False, eq=False)
 class DiagnosisResult:
     """What every diagnosis returns: a verdict with its evidence and remedies.
 
-    Subclasses set ``kind`` and ``title``, may add attributes (exposed in :meth:`to_dict`
-    through :meth:`_extra_dict`), extra text lines (:meth:`_detail_lines`) and a drawing
-    (:meth:`_draw`).
+    Subclasses are dataclasses too (``kw_only``): they set ``kind`` and ``title``, declare
+    their own fields once (each appears in :meth:`to_dict` unless declared with
+    ``result_field(in_dict=False)``), and may add text lines (:meth:`_detail_lines`) and a
+    drawing (:meth:`_draw`).
+
+    >>> r = dn.diagnose.DiagnosisResult("fine", "Nothing to report.", {"epochs": 3})
+    >>> print(r)
+    Diagnosis: fine [ok]
+      Nothing to report.
+    Evidence:
+      epochs: 3
+    >>> r.ok, sorted(r.to_dict())[:3]
+    (True, ['evidence', 'kind', 'notes'])
     """
 
-    kind = "diagnosis"
-    title = "Diagnosis"
-    #: evidence keys left out of the plain-text evidence list (a subclass prints them itself)
-    _text_hidden: tuple = ()
+    verdict: str
+    summary: str
+    evidence: dict = field(default_factory=dict)
+    remedies: list = field(default_factory=list)
+    severity: str = "ok"
+    notes: list = field(default_factory=list)
 
-    def __init__(self, verdict: str, summary: str, evidence: dict | None = None, remedies=None,
-                 severity: str = "ok", notes=None):
-        if severity not in SEVERITIES:
+    kind: ClassVar[str] = "diagnosis"
+    title: ClassVar[str] = "Diagnosis"
+    #: evidence keys left out of the plain-text evidence list (a subclass prints them itself)
+    _text_hidden: ClassVar[tuple] = ()
+
+    def __post_init__(self) -> None:
+        if self.severity not in SEVERITIES:
             raise ValueError(
                 f"Received an invalid value for `severity` of {type(self).__name__}, expected one of "
-                f"{SEVERITIES}. Received: severity={severity!r}"
+                f"{SEVERITIES}. Received: severity={self.severity!r}"
             )
-        self.verdict = str(verdict)
-        self.summary = str(summary)
-        self.evidence: dict = dict(evidence or {})
-        self.remedies: list[str] = list(remedies or [])
-        self.severity = severity
-        self.notes: list[str] = list(notes or [])
+        self.verdict = str(self.verdict)
+        self.summary = str(self.summary)
+        self.evidence = dict(self.evidence or {})
+        self.remedies = list(self.remedies or [])
+        self.notes = list(self.notes or [])
 
     # -- convenience ------------------------------------------------------------------------
     @property
@@ -184,12 +225,9 @@ class DiagnosisResult:
         lines = [f"{self.title}: {self.verdict} [{self.severity}]", f"  {self.summary}"]
         if self.evidence:
             lines.append("Evidence:")
-            for key, value in self.evidence.items():
-                if key not in self._text_hidden:
-                    lines.append(f"  {key}: {fmt_value(value)}")
-        extra = self._detail_lines()
-        if extra:
-            lines.extend(extra)
+            lines.extend(f"  {key}: {fmt_value(value)}" for key, value in self.evidence.items()
+                         if key not in self._text_hidden)
+        lines.extend(self._detail_lines())
         if self.remedies:
             lines.append("Remedies:")
             lines.extend(f"  - {r}" for r in self.remedies)
@@ -199,7 +237,12 @@ class DiagnosisResult:
         return "\n".join(lines)
 
     def print(self, file=None) -> None:
-        """Print the plain-text report (to ``file``, default stdout)."""
+        """Print the plain-text report (to ``file``, default stdout).
+
+        >>> dn.diagnose.DiagnosisResult("fine", "All good.").print()
+        Diagnosis: fine [ok]
+          All good.
+        """
         print(str(self), file=file if file is not None else sys.stdout)
 
     def _detail_lines(self) -> list[str]:
@@ -208,27 +251,45 @@ class DiagnosisResult:
     # -- serialisation ----------------------------------------------------------------------
     def to_dict(self) -> dict:
         """A JSON-serialisable dict: kind, title, verdict, severity, summary, evidence, remedies,
-        notes, plus the subclass' own fields."""
-        out = {
+        notes, plus the subclass' own fields.
+
+        >>> dn.diagnose.DiagnosisResult("fine", "All good.").to_dict()["verdict"]
+        'fine'
+        """
+        out: dict[str, Any] = {
             "kind": self.kind, "title": self.title, "verdict": self.verdict, "severity": self.severity,
             "summary": self.summary, "evidence": self.evidence, "remedies": self.remedies, "notes": self.notes,
         }
-        out.update(self._extra_dict())
+        base = {f.name for f in dataclasses.fields(DiagnosisResult)}
+        for f in dataclasses.fields(self):
+            if f.name in base or not f.metadata.get("in_dict", True):
+                continue
+            value = _plain(getattr(self, f.name))
+            group = f.metadata.get("group")
+            if group is None:
+                out[f.name] = value
+            else:
+                out.setdefault(group, {})[f.name] = value
         return jsonable(out)
 
-    def _extra_dict(self) -> dict:
-        return {}
-
     def to_json(self, path=None, indent: int | None = 2) -> str:
-        """The :meth:`to_dict` form as strict JSON text; also written atomically to ``path``."""
+        """The :meth:`to_dict` form as strict JSON text; also written atomically to ``path``.
+
+        >>> print(dn.diagnose.DiagnosisResult("fine", "ok").to_json(indent=None)[:36])
+        {"kind": "diagnosis", "title": "Diag
+        """
         text = json.dumps(self.to_dict(), indent=indent, allow_nan=False)
         if path is not None:
-            write_file(path, text.encode("utf-8"))
+            atomic_write_bytes(path, text.encode("utf-8"))
         return text
 
     def to_html(self) -> str:
         """An HTML fragment (heading, summary, evidence table, remedies, notes) with CSS classes
-        ``dn-diagnosis`` and ``dn-severity-<severity>`` for styling."""
+        ``dn-diagnosis`` and ``dn-severity-<severity>`` for styling.
+
+        >>> dn.diagnose.DiagnosisResult("fine", "ok").to_html().splitlines()[0]
+        '<div class="dn-diagnosis dn-severity-ok">'
+        """
         esc = html.escape
         parts = [
             f'<div class="dn-diagnosis dn-severity-{esc(self.severity)}">',
@@ -243,10 +304,10 @@ class DiagnosisResult:
             )
             parts.append(f'<table class="dn-evidence">{rows}</table>')
         parts.extend(self._detail_html())
-        if self.remedies:
-            parts.append("<p><b>Remedies</b></p><ul>" + "".join(f"<li>{esc(r)}</li>" for r in self.remedies) + "</ul>")
-        if self.notes:
-            parts.append("<p><b>Notes</b></p><ul>" + "".join(f"<li>{esc(n)}</li>" for n in self.notes) + "</ul>")
+        for heading, items in (("Remedies", self.remedies), ("Notes", self.notes)):
+            if items:
+                parts.append(f"<p><b>{heading}</b></p><ul>" + "".join(f"<li>{esc(r)}</li>" for r in items)
+                             + "</ul>")
         parts.append("</div>")
         return "\n".join(parts)
 
@@ -264,6 +325,10 @@ class DiagnosisResult:
         With ``ax`` the main panel is drawn into that axes (its figure is returned);
         otherwise a new figure with every panel is made. With ``path`` (``.png``, ``.svg``,
         ``.pdf``) the figure is also written, atomically.
+
+        >>> fig = dn.diagnose.DiagnosisResult("fine", "ok").plot()
+        >>> type(fig).__name__
+        'Figure'
         """
         if ax is None:
             fig = self._draw(None)
@@ -286,6 +351,7 @@ class DiagnosisResult:
 
 
 def severity_rank(severity: str) -> int:
+    """Position of ``severity`` in :data:`SEVERITIES` (``"ok"`` 0 ... ``"error"`` 3)."""
     return SEVERITIES.index(severity)
 
 

@@ -16,11 +16,18 @@ from __future__ import annotations
 import math
 import statistics
 import time
+from dataclasses import dataclass
+from numbers import Integral
 
 import numpy as np
 import torch
 
-from ._result import DiagnosisResult, new_figure
+from .. import activations, losses
+from ..utils.validation import Interval, check
+from ._memory import forward_flops
+from ._memory_result import readable_flops
+from ._memory_trace import model_input_specs
+from ._result import DiagnosisResult, new_figure, result_field
 
 __all__ = ["DepthTradeoff", "LatencyResult", "depth_tradeoff", "latency"]
 
@@ -46,12 +53,8 @@ def _fmt_rate(rate: float) -> str:
     return f"{rate:.3g} samples/s"
 
 
-def _check_int(value, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or int(value) < minimum:
-        raise ValueError(
-            f"Received an invalid value for `{name}`, expected an integer >= {minimum}. Received: {name}={value!r}"
-        )
-    return int(value)
+def _check_int(value, name: str, owner: str, minimum: int = 1) -> int:
+    return int(check(owner, name, value, Interval(Integral, minimum, None)))
 
 
 def _sync(device: torch.device) -> None:
@@ -74,25 +77,28 @@ def _random_inputs(specs, batch: int, device):
 # ----------------------------------------------------------------------------- latency
 
 
+@dataclass(repr=False, eq=False, kw_only=True)
 class LatencyResult(DiagnosisResult):
     """Forward latency per batch size. ``rows``: one dict per batch size with ``batch_size``,
     ``median_s``, ``p90_s``, ``min_s``, ``per_sample_s``, ``throughput`` (samples/s) and
-    ``times_s`` (every timed repeat)."""
+    ``times_s`` (every timed repeat).
+
+    >>> model = dn.Sequential([dn.Input(shape=(8,)), dn.layers.Dense(4)])
+    >>> r = dn.diagnose.latency(model, batch_sizes=(1, 4), warmup=1, repeats=2)
+    >>> [row["batch_size"] for row in r.rows], r.flops_per_sample
+    ([1, 4], 68.0)
+    """
 
     kind = "latency"
     title = "Inference latency"
     _text_hidden = ("rows",)
 
-    def __init__(self, verdict, summary, evidence, remedies, severity, notes, *, rows, device, flops_per_sample):
-        super().__init__(verdict, summary, evidence, remedies, severity, notes)
-        self.rows = rows
-        self.device = device
-        self.flops_per_sample = flops_per_sample
-
-    def _extra_dict(self) -> dict:
-        return {"rows": self.rows, "device": self.device, "flops_per_sample": self.flops_per_sample}
+    rows: list = result_field(default_factory=list)
+    device: str = result_field("cpu")
+    flops_per_sample: float | None = result_field(None)
 
     def table(self) -> str:
+        """The timing table as text: one line per batch size."""
         head = f"{'batch':>7} {'median':>10} {'p90':>10} {'per sample':>11} {'throughput':>18}"
         lines = [head, "-" * len(head)]
         for r in self.rows:
@@ -165,11 +171,7 @@ def _time_forward(model, x, device, warmup: int, repeats: int) -> list[float]:
 
 def _flops_per_sample(model, input_shape) -> float | None:
     try:
-        from .memory import _build_graph, _Ctx, _model_input_specs
-
-        specs = _model_input_specs(model, input_shape)
-        graph = _build_graph(model, specs, _Ctx("float32", False, 4, "cpu", training=False))
-        return float(sum(op.flops for op in graph.ops))
+        return forward_flops(model, input_shape)
     except Exception:  # FLOPs are a bonus: never fail the timing for them
         return None
 
@@ -192,16 +194,15 @@ def latency(model, batch_sizes=(1, 32, 256), input_shape=None, warmup: int = 3, 
         :class:`LatencyResult` with a table (``result.table()``) and a plot of latency per
         sample against batch size.
     """
-    from .memory import _model_input_specs
-
     if isinstance(batch_sizes, int):
         batch_sizes = (batch_sizes,)
-    sizes = [_check_int(b, "batch_sizes") for b in batch_sizes]
+    sizes = [_check_int(b, "batch_sizes", "latency()") for b in batch_sizes]
     if not sizes:
-        raise ValueError("Received an invalid value for `batch_sizes`, expected at least one batch size. Received: batch_sizes=()")
-    warmup = _check_int(warmup, "warmup", 0)
-    repeats = _check_int(repeats, "repeats", 1)
-    specs = _model_input_specs(model, input_shape)
+        raise ValueError("Received an invalid value for `batch_sizes` of latency(), expected at least one batch size. "
+                         "Received: batch_sizes=()")
+    warmup = _check_int(warmup, "warmup", "latency()", 0)
+    repeats = _check_int(repeats, "repeats", "latency()", 1)
+    specs = model_input_specs(model, input_shape)
     home = next((p.device for p in model.parameters()), torch.device("cpu"))
     target = torch.device(device) if device is not None else home
     flops = _flops_per_sample(model, input_shape)
@@ -236,8 +237,6 @@ def latency(model, batch_sizes=(1, 32, 256), input_shape=None, warmup: int = 3, 
     evidence["max_p90_over_median"] = round(jitter, 3)
     notes = []
     if flops:
-        from .memory import readable_flops
-
         evidence["forward_flops_per_sample"] = readable_flops(flops)
         evidence["achieved_gflops_per_s"] = round(flops * best["throughput"] / 1e9, 3)
     if jitter > 1.5:
@@ -262,29 +261,32 @@ def latency(model, batch_sizes=(1, 32, 256), input_shape=None, warmup: int = 3, 
 # ----------------------------------------------------------------------------- depth trade-off
 
 
+@dataclass(repr=False, eq=False, kw_only=True)
 class DepthTradeoff(DiagnosisResult):
     """Accuracy (or loss) against latency per depth. ``rows``: one dict per depth with
     ``depth``, ``params``, ``score`` (validation accuracy, or loss when ``metric == "loss"``),
-    ``latency_per_sample_s``, ``throughput``, ``train_time_s``, ``flops_per_sample``."""
+    ``latency_per_sample_s``, ``throughput``, ``train_time_s``, ``flops_per_sample``.
+
+    >>> rows = [{"depth": d, "params": 10 * d, "score": s, "latency_per_sample_s": 1e-4 * d, "throughput": 1e4 / d,
+    ...          "train_time_s": 0.1} for d, s in ((1, 0.90), (2, 0.905))]
+    >>> r = dn.diagnose.DepthTradeoff("shallower_suffices", "Depth 1 is enough.", rows=rows, metric="accuracy",
+    ...                               recommended_depth=1, best_depth=2)
+    >>> print(r.table().splitlines()[2])
+         1          10           0.9000          100 us        10k samples/s       100 ms  <- recommended
+    """
 
     kind = "depth_tradeoff"
     title = "Depth vs response time"
     _text_hidden = ("rows",)
 
-    def __init__(self, verdict, summary, evidence, remedies, severity, notes, *, rows, metric, recommended_depth,
-                 best_depth, tolerance):
-        super().__init__(verdict, summary, evidence, remedies, severity, notes)
-        self.rows = rows
-        self.metric = metric
-        self.recommended_depth = recommended_depth
-        self.best_depth = best_depth
-        self.tolerance = tolerance
-
-    def _extra_dict(self) -> dict:
-        return {"rows": self.rows, "metric": self.metric, "recommended_depth": self.recommended_depth,
-                "best_depth": self.best_depth, "tolerance": self.tolerance}
+    rows: list = result_field(default_factory=list)
+    metric: str = result_field("loss")
+    recommended_depth: int | None = result_field(None)
+    best_depth: int | None = result_field(None)
+    tolerance: float = result_field(0.01)
 
     def table(self) -> str:
+        """The comparison as text: one line per depth, the recommended one marked."""
         label = "val " + self.metric
         head = f"{'depth':>6} {'params':>11} {label:>16} {'latency/sample':>15} {'throughput':>18} {'train time':>11}"
         lines = [head, "-" * len(head)]
@@ -366,8 +368,6 @@ def _task(model, y) -> str:
 
 
 def _last_activation(model) -> str:
-    from .. import activations
-
     layers = getattr(model, "layers", [])
     for layer in reversed(layers):
         act = getattr(layer, "activation", None)
@@ -383,8 +383,6 @@ def _last_activation(model) -> str:
 
 def _auto_compile(model, y) -> str:
     """Compile with Adam and a loss that fits the labels; returns the metric to compare."""
-    from .. import losses
-
     task = _task(model, y)
     last = _last_activation(model)
     if task == "sparse":
@@ -415,6 +413,58 @@ def _recommend(rows: list, higher: bool, tolerance: float) -> tuple[dict, dict]:
     return best_row, rec
 
 
+def _try_depth(build_fn, depth, split, epochs: int, batch_size: int, latency_batch_size: int, repeats: int,
+               verbose) -> tuple[dict, str]:
+    """Build, train, evaluate and time one candidate: (its row, the metric it can be compared on)."""
+    x, y, xv, yv = split
+    model = build_fn(depth)
+    if getattr(model, "_trainer", None) is None:
+        metric = _auto_compile(model, y)
+    else:
+        names = [str(s) for s in (model._compile_config.get("metrics") or [])]
+        metric = "accuracy" if any("acc" in n for n in names) else "loss"
+    t0 = time.perf_counter()
+    model.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=verbose)
+    train_time = time.perf_counter() - t0
+    logs = model.evaluate(xv, yv, batch_size=max(batch_size, 256), verbose=0, return_dict=True)
+    lat = latency(model, batch_sizes=(latency_batch_size,), warmup=3, repeats=repeats)
+    r = lat.rows[0]
+    acc_key = next((k for k in logs if "acc" in k), None)
+    row = {
+        "depth": depth, "params": int(model.count_params()), "loss": float(logs["loss"]),
+        "accuracy": float(logs[acc_key]) if acc_key else None,
+        "latency_per_sample_s": r["per_sample_s"], "latency_p90_s": r["p90_s"] / r["batch_size"],
+        "throughput": r["throughput"], "train_time_s": train_time, "flops_per_sample": lat.flops_per_sample,
+    }
+    return row, metric
+
+
+def _tradeoff_verdict(rows: list, best_row: dict, rec: dict, metric: str, tolerance: float,
+                      epochs: int) -> tuple[str, str, list[str]]:
+    best = best_row["score"]
+    higher = metric == "accuracy"
+    speedup = best_row["latency_per_sample_s"] / rec["latency_per_sample_s"] if rec["latency_per_sample_s"] else 1.0
+    deepest = max(r["depth"] for r in rows)
+    if rec["depth"] == deepest and len(rows) > 1:
+        summary = (f"The deepest model (depth {deepest}) is the only one within the tolerance of the best "
+                   f"validation {metric} ({best:.4f}); depth still pays off, try deeper.")
+        return "deeper_is_better", summary, [f"Try depths beyond {deepest}, or train longer (epochs={epochs} is a "
+                                             "short run): the deeper models may not have converged."]
+    if rec["depth"] == best_row["depth"]:
+        summary = (f"Depth {rec['depth']} gives the best validation {metric} ({best:.4f}) at "
+                   f"{_fmt_time(rec['latency_per_sample_s'])} per sample; deeper models do not help.")
+        return "depth_saturates", summary, [f"Use depth {rec['depth']}: deeper models cost latency without "
+                                            f"improving validation {metric}."]
+    diff = (f"{(rec['score'] - best) * 100:+.2f} points" if higher
+            else f"{(rec['score'] / best - 1) * 100 if best else 0.0:+.2f}%")
+    summary = (f"Depth {rec['depth']} is within {tolerance:.0%} of the best validation {metric} "
+               f"(depth {best_row['depth']}: {best:.4f}; depth {rec['depth']}: {rec['score']:.4f}, {diff}) and "
+               f"{speedup:.1f}x faster per sample ({_fmt_time(rec['latency_per_sample_s'])}).")
+    return "shallower_suffices", summary, [f"Use depth {rec['depth']} where response time matters; depth "
+                                           f"{best_row['depth']} buys {metric} {best - rec['score']:+.4f} for "
+                                           f"{speedup:.1f}x the latency."]
+
+
 def depth_tradeoff(build_fn, depths, data, epochs: int = 3, batch_size: int = 32, validation_data=None,
                    latency_batch_size: int = 1, repeats: int = 20, tolerance: float = 0.01,
                    verbose: int = 0) -> DepthTradeoff:
@@ -437,44 +487,31 @@ def depth_tradeoff(build_fn, depths, data, epochs: int = 3, batch_size: int = 32
     Returns:
         :class:`DepthTradeoff` with one row per depth, the recommended (shallowest good enough)
         depth and a plot of accuracy against latency annotated with the depths.
+
+    >>> def build(depth):
+    ...     layers = [dn.Input(shape=(4,))] + [dn.layers.Dense(8, activation="relu") for _ in range(depth)]
+    ...     return dn.Sequential(layers + [dn.layers.Dense(2)])
+    >>> x, y = np.random.rand(40, 4), np.arange(40) % 2
+    >>> r = dn.diagnose.depth_tradeoff(build, [1, 2], (x, y), epochs=1, repeats=2)
+    >>> [row["depth"] for row in r.rows], r.metric
+    ([1, 2], 'accuracy')
     """
     if not callable(build_fn):
         raise TypeError(f"depth_tradeoff(): `build_fn` must be callable as build_fn(depth) -> model; received {build_fn!r}.")
     depths = list(depths)
     if not depths:
         raise ValueError("depth_tradeoff(): `depths` is empty; pass the depths to compare, e.g. depths=[1, 2, 4].")
-    epochs = _check_int(epochs, "epochs")
-    batch_size = _check_int(batch_size, "batch_size")
-    latency_batch_size = _check_int(latency_batch_size, "latency_batch_size")
+    epochs = _check_int(epochs, "epochs", "depth_tradeoff()")
+    batch_size = _check_int(batch_size, "batch_size", "depth_tradeoff()")
+    latency_batch_size = _check_int(latency_batch_size, "latency_batch_size", "depth_tradeoff()")
     if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not 0 <= tolerance < 1:
         raise ValueError(f"Received an invalid value for `tolerance`, expected a float in [0, 1). Received: tolerance={tolerance!r}")
     x, y, xv, yv = _split_data(data, validation_data)
-    rows = []
-    metric = None
+    rows, metric = [], None
     for depth in depths:
-        model = build_fn(depth)
-        if getattr(model, "_trainer", None) is None:
-            m = _auto_compile(model, y)
-        else:
-            names = [str(s) for s in (model._compile_config.get("metrics") or [])]
-            m = "accuracy" if any("acc" in n for n in names) else "loss"
-        if metric is None:
-            metric = m
-        elif m != metric:
-            metric = "loss"  # candidates disagree: compare what they all have
-        t0 = time.perf_counter()
-        model.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=verbose)
-        train_time = time.perf_counter() - t0
-        logs = model.evaluate(xv, yv, batch_size=max(batch_size, 256), verbose=0, return_dict=True)
-        lat = latency(model, batch_sizes=(latency_batch_size,), warmup=3, repeats=repeats)
-        r = lat.rows[0]
-        acc_key = next((k for k in logs if "acc" in k), None)
-        rows.append({
-            "depth": depth, "params": int(model.count_params()), "loss": float(logs["loss"]),
-            "accuracy": float(logs[acc_key]) if acc_key else None,
-            "latency_per_sample_s": r["per_sample_s"], "latency_p90_s": r["p90_s"] / r["batch_size"],
-            "throughput": r["throughput"], "train_time_s": train_time, "flops_per_sample": lat.flops_per_sample,
-        })
+        row, m = _try_depth(build_fn, depth, (x, y, xv, yv), epochs, batch_size, latency_batch_size, repeats, verbose)
+        rows.append(row)
+        metric = m if metric in (None, m) else "loss"  # candidates disagree: compare what they all have
     if metric == "accuracy" and any(r["accuracy"] is None for r in rows):
         metric = "loss"
     for r in rows:
@@ -487,29 +524,8 @@ def depth_tradeoff(build_fn, depths, data, epochs: int = 3, batch_size: int = 32
                          "and the learning rate.")
     best_row, rec = _recommend(rows, higher, tolerance)
     best = best_row["score"]
-    speedup = best_row["latency_per_sample_s"] / rec["latency_per_sample_s"] if rec["latency_per_sample_s"] else 1.0
     shallowest = min(r["depth"] for r in rows)
-    deepest = max(r["depth"] for r in rows)
-    diff = (f"{(rec['score'] - best) * 100:+.2f} points" if higher
-            else f"{(rec['score'] / best - 1) * 100 if best else 0.0:+.2f}%")
-    if rec["depth"] == deepest and len(rows) > 1:
-        verdict = "deeper_is_better"
-        summary = (f"The deepest model (depth {deepest}) is the only one within the tolerance of the best "
-                   f"validation {metric} ({best:.4f}); depth still pays off, try deeper.")
-        remedies = [f"Try depths beyond {deepest}, or train longer (epochs={epochs} is a short run): "
-                    "the deeper models may not have converged."]
-    elif rec["depth"] == best_row["depth"]:
-        verdict = "depth_saturates"
-        summary = (f"Depth {rec['depth']} gives the best validation {metric} ({best:.4f}) at "
-                   f"{_fmt_time(rec['latency_per_sample_s'])} per sample; deeper models do not help.")
-        remedies = [f"Use depth {rec['depth']}: deeper models cost latency without improving validation {metric}."]
-    else:
-        verdict = "shallower_suffices"
-        summary = (f"Depth {rec['depth']} is within {tolerance:.0%} of the best validation {metric} "
-                   f"(depth {best_row['depth']}: {best:.4f}; depth {rec['depth']}: {rec['score']:.4f}, {diff}) and "
-                   f"{speedup:.1f}x faster per sample ({_fmt_time(rec['latency_per_sample_s'])}).")
-        remedies = [f"Use depth {rec['depth']} where response time matters; depth {best_row['depth']} buys {metric} "
-                    f"{best - rec['score']:+.4f} for {speedup:.1f}x the latency."]
+    verdict, summary, remedies = _tradeoff_verdict(rows, best_row, rec, metric, tolerance, epochs)
     if rec["depth"] == shallowest and len(rows) > 1 and verdict != "deeper_is_better":
         remedies.append(f"Depth {shallowest} is the shallowest tried: an even smaller model may do as well.")
     evidence = {

@@ -20,6 +20,11 @@ import os
 import warnings
 
 from ..utils.io import atomic_write
+from ..version import __version__
+from ._curves import learning_curves
+from ._data import data as data_check
+from ._latency import latency
+from ._memory import memory
 from ._result import DiagnosisResult
 
 __all__ = ["SECTION_IDS", "report"]
@@ -137,6 +142,120 @@ def _model_overview(model) -> list[str]:
     return [f"<table>{table}</table>", f"<pre>{_esc(text)}</pre>"]
 
 
+def _curves_section(history) -> _Section:
+    section = _Section("learning-curves", "Learning curves")
+    if history is not None:
+        _run(section, "Learning curves", lambda: learning_curves(history))
+    else:
+        section.add_missing("Learning curves", "No training history: pass history=model.fit(...) (or a fitted model).")
+    return section
+
+
+def _gradients_section(gradient_monitor, gradients) -> _Section:
+    section = _Section("gradients", "Gradient health")
+    if gradient_monitor is not None:
+        _run(section, "Gradient health", gradient_monitor.result)
+    elif gradients is not None:
+        _run(section, "Gradient health", lambda: gradients)
+    else:
+        section.add_missing("Gradient health", "No gradient monitor: train with callbacks=[deepnet.diagnose."
+                                               "GradientMonitor()] and pass gradient_monitor=... to see gradient "
+                                               "norms per layer.")
+    return section
+
+
+def _data_section(data, validation_data, model, history) -> _Section:
+    section = _Section("data-checks", "Data checks")
+    if isinstance(data, DiagnosisResult):
+        _run(section, "Data checks", lambda: data, with_plot=True)
+    elif data is not None:
+        x, y = (data[0], data[1]) if isinstance(data, (list, tuple)) and len(data) == 2 else (data, None)
+        trained = model if (model is not None and history is not None and y is not None) else None
+        _run(section, "Data checks", lambda: data_check(x, y, validation_data=validation_data, model=trained),
+             with_plot=True)
+    else:
+        section.add_missing("Data checks", "No data: pass data=(x, y) to check for NaNs, duplicates, leakage and "
+                                           "label problems.")
+    return section
+
+
+def _memory_section(model, history, batch_size, memory_budget, latency_batch_sizes) -> _Section:
+    section = _Section("memory", "Memory & latency")
+    if model is None:
+        section.add_missing("Memory plan", "No model: pass model=... for its memory plan and latency.")
+        return section
+    if batch_size is None:
+        batch_size = (getattr(history, "params", None) or {}).get("batch_size") or 32
+    _run(section, "Memory plan", lambda: memory(model, batch_size=int(batch_size), memory_budget=memory_budget))
+    section.parts.append('<div id="latency"></div>')
+    if latency_batch_sizes:
+        _run(section, "Inference latency", lambda: latency(model, batch_sizes=latency_batch_sizes, repeats=10))
+    return section
+
+
+def _other_section(results) -> _Section:
+    section = _Section("other", "Other diagnoses")
+    for r in results:
+        _run(section, r.title, lambda r=r: r)
+    if not results:
+        section.add_missing("Other", "Nothing else was passed (results=[...] adds e.g. a depth_tradeoff result).")
+    return section
+
+
+def _overview_row(section: _Section, label: str, result, error) -> str | None:
+    link = f'<tr><td><a href="#{section.id}">{_esc(label)}</a></td>'
+    if result is not None:
+        badge = f'<span class="badge badge-{_esc(result.severity)}">{_esc(result.severity)}</span>'
+        return f"{link}<td>{badge}</td><td><code>{_esc(result.verdict)}</code></td><td>{_esc(result.summary)}</td></tr>"
+    if error is not None:
+        return f'{link}<td><span class="badge badge-error">failed</span></td><td></td><td>{_esc(error)}</td></tr>'
+    if section.id != "other":
+        return f'{link}<td><span class="badge badge-missing">not run</span></td><td></td><td></td></tr>'
+    return None
+
+
+def _summary_section(sections: list[_Section], model) -> _Section:
+    """The overview of every verdict first, then the model."""
+    summary = _Section("summary", "Summary")
+    rows = [_overview_row(section, *entry) for section in sections for entry in section.results]
+    summary.parts.append("<h3>Verdicts</h3><table><tr><th>Check</th><th>Severity</th><th>Verdict</th>"
+                         "<th>Summary</th></tr>" + "".join(r for r in rows if r) + "</table>")
+    if model is None:
+        summary.parts.append('<p class="missing">No model given.</p>')
+        return summary
+    try:
+        summary.parts.append("<h3>Model</h3>")
+        summary.parts.extend(_model_overview(model))
+    except Exception as e:  # shown in the page and warned, like the other sections
+        summary.add_failure("Model summary", e)
+    return summary
+
+
+def _page(title: str, sections: list[_Section]) -> str:
+    stamp = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
+    nav = "".join(f'<a href="#{s.id}">{_esc(s.title)}</a>' for s in sections)
+    return "\n".join([
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_esc(title)}</title>",
+        f"<style>{_CSS}</style>",
+        "</head>",
+        "<body>",
+        f"<header><h1>{_esc(title)}</h1><p>Written {stamp} by deepnet {_esc(__version__)} "
+        "(deepnet.diagnose.report)</p>",
+        f"<nav>{nav}</nav></header>",
+        "<main>",
+        *(s.render() for s in sections),
+        "</main>",
+        "<footer>Self-contained page: images are embedded, no scripts, no external resources.</footer>",
+        "</body>",
+        "</html>",
+    ])
+
+
 def report(path="report.html", model=None, history=None, data=None, validation_data=None, title=None,
            gradient_monitor=None, *, batch_size: int | None = None, memory_budget=None,
            latency_batch_sizes=(1, 32), results=(), gradients=None) -> str:
@@ -158,6 +277,12 @@ def report(path="report.html", model=None, history=None, data=None, validation_d
         latency_batch_sizes: batch sizes timed for the latency section (``()`` skips it).
         results: further :class:`~deepnet.diagnose.DiagnosisResult` objects (e.g. a
             ``depth_tradeoff`` result) shown in the ``other`` section.
+
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "report.html")
+    >>> history = {"loss": [1.0, 0.6, 0.4, 0.35, 0.34]}
+    >>> dn.diagnose.report(path, history=history) == path, 'id="learning-curves"' in open(path).read()
+    (True, True)
     """
     path = os.fspath(path)
     if not path:
@@ -165,110 +290,16 @@ def report(path="report.html", model=None, history=None, data=None, validation_d
     for r in results:
         if not isinstance(r, DiagnosisResult):
             raise TypeError(f"report(): every item of `results` must be a DiagnosisResult; received {type(r).__name__}.")
-    from .curves import learning_curves
-    from .data import data as data_check
-    from .latency import latency
-    from .memory import memory
-
+    if gradient_monitor is not None and gradients is not None:
+        raise ValueError("report(): pass `gradient_monitor` or `gradients`, not both.")
     history = _history_of(history, model)
     name = getattr(model, "name", None)
     title = title or (f"Training report: {name}" if name else "Training report")
-
-    summary = _Section("summary", "Summary")
-    curves = _Section("learning-curves", "Learning curves")
-    grads = _Section("gradients", "Gradient health")
-    checks = _Section("data-checks", "Data checks")
-    mem = _Section("memory", "Memory & latency")
-    other = _Section("other", "Other diagnoses")
-
-    if history is not None:
-        _run(curves, "Learning curves", lambda: learning_curves(history))
-    else:
-        curves.add_missing("Learning curves", "No training history: pass history=model.fit(...) (or a fitted model).")
-
-    if gradient_monitor is not None and gradients is not None:
-        raise ValueError("report(): pass `gradient_monitor` or `gradients`, not both.")
-    if gradient_monitor is not None:
-        _run(grads, "Gradient health", gradient_monitor.result)
-    elif gradients is not None:
-        _run(grads, "Gradient health", lambda: gradients)
-    else:
-        grads.add_missing("Gradient health", "No gradient monitor: train with callbacks=[deepnet.diagnose.GradientMonitor()] "
-                                             "and pass gradient_monitor=... to see gradient norms per layer.")
-
-    if isinstance(data, DiagnosisResult):
-        _run(checks, "Data checks", lambda: data, with_plot=True)
-    elif data is not None:
-        x, y = (data[0], data[1]) if isinstance(data, (list, tuple)) and len(data) == 2 else (data, None)
-        trained = model if (model is not None and history is not None and y is not None) else None
-        _run(checks, "Data checks", lambda: data_check(x, y, validation_data=validation_data, model=trained), with_plot=True)
-    else:
-        checks.add_missing("Data checks", "No data: pass data=(x, y) to check for NaNs, duplicates, leakage and label problems.")
-
-    if model is not None:
-        if batch_size is None:
-            batch_size = (getattr(history, "params", None) or {}).get("batch_size") or 32
-        _run(mem, "Memory plan", lambda: memory(model, batch_size=int(batch_size), memory_budget=memory_budget))
-        mem.parts.append('<div id="latency"></div>')
-        if latency_batch_sizes:
-            _run(mem, "Inference latency", lambda: latency(model, batch_sizes=latency_batch_sizes, repeats=10))
-    else:
-        mem.add_missing("Memory plan", "No model: pass model=... for its memory plan and latency.")
-
-    for r in results:
-        _run(other, r.title, lambda r=r: r)
-    if not results:
-        other.add_missing("Other", "Nothing else was passed (results=[...] adds e.g. a depth_tradeoff result).")
-
-    # the overview of verdicts goes first
-    overview = []
-    for section in (curves, grads, checks, mem, other):
-        for label, result, error in section.results:
-            if result is not None:
-                badge = f'<span class="badge badge-{_esc(result.severity)}">{_esc(result.severity)}</span>'
-                overview.append(f'<tr><td><a href="#{section.id}">{_esc(label)}</a></td><td>{badge}</td>'
-                                f"<td><code>{_esc(result.verdict)}</code></td><td>{_esc(result.summary)}</td></tr>")
-            elif error is not None:
-                overview.append(f'<tr><td><a href="#{section.id}">{_esc(label)}</a></td>'
-                                f'<td><span class="badge badge-error">failed</span></td><td></td><td>{_esc(error)}</td></tr>')
-            elif section.id != "other":
-                overview.append(f'<tr><td><a href="#{section.id}">{_esc(label)}</a></td>'
-                                f'<td><span class="badge badge-missing">not run</span></td><td></td><td></td></tr>')
-    summary.parts.append("<h3>Verdicts</h3><table><tr><th>Check</th><th>Severity</th><th>Verdict</th><th>Summary</th></tr>"
-                         + "".join(overview) + "</table>")
-    if model is not None:
-        try:
-            summary.parts.append("<h3>Model</h3>")
-            summary.parts.extend(_model_overview(model))
-        except Exception as e:  # shown in the page and warned, like the other sections
-            summary.add_failure("Model summary", e)
-    else:
-        summary.parts.append('<p class="missing">No model given.</p>')
-
-    from .. import __version__
-
-    stamp = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
-    nav = "".join(f'<a href="#{s.id}">{_esc(s.title)}</a>' for s in (summary, curves, grads, checks, mem, other))
-    page = "\n".join([
-        "<!DOCTYPE html>",
-        '<html lang="en">',
-        "<head>",
-        '<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{_esc(title)}</title>",
-        f"<style>{_CSS}</style>",
-        "</head>",
-        "<body>",
-        f"<header><h1>{_esc(title)}</h1><p>Written {stamp} by deepnet {_esc(__version__)} "
-        "(deepnet.diagnose.report)</p>",
-        f"<nav>{nav}</nav></header>",
-        "<main>",
-        *(s.render() for s in (summary, curves, grads, checks, mem, other)),
-        "</main>",
-        "<footer>Self-contained page: images are embedded, no scripts, no external resources.</footer>",
-        "</body>",
-        "</html>",
-    ])
+    sections = [_curves_section(history), _gradients_section(gradient_monitor, gradients),
+                _data_section(data, validation_data, model, history),
+                _memory_section(model, history, batch_size, memory_budget, latency_batch_sizes),
+                _other_section(results)]
+    page = _page(title, [_summary_section(sections, model), *sections])
     with atomic_write(path, "w") as f:
         f.write(page)
     return path
