@@ -12,11 +12,11 @@ import importlib
 from . import activations, constraints, initializers, layers, regularizers, utils
 from .layers import Input
 from .models import Model, Sequential
-from .visualization import plot_model
 from .version import __version__
 
 _LAZY_MODULES = (
     "callbacks", "datasets", "diagnose", "losses", "metrics", "mixed_precision", "optimizers", "saving", "training",
+    "visualization",
 )
 
 __all__ = [
@@ -25,7 +25,7 @@ __all__ = [
 ]
 
 
-_LAZY_ATTRIBUTES = {"load_model": "saving"}  # attribute -> lazy submodule holding it
+_LAZY_ATTRIBUTES = {"load_model": "saving", "plot_model": "visualization"}  # attribute -> lazy submodule holding it
 
 
 def __getattr__(name: str):
