@@ -18,7 +18,7 @@ For one layer configuration ``run_layer_test`` checks, in order:
   * ``dtype``: float32 weights and outputs by default,
   * ``float64``: float64 weights and outputs with ``dtype="float64"`` (float64 inputs),
   * ``mixed_bfloat16``: under that policy (forward in ``torch.autocast`` as in ``fit``) the
-    weights stay float32 and the outputs are bfloat16 or float32 and finite.
+    weights and their gradients stay float32, the outputs are bfloat16 or float32, all finite.
 
 The first three steps (build, forward, parameter counts) always run; any other check a case
 may skip only by naming it with a reason (``skip={"fit": "why"}``).
@@ -314,12 +314,12 @@ def _check_float64(run: _Run) -> None:
 
 def _check_mixed_bfloat16(run: _Run) -> None:
     """Under mixed_bfloat16 the engine runs forward passes in torch.autocast: weights stay
-    float32, outputs are bfloat16 or float32 and finite."""
+    float32, outputs are bfloat16 or float32 and finite, and so are the weights' gradients."""
     dn.mixed_precision.set_global_policy("mixed_bfloat16")
     try:
         layer = run.layer_cls.from_config(run.layer.get_config())
         run.apply(layer, run.fresh_inputs())
-        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        with torch.autocast("cpu", dtype=torch.bfloat16):
             outs = _as_list(run.apply(layer, [t.detach() for t in run.xs]))
     finally:
         dn.mixed_precision.set_global_policy("float32")
@@ -328,6 +328,11 @@ def _check_mixed_bfloat16(run: _Run) -> None:
     for o in outs:
         assert o.dtype in (torch.float32, torch.bfloat16), f"output dtype {o.dtype} under mixed_bfloat16"
         assert torch.isfinite(o.float()).all(), "non-finite output under mixed_bfloat16"
+    if layer.trainable_weights:
+        sum(o.float().square().mean() for o in outs).backward()
+        for w in layer.trainable_weights:
+            assert w.grad is not None and w.grad.dtype == torch.float32 and torch.isfinite(w.grad).all(), (
+                f"gradient of a weight of shape {tuple(w.shape)} under mixed_bfloat16: {w.grad}")
 
 
 def _check_skips(skip: dict) -> None:
