@@ -22,7 +22,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 
-# The public modules, as in tests/test_docs.py (the root package first).
+# The public modules (tests/test_docs.py checks the same list), the root package first.
 MODULES = (
     "deepnet",
     "deepnet.activations",
@@ -57,11 +57,52 @@ def anchor(title: str) -> str:
     return re.sub(r"[^\w\- ]", "", title.lower()).replace(" ", "-")
 
 
-def home_module(obj, modules: list[str]) -> str | None:
-    """The public module that documents ``obj``: the longest one that prefixes where it is defined."""
-    defined_in = getattr(obj, "__module__", None) or ""
-    candidates = [m for m in modules if defined_in == m or defined_in.startswith(m + ".")]
-    return max(candidates, key=len) if candidates else None
+def _exported(module_name: str, modules: list[str]) -> list[tuple[str, object]]:
+    """``(name, object)`` for the classes and functions in a module's ``__all__``."""
+    module = importlib.import_module(module_name)
+    found = []
+    for name in getattr(module, "__all__", []):
+        if f"{module_name}.{name}" in modules:  # a public submodule, not imported here
+            continue
+        obj = getattr(module, name)
+        if not inspect.ismodule(obj) and callable(obj):
+            found.append((name, obj))
+    return found
+
+
+def _primary(names: list[str], obj) -> str:
+    """Of the names a module exports ``obj`` under, the one it is documented under."""
+    own = getattr(obj, "__name__", None)
+    return own if own in names else names[0]
+
+
+def _shared_parts(a: str, b: str) -> int:
+    parts_a, parts_b = a.split("."), b.split(".")
+    return next((i for i, (x, y) in enumerate(zip(parts_a, parts_b)) if x != y),
+                min(len(parts_a), len(parts_b)))
+
+
+def find_homes(modules: list[str]) -> dict[int, tuple[str, str]]:
+    """``{id(object): (module, name)}``: where each exported object is documented.
+
+    Of the modules that export it (the root package only when no other does), the one whose
+    dotted name shares the most leading parts with the module that defines it; ties go to the
+    earlier module in ``modules``. Within it, the name equal to the object's ``__name__``.
+    """
+    exports: dict[int, dict[str, list[str]]] = {}  # id -> module -> names
+    objects: dict[int, object] = {}
+    for module_name in modules:
+        for name, obj in _exported(module_name, modules):
+            exports.setdefault(id(obj), {}).setdefault(module_name, []).append(name)
+            objects[id(obj)] = obj
+    homes = {}
+    for key, by_module in exports.items():
+        order = list(by_module)
+        candidates = [m for m in order if m != "deepnet"] or order
+        origin = getattr(objects[key], "__module__", None) or ""
+        home = max(candidates, key=lambda m: (_shared_parts(m, origin), -order.index(m)))
+        homes[key] = (home, _primary(by_module[home], objects[key]))
+    return homes
 
 
 class _Source(str):
@@ -180,9 +221,8 @@ def entry(name: str, obj) -> list[str]:
     return lines
 
 
-def render(module_name: str, modules: list[str]) -> str:
+def render(module_name: str, modules: list[str], homes: dict[int, tuple[str, str]]) -> str:
     module = importlib.import_module(module_name)
-    names = sorted(getattr(module, "__all__", []), key=str.lower)
     lines = [
         f"# {module_name}",
         "",
@@ -191,29 +231,25 @@ def render(module_name: str, modules: list[str]) -> str:
         markdown_doc(inspect.cleandoc(module.__doc__ or "")),
         "",
     ]
-    documented, linked, submodules = [], [], []
-    for name in names:
-        if f"{module_name}.{name}" in modules:  # a public submodule: linked, not imported here
-            submodules.append(f"[`{module_name}.{name}`]({page_name(f'{module_name}.{name}')})")
-            continue
-        obj = getattr(module, name)
-        if inspect.ismodule(obj):
-            continue
-        if not callable(obj):
-            continue
-        home = home_module(obj, modules)
-        if home is None or home == module_name:
-            documented.append((name, obj))
+    submodules = [
+        f"[`{module_name}.{name}`]({page_name(f'{module_name}.{name}')})"
+        for name in sorted(getattr(module, "__all__", []), key=str.lower)
+        if f"{module_name}.{name}" in modules
+    ]
+    rows, linked, documented = [], [], []
+    for name, obj in sorted(_exported(module_name, modules), key=lambda item: item[0].lower()):
+        home, primary = homes[id(obj)]
+        if home != module_name:
+            linked.append(f"[`{name}`]({page_name(home)}#{anchor(primary)})")
+        elif name != primary:
+            rows.append(f"| [`{name}`](#{anchor(primary)}) | Alias of `{primary}`. |")
         else:
-            title = getattr(obj, "__name__", name)
-            linked.append(f"[`{name}`]({page_name(home)}#{anchor(title)})")
+            rows.append(f"| [`{name}`](#{anchor(name)}) | {summary(own_doc(obj))} |")
+            documented.append((name, obj))
     if submodules:
         lines += ["Submodules: " + ", ".join(submodules) + ".", ""]
-    if documented:
-        lines += ["| Name | Summary |", "| --- | --- |"]
-        for name, obj in documented:
-            lines.append(f"| [`{name}`](#{anchor(name)}) | {summary(own_doc(obj))} |")
-        lines.append("")
+    if rows:
+        lines += ["| Name | Summary |", "| --- | --- |", *rows, ""]
     if linked:
         lines += ["Also exported here: " + ", ".join(linked) + ".", ""]
     for name, obj in documented:
@@ -241,10 +277,11 @@ def generate(out: Path) -> list[Path]:
     """Write every page into ``out`` (created); return the paths written."""
     out.mkdir(parents=True, exist_ok=True)
     modules = list(MODULES)
+    homes = find_homes(modules)
     written = []
     for name in modules:
         path = out / page_name(name)
-        path.write_text(render(name, modules), encoding="utf-8")
+        path.write_text(render(name, modules, homes), encoding="utf-8")
         written.append(path)
     index = out / "README.md"
     index.write_text(render_index(modules), encoding="utf-8")
