@@ -56,6 +56,12 @@ class Loss:
             ``"mean_with_sample_weight"`` (weighted sum / sum of weights), ``"none"``/``None``.
         dtype: computation dtype; ``None`` keeps the prediction's float32/float64 dtype and
             computes float16/bfloat16 predictions in float32.
+
+    >>> class AbsSum(dn.losses.Loss):
+    ...     def call(self, y_true, y_pred):
+    ...         return (torch.as_tensor(y_true) - y_pred).abs().sum(-1)
+    >>> round(float(AbsSum()(np.array([[0., 2.]]), torch.tensor([[1., 1.]]))), 4)
+    2.0
     """
 
     def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
@@ -102,7 +108,12 @@ class Loss:
 
 class LossFunctionWrapper(Loss):
     """Wraps a per-sample function ``fn(y_true, y_pred, **kwargs)`` as a :class:`Loss`
-    (labels and predictions first go through Keras' squeeze/expand-to-same-rank rule)."""
+    (labels and predictions first go through Keras' squeeze/expand-to-same-rank rule).
+
+    >>> loss = dn.losses.LossFunctionWrapper(dn.losses.huber, delta=0.5)
+    >>> round(float(loss(np.array([[0.]]), np.array([[2.]]))), 4)
+    0.875
+    """
 
     def __init__(self, fn, reduction="sum_over_batch_size", name=None, dtype=None, **kwargs):
         if not callable(fn):
@@ -146,7 +157,11 @@ class LossFunctionWrapper(Loss):
 
 
 class MeanSquaredError(LossFunctionWrapper):
-    """``mean(square(y_true - y_pred))`` over the last axis (``loss="mse"``)."""
+    """``mean(square(y_true - y_pred))`` over the last axis (``loss="mse"``).
+
+    >>> round(float(dn.losses.MeanSquaredError()(np.array([[0., 2.]]), np.array([[1., 1.]]))), 4)
+    1.0
+    """
 
     def __init__(self, reduction="sum_over_batch_size", name="mean_squared_error", dtype=None):
         super().__init__(mean_squared_error, reduction=reduction, name=name, dtype=dtype)
@@ -161,7 +176,11 @@ class MeanSquaredError(LossFunctionWrapper):
 
 
 class MeanAbsoluteError(LossFunctionWrapper):
-    """``mean(abs(y_true - y_pred))`` over the last axis (``loss="mae"``)."""
+    """``mean(abs(y_true - y_pred))`` over the last axis (``loss="mae"``).
+
+    >>> round(float(dn.losses.MeanAbsoluteError()(np.array([[0., 2.]]), np.array([[1., 1.]]))), 4)
+    1.0
+    """
 
     def __init__(self, reduction="sum_over_batch_size", name="mean_absolute_error", dtype=None):
         super().__init__(mean_absolute_error, reduction=reduction, name=name, dtype=dtype)
@@ -176,7 +195,11 @@ class MeanAbsoluteError(LossFunctionWrapper):
 
 
 class MeanAbsolutePercentageError(LossFunctionWrapper):
-    """``100 * mean(abs((y_true - y_pred) / max(abs(y_true), 1e-7)))`` (``loss="mape"``)."""
+    """``100 * mean(abs((y_true - y_pred) / max(abs(y_true), 1e-7)))`` (``loss="mape"``).
+
+    >>> round(float(dn.losses.MeanAbsolutePercentageError()(np.array([[2., 4.]]), np.array([[1., 4.]]))), 4)
+    25.0
+    """
 
     def __init__(self, reduction="sum_over_batch_size", name="mean_absolute_percentage_error",
                  dtype=None):
@@ -185,7 +208,11 @@ class MeanAbsolutePercentageError(LossFunctionWrapper):
 
 
 class MeanSquaredLogarithmicError(LossFunctionWrapper):
-    """``mean(square(log1p(max(y_pred, eps)) - log1p(max(y_true, eps))))`` (``loss="msle"``)."""
+    """``mean(square(log1p(max(y_pred, eps)) - log1p(max(y_true, eps))))`` (``loss="msle"``).
+
+    >>> round(float(dn.losses.MeanSquaredLogarithmicError()(np.array([[0., 2.]]), np.array([[1., 1.]]))), 4)
+    0.3224
+    """
 
     def __init__(self, reduction="sum_over_batch_size", name="mean_squared_logarithmic_error",
                  dtype=None):
@@ -194,7 +221,11 @@ class MeanSquaredLogarithmicError(LossFunctionWrapper):
 
 
 class CosineSimilarity(LossFunctionWrapper):
-    """Negative cosine similarity along ``axis`` (-1 means identical directions)."""
+    """Negative cosine similarity along ``axis`` (-1 means identical directions).
+
+    >>> round(float(dn.losses.CosineSimilarity()(np.array([[1., 0.]]), np.array([[2., 0.]]))), 4)
+    -1.0
+    """
 
     def __init__(self, axis=-1, reduction="sum_over_batch_size", name="cosine_similarity",
                  dtype=None):
@@ -208,7 +239,11 @@ class CosineSimilarity(LossFunctionWrapper):
 
 class Huber(LossFunctionWrapper):
     """Huber loss with threshold ``delta`` (quadratic below, linear above), mean over the
-    last axis."""
+    last axis.
+
+    >>> round(float(dn.losses.Huber(delta=1.0)(np.array([[0., 0.]]), np.array([[0.5, 3.]]))), 4)
+    1.3125
+    """
 
     def __init__(self, delta=1.0, reduction="sum_over_batch_size", name="huber_loss", dtype=None):
         self.delta = _check_float(type(self).__name__, "delta", delta, low=0.0, low_open=True,
@@ -228,35 +263,55 @@ class Huber(LossFunctionWrapper):
 
 
 class LogCosh(LossFunctionWrapper):
-    """``mean(log(cosh(y_pred - y_true)))`` over the last axis."""
+    """``mean(log(cosh(y_pred - y_true)))`` over the last axis.
+
+    >>> round(float(dn.losses.LogCosh()(np.array([[0., 2.]]), np.array([[1., 1.]]))), 4)
+    0.4338
+    """
 
     def __init__(self, reduction="sum_over_batch_size", name="log_cosh", dtype=None):
         super().__init__(log_cosh, reduction=reduction, name=name, dtype=dtype)
 
 
 class KLDivergence(LossFunctionWrapper):
-    """Kullback-Leibler divergence ``sum(y_true * log(y_true / y_pred))`` (clipped to [eps, 1])."""
+    """Kullback-Leibler divergence ``sum(y_true * log(y_true / y_pred))`` (clipped to [eps, 1]).
+
+    >>> round(float(dn.losses.KLDivergence()(np.array([[0.5, 0.5]]), np.array([[0.25, 0.75]]))), 4)
+    0.1438
+    """
 
     def __init__(self, reduction="sum_over_batch_size", name="kl_divergence", dtype=None):
         super().__init__(kl_divergence, reduction=reduction, name=name, dtype=dtype)
 
 
 class Poisson(LossFunctionWrapper):
-    """``mean(y_pred - y_true * log(y_pred + eps))`` over the last axis."""
+    """``mean(y_pred - y_true * log(y_pred + eps))`` over the last axis.
+
+    >>> round(float(dn.losses.Poisson()(np.array([[1., 1.]]), np.array([[1., 2.]]))), 4)
+    1.1534
+    """
 
     def __init__(self, reduction="sum_over_batch_size", name="poisson", dtype=None):
         super().__init__(poisson, reduction=reduction, name=name, dtype=dtype)
 
 
 class Hinge(LossFunctionWrapper):
-    """``mean(max(1 - y_true * y_pred, 0))``; labels in {0, 1} are mapped to {-1, 1}."""
+    """``mean(max(1 - y_true * y_pred, 0))``; labels in {0, 1} are mapped to {-1, 1}.
+
+    >>> round(float(dn.losses.Hinge()(np.array([[0., 1.]]), np.array([[-1., 0.5]]))), 4)
+    0.25
+    """
 
     def __init__(self, reduction="sum_over_batch_size", name="hinge", dtype=None):
         super().__init__(hinge, reduction=reduction, name=name, dtype=dtype)
 
 
 class SquaredHinge(LossFunctionWrapper):
-    """``mean(square(max(1 - y_true * y_pred, 0)))``; labels in {0, 1} are mapped to {-1, 1}."""
+    """``mean(square(max(1 - y_true * y_pred, 0)))``; labels in {0, 1} are mapped to {-1, 1}.
+
+    >>> round(float(dn.losses.SquaredHinge()(np.array([[0., 1.]]), np.array([[-1., 0.5]]))), 4)
+    0.125
+    """
 
     def __init__(self, reduction="sum_over_batch_size", name="squared_hinge", dtype=None):
         super().__init__(squared_hinge, reduction=reduction, name=name, dtype=dtype)
@@ -264,7 +319,11 @@ class SquaredHinge(LossFunctionWrapper):
 
 class CategoricalHinge(LossFunctionWrapper):
     """``max(max(neg) - pos + 1, 0)`` with ``pos = sum(y_true * y_pred)`` and
-    ``neg = (1 - y_true) * y_pred``."""
+    ``neg = (1 - y_true) * y_pred``.
+
+    >>> round(float(dn.losses.CategoricalHinge()(np.array([[0., 1.]]), np.array([[0.2, 0.8]]))), 4)
+    0.4
+    """
 
     def __init__(self, reduction="sum_over_batch_size", name="categorical_hinge", dtype=None):
         super().__init__(categorical_hinge, reduction=reduction, name=name, dtype=dtype)
@@ -281,7 +340,11 @@ class _CrossentropyArgs:
 
 class BinaryCrossentropy(_CrossentropyArgs, LossFunctionWrapper):
     """Binary cross-entropy for labels in [0, 1] (mean over ``axis``); ``from_logits=True``
-    uses the fused ``binary_cross_entropy_with_logits``."""
+    uses the fused ``binary_cross_entropy_with_logits``.
+
+    >>> round(float(dn.losses.BinaryCrossentropy()(np.array([[0., 1.]]), np.array([[0.2, 0.8]]))), 4)
+    0.2231
+    """
 
     def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1,
                  reduction="sum_over_batch_size", name="binary_crossentropy", dtype=None):
@@ -309,7 +372,11 @@ class BinaryCrossentropy(_CrossentropyArgs, LossFunctionWrapper):
 
 class BinaryFocalCrossentropy(_CrossentropyArgs, LossFunctionWrapper):
     """Focal binary cross-entropy: BCE times ``(1 - p_t) ** gamma``; with
-    ``apply_class_balancing`` also times ``alpha`` (positives) / ``1 - alpha`` (negatives)."""
+    ``apply_class_balancing`` also times ``alpha`` (positives) / ``1 - alpha`` (negatives).
+
+    >>> round(float(dn.losses.BinaryFocalCrossentropy(gamma=2.0)(np.array([[0., 1.]]), np.array([[0.2, 0.8]]))), 4)
+    0.0089
+    """
 
     def __init__(self, apply_class_balancing=False, alpha=0.25, gamma=2.0, from_logits=False,
                  label_smoothing=0.0, axis=-1, reduction="sum_over_batch_size",
@@ -333,7 +400,11 @@ class BinaryFocalCrossentropy(_CrossentropyArgs, LossFunctionWrapper):
 
 class CategoricalCrossentropy(_CrossentropyArgs, LossFunctionWrapper):
     """Cross-entropy for one-hot (or soft) labels with the same shape as the predictions;
-    ``from_logits=True`` is one fused ``F.cross_entropy`` call."""
+    ``from_logits=True`` is one fused ``F.cross_entropy`` call.
+
+    >>> round(float(dn.losses.CategoricalCrossentropy()(np.array([[0., 1.]]), np.array([[0.2, 0.8]]))), 4)
+    0.2231
+    """
 
     def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1,
                  reduction="sum_over_batch_size", name="categorical_crossentropy", dtype=None):
@@ -360,7 +431,11 @@ class CategoricalCrossentropy(_CrossentropyArgs, LossFunctionWrapper):
 
 
 class CategoricalFocalCrossentropy(_CrossentropyArgs, LossFunctionWrapper):
-    """Focal categorical cross-entropy: ``alpha * (1 - p) ** gamma`` times the cross-entropy."""
+    """Focal categorical cross-entropy: ``alpha * (1 - p) ** gamma`` times the cross-entropy.
+
+    >>> round(float(dn.losses.CategoricalFocalCrossentropy()(np.array([[0., 1.]]), np.array([[0.2, 0.8]]))), 4)
+    0.0022
+    """
 
     def __init__(self, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1,
                  reduction="sum_over_batch_size", name="categorical_focal_crossentropy",
@@ -388,6 +463,10 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
     ``F.cross_entropy`` call. ``ignore_class``: labels equal to it are excluded from the loss
     and from the mean. ``label_smoothing`` is a deepnet extension (Keras' sparse loss has none):
     it equals one-hot labels + ``CategoricalCrossentropy(label_smoothing=...)``.
+
+    >>> loss = dn.losses.SparseCategoricalCrossentropy(from_logits=True)
+    >>> round(float(loss(torch.tensor([1, 0]), torch.tensor([[0.0, 2.0], [1.0, 1.0]]))), 4)
+    0.41
     """
 
     def __init__(self, from_logits=False, ignore_class=None, reduction="sum_over_batch_size",

@@ -52,7 +52,12 @@ def _labels(y_true, ref: torch.Tensor) -> torch.Tensor:
 
 def squeeze_or_expand_to_same_rank(x1, x2, expand_rank_1: bool = True):
     """Keras' rule: when the ranks differ by one and the longer one ends with a size-1 axis,
-    squeeze that axis (or, when the other tensor is rank 1, expand it instead)."""
+    squeeze that axis (or, when the other tensor is rank 1, expand it instead).
+
+    >>> a, b = dn.losses.squeeze_or_expand_to_same_rank(torch.zeros(4, 1), torch.zeros(4, 3))
+    >>> tuple(a.shape), tuple(b.shape)
+    ((4, 1), (4, 3))
+    """
     r1, r2 = x1.dim(), x2.dim()
     if r1 == r2 + 1 and x1.shape[-1] == 1:
         if r2 == 1 and expand_rank_1:
@@ -102,6 +107,12 @@ def reduce_weighted_values(values: torch.Tensor, sample_weight=None, mask=None,
     ``"sum"``: weighted sum; ``"sum_over_batch_size"`` and ``"mean"``: weighted sum divided by
     the number of loss elements (masked-out elements excluded); ``"mean_with_sample_weight"``:
     weighted sum divided by the sum of the weights; ``"none"``/``None``: weighted values.
+
+    >>> values = torch.tensor([1.0, 2.0, 3.0])
+    >>> dn.losses.reduce_weighted_values(values, sample_weight=torch.tensor([1.0, 0.0, 1.0]))
+    tensor(1.3333)
+    >>> dn.losses.reduce_weighted_values(values, torch.tensor([1.0, 0.0, 1.0]), reduction="mean_with_sample_weight")
+    tensor(2.)
     """
     weight = None
     if sample_weight is not None:

@@ -26,12 +26,13 @@ from ._shapes import _dims_match, _fmt, _squeeze_or_expand_shapes, shape_tuple
 
 
 def loss_kind(loss) -> str | None:
-    """Family of a resolved loss: ``"sparse"``, ``"categorical"``, ``"binary"``,
+    """Family of a loss (any identifier ``get`` accepts): ``"sparse"``, ``"categorical"``, ``"binary"``,
     ``"same_shape"`` (regression-style losses) or ``None`` (a user loss: nothing is checked).
 
-    >>> loss_kind(SparseCategoricalCrossentropy()), loss_kind(MeanSquaredError())
+    >>> dn.losses.loss_kind(dn.losses.SparseCategoricalCrossentropy()), dn.losses.loss_kind("mse")
     ('sparse', 'same_shape')
     """
+    loss = get(loss)
     fn = getattr(loss, "fn", None)
     if isinstance(loss, SparseCategoricalCrossentropy) or fn is sparse_categorical_crossentropy:
         return "sparse"
@@ -61,6 +62,13 @@ def check_targets(loss, y_true_shape, y_pred_shape, y_true_sample=None) -> None:
     cross-entropy). Raises ``ValueError`` with a message naming the problem and the fix; user
     losses that are not built-in are not checked. This function may synchronise with the device
     and is not meant for the per-step path.
+
+    >>> dn.losses.check_targets("sparse_categorical_crossentropy", (None,), (None, 3), np.array([0, 2]))
+    >>> try:
+    ...     dn.losses.check_targets("sparse_categorical_crossentropy", (None,), (None, 3), np.array([0, 5]))
+    ... except ValueError as e:
+    ...     print(str(e)[:62])
+    SparseCategoricalCrossentropy: labels out of range [0, 3): fou
     """
     loss = get(loss)
     kind = loss_kind(loss)
