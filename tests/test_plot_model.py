@@ -17,7 +17,7 @@ import deepnet
 from deepnet.layers.base import Layer, format_shape
 from deepnet.layers.core import Dense, Flatten
 from deepnet.models.graph import layer_graph
-from deepnet.visualization import _graph, _graphviz, _raster, plot_model
+from deepnet.visualization import GraphvizError, _graph, _graphviz, _raster, plot_model
 from deepnet.visualization import _plot as plotting
 
 
@@ -411,14 +411,14 @@ def test_failing_dot_falls_back_under_auto_and_raises_under_graphviz(tmp_path, m
         text = svg_of(two_input_model(), tmp_path)
     assert rec[0].filename == __file__  # the warning points at the caller
     assert text.count('class="edge"') == n_edges(two_input_model())
-    with pytest.raises(_graphviz.GraphvizError, match="exited with status 3"):
+    with pytest.raises(GraphvizError, match="exited with status 3"):
         plot_model(two_input_model(), to_file=str(tmp_path / "g.svg"), layout="graphviz")
     assert not (tmp_path / "g.svg").exists()
 
 
 def test_dot_printing_garbage_is_an_error(tmp_path, monkeypatch):
     fake_dot(tmp_path, monkeypatch, "cat > /dev/null; echo not json")
-    with pytest.raises(_graphviz.GraphvizError, match="not a JSON layout"):
+    with pytest.raises(GraphvizError, match="not a JSON layout"):
         plot_model(sequential(), to_file=str(tmp_path / "m.svg"), layout="graphviz")
 
 

@@ -15,6 +15,7 @@ deepnet's own layered layout (pure Python); either way deepnet draws the picture
 
 from __future__ import annotations
 
+from ._graphviz import GraphvizError
 from ._plot import plot_model
 
-__all__ = ["plot_model"]
+__all__ = ["GraphvizError", "plot_model"]

@@ -26,7 +26,15 @@ _SPLINES = {"ortho": "ortho", "curved": "spline", "spline": "spline", "line": "p
 
 
 class GraphvizError(RuntimeError):
-    """Graphviz's ``dot`` failed, timed out or printed something that is not a layout."""
+    """Graphviz's ``dot`` failed, timed out or printed something that is not a layout.
+
+    ``plot_model(..., layout="graphviz")`` raises it; ``layout="auto"`` warns and falls back to
+    the built-in layout instead.
+
+    >>> from deepnet.visualization import GraphvizError
+    >>> issubclass(GraphvizError, RuntimeError)
+    True
+    """
 
 
 def find_dot() -> str | None:
