@@ -10,7 +10,11 @@ from ._base import MeanMetricWrapper, _check_int, _owner_error, _pred, _tensor
 
 
 def accuracy(y_true, y_pred):
-    """1.0 where ``y_true == y_pred`` (element-wise), else 0.0."""
+    """1.0 where ``y_true == y_pred`` (element-wise), else 0.0.
+
+    >>> dn.metrics.accuracy(np.array([1, 2]), np.array([1, 0]))
+    tensor([1., 0.])
+    """
     y_pred = _pred(y_pred)
     y_true = _tensor(y_true, y_pred.dtype, y_pred.device)
     y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
@@ -18,7 +22,12 @@ def accuracy(y_true, y_pred):
 
 
 def binary_accuracy(y_true, y_pred, threshold=0.5):
-    """1.0 where ``(y_pred > threshold) == y_true``."""
+    """1.0 where ``(y_pred > threshold) == y_true``.
+
+    >>> dn.metrics.binary_accuracy(np.array([[1.], [0.]]), np.array([[0.7], [0.6]]))
+    tensor([[1.],
+            [0.]])
+    """
     y_pred = _pred(y_pred)
     y_true = _tensor(y_true, device=y_pred.device)
     y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
@@ -26,14 +35,22 @@ def binary_accuracy(y_true, y_pred, threshold=0.5):
 
 
 def categorical_accuracy(y_true, y_pred):
-    """1.0 where ``argmax(y_true) == argmax(y_pred)`` (one-hot labels)."""
+    """1.0 where ``argmax(y_true) == argmax(y_pred)`` (one-hot labels).
+
+    >>> dn.metrics.categorical_accuracy(np.array([[0., 1.], [1., 0.]]), np.array([[0.3, 0.7], [0.4, 0.6]]))
+    tensor([1., 0.])
+    """
     y_pred = _pred(y_pred)
     y_true = _tensor(y_true, device=y_pred.device)
     return (y_true.argmax(-1) == y_pred.argmax(-1)).to(y_pred.dtype)
 
 
 def sparse_categorical_accuracy(y_true, y_pred):
-    """1.0 where ``y_true == argmax(y_pred)`` (integer labels, shape ``(N,)`` or ``(N, 1)``)."""
+    """1.0 where ``y_true == argmax(y_pred)`` (integer labels, shape ``(N,)`` or ``(N, 1)``).
+
+    >>> dn.metrics.sparse_categorical_accuracy(np.array([1, 0]), np.array([[0.3, 0.7], [0.4, 0.6]]))
+    tensor([1., 0.])
+    """
     y_pred = _pred(y_pred)
     y_true = _tensor(y_true, device=y_pred.device)
     if y_true.dim() == y_pred.dim() and y_true.shape[-1] == 1:
@@ -50,7 +67,11 @@ def _in_top_k(targets, predictions, k):
 
 
 def top_k_categorical_accuracy(y_true, y_pred, k=5):
-    """1.0 where the one-hot label's class is among the ``k`` highest predictions."""
+    """1.0 where the one-hot label's class is among the ``k`` highest predictions.
+
+    >>> dn.metrics.top_k_categorical_accuracy(np.array([[0., 0., 1.]]), np.array([[0.5, 0.3, 0.2]]), k=2)
+    tensor([0.])
+    """
     y_pred = _pred(y_pred)
     y_true = _tensor(y_true, device=y_pred.device).argmax(-1)
     shape = y_true.shape
@@ -60,7 +81,11 @@ def top_k_categorical_accuracy(y_true, y_pred, k=5):
 
 def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5, from_sorted_ids=False):
     """1.0 where the integer label is among the ``k`` highest predictions (or, with
-    ``from_sorted_ids``, among the first ``k`` ids of ``y_pred``)."""
+    ``from_sorted_ids``, among the first ``k`` ids of ``y_pred``).
+
+    >>> dn.metrics.sparse_top_k_categorical_accuracy(np.array([1]), np.array([[0.5, 0.3, 0.2]]), k=2)
+    tensor([1.])
+    """
     y_pred = _tensor(y_pred) if from_sorted_ids else _pred(y_pred)
     y_true = _tensor(y_true, device=y_pred.device)
     if y_true.dim() == y_pred.dim() and y_true.shape[-1] == 1:
@@ -76,14 +101,26 @@ def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5, from_sorted_ids=False
 
 
 class Accuracy(MeanMetricWrapper):
-    """How often ``y_pred`` equals ``y_true`` exactly. State: ``total``, ``count``."""
+    """How often ``y_pred`` equals ``y_true`` exactly. State: ``total``, ``count``.
+
+    >>> m = dn.metrics.Accuracy()
+    >>> m.update_state(np.array([1, 2, 3]), np.array([1, 2, 0]))
+    >>> round(float(m.result()), 4)
+    0.6667
+    """
 
     def __init__(self, name="accuracy", dtype=None):
         super().__init__(accuracy, name=name, dtype=dtype)
 
 
 class BinaryAccuracy(MeanMetricWrapper):
-    """How often ``y_pred > threshold`` matches binary labels."""
+    """How often ``y_pred > threshold`` matches binary labels.
+
+    >>> m = dn.metrics.BinaryAccuracy()
+    >>> m.update_state(np.array([0, 1, 1, 0]), np.array([0.2, 0.8, 0.4, 0.6]))
+    >>> round(float(m.result()), 4)
+    0.5
+    """
 
     def __init__(self, name="binary_accuracy", dtype=None, threshold=0.5):
         if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.floating)):
@@ -96,14 +133,26 @@ class BinaryAccuracy(MeanMetricWrapper):
 
 
 class CategoricalAccuracy(MeanMetricWrapper):
-    """How often ``argmax(y_pred)`` matches ``argmax(y_true)`` (one-hot labels)."""
+    """How often ``argmax(y_pred)`` matches ``argmax(y_true)`` (one-hot labels).
+
+    >>> m = dn.metrics.CategoricalAccuracy()
+    >>> m.update_state(np.array([[0., 1.], [1., 0.]]), np.array([[0.3, 0.7], [0.4, 0.6]]))
+    >>> round(float(m.result()), 4)
+    0.5
+    """
 
     def __init__(self, name="categorical_accuracy", dtype=None):
         super().__init__(categorical_accuracy, name=name, dtype=dtype)
 
 
 class SparseCategoricalAccuracy(MeanMetricWrapper):
-    """How often ``argmax(y_pred)`` equals the integer label."""
+    """How often ``argmax(y_pred)`` equals the integer label.
+
+    >>> m = dn.metrics.SparseCategoricalAccuracy()
+    >>> m.update_state(np.array([1, 0]), np.array([[0.3, 0.7], [0.4, 0.6]]))
+    >>> round(float(m.result()), 4)
+    0.5
+    """
 
     def __init__(self, name="sparse_categorical_accuracy", dtype=None):
         super().__init__(sparse_categorical_accuracy, name=name, dtype=dtype)
@@ -123,7 +172,13 @@ class SparseCategoricalAccuracy(MeanMetricWrapper):
 
 
 class TopKCategoricalAccuracy(MeanMetricWrapper):
-    """How often the one-hot label is among the ``k`` highest predictions."""
+    """How often the one-hot label is among the ``k`` highest predictions.
+
+    >>> m = dn.metrics.TopKCategoricalAccuracy(k=1)
+    >>> m.update_state(np.array([[0., 1.], [1., 0.]]), np.array([[0.3, 0.7], [0.4, 0.6]]))
+    >>> round(float(m.result()), 4)
+    0.5
+    """
 
     def __init__(self, k=5, name="top_k_categorical_accuracy", dtype=None):
         self.k = _check_int(type(self).__name__, "k", k)
@@ -134,7 +189,13 @@ class TopKCategoricalAccuracy(MeanMetricWrapper):
 
 
 class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
-    """How often the integer label is among the ``k`` highest predictions."""
+    """How often the integer label is among the ``k`` highest predictions.
+
+    >>> m = dn.metrics.SparseTopKCategoricalAccuracy(k=1)
+    >>> m.update_state(np.array([1, 0]), np.array([[0.3, 0.7], [0.4, 0.6]]))
+    >>> round(float(m.result()), 4)
+    0.5
+    """
 
     def __init__(self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None,
                  from_sorted_ids=False):

@@ -96,6 +96,19 @@ class Metric:
         name: metric name (default: snake_case of the class name, made unique per session
             like Keras: ``precision``, ``precision_1`` ...).
         dtype: dtype of the state and result (default ``"float32"`` like Keras).
+
+    >>> class Count(dn.metrics.Metric):
+    ...     def __init__(self, name="count"):
+    ...         super().__init__(name=name)
+    ...         self.n = self.add_variable((), name="n")
+    ...     def update_state(self, y_true, y_pred, sample_weight=None):
+    ...         self.n.add_(len(y_true))
+    ...     def result(self):
+    ...         return self.n
+    >>> m = Count()
+    >>> m.update_state(np.zeros(3), np.zeros(3))
+    >>> float(m.result())
+    3.0
     """
 
     def __init__(self, name=None, dtype=None):
@@ -194,7 +207,13 @@ def _samplewise(values: torch.Tensor, sample_weight, reduce_fn):
 
 
 class Sum(Metric):
-    """(Weighted) sum of the given values. State: ``total``."""
+    """(Weighted) sum of the given values. State: ``total``.
+
+    >>> m = dn.metrics.Sum()
+    >>> m.update_state(np.array([1., 2., 3.]))
+    >>> float(m.result())
+    6.0
+    """
 
     def __init__(self, name="sum", dtype=None):
         super().__init__(name=name, dtype=dtype)
@@ -214,7 +233,13 @@ class Mean(Metric):
     """(Weighted) mean of the given values: ``total / count``, both accumulated exactly.
 
     Values of shape ``(N, ...)`` count as ``N`` samples (each the mean of its elements);
-    with ``sample_weight`` the count is the sum of the weights."""
+    with ``sample_weight`` the count is the sum of the weights.
+
+    >>> m = dn.metrics.Mean()
+    >>> m.update_state(np.array([1., 2., 3.]), sample_weight=np.array([1., 1., 0.]))
+    >>> float(m.result())
+    1.5
+    """
 
     def __init__(self, name="mean", dtype=None):
         super().__init__(name=name, dtype=dtype)
@@ -238,7 +263,13 @@ class Mean(Metric):
 class MeanMetricWrapper(Mean):
     """Mean of a per-sample function ``fn(y_true, y_pred, **kwargs)`` over all samples seen.
 
-    A mask attached to ``y_pred`` (``y_pred._keras_mask``) multiplies the sample weights."""
+    A mask attached to ``y_pred`` (``y_pred._keras_mask``) multiplies the sample weights.
+
+    >>> m = dn.metrics.MeanMetricWrapper(dn.losses.mean_absolute_error, name="mae")
+    >>> m.update_state(np.array([[0., 2.]]), np.array([[1., 1.]]))
+    >>> float(m.result())
+    1.0
+    """
 
     def __init__(self, fn, name=None, dtype=None, **kwargs):
         if not callable(fn):

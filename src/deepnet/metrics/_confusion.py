@@ -138,25 +138,49 @@ class _ConfusionMatrixConditionCount(Metric):
 
 
 class TruePositives(_ConfusionMatrixConditionCount):
-    """Weighted count of true positives (``y_pred > threshold`` and ``y_true``)."""
+    """Weighted count of true positives (``y_pred > threshold`` and ``y_true``).
+
+    >>> m = dn.metrics.TruePositives()
+    >>> m.update_state(np.array([0, 1, 1, 0]), np.array([0.2, 0.8, 0.4, 0.6]))
+    >>> round(float(m.result()), 4)
+    1.0
+    """
 
     _condition = "tp"
 
 
 class FalsePositives(_ConfusionMatrixConditionCount):
-    """Weighted count of false positives."""
+    """Weighted count of false positives.
+
+    >>> m = dn.metrics.FalsePositives()
+    >>> m.update_state(np.array([0, 1, 1, 0]), np.array([0.2, 0.8, 0.4, 0.6]))
+    >>> round(float(m.result()), 4)
+    1.0
+    """
 
     _condition = "fp"
 
 
 class TrueNegatives(_ConfusionMatrixConditionCount):
-    """Weighted count of true negatives."""
+    """Weighted count of true negatives.
+
+    >>> m = dn.metrics.TrueNegatives()
+    >>> m.update_state(np.array([0, 1, 1, 0]), np.array([0.2, 0.8, 0.4, 0.6]))
+    >>> round(float(m.result()), 4)
+    1.0
+    """
 
     _condition = "tn"
 
 
 class FalseNegatives(_ConfusionMatrixConditionCount):
-    """Weighted count of false negatives."""
+    """Weighted count of false negatives.
+
+    >>> m = dn.metrics.FalseNegatives()
+    >>> m.update_state(np.array([0, 1, 1, 0]), np.array([0.2, 0.8, 0.4, 0.6]))
+    >>> round(float(m.result()), 4)
+    1.0
+    """
 
     _condition = "fn"
 
@@ -200,14 +224,26 @@ class _PrecisionRecall(Metric):
 class Precision(_PrecisionRecall):
     """``TP / (TP + FP)`` with predictions thresholded at ``thresholds`` (default 0.5); with
     ``top_k`` only the k highest predictions per sample count as positive; with ``class_id``
-    only that class is considered. State: ``true_positives``, ``false_positives``."""
+    only that class is considered. State: ``true_positives``, ``false_positives``.
+
+    >>> m = dn.metrics.Precision()
+    >>> m.update_state(np.array([0, 1, 1, 0]), np.array([0.2, 0.8, 0.4, 0.6]))
+    >>> round(float(m.result()), 4)
+    0.5
+    """
 
     _other, _other_name = "fp", "false_positives"
 
 
 class Recall(_PrecisionRecall):
     """``TP / (TP + FN)``; arguments as :class:`Precision`. State: ``true_positives``,
-    ``false_negatives``."""
+    ``false_negatives``.
+
+    >>> m = dn.metrics.Recall()
+    >>> m.update_state(np.array([0, 1, 1, 0]), np.array([0.2, 0.8, 0.4, 0.6]))
+    >>> round(float(m.result()), 4)
+    0.5
+    """
 
     _other, _other_name = "fn", "false_negatives"
 
@@ -222,6 +258,11 @@ class AUC(Metric):
     are flattened into one curve. ``from_logits=True`` applies a sigmoid first.
     State: ``true_positives``, ``false_positives``, ``true_negatives``, ``false_negatives``
     of shape ``(num_thresholds,)`` (``(num_thresholds, num_labels)`` when multi-label).
+
+    >>> m = dn.metrics.AUC()
+    >>> m.update_state(np.array([0, 1, 1, 0]), np.array([0.2, 0.8, 0.4, 0.6]))
+    >>> round(float(m.result()), 4)
+    0.75
     """
 
     def __init__(self, num_thresholds=200, curve="ROC", summation_method="interpolation",

@@ -120,6 +120,11 @@ def get(identifier, loss=None, y_true_shape=None, y_pred_shape=None):
     * config dicts, :class:`Metric` instances/classes, a :class:`deepnet.losses.Loss`
       (tracked as the mean of its per-sample losses) and plain functions
       ``f(y_true, y_pred) -> per-sample values`` (wrapped in :class:`MeanMetricWrapper`).
+
+    >>> dn.metrics.get("accuracy", loss="sparse_categorical_crossentropy")
+    <SparseCategoricalAccuracy name=accuracy>
+    >>> dn.metrics.get("mae")
+    <MeanAbsoluteError name=mae>
     """
     if identifier is None or isinstance(identifier, Metric):
         return identifier
@@ -141,10 +146,18 @@ def get(identifier, loss=None, y_true_shape=None, y_pred_shape=None):
 
 
 def serialize(metric):
-    """Config dict ``{"class_name": ..., "config": {...}}`` of a metric."""
+    """Config dict ``{"class_name": ..., "config": {...}}`` of a metric.
+
+    >>> dn.metrics.serialize(dn.metrics.Precision(thresholds=0.3))["config"]["thresholds"]
+    0.3
+    """
     return serialize_object(metric, _TABLE)
 
 
 def deserialize(config):
-    """Inverse of :func:`serialize`."""
+    """Inverse of :func:`serialize`.
+
+    >>> dn.metrics.deserialize({"class_name": "AUC", "config": {"num_thresholds": 50}}).num_thresholds
+    50
+    """
     return get(config)

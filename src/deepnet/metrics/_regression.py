@@ -19,6 +19,11 @@ class FBetaScore(Metric):
     ``threshold``: predictions ``> threshold`` are positive; ``None`` marks the arg-max of each
     row as the positive class. State: ``true_positives``, ``false_positives``,
     ``false_negatives``, ``intermediate_weights``.
+
+    >>> m = dn.metrics.FBetaScore(beta=2.0, average='micro')
+    >>> m.update_state(np.array([[0., 1.], [1., 0.]]), np.array([[0.3, 0.7], [0.4, 0.6]]))
+    >>> round(float(m.result()), 4)
+    0.5
     """
 
     def __init__(self, average=None, beta=1.0, threshold=None, name="fbeta_score", dtype=None):
@@ -101,7 +106,13 @@ class FBetaScore(Metric):
 
 
 class F1Score(FBetaScore):
-    """F1 score (``FBetaScore`` with ``beta=1``)."""
+    """F1 score (``FBetaScore`` with ``beta=1``).
+
+    >>> m = dn.metrics.F1Score(average='micro')
+    >>> m.update_state(np.array([[0., 1.], [1., 0.]]), np.array([[0.3, 0.7], [0.4, 0.6]]))
+    >>> round(float(m.result()), 4)
+    0.5
+    """
 
     def __init__(self, average=None, threshold=None, name="f1_score", dtype=None):
         super().__init__(average=average, beta=1.0, threshold=threshold, name=name, dtype=dtype)
@@ -121,42 +132,78 @@ _metric_cosine_similarity.__name__ = "cosine_similarity"
 
 
 class MeanSquaredError(MeanMetricWrapper):
-    """Mean of ``mean(square(y_true - y_pred), axis=-1)`` over all samples."""
+    """Mean of ``mean(square(y_true - y_pred), axis=-1)`` over all samples.
+
+    >>> m = dn.metrics.MeanSquaredError()
+    >>> m.update_state(np.array([[0., 2.], [1., 1.]]), np.array([[1., 1.], [1., 2.]]))
+    >>> round(float(m.result()), 4)
+    0.75
+    """
 
     def __init__(self, name="mean_squared_error", dtype=None):
         super().__init__(_losses.mean_squared_error, name=name, dtype=dtype)
 
 
 class MeanAbsoluteError(MeanMetricWrapper):
-    """Mean of ``mean(abs(y_true - y_pred), axis=-1)`` over all samples."""
+    """Mean of ``mean(abs(y_true - y_pred), axis=-1)`` over all samples.
+
+    >>> m = dn.metrics.MeanAbsoluteError()
+    >>> m.update_state(np.array([[0., 2.], [1., 1.]]), np.array([[1., 1.], [1., 2.]]))
+    >>> round(float(m.result()), 4)
+    0.75
+    """
 
     def __init__(self, name="mean_absolute_error", dtype=None):
         super().__init__(_losses.mean_absolute_error, name=name, dtype=dtype)
 
 
 class MeanAbsolutePercentageError(MeanMetricWrapper):
-    """Mean absolute percentage error."""
+    """Mean absolute percentage error.
+
+    >>> m = dn.metrics.MeanAbsolutePercentageError()
+    >>> m.update_state(np.array([[1., 2.], [2., 1.]]), np.array([[1., 1.], [1., 2.]]))
+    >>> round(float(m.result()), 4)
+    50.0
+    """
 
     def __init__(self, name="mean_absolute_percentage_error", dtype=None):
         super().__init__(_losses.mean_absolute_percentage_error, name=name, dtype=dtype)
 
 
 class MeanSquaredLogarithmicError(MeanMetricWrapper):
-    """Mean squared logarithmic error."""
+    """Mean squared logarithmic error.
+
+    >>> m = dn.metrics.MeanSquaredLogarithmicError()
+    >>> m.update_state(np.array([[1., 2.], [2., 1.]]), np.array([[1., 1.], [1., 2.]]))
+    >>> round(float(m.result()), 4)
+    0.1233
+    """
 
     def __init__(self, name="mean_squared_logarithmic_error", dtype=None):
         super().__init__(_losses.mean_squared_logarithmic_error, name=name, dtype=dtype)
 
 
 class LogCoshError(MeanMetricWrapper):
-    """Mean of ``log(cosh(y_pred - y_true))``."""
+    """Mean of ``log(cosh(y_pred - y_true))``.
+
+    >>> m = dn.metrics.LogCoshError()
+    >>> m.update_state(np.array([[0., 2.], [1., 1.]]), np.array([[1., 1.], [1., 2.]]))
+    >>> round(float(m.result()), 4)
+    0.3253
+    """
 
     def __init__(self, name="logcosh", dtype=None):
         super().__init__(_losses.log_cosh, name=name, dtype=dtype)
 
 
 class CosineSimilarity(MeanMetricWrapper):
-    """Mean cosine similarity between labels and predictions along ``axis``."""
+    """Mean cosine similarity between labels and predictions along ``axis``.
+
+    >>> m = dn.metrics.CosineSimilarity()
+    >>> m.update_state(np.array([[0., 2.], [1., 1.]]), np.array([[1., 1.], [1., 2.]]))
+    >>> round(float(m.result()), 4)
+    0.8279
+    """
 
     def __init__(self, name="cosine_similarity", dtype=None, axis=-1):
         self.axis = axis
@@ -167,7 +214,13 @@ class CosineSimilarity(MeanMetricWrapper):
 
 
 class RootMeanSquaredError(Mean):
-    """``sqrt(mean(square(y_pred - y_true)))`` over every element seen (weighted)."""
+    """``sqrt(mean(square(y_pred - y_true)))`` over every element seen (weighted).
+
+    >>> m = dn.metrics.RootMeanSquaredError()
+    >>> m.update_state(np.array([[0., 2.], [1., 1.]]), np.array([[1., 1.], [1., 2.]]))
+    >>> round(float(m.result()), 4)
+    0.866
+    """
 
     def __init__(self, name="root_mean_squared_error", dtype=None):
         super().__init__(name=name, dtype=dtype)
@@ -188,7 +241,13 @@ class R2Score(Metric):
     ``class_aggregation`` (``"uniform_average"``, ``"variance_weighted_average"`` or ``None``);
     ``num_regressors > 0`` gives the adjusted R2. Expects 2-D ``(batch, outputs)`` inputs.
     State: ``sum``, ``squared_sum``, ``total_mse``,
-    ``count``, ``num_samples``."""
+    ``count``, ``num_samples``.
+
+    >>> m = dn.metrics.R2Score()
+    >>> m.update_state(np.array([[1.], [2.], [3.]]), np.array([[1.], [2.], [2.]]))
+    >>> round(float(m.result()), 4)
+    0.5
+    """
 
     def __init__(self, class_aggregation="uniform_average", num_regressors=0, name="r2_score",
                  dtype=None):
@@ -268,42 +327,78 @@ class R2Score(Metric):
 
 
 class KLDivergence(MeanMetricWrapper):
-    """Mean Kullback-Leibler divergence."""
+    """Mean Kullback-Leibler divergence.
+
+    >>> m = dn.metrics.KLDivergence()
+    >>> m.update_state(np.array([[0., 1.], [1., 0.]]), np.array([[0.3, 0.7], [0.4, 0.6]]))
+    >>> round(float(m.result()), 4)
+    0.6365
+    """
 
     def __init__(self, name="kl_divergence", dtype=None):
         super().__init__(_losses.kl_divergence, name=name, dtype=dtype)
 
 
 class Poisson(MeanMetricWrapper):
-    """Mean Poisson loss ``y_pred - y_true * log(y_pred + eps)``."""
+    """Mean Poisson loss ``y_pred - y_true * log(y_pred + eps)``.
+
+    >>> m = dn.metrics.Poisson()
+    >>> m.update_state(np.array([[1., 2.], [2., 1.]]), np.array([[1., 1.], [1., 2.]]))
+    >>> round(float(m.result()), 4)
+    1.0767
+    """
 
     def __init__(self, name="poisson", dtype=None):
         super().__init__(_losses.poisson, name=name, dtype=dtype)
 
 
 class Hinge(MeanMetricWrapper):
-    """Mean hinge loss."""
+    """Mean hinge loss.
+
+    >>> m = dn.metrics.Hinge()
+    >>> m.update_state(np.array([[0., 2.], [1., 1.]]), np.array([[1., 1.], [1., 2.]]))
+    >>> round(float(m.result()), 4)
+    0.25
+    """
 
     def __init__(self, name="hinge", dtype=None):
         super().__init__(_losses.hinge, name=name, dtype=dtype)
 
 
 class SquaredHinge(MeanMetricWrapper):
-    """Mean squared hinge loss."""
+    """Mean squared hinge loss.
+
+    >>> m = dn.metrics.SquaredHinge()
+    >>> m.update_state(np.array([[0., 2.], [1., 1.]]), np.array([[1., 1.], [1., 2.]]))
+    >>> round(float(m.result()), 4)
+    0.25
+    """
 
     def __init__(self, name="squared_hinge", dtype=None):
         super().__init__(_losses.squared_hinge, name=name, dtype=dtype)
 
 
 class CategoricalHinge(MeanMetricWrapper):
-    """Mean categorical hinge loss."""
+    """Mean categorical hinge loss.
+
+    >>> m = dn.metrics.CategoricalHinge()
+    >>> m.update_state(np.array([[0., 1.], [1., 0.]]), np.array([[0.3, 0.7], [0.4, 0.6]]))
+    >>> round(float(m.result()), 4)
+    0.9
+    """
 
     def __init__(self, name="categorical_hinge", dtype=None):
         super().__init__(_losses.categorical_hinge, name=name, dtype=dtype)
 
 
 class BinaryCrossentropy(MeanMetricWrapper):
-    """Mean binary cross-entropy."""
+    """Mean binary cross-entropy.
+
+    >>> m = dn.metrics.BinaryCrossentropy()
+    >>> m.update_state(np.array([0, 1, 1, 0]), np.array([0.2, 0.8, 0.4, 0.6]))
+    >>> round(float(m.result()), 4)
+    0.5697
+    """
 
     def __init__(self, name="binary_crossentropy", dtype=None, from_logits=False,
                  label_smoothing=0):
@@ -317,7 +412,13 @@ class BinaryCrossentropy(MeanMetricWrapper):
 
 
 class CategoricalCrossentropy(MeanMetricWrapper):
-    """Mean categorical cross-entropy (one-hot labels)."""
+    """Mean categorical cross-entropy (one-hot labels).
+
+    >>> m = dn.metrics.CategoricalCrossentropy()
+    >>> m.update_state(np.array([[0., 1.], [1., 0.]]), np.array([[0.3, 0.7], [0.4, 0.6]]))
+    >>> round(float(m.result()), 4)
+    0.6365
+    """
 
     def __init__(self, name="categorical_crossentropy", dtype=None, from_logits=False,
                  label_smoothing=0, axis=-1):
@@ -331,7 +432,13 @@ class CategoricalCrossentropy(MeanMetricWrapper):
 
 
 class SparseCategoricalCrossentropy(MeanMetricWrapper):
-    """Mean sparse categorical cross-entropy (integer labels)."""
+    """Mean sparse categorical cross-entropy (integer labels).
+
+    >>> m = dn.metrics.SparseCategoricalCrossentropy()
+    >>> m.update_state(np.array([1, 0]), np.array([[0.3, 0.7], [0.4, 0.6]]))
+    >>> round(float(m.result()), 4)
+    0.6365
+    """
 
     def __init__(self, name="sparse_categorical_crossentropy", dtype=None, from_logits=False,
                  ignore_class=None, axis=-1):
