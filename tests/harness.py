@@ -22,7 +22,6 @@ For one layer configuration ``run_layer_test`` checks, in order:
 
 The first three steps (build, forward, parameter counts) always run; any other check a case
 may skip only by naming it with a reason (``skip={"fit": "why"}``).
-
 """
 
 from __future__ import annotations
@@ -84,8 +83,16 @@ def _as_list(out) -> list:
     return list(out) if isinstance(out, (list, tuple)) else [out]
 
 
+def _assert_same_weights(ref: list, got: list, what: str) -> None:
+    assert len(ref) == len(got), f"{what}: {len(got)} weights instead of {len(ref)}"
+    for a, b in zip(ref, got):
+        np.testing.assert_array_equal(b, a, err_msg=f"{what}: weights differ")
+
+
 def _assert_same(refs, gots, what: str) -> None:
-    for a, b in zip(_as_list(refs), _as_list(gots)):
+    refs, gots = _as_list(refs), _as_list(gots)
+    assert len(refs) == len(gots), f"{what}: {len(gots)} outputs instead of {len(refs)}"
+    for a, b in zip(refs, gots):
         torch.testing.assert_close(b, a, rtol=0, atol=0, msg=lambda m: f"{what}: outputs differ. {m}")
 
 
@@ -118,9 +125,10 @@ class _Run:
     def model_input(self, xs):
         return list(xs) if len(xs) > 1 else xs[0]
 
-    def eval_outputs(self, fn, xs=None):
+    def eval_outputs(self, fn):
+        """Outputs of ``fn`` (a model, or a function of the model input) on the real inputs."""
         with torch.no_grad():
-            return _as_list(fn(self.model_input(xs if xs is not None else self.xs)))
+            return _as_list(fn(self.model_input(self.xs)))
 
 
 def _check_symbolic(run: _Run, expected_output_shape) -> None:
@@ -139,6 +147,7 @@ def _check_forward(run: _Run) -> None:
             x.requires_grad_(True)
     run.layer.train()
     run.real_out = _as_list(run.apply(run.layer, run.xs))
+    assert len(run.real_out) == len(_as_list(run.sym_out)), "real and symbolic calls give different output counts"
     for o, s in zip(run.real_out, _as_list(run.sym_out)):
         real, sym = tuple(o.shape), s.shape
         assert len(real) == len(sym) and all(e is None or e == r for e, r in zip(sym, real)), (
@@ -171,8 +180,7 @@ def _check_config(run: _Run) -> None:
     assert clone.get_config() == config, "from_config(get_config()) gives a different config"
     run.apply(clone, run.fresh_inputs())
     clone.set_weights(run.layer.get_weights())
-    for a, b in zip(run.layer.get_weights(), clone.get_weights()):
-        np.testing.assert_array_equal(a, b)
+    _assert_same_weights(run.layer.get_weights(), clone.get_weights(), "config round trip")
     run.layer.eval()
     clone.eval()
     _assert_same(run.eval_outputs(lambda x: run.apply(run.layer, _as_list(x))),
@@ -202,8 +210,7 @@ def _check_file(run: _Run) -> None:
         path = os.path.join(tmp, "model.deepnet")
         model.save(path)
         loaded = dn.load_model(path)
-    for a, b in zip(model.get_weights(), loaded.get_weights()):
-        np.testing.assert_array_equal(a, b)
+    _assert_same_weights(model.get_weights(), loaded.get_weights(), ".deepnet save/load")
     model.eval()
     loaded.eval()
     _assert_same(run.eval_outputs(model), run.eval_outputs(loaded), ".deepnet save/load")
@@ -214,6 +221,8 @@ def _check_fit(run: _Run) -> None:
     index = next(i for i, o in enumerate(run.real_out) if o.is_floating_point())
     head = dn.layers.Dense(1)(_as_list(run.sym_out)[index])
     model = dn.Model(run.model_input(run.inputs), head)
+    trained = {id(w) for w in model.trainable_weights}
+    assert all(id(w) in trained for w in run.layer.trainable_weights), "a trainable weight is not the model's"
     model.compile(optimizer="sgd", loss="mse")
     x = [t.detach().numpy() for t in run.xs]
     y = np.zeros((*run.real_out[index].shape[:-1], 1), dtype="float32")
