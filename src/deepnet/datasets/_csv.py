@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import math
 import os
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -95,84 +96,102 @@ def _all_numbers(row: list[str]) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """Where the columns of a CSV file are: names, the label's index, the feature indices."""
+
+    path: str
+    delimiter: str
+    names: list[str]
+    label_at: int | None
+    reference: str  # what a row's field count is compared with, for errors
+
+    @property
+    def feature_cols(self) -> list[int]:
+        return [i for i in range(len(self.names)) if i != self.label_at]
+
+
+def _layout(path: str, first: list[str], first_line: int, label, delimiter: str, header) -> _Layout:
+    """The columns of a file from its first non-blank row (a header or the first data row)."""
+    if header:
+        names = [c.strip() for c in first]
+    elif isinstance(label, str):
+        raise ValueError(
+            f"{path} has no header row, so the label column {label!r} cannot be found by name: "
+            f"pass its index instead (e.g. 0 or -1)."
+        )
+    else:
+        names = [f"column {i}" for i in range(len(first))]
+    label_at = None if label is None else _label_index(label, names, path, header)
+    if label_at is not None and len(names) < 2:
+        raise ValueError(
+            f"{path} has a single column ({names[0]!r}): expected feature columns and a label "
+            f"column. Check `delimiter` (received {delimiter!r})."
+        )
+    reference = "the header" if header else f"line {first_line}"
+    return _Layout(path, delimiter, names, label_at, reference)
+
+
+def _feature_value(layout: _Layout, text: str, line: int, column: int) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        what = "an empty value" if not text.strip() else f"the non-numeric value {text!r}"
+        raise ValueError(
+            f"{layout.path}, line {line}, column {layout.names[column]!r}: found {what}; feature "
+            f"columns must hold numbers."
+        ) from None
+
+
+def _parse_row(layout: _Layout, row: list[str], line: int) -> tuple[list[float], str | None]:
+    """``(feature values, raw label or None)`` of one data row; errors name the line and column."""
+    n_cols = len(layout.names)
+    if len(row) != n_cols:
+        raise ValueError(
+            f"{layout.path}, line {line}: expected {n_cols} fields (as in {layout.reference}), found "
+            f"{len(row)}. Check the delimiter (received {layout.delimiter!r}) and quoting."
+        )
+    values = [_feature_value(layout, row[i], line, i) for i in layout.feature_cols]
+    if layout.label_at is None:
+        return values, None
+    target = row[layout.label_at].strip()
+    if not target:
+        raise ValueError(
+            f"{layout.path}, line {line}, column {layout.names[layout.label_at]!r}: the label is empty."
+        )
+    return values, target
+
+
+def _parse_reader(path: str, reader, label, delimiter: str, header):
+    """``(layout, features, raw labels)`` of the rows of a ``csv.reader``."""
+    first = next((row for row in reader if not _is_blank(row)), None)
+    if first is None:
+        raise ValueError(f"{path} is empty: expected a header row and data rows.")
+    first_line = reader.line_num
+    if header == "auto":
+        header = not _all_numbers(first)
+    layout = _layout(path, first, first_line, label, delimiter, header)
+    parsed = [] if header else [_parse_row(layout, first, first_line)]
+    parsed.extend(_parse_row(layout, row, reader.line_num) for row in reader if not _is_blank(row))
+    return layout, [values for values, _ in parsed], [target for _, target in parsed]
+
+
 def _read_rows(path: str, label, delimiter: str, header, np_dtype):
     """``(features, raw labels)`` of a CSV file; ``label=None``: every column is a feature and
     the labels are None. ``header="auto"``: the first row is a header unless it is all numbers."""
-    features: list[list[float]] = []
-    raw_labels: list[str] = []
     with open(path, encoding="utf-8-sig", newline="") as f:
         reader = csv.reader(f, delimiter=delimiter)
         try:
-            first = next((row for row in reader if not _is_blank(row)), None)
-            if first is None:
-                raise ValueError(f"{path} is empty: expected a header row and data rows.")
-            first_line = reader.line_num
-            if header == "auto":
-                header = not _all_numbers(first)
-            if header:
-                names = [c.strip() for c in first]
-                rows = reader
-            else:
-                if isinstance(label, str):
-                    raise ValueError(
-                        f"{path} has no header row, so the label column {label!r} cannot be found by name: "
-                        f"pass its index instead (e.g. 0 or -1)."
-                    )
-                names = [f"column {i}" for i in range(len(first))]
-                rows = None
-            n_cols = len(names)
-            label_at = None if label is None else _label_index(label, names, path, header)
-            if label_at is not None and n_cols < 2:
-                raise ValueError(
-                    f"{path} has a single column ({names[0]!r}): expected feature columns and a label "
-                    f"column. Check `delimiter` (received {delimiter!r})."
-                )
-            feature_cols = [i for i in range(n_cols) if i != label_at]
-            reference = "the header" if header else f"line {first_line}"
-
-            def add(row, line):
-                if len(row) != n_cols:
-                    raise ValueError(
-                        f"{path}, line {line}: expected {n_cols} fields (as in {reference}), found "
-                        f"{len(row)}. Check the delimiter (received {delimiter!r}) and quoting."
-                    )
-                values = []
-                for i in feature_cols:
-                    text = row[i]
-                    try:
-                        values.append(float(text))
-                    except ValueError:
-                        what = "an empty value" if not text.strip() else f"the non-numeric value {text!r}"
-                        raise ValueError(
-                            f"{path}, line {line}, column {names[i]!r}: found {what}; feature columns "
-                            f"must hold numbers."
-                        ) from None
-                if label_at is not None:
-                    target = row[label_at].strip()
-                    if not target:
-                        raise ValueError(
-                            f"{path}, line {line}, column {names[label_at]!r}: the label is empty."
-                        )
-                    raw_labels.append(target)
-                features.append(values)
-
-            if rows is None:
-                add(first, first_line)
-                rows = reader
-            for row in rows:
-                if _is_blank(row):
-                    continue
-                add(row, reader.line_num)
+            layout, features, raw_labels = _parse_reader(path, reader, label, delimiter, header)
         except csv.Error as e:
             raise ValueError(f"{path}, line {reader.line_num}: malformed CSV ({e}).") from e
         except UnicodeDecodeError as e:
             raise ValueError(
                 f"{path}, line {reader.line_num + 1}: the file is not valid UTF-8 text ({e.reason})."
             ) from e
-
     if not features:
         raise ValueError(f"{path} has a header but no data rows.")
-    return np.array(features, dtype=np_dtype), (raw_labels if label_at is not None else None)
+    return np.array(features, dtype=np_dtype), (raw_labels if layout.label_at is not None else None)
 
 
 def load_csv(path, label="label", delimiter=",", header=True, test_split=0.2, seed=0,
