@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import re
 import sys
 from pathlib import Path
 
@@ -119,3 +120,21 @@ def test_reference_pages_are_up_to_date(tmp_path):
         f"docs/reference/ is out of date (stale or missing: {stale}; no longer generated: {extra}). "
         "Run `.venv/bin/python docs/make_reference.py` and commit docs/reference/."
     )
+
+
+def test_links_into_the_reference_resolve():
+    """Links from README.md and docs/ to a reference entry point at a heading that exists."""
+    link = re.compile(r"\]\(((?:\.\./)*(?:docs/)?reference/[\w.]+\.md)(?:#([\w-]+))?\)")
+    heading = re.compile(r"^#+ (.+)$", re.M)
+    pages = [DOCS.parent / "README.md", *DOCS.rglob("*.md")]
+    broken = []
+    for page in pages:
+        for target, fragment in link.findall(page.read_text(encoding="utf-8")):
+            path = (page.parent / target).resolve()
+            if not path.is_file():
+                broken.append(f"{page.relative_to(DOCS.parent)}: {target} (no such page)")
+                continue
+            anchors = {make_reference.anchor(h) for h in heading.findall(path.read_text(encoding="utf-8"))}
+            if fragment and fragment not in anchors:
+                broken.append(f"{page.relative_to(DOCS.parent)}: {target}#{fragment} (no such entry)")
+    assert not broken, "Broken links into docs/reference/:\n  " + "\n  ".join(broken)
