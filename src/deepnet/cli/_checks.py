@@ -7,10 +7,10 @@ import numpy as np
 
 from ._errors import one_line
 
-__all__ = ["check_model_fits", "label_range_problem", "output_width"]
+__all__ = ["MISMATCH", "check_model_fits", "label_range_problem", "output_width"]
 
 # What a model raises when the data does not suit it (torch raises RuntimeError/IndexError).
-_MISMATCH = (ValueError, TypeError, IndexError, RuntimeError)
+MISMATCH = (ValueError, TypeError, IndexError, RuntimeError)
 
 
 def output_width(model, x: np.ndarray) -> int | None:
@@ -32,10 +32,11 @@ def _class_labels(arrays) -> list[np.ndarray]:
     return found
 
 
-def label_range_problem(labels, width: int | None, sparse_loss: bool = False) -> str | None:
+def label_range_problem(labels, width: int | None, sparse_loss: bool = False, advice: str = "") -> str | None:
     """Why integer ``labels`` (arrays, e.g. training and test labels) cannot be scored against
     ``width`` outputs per sample, or None. Checked when the loss takes class indices
-    (``sparse_loss``) or the model outputs several values per sample."""
+    (``sparse_loss``) or the model outputs several values per sample. ``advice`` is appended
+    to a too-narrow output, with ``{classes}`` replaced by the number of classes."""
     arrays = _class_labels(labels)
     if not arrays or width is None or not (sparse_loss or width > 1):
         return None
@@ -45,7 +46,7 @@ def label_range_problem(labels, width: int | None, sparse_loss: bool = False) ->
                 f"for that class)")
     if high >= width:
         return (f"the labels go from {low} to {high} ({high + 1} classes) but the model outputs {width} "
-                f"value{'s' if width != 1 else ''} per sample: give the last layer {high + 1} units")
+                f"value{'s' if width != 1 else ''} per sample" + advice.format(classes=high + 1))
     return None
 
 
@@ -61,10 +62,11 @@ def check_model_fits(model, loaded, x, y, labels=()) -> list[str]:
     of the logged values (``loss`` and the metrics)."""
     try:
         width = output_width(model, x)
-    except _MISMATCH as e:
+    except MISMATCH as e:
         raise _mismatch(loaded, e) from e
     sparse = "sparse" in str(loaded.config.compile.loss["type"]).lower()
-    problem = label_range_problem(labels or (y,), width, sparse_loss=sparse)
+    problem = label_range_problem(labels or (y,), width, sparse_loss=sparse,
+                                  advice=": give the last layer {classes} units")
     if problem is not None:
         layers = loaded.config.model.layers
         loc = ("model", "layers", len(layers) - 1) if layers else ("model", "factory")
@@ -72,7 +74,7 @@ def check_model_fits(model, loaded, x, y, labels=()) -> list[str]:
     n = min(2, len(x))
     try:
         logs = model.test_on_batch(x[:n], y[:n], return_dict=True)
-    except _MISMATCH as e:
+    except MISMATCH as e:
         raise _mismatch(loaded, e) from e
     finally:
         model.reset_metrics()

@@ -12,7 +12,7 @@ import click
 from ._errors import CLIError, UsageFailure, one_line
 
 __all__ = [
-    "CONTEXT", "allow_code_option", "check_output_file", "fit_input", "input_shape", "is_builtin",
+    "CONTEXT", "allow_code_option", "check_data_spec", "check_output_file", "fit_input", "input_shape", "is_builtin",
     "load_config_file", "load_model_file", "model_from_loaded", "model_from_target", "overrides", "say",
     "written",
 ]
@@ -33,6 +33,16 @@ def is_builtin(name: str) -> bool:
     return name.strip().lower().replace("-", "_") in BUILTIN_DATASETS and not os.path.exists(name)
 
 
+def check_data_spec(spec: str, option: str = "--data") -> None:
+    """A ``--data`` value must be a built-in data set or an existing file or folder."""
+    from ._catalogue import suggest
+    from ._config import BUILTIN_DATASETS
+
+    if not (is_builtin(spec) or os.path.exists(spec)):
+        raise UsageFailure(f"{option} {spec}: neither a built-in data set ({', '.join(BUILTIN_DATASETS)}) nor an "
+                           f"existing file or folder.{suggest(spec, BUILTIN_DATASETS)}")
+
+
 def overrides(epochs=None, batch_size=None, seed=None, output=None, data=None, threads=None, sets=()):
     from ._config import DELETE, parse_override
 
@@ -43,6 +53,7 @@ def overrides(epochs=None, batch_size=None, seed=None, output=None, data=None, t
         if value is not None:
             out.append((key, value, f"{option} {value}"))
     if data is not None:
+        check_data_spec(data)
         if is_builtin(data):
             out += [(("data", "name"), data, f"--data {data}"), (("data", "path"), DELETE, "--data")]
         else:

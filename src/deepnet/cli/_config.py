@@ -334,6 +334,9 @@ class LoadedConfig:
         for k in range(len(loc), 0, -1):
             if loc[:k] in self.overridden:
                 return Issue(loc, message, None, f"command line ({self.overridden[loc[:k]]})")
+        deeper = [key for key in self.overridden if loc and key[:len(loc)] == loc]
+        if deeper:  # e.g. --set seed.x=1 turned `seed` into a table
+            return Issue(loc, message, None, f"command line ({self.overridden[deeper[0]]})")
         return Issue(loc, message, line_of(self.lines, loc))
 
     def error(self, loc, message: str) -> ConfigError:

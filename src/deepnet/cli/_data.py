@@ -94,15 +94,45 @@ def check_finite(data: Dataset, where) -> None:
                                        f"fix those samples (`deepnet diagnose CONFIG` lists the data problems)")
 
 
-def _call_loader(fn, *args, **kwargs):
+def _call_loader(fn, kwargs: dict, where, locs: dict):
+    """``fn(**kwargs)``; a loader error becomes a usage error, tied to the config key of the
+    argument it names (``locs``: argument -> config key path) when there is one."""
     try:
-        return fn(*args, **kwargs)
+        return fn(**kwargs)
     except (FileNotFoundError, NotADirectoryError, IsADirectoryError, ValueError, TypeError) as e:
+        for arg, loc in locs.items():
+            if f"`{arg}`" in str(e) or f"{arg}=" in str(e):
+                raise where(loc, one_line(e)) from e
         raise UsageFailure(one_line(e)) from e
     except ImportError as e:
         raise CLIError(one_line(e)) from e
     except OSError as e:
         raise UsageFailure(one_line(f"{fn.__name__}: {e}")) from e
+
+
+# format -> (loader in deepnet.datasets, the [data] keys it takes, whether it returns class names)
+_LOADERS = {
+    "npz": ("load_npz", ("x_key", "y_key", "test_split"), False),
+    "csv": ("load_csv", ("label", "delimiter", "header", "test_split"), True),
+    "idx": ("load_mnist", (), False),
+    "images": ("load_image_folder", ("image_size", "color_mode", "test_split"), True),
+}
+
+
+def _load_file(path: str, kind: str, settings: dict, options: dict, where):
+    """``(x_train, y_train), (x_test, y_test), class names`` of a file or folder of format ``kind``."""
+    from .. import datasets
+
+    name, keys, with_classes = _LOADERS[kind]
+    fn = getattr(datasets, name)
+    fixed = {"path", *keys} | ({"return_classes"} if with_classes else set())
+    _check_options(fn, options, fixed, where)
+    kwargs = {"path": path, **{k: settings[k] for k in keys}, **options}
+    if with_classes:
+        kwargs["return_classes"] = True
+    locs = {**{k: ("data", k) for k in keys if settings[k] is not None}, **{k: ("data", "options", k) for k in options}}
+    result = _call_loader(fn, kwargs, where, locs)
+    return result if with_classes else (*result, None)
 
 
 def load_named_or_path(name: str | None, path: str | None, *, fmt: str = "auto", label="label", delimiter=",",
@@ -116,36 +146,18 @@ def load_named_or_path(name: str | None, path: str | None, *, fmt: str = "auto",
     if where is None:
         def where(loc, message):
             return UsageFailure(message)
-    class_names = None
     if name is not None:
         loader = datasets.get(name)
         _check_options(loader, options, set(), where)
-        (xtr, ytr), (xte, yte) = _call_loader(loader, **options)
-        description = f"built-in data set {name!r}"
+        (xtr, ytr), (xte, yte) = _call_loader(loader, options, where, {k: ("data", "options", k) for k in options})
+        class_names, description = None, f"built-in data set {name!r}"
     else:
         if not os.path.exists(path):
             raise where(("data", "path"), f"data path {path} does not exist")
         kind = _detect_format(path) if fmt == "auto" else fmt
-        if kind == "npz":
-            _check_options(datasets.load_npz, options, {"path", "x_key", "y_key", "test_split"}, where)
-            (xtr, ytr), (xte, yte) = _call_loader(datasets.load_npz, path, x_key=x_key, y_key=y_key,
-                                                  test_split=test_split, **options)
-        elif kind == "csv":
-            _check_options(datasets.load_csv, options, {"path", "label", "delimiter", "header", "test_split", "return_classes"}, where)
-            (xtr, ytr), (xte, yte), class_names = _call_loader(
-                datasets.load_csv, path, label=label, delimiter=delimiter, header=header, test_split=test_split,
-                return_classes=True, **options)
-        elif kind == "idx":
-            _check_options(datasets.load_mnist, options, {"path"}, where)
-            (xtr, ytr), (xte, yte) = _call_loader(datasets.load_mnist, path=path, **options)
-        elif kind == "images":
-            _check_options(datasets.load_image_folder, options,
-                           {"path", "image_size", "color_mode", "test_split", "return_classes"}, where)
-            (xtr, ytr), (xte, yte), class_names = _call_loader(
-                datasets.load_image_folder, path, image_size=tuple(image_size), color_mode=color_mode,
-                test_split=test_split, return_classes=True, **options)
-        else:  # pragma: no cover - the schema restricts `format`
-            raise where(("data", "format"), f"unknown format {fmt!r}")
+        settings = {"label": label, "delimiter": delimiter, "header": header, "image_size": tuple(image_size),
+                    "color_mode": color_mode, "test_split": test_split, "x_key": x_key, "y_key": y_key}
+        (xtr, ytr), (xte, yte), class_names = _load_file(path, kind, settings, options, where)
         description = f"{kind} data from {path}"
     return Dataset(_float_features(np.asarray(xtr), description), np.asarray(ytr),
                    _float_features(np.asarray(xte), description), np.asarray(yte), description, class_names)

@@ -8,8 +8,10 @@ import os
 
 import click
 
+from ._checks import MISMATCH, label_range_problem, output_width
 from ._common import (
     CONTEXT,
+    check_data_spec,
     check_output_file,
     fit_input,
     is_builtin,
@@ -54,24 +56,34 @@ def evaluate(model_path, data_spec, split, label, test_split, image_size, batch_
     if len(x) == 0:
         raise UsageFailure(f"the {split} split of {data_spec} is empty")
     x = fit_input(model, x, data_spec)
-    if getattr(model, "compiled", False) and model._trainer is not None:
-        try:
-            results = model.evaluate(x, y, batch_size=batch_size, verbose=0, return_dict=True)
-        except (ValueError, TypeError) as e:
-            raise UsageFailure(f"the model does not fit the data {data_spec}: {one_line(e)}") from e
-        results = {k: float(v) for k, v in results.items()}
-    else:
-        pred = model.predict(x, batch_size=batch_size, verbose=0)
-        if pred.ndim != 2 or y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
-            raise UsageFailure(f"{model_path} was saved without a compile config (no loss/metrics) and its outputs are "
-                               f"not class scores: cannot evaluate it")
-        results = {"accuracy": float((pred.argmax(-1) == y).mean())}
+    try:
+        problem = label_range_problem([y], output_width(model, x))
+        if problem is None:
+            results = _scores(model, model_path, x, y, batch_size)
+    except MISMATCH as e:
+        raise UsageFailure(f"the model does not fit the data {data_spec}: {one_line(e)}") from e
+    if problem is not None:
+        raise UsageFailure(f"the model {model_path} does not fit the data {data_spec}: {problem}")
     results["samples"] = len(x)
     if as_json:
         say(json.dumps(results))
     else:
         say(f"{model_path} on {data_spec} ({split}, {len(x)} samples): "
              + ", ".join(f"{k} {v:.4f}" for k, v in results.items() if k != "samples"))
+
+
+def _scores(model, model_path: str, x, y, batch_size: int) -> dict:
+    """The compiled loss and metrics; accuracy for a model saved without a compile config."""
+    import numpy as np
+
+    if getattr(model, "compiled", False):
+        results = model.evaluate(x, y, batch_size=batch_size, verbose=0, return_dict=True)
+        return {k: float(v) for k, v in results.items()}
+    pred = model.predict(x, batch_size=batch_size, verbose=0)
+    if pred.ndim != 2 or y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
+        raise UsageFailure(f"{model_path} was saved without a compile config (no loss/metrics) and its outputs are "
+                           f"not class scores: cannot evaluate it")
+    return {"accuracy": float((pred.argmax(-1) == y).mean())}
 
 
 def _parse_size(text: str):
@@ -87,9 +99,7 @@ def _data_from_spec(spec: str, label="label", test_split=0.2, image_size="64x64"
 
     if is_builtin(spec):
         return load_named_or_path(spec.strip().lower().replace("-", "_"), None)
-    if not os.path.exists(spec):
-        raise UsageFailure(f"data {spec!r} is neither a built-in data set (mnist1d, digits, mnist, fashion_mnist, "
-                           f"cifar10) nor an existing file or folder")
+    check_data_spec(spec)
     lab = int(label) if label.lstrip("-").isdigit() else label
     return load_named_or_path(None, spec, label=lab, test_split=test_split, image_size=_parse_size(image_size))
 
