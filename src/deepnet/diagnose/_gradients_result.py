@@ -69,11 +69,6 @@ class GradientDiagnosis(DiagnosisResult):
         return out
 
     def _draw(self, ax):
-        import matplotlib
-        from matplotlib.cm import ScalarMappable
-        from matplotlib.colors import Normalize
-        from matplotlib.ticker import MaxNLocator
-
         has_upd = any(r.get("update_ratios") is not None for r in self.records)
         has_dead = any(r.get("dead") for r in self.records)
         if ax is None:
@@ -81,17 +76,30 @@ class GradientDiagnosis(DiagnosisResult):
             fig, axes = new_figure(ncols=ncols, width=5.6 if ncols > 1 else 7.0, height=4.6)
         else:
             fig, axes = ax.figure, [ax]
-        a = axes[0]
         depth = np.arange(1, len(self.layer_names) + 1)
+        wmask = np.asarray(self.is_weight, dtype=bool)
+        if not wmask.any():
+            wmask[:] = True
+        self._draw_norms(fig, axes[0], depth, wmask)
+        panels = ([self._draw_updates] if has_upd else []) + ([self._draw_dead] if has_dead else [])
+        if ax is None:
+            for panel, b in zip(panels, axes[1:]):
+                panel(b, depth, wmask)
+        fig.suptitle(wrap_title(f"Gradient health - verdict: {self.verdict.upper()}", self.summary, fig),
+                     fontsize=10)
+        return fig
+
+    def _draw_norms(self, fig, a, depth, wmask) -> None:
+        import matplotlib
+        from matplotlib.cm import ScalarMappable
+        from matplotlib.colors import Normalize
+
         norms = self.epoch_norms()
         positive = np.concatenate([v[np.isfinite(v) & (v > 0)] for v in norms.values()] or [np.zeros(0)])
         floor = positive.min() / 10 if positive.size else 1e-12
         epochs = sorted(norms)
         cmap = matplotlib.colormaps["viridis"]
         cnorm = Normalize(vmin=min(epochs), vmax=max(max(epochs), min(epochs) + 1))
-        wmask = np.asarray(self.is_weight, dtype=bool)
-        if not wmask.any():
-            wmask[:] = True
         one_shot = len(self.records) == 1
         for e in epochs:
             v = norms[e].copy()
@@ -123,57 +131,54 @@ class GradientDiagnosis(DiagnosisResult):
         if any(bool((~(np.isfinite(v) & (v > 0))).any()) for v in norms.values()):
             a.text(0.01, 0.01, "red triangles: zero or NaN gradient (drawn at the floor)", transform=a.transAxes,
                    fontsize=7, color="tab:red")
-        i = 1
-        if ax is None and has_upd:
-            b = axes[i]
-            i += 1
-            ups = np.vstack([np.asarray(r["update_ratios"], dtype=float) for r in self.records
-                             if r.get("update_ratios") is not None])
-            with np.errstate(invalid="ignore"):
-                med = np.nanmedian(np.where(ups > 0, ups, np.nan), axis=0)
-            b.axhspan(1e-4, 1e-2, color="tab:green", alpha=0.1, label="typical range 1e-4..1e-2")
-            raw = np.nanmedian(ups, axis=0) if np.isfinite(ups).any() else np.full(ups.shape[1], np.nan)
-            zero_u = np.isfinite(raw) & (raw <= 0)
-            pos_u = med[np.isfinite(med)]
-            ufloor = pos_u.min() / 10 if pos_u.size else 1e-6
-            med = np.where(zero_u, ufloor, np.where(np.isfinite(med), med, np.nan))
-            b.plot(depth[wmask], med[wmask], "-o", color="tab:purple", ms=3.5, label="median over sampled steps")
-            if zero_u.any():
-                b.plot(depth[zero_u], med[zero_u], "v", color="tab:red", ms=7, label="no update (drawn at the floor)")
-            if (~wmask).any():
-                b.plot(depth[~wmask], med[~wmask], "o", mfc="none", color="tab:purple", ms=4, alpha=0.8,
-                       label="no kernel (e.g. BatchNorm)")
-            b.set_yscale("log")
-            b.set_xlabel("layer depth (input -> output)")
-            b.set_ylabel("||update|| / ||weights|| per step")
-            b.set_title("Update-to-weight ratio", fontsize=10)
-            b.grid(True, which="both", alpha=0.25)
-            b.legend(fontsize=8)
-            self._depth_ticks(b, depth)
-        if ax is None and has_dead:
-            c = axes[i]
-            last = [r["dead"] for r in self.records if r.get("dead")]
-            last_epoch = max(r["epoch"] for r in self.records if r.get("dead"))
-            rows = [r["dead"] for r in self.records if r.get("dead") and r["epoch"] == last_epoch]
-            names = list(last[-1])
-            fr = np.array([np.mean([row.get(n, np.nan) for row in rows]) for n in names])
-            colors = ["tab:red" if f > 0.5 else "tab:gray" for f in fr]
-            c.bar(np.arange(1, len(names) + 1), 100 * fr, color=colors)
-            c.axhline(50, color="tab:red", ls="--", lw=1, label="50% threshold")
-            c.set_ylim(0, 105)
-            c.set_xlabel("ReLU layer")
-            c.set_ylabel("dead units (% silent for a whole batch)")
-            c.set_title(f"Dead ReLU units (epoch {last_epoch})", fontsize=10)
-            if len(names) <= 12:
-                c.set_xticks(np.arange(1, len(names) + 1))
-                c.set_xticklabels(names, rotation=60, ha="right", fontsize=7)
-            else:
-                c.xaxis.set_major_locator(MaxNLocator(integer=True))
-                c.set_xlabel("ReLU layer (1 = nearest the input)")
-            c.legend(fontsize=8)
-        fig.suptitle(wrap_title(f"Gradient health - verdict: {self.verdict.upper()}", self.summary, fig),
-                     fontsize=10)
-        return fig
+
+    def _draw_updates(self, b, depth, wmask) -> None:
+        ups = np.vstack([np.asarray(r["update_ratios"], dtype=float) for r in self.records
+                         if r.get("update_ratios") is not None])
+        with np.errstate(invalid="ignore"):
+            med = np.nanmedian(np.where(ups > 0, ups, np.nan), axis=0)
+        b.axhspan(1e-4, 1e-2, color="tab:green", alpha=0.1, label="typical range 1e-4..1e-2")
+        raw = np.nanmedian(ups, axis=0) if np.isfinite(ups).any() else np.full(ups.shape[1], np.nan)
+        zero_u = np.isfinite(raw) & (raw <= 0)
+        pos_u = med[np.isfinite(med)]
+        ufloor = pos_u.min() / 10 if pos_u.size else 1e-6
+        med = np.where(zero_u, ufloor, np.where(np.isfinite(med), med, np.nan))
+        b.plot(depth[wmask], med[wmask], "-o", color="tab:purple", ms=3.5, label="median over sampled steps")
+        if zero_u.any():
+            b.plot(depth[zero_u], med[zero_u], "v", color="tab:red", ms=7, label="no update (drawn at the floor)")
+        if (~wmask).any():
+            b.plot(depth[~wmask], med[~wmask], "o", mfc="none", color="tab:purple", ms=4, alpha=0.8,
+                   label="no kernel (e.g. BatchNorm)")
+        b.set_yscale("log")
+        b.set_xlabel("layer depth (input -> output)")
+        b.set_ylabel("||update|| / ||weights|| per step")
+        b.set_title("Update-to-weight ratio", fontsize=10)
+        b.grid(True, which="both", alpha=0.25)
+        b.legend(fontsize=8)
+        self._depth_ticks(b, depth)
+
+    def _draw_dead(self, c, depth, wmask) -> None:
+        from matplotlib.ticker import MaxNLocator
+
+        last = [r["dead"] for r in self.records if r.get("dead")]
+        last_epoch = max(r["epoch"] for r in self.records if r.get("dead"))
+        rows = [r["dead"] for r in self.records if r.get("dead") and r["epoch"] == last_epoch]
+        names = list(last[-1])
+        fr = np.array([np.mean([row.get(n, np.nan) for row in rows]) for n in names])
+        colors = ["tab:red" if f > 0.5 else "tab:gray" for f in fr]
+        c.bar(np.arange(1, len(names) + 1), 100 * fr, color=colors)
+        c.axhline(50, color="tab:red", ls="--", lw=1, label="50% threshold")
+        c.set_ylim(0, 105)
+        c.set_xlabel("ReLU layer")
+        c.set_ylabel("dead units (% silent for a whole batch)")
+        c.set_title(f"Dead ReLU units (epoch {last_epoch})", fontsize=10)
+        if len(names) <= 12:
+            c.set_xticks(np.arange(1, len(names) + 1))
+            c.set_xticklabels(names, rotation=60, ha="right", fontsize=7)
+        else:
+            c.xaxis.set_major_locator(MaxNLocator(integer=True))
+            c.set_xlabel("ReLU layer (1 = nearest the input)")
+        c.legend(fontsize=8)
 
     def _depth_ticks(self, a, depth) -> None:
         if len(depth) <= 24:

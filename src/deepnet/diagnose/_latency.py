@@ -27,7 +27,7 @@ from ..utils.validation import Interval, check
 from ._memory import forward_flops
 from ._memory_result import readable_flops
 from ._memory_trace import model_input_specs
-from ._result import DiagnosisResult, new_figure, result_field
+from ._result import DiagnosisResult, result_field
 
 __all__ = ["DepthTradeoff", "LatencyResult", "depth_tradeoff", "latency"]
 
@@ -110,14 +110,8 @@ class LatencyResult(DiagnosisResult):
         return [f"Forward pass on {self.device} (model.eval(), torch.no_grad()):", *("  " + s for s in self.table().splitlines())]
 
     def _draw(self, ax):
-        if ax is not None:
-            self._draw_per_sample(ax)
-            return ax.figure
-        fig, axes = new_figure(ncols=2, width=5.0, height=3.8)
-        self._draw_per_sample(axes[0])
-        self._draw_throughput(axes[1])
-        fig.suptitle(f"Inference latency on {self.device}", fontsize=9)
-        return fig
+        return self._draw_panels(ax, self._draw_per_sample, (self._draw_per_sample, self._draw_throughput),
+                                 f"Inference latency on {self.device}", width=5.0, height=3.8)
 
     def _ticks(self, ax) -> None:
         from matplotlib.ticker import FixedLocator, NullLocator
@@ -300,14 +294,8 @@ class DepthTradeoff(DiagnosisResult):
         return self.table().splitlines()
 
     def _draw(self, ax):
-        if ax is not None:
-            self._draw_tradeoff(ax)
-            return ax.figure
-        fig, axes = new_figure(ncols=2, width=5.0, height=3.9)
-        self._draw_tradeoff(axes[0])
-        self._draw_by_depth(axes[1])
-        fig.suptitle("Depth vs response time", fontsize=9)
-        return fig
+        return self._draw_panels(ax, self._draw_tradeoff, (self._draw_tradeoff, self._draw_by_depth),
+                                 "Depth vs response time", width=5.0, height=3.9)
 
     def _draw_tradeoff(self, ax) -> None:
         xs = [r["latency_per_sample_s"] * 1e3 for r in self.rows]

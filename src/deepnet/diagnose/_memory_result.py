@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from ._result import DiagnosisResult, new_figure, result_field
+from ._result import DiagnosisResult, result_field
 
 __all__ = ["MaxBatchSize", "MemoryPlan", "plot_unit", "readable", "readable_flops"]
 
@@ -120,15 +120,8 @@ class MemoryPlan(DiagnosisResult):
         return lines
 
     def _draw(self, ax):
-        if ax is not None:
-            self._draw_growth(ax)
-            return ax.figure
-        fig, axes = new_figure(ncols=3, width=5.2, height=4.0)
-        self._draw_breakdown(axes[0])
-        self._draw_growth(axes[1])
-        self._draw_timeline(axes[2])
-        fig.suptitle(f"Memory plan: {self.summary}", fontsize=9)
-        return fig
+        return self._draw_panels(ax, self._draw_growth, (self._draw_breakdown, self._draw_growth, self._draw_timeline),
+                                 f"Memory plan: {self.summary}", width=5.2, height=4.0)
 
     def _draw_breakdown(self, ax) -> None:
         c = self.components

@@ -280,8 +280,7 @@ def report(path="report.html", model=None, history=None, data=None, validation_d
 
     >>> import os, tempfile
     >>> path = os.path.join(tempfile.mkdtemp(), "report.html")
-    >>> history = {"loss": [1.0, 0.6, 0.4, 0.35, 0.34]}
-    >>> dn.diagnose.report(path, history=history) == path, 'id="learning-curves"' in open(path).read()
+    >>> dn.diagnose.report(path) == path, "No training history" in open(path).read()
     (True, True)
     """
     path = os.fspath(path)

@@ -28,6 +28,7 @@ import json
 import math
 import os
 import sys
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -143,8 +144,6 @@ def save_figure(fig, path, dpi: int = 110) -> str:
 
 def wrap_title(heading: str, summary: str, fig) -> str:
     """``heading`` and the summary wrapped to the figure's width (for ``fig.suptitle``)."""
-    import textwrap
-
     width = int(fig.get_figwidth() * 13)
     return heading + "\n" + ("\n".join(textwrap.wrap(summary, width)) or summary)
 
@@ -337,6 +336,17 @@ class DiagnosisResult:
             fig = ax.figure
         if path is not None:
             save_figure(fig, path)
+        return fig
+
+    def _draw_panels(self, ax, main, panels, title: str, width: float, height: float):
+        """Draw ``main(ax)`` into ``ax``, or with ``ax=None`` a new figure of ``panels`` side by side."""
+        if ax is not None:
+            main(ax)
+            return ax.figure
+        fig, axes = new_figure(ncols=len(panels), width=width, height=height)
+        for draw, a in zip(panels, axes):
+            draw(a)
+        fig.suptitle(title, fontsize=9)
         return fig
 
     def _draw(self, ax):
