@@ -69,6 +69,15 @@ class BackupAndRestore(Callback):
         double_checkpoint: keep the previous backup as well and fall back to it when the latest
             one cannot be read.
         delete_checkpoint: delete the backup files when training ends normally.
+
+    >>> model = dn.Sequential([dn.layers.Input((2,)), dn.layers.Dense(1)])
+    >>> model.compile(optimizer="sgd", loss="mse")
+    >>> x, y = np.ones((8, 2)), np.ones(8)
+    >>> import os, tempfile
+    >>> backup = dn.callbacks.BackupAndRestore(tempfile.mkdtemp(), delete_checkpoint=False)
+    >>> _ = model.fit(x, y, epochs=2, callbacks=[backup], verbose=0)
+    >>> model.fit(x, y, epochs=3, callbacks=[backup], verbose=0).epoch  # trains epoch 2 only
+    [0, 1, 2]
     """
 
     def __init__(self, backup_dir, save_freq="epoch", double_checkpoint=False, delete_checkpoint=True):

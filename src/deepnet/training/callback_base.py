@@ -17,6 +17,19 @@ class Callback:
 
     Stop training by setting ``self.model.stop_training = True``. Reset per-run state in
     ``on_train_begin`` so one instance can be reused across ``fit`` calls.
+
+    >>> model = dn.Sequential([dn.layers.Input((2,)), dn.layers.Dense(1)])
+    >>> model.compile(optimizer="sgd", loss="mse")
+    >>> x, y = np.ones((8, 2)), np.ones(8)
+    >>> class CountEpochs(dn.callbacks.Callback):
+    ...     def on_train_begin(self, logs=None):
+    ...         self.epochs = 0
+    ...     def on_epoch_end(self, epoch, logs=None):
+    ...         self.epochs += 1
+    >>> counter = CountEpochs()
+    >>> _ = model.fit(x, y, epochs=3, callbacks=[counter], verbose=0)
+    >>> counter.epochs
+    3
     """
 
     def __init__(self):
@@ -65,7 +78,12 @@ def _overrides(cb: Callback, hook: str) -> bool:
 
 
 class LazyLogs(Mapping):
-    """A read-only mapping whose values are produced on first access (no device sync otherwise)."""
+    """A read-only mapping whose values are produced on first access (no device sync otherwise).
+
+    >>> logs = dn.callbacks.LazyLogs(lambda: {"loss": 0.5})
+    >>> logs["loss"], list(logs)
+    (0.5, ['loss'])
+    """
 
     def __init__(self, compute: Callable[[], dict]):
         self._compute = compute
@@ -90,7 +108,12 @@ class LazyLogs(Mapping):
 
 
 class CallbackList:
-    """Dispatches hooks; batch hooks run only if some callback overrides them."""
+    """Dispatches hooks; batch hooks run only if some callback overrides them.
+
+    >>> cbs = dn.callbacks.CallbackList([dn.callbacks.History()], model=None, params={})
+    >>> cbs.wants_batch_hooks("train")
+    False
+    """
 
     def __init__(self, callbacks, model, params: dict):
         self.callbacks: list[Callback] = self.normalize(callbacks)
@@ -151,7 +174,15 @@ class CallbackList:
 
 
 class History(Callback):
-    """Records epoch logs: ``history.history == {"loss": [...], "val_loss": [...], ...}``."""
+    """Records epoch logs: ``history.history == {"loss": [...], "val_loss": [...], ...}``.
+
+    >>> model = dn.Sequential([dn.layers.Input((2,)), dn.layers.Dense(1)])
+    >>> model.compile(optimizer="sgd", loss="mse")
+    >>> x, y = np.ones((8, 2)), np.ones(8)
+    >>> history = model.fit(x, y, epochs=2, verbose=0)
+    >>> history.epoch, sorted(history.history)
+    ([0, 1], ['loss'])
+    """
 
     def __init__(self):
         super().__init__()

@@ -69,6 +69,13 @@ class EarlyStopping(_Monitor, Callback):
 
     ``restore_best_weights=True`` puts back the weights of the best epoch when training ends;
     epochs before ``start_from_epoch`` are ignored; ``baseline`` requires reaching a value.
+
+    >>> model = dn.Sequential([dn.layers.Input((2,)), dn.layers.Dense(1)])
+    >>> model.compile(optimizer="sgd", loss="mse")
+    >>> x, y = np.ones((8, 2)), np.ones(8)
+    >>> stop = dn.callbacks.EarlyStopping(monitor="loss", min_delta=10.0, patience=1)
+    >>> len(model.fit(x, y, epochs=10, callbacks=[stop], verbose=0).epoch)
+    2
     """
 
     def __init__(self, monitor="val_loss", min_delta=0, patience=0, verbose=0, mode="auto", baseline=None,
@@ -144,7 +151,16 @@ class EarlyStopping(_Monitor, Callback):
 
 
 class ReduceLROnPlateau(_Monitor, Callback):
-    """Multiply the learning rate by ``factor`` after ``patience`` epochs without improvement."""
+    """Multiply the learning rate by ``factor`` after ``patience`` epochs without improvement.
+
+    >>> model = dn.Sequential([dn.layers.Input((2,)), dn.layers.Dense(1)])
+    >>> model.compile(optimizer="sgd", loss="mse")
+    >>> x, y = np.ones((8, 2)), np.ones(8)
+    >>> plateau = dn.callbacks.ReduceLROnPlateau(monitor="loss", factor=0.5, patience=0, min_delta=10.0)
+    >>> _ = model.fit(x, y, epochs=3, callbacks=[plateau], verbose=0)
+    >>> round(float(model.optimizer.learning_rate), 6)
+    0.0025
+    """
 
     def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto", min_delta=1e-4,
                  cooldown=0, min_lr=0.0, **kwargs):
@@ -202,7 +218,15 @@ class ReduceLROnPlateau(_Monitor, Callback):
 
 class LearningRateScheduler(Callback):
     """Set the learning rate at the start of each epoch: ``schedule(epoch, lr) -> new lr``
-    (a one-argument ``schedule(epoch)`` works too)."""
+    (a one-argument ``schedule(epoch)`` works too).
+
+    >>> model = dn.Sequential([dn.layers.Input((2,)), dn.layers.Dense(1)])
+    >>> model.compile(optimizer="sgd", loss="mse")
+    >>> x, y = np.ones((8, 2)), np.ones(8)
+    >>> schedule = dn.callbacks.LearningRateScheduler(lambda epoch, lr: 0.1 / (epoch + 1))
+    >>> model.fit(x, y, epochs=2, callbacks=[schedule], verbose=0).history["learning_rate"]
+    [0.1, 0.05]
+    """
 
     def __init__(self, schedule: Callable, verbose=0):
         super().__init__()
@@ -232,7 +256,14 @@ class LearningRateScheduler(Callback):
 
 
 class TerminateOnNaN(Callback):
-    """Stop training as soon as the batch loss is NaN or infinite."""
+    """Stop training as soon as the batch loss is NaN or infinite.
+
+    >>> model = dn.Sequential([dn.layers.Input((2,)), dn.layers.Dense(1)])
+    >>> model.compile(optimizer="sgd", loss="mse")
+    >>> x, y = np.ones((8, 2)), np.ones(8)
+    >>> len(model.fit(x, y, epochs=2, callbacks=[dn.callbacks.TerminateOnNaN()], verbose=0).epoch)
+    2
+    """
 
     def on_train_batch_end(self, batch, logs=None):
         loss = (logs or {}).get("loss")
@@ -242,7 +273,17 @@ class TerminateOnNaN(Callback):
 
 
 class CSVLogger(Callback):
-    """Append one row per epoch (epoch, then the logs) to a CSV file, flushed every epoch."""
+    """Append one row per epoch (epoch, then the logs) to a CSV file, flushed every epoch.
+
+    >>> model = dn.Sequential([dn.layers.Input((2,)), dn.layers.Dense(1)])
+    >>> model.compile(optimizer="sgd", loss="mse")
+    >>> x, y = np.ones((8, 2)), np.ones(8)
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "log.csv")
+    >>> _ = model.fit(x, y, epochs=2, callbacks=[dn.callbacks.CSVLogger(path)], verbose=0)
+    >>> open(path).read().splitlines()[0]
+    'epoch,loss'
+    """
 
     def __init__(self, filename, separator=",", append=False):
         super().__init__()
@@ -281,7 +322,17 @@ class CSVLogger(Callback):
 
 
 class LambdaCallback(Callback):
-    """Callback from plain functions: ``LambdaCallback(on_epoch_end=lambda epoch, logs: ...)``."""
+    """Callback from plain functions: ``LambdaCallback(on_epoch_end=lambda epoch, logs: ...)``.
+
+    >>> model = dn.Sequential([dn.layers.Input((2,)), dn.layers.Dense(1)])
+    >>> model.compile(optimizer="sgd", loss="mse")
+    >>> x, y = np.ones((8, 2)), np.ones(8)
+    >>> seen = []
+    >>> cb = dn.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: seen.append(epoch))
+    >>> _ = model.fit(x, y, epochs=2, callbacks=[cb], verbose=0)
+    >>> seen
+    [0, 1]
+    """
 
     _HOOKS = (
         "on_epoch_begin", "on_epoch_end", "on_train_begin", "on_train_end", "on_train_batch_begin",
@@ -304,7 +355,12 @@ class LambdaCallback(Callback):
 
 class TensorBoard(Callback):
     """Write epoch logs (and optional weight histograms) for TensorBoard under
-    ``log_dir/train`` and ``log_dir/validation`` (needs the ``tensorboard`` package)."""
+    ``log_dir/train`` and ``log_dir/validation`` (needs the ``tensorboard`` package).
+
+    >>> import tempfile
+    >>> dn.callbacks.TensorBoard(log_dir=tempfile.mkdtemp(), histogram_freq=1).histogram_freq
+    1
+    """
 
     def __init__(self, log_dir="logs", histogram_freq=0, write_graph=False, update_freq="epoch", **kwargs):
         super().__init__()
@@ -348,7 +404,18 @@ class TensorBoard(Callback):
 class ModelCheckpoint(_Monitor, Callback):
     """Save the model (or only its weights) after every epoch, or only when ``monitor``
     improves (``save_best_only``). ``filepath`` may hold ``{epoch:02d}`` and log keys such as
-    ``{val_loss:.3f}``. Weights go to ``.safetensors``; whole models to ``.deepnet``."""
+    ``{val_loss:.3f}``. Weights go to ``.safetensors``; whole models to ``.deepnet``.
+
+    >>> model = dn.Sequential([dn.layers.Input((2,)), dn.layers.Dense(1)])
+    >>> model.compile(optimizer="sgd", loss="mse")
+    >>> x, y = np.ones((8, 2)), np.ones(8)
+    >>> import os, tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> ckpt = dn.callbacks.ModelCheckpoint(os.path.join(folder, "w{epoch:02d}.weights.safetensors"), save_weights_only=True)
+    >>> _ = model.fit(x, y, epochs=2, callbacks=[ckpt], verbose=0)
+    >>> sorted(os.listdir(folder))
+    ['w01.weights.safetensors', 'w02.weights.safetensors']
+    """
 
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False, save_weights_only=False,
                  mode="auto", save_freq="epoch", initial_value_threshold=None):
