@@ -138,7 +138,12 @@ class KerasTensor:
 
 @dataclass(eq=False)
 class Node:
-    """One call of a layer in a functional graph."""
+    """One call of a layer in a functional graph: the layer, its arguments and its outputs.
+
+    >>> y = dn.layers.Dense(2)(dn.layers.Input(shape=(3,)))
+    >>> y.node.layer.name, [t.shape for t in y.node.input_tensors]
+    ('dense', [(None, 3)])
+    """
 
     layer: Layer
     call_args: tuple
