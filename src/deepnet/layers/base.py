@@ -33,7 +33,7 @@ from ..utils import nest
 from ..utils.naming import to_snake_case, unique_name
 from ..utils.registry import register_kind
 from ..utils.validation import InstanceOf, NoneOr, validate_params
-from ._checks import BOOL, DTYPE, NAME, REGULARIZER, SHAPE
+from ._checks import BOOL, DTYPE, NAME, POSITIVE_INT, REGULARIZER, SHAPE
 from ._tensors import (  # noqa: F401  (re-exported: layers.base is the public home of these names)
     KerasTensor,
     Node,
@@ -528,16 +528,14 @@ class InputLayer(Layer):
     (None, 3)
     """
 
+    @validate_params({"shape": SHAPE, "batch_size": NoneOr(POSITIVE_INT), "dtype": DTYPE,
+                      "batch_shape": NoneOr(InstanceOf(tuple, list, description="a shape tuple")), "name": NAME})
     def __init__(self, shape=None, batch_size=None, dtype=None, batch_shape=None, name=None, **kwargs):
         super().__init__(name=name or unique_name("input_layer"), dtype=dtype, **kwargs)
         if batch_shape is None:
             if shape is None:
                 raise ValueError("Input needs a `shape` (without the batch axis), e.g. Input(shape=(28, 28, 1)).")
-            if isinstance(shape, int):
-                shape = (shape,)
-            if not isinstance(shape, (tuple, list)):
-                raise TypeError(f"Input: `shape` must be a tuple of ints; received shape={shape!r}.")
-            batch_shape = (batch_size, *tuple(shape))
+            batch_shape = (batch_size, *shape)
         batch_shape = tuple(None if d is None else int(d) for d in batch_shape)
         for d in batch_shape[1:]:
             if d is not None and d <= 0:
@@ -585,9 +583,8 @@ class TorchModuleWrapper(Layer):
     torch.Size([4, 2])
     """
 
+    @validate_params({"module": InstanceOf(nn.Module, description="a torch.nn.Module"), "name": NAME})
     def __init__(self, module: nn.Module, name=None, **kwargs):
-        if not isinstance(module, nn.Module):
-            raise TypeError(f"TorchModuleWrapper expects a torch.nn.Module; received {type(module).__name__}.")
         super().__init__(name=name or unique_name(to_snake_case(type(module).__name__)), **kwargs)
         self.module = module
 
