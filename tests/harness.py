@@ -3,7 +3,8 @@ through :func:`run_layer_test` (STYLE.md #6; the idea of Keras' ``run_layer_test
 
 For one layer configuration ``run_layer_test`` checks, in order:
   * building from symbolic ``Input``s and the output shape it reports,
-  * a real forward pass (batch of 2, train mode) has the symbolic output shape,
+  * a real forward pass (batch of 2, train mode) has the symbolic output shape, and the
+    regularization losses (``layer.losses``) are finite scalars, present when asked for,
   * trainable / non-trainable parameter counts (when given),
   * ``backward``: gradients reach every trainable weight and are finite,
   * ``config``: ``get_config`` -> ``from_config`` gives an equal config and, after
@@ -152,6 +153,11 @@ def _check_forward(run: _Run) -> None:
         real, sym = tuple(o.shape), s.shape
         assert len(real) == len(sym) and all(e is None or e == r for e, r in zip(sym, real)), (
             f"real output shape {real} does not match symbolic {sym}")
+    losses = run.layer.losses
+    if any(k.endswith("regularizer") and v is not None for k, v in run.init_kwargs.items()):
+        assert losses, "regularizers were given but layer.losses is empty"
+    for loss in losses:
+        assert loss.ndim == 0 and torch.isfinite(loss), f"regularization loss {loss} is not a finite scalar"
 
 
 def _check_params(run: _Run, expected_trainable, expected_non_trainable) -> None:
