@@ -190,6 +190,23 @@ def test_nested_model_expanded_in_a_frame(tmp_path):
     assert_no_overlap(boxes_of(expanded))
 
 
+@pytest.mark.parametrize("rankdir", ["TB", "BT", "LR", "RL"])
+def test_frame_labels_do_not_cover_boxes(tmp_path, rankdir):
+    deep_in = deepnet.Input(shape=(8,), name="deep_in")
+    deep = deepnet.Model(deep_in, Dense(8, name="deep_dense")(deep_in), name="a_rather_long_block_name")
+    inner_in = deepnet.Input(shape=(8,), name="inner_in")
+    h = Dense(8, name="inner_a")(inner_in)
+    inner = deepnet.Model(inner_in, Plus(name="inner_add")([deep(h), Dense(8, name="inner_b")(h)]), name="block")
+    a, b = deepnet.Input(shape=(8,), name="x"), deepnet.Input(shape=(8,), name="y")
+    model = deepnet.Model([a, b], Dense(2, name="head")(Plus(name="final_add")([inner(a), b])))
+    text = svg_of(model, tmp_path, expand_nested=True, rankdir=rankdir)
+    assert text.count('class="frame"') == 2
+    labels = re.findall(r'<text class="frame-label" x="([\d.]+)" y="([\d.]+)"[^>]*>([^<]+)<', text)
+    assert sorted(t for _, _, t in labels) == ["a_rather_long_block_name (Functional)", "block (Functional)"]
+    label_boxes = [(float(x), float(y) - 8, float(x) + 6.02 * len(t), float(y) + 2) for x, y, t in labels]
+    assert_no_overlap(boxes_of(text) + label_boxes)
+
+
 def test_subclassed_and_shared_layers(tmp_path):
     class MLP(deepnet.Model):
         def __init__(self):

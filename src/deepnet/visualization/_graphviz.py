@@ -178,8 +178,13 @@ def layout(graph: Graph, rankdir: str, splines: str, dot: str) -> Drawing:
             fid = frame_ids[int(o["name"][8:])]
             llx, lly, urx, ury = _numbers(o["bb"])
             x0, y0, x1, y1 = llx, top - ury, urx, top - lly
-            x1 = max(x1, x0 + st.text_width(graph.frames[fid][0], st.BODY_SIZE) + 16)
-            prims += frame_prims(fid, graph.frames[fid][0], (x0, y0, x1, y1))
+            label = graph.frames[fid][0]
+            width = st.text_width(label, st.BODY_SIZE)
+            x1 = max(x1, x0 + width + 16)
+            # where dot reserved room for the label (its centre): the top or, ranks running
+            # bottom to top, the bottom of the frame
+            lx, ly = flip(*_numbers(o["lp"])) if "lp" in o else (x0 + 8 + width / 2, y0 + 9.5)
+            prims += frame_prims(fid, label, (x0, y0, x1, y1), (max(x0 + 8, lx - width / 2), ly + 3.5))
     straight = splines in ("ortho", "line", "polyline")
     for e in sorted(result.get("edges", []), key=lambda e: int(e["id"])):
         if "pos" not in e:

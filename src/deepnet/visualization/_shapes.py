@@ -110,14 +110,17 @@ def reverse_path(cmds: list[tuple]) -> list[tuple]:
     return out
 
 
-def frame_prims(fid: str, label: str, bounds: tuple[float, float, float, float]) -> list:
-    """The dashed frame of nested model ``fid`` around ``bounds`` (x0, y0, x1, y1), label at the top left."""
+def frame_prims(fid: str, label: str, bounds: tuple[float, float, float, float],
+                label_at: tuple[float, float] | None = None) -> list:
+    """The dashed frame of nested model ``fid`` around ``bounds`` (x0, y0, x1, y1); its label
+    starts at ``label_at`` (x, baseline), by default at the top left."""
     x0, y0, x1, y1 = bounds
+    lx, ly = label_at or (x0 + 8, y0 + 13)
     return [
         ("group", "cluster", fid, label),
         ("path", rounded_rect(x0, y0, x1 - x0, y1 - y0, st.RADIUS + 2), st.FRAME_FILL, st.FRAME, 1.0,
          (4, 3), "frame", {}),
-        ("text", x0 + 8, y0 + 13, label, st.BODY_SIZE, True, st.FRAME, "start", "frame-label"),
+        ("text", lx, ly, label, st.BODY_SIZE, True, st.FRAME, "start", "frame-label"),
         ("endgroup",),
     ]
 
