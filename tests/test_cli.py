@@ -491,3 +491,153 @@ def test_debug_shows_the_traceback(tmp_path):
     code, out, err = run_cli("train", "nope.toml", "--debug", cwd=tmp_path)
     assert code == 2 and "Traceback (most recent call last)" in err
     assert err.rstrip().splitlines()[-1].startswith("error: ")
+
+
+# ------------------------------------------------------------------------- bad-input table
+# Every row: files to create, the command line, fragments of the one `error:` line. Each case
+# must exit 2 with exactly one error line and create nothing (no run folder, no output file).
+SMALL = ('[data]\nname = "digits"\nlimit = 200\n[model]\nlayers = [{type="Flatten"}, {type="Dense", units=10}]\n'
+         '[compile]\nloss = {type="SparseCategoricalCrossentropy", from_logits=true}\n[fit]\nepochs = 1\n')
+
+
+def _npz(**arrays):
+    return lambda path: np.savez(path, **arrays)
+
+
+def _npy(array):
+    return lambda path: np.save(path, array)
+
+
+def _with_path(data_line: str, extra: str = "") -> str:
+    return SMALL.replace('name = "digits"', data_line) + extra
+
+
+BAD_INPUTS = {
+    # the model does not fit the data: caught before the run folder exists
+    "too few output units": ({"e.toml": SMALL.replace("units=10", "units=5")}, ["train", "e.toml"],
+                             ["e.toml, line 5", "model.layers[1]", "labels go from 0 to 9", "outputs 5 values",
+                              "give the last layer 10 units"]),
+    "negative labels": ({"e.toml": _with_path('path = "d.npz"'),
+                         "d.npz": _npz(x=np.ones((20, 3)), y=-(np.arange(20) % 2))}, ["train", "e.toml"],
+                        ["the labels include -1"]),
+    "float labels for a sparse loss": ({"e.toml": _with_path('path = "d.npz"'),
+                                        "d.npz": _npz(x=np.ones((20, 3)), y=np.linspace(0, 1, 20))},
+                                       ["train", "e.toml"], ["the model does not fit the data", "integer class ids"]),
+    "input_shape that does not fit": ({"e.toml": SMALL.replace("[model]", "[model]\ninput_shape = [7]")},
+                                      ["train", "e.toml"], ["the model does not fit the data", "(8, 8)", "(7,)"]),
+    # data
+    "NaN features": ({"e.toml": _with_path('path = "d.npz"'),
+                      "d.npz": _npz(x=np.where(np.eye(20, 3) > 0, np.nan, 1.0), y=np.arange(20) % 2)},
+                     ["train", "e.toml"], ["data", "features of the training split", "NaN or infinite", "first at sample"]),
+    "NaN labels": ({"e.toml": _with_path('path = "d.npz"'),
+                    "d.npz": _npz(x=np.ones((20, 3)), y=np.full(20, np.nan))},
+                   ["train", "e.toml"], ["labels of the", "NaN or infinite"]),
+    "complex features": ({"e.toml": _with_path('path = "d.npz"'),
+                          "d.npz": _npz(x=np.ones((10, 2), complex), y=np.zeros(10, int))},
+                         ["train", "e.toml"], ["d.npz", "complex128", "expected real numbers"]),
+    "string features": ({"e.toml": _with_path('path = "d.npz"'),
+                         "d.npz": _npz(x=np.array([["a", "b"]] * 10), y=np.zeros(10, int))},
+                        ["train", "e.toml"], ["d.npz", "expected real numbers"]),
+    "non-numeric CSV column": ({"e.toml": _with_path('path = "d.csv"'), "d.csv": "a,b,label\n1,x,0\n2,y,1\n"},
+                               ["train", "e.toml"], ["d.csv, line 2", "'b'", "'x'"]),
+    "CSV with a header only": ({"e.toml": _with_path('path = "d.csv"'), "d.csv": "a,b,label\n"},
+                               ["train", "e.toml"], ["d.csv", "no data rows"]),
+    "empty npz split": ({"e.toml": _with_path('path = "d.npz"'),
+                         "d.npz": _npz(x=np.ones((0, 3)), y=np.zeros(0, int))}, ["train", "e.toml"],
+                        ["training split is empty"]),
+    "npz without labels": ({"e.toml": _with_path('path = "d.npz"'), "d.npz": _npz(x=np.zeros((10, 3)))},
+                           ["train", "e.toml"], ["d.npz", "Arrays in the file: 'x'"]),
+    "pickled npz": ({"e.toml": _with_path('path = "d.npz"'),
+                     "d.npz": _npz(x=np.array([{}, {}], dtype=object), y=np.zeros(2, int))},
+                    ["train", "e.toml"], ["d.npz", "allow_pickle=False"]),
+    "data path that does not exist": ({"e.toml": _with_path('path = "x.npz"')}, ["train", "e.toml"],
+                                      ["line 2", "data.path", "x.npz does not exist"]),
+    "unknown --data": ({"e.toml": SMALL}, ["train", "e.toml", "--data", "mnist2"],
+                       ["--data mnist2", "neither a built-in data set", "Did you mean"]),
+    "bad loader option value": ({"e.toml": SMALL.replace("limit = 200", "limit = 200\noptions = {seed = -5}")},
+                                ["train", "e.toml"], ["line 4", "data.options.seed", "`seed`"]),
+    # config values
+    "bad TOML type": ({"e.toml": 'seed = "abc"\n' + SMALL}, ["train", "e.toml"], ["line 1", "seed", "'abc'"]),
+    "unknown metric": ({"e.toml": SMALL.replace("[compile]", '[compile]\nmetrics = ["accuracyy"]')},
+                       ["train", "e.toml"], ["compile.metrics", "'accuracyy'", "Did you mean 'accuracy'?"]),
+    "monitor that is never logged": ({"e.toml": SMALL + '[callbacks]\nearly_stopping = {monitor = "val_los"}\n'},
+                                     ["train", "e.toml"], ["callbacks.early_stopping.monitor", "'val_los'",
+                                                           "Did you mean 'val_loss'?"]),
+    "unavailable device": ({"e.toml": 'device = "cuda:7"\n' + SMALL}, ["train", "e.toml"],
+                           ["line 1", "device", "'cuda:7' is not available"]),
+    "malformed device": ({"e.toml": 'device = "cuda:x"\n' + SMALL}, ["train", "e.toml"], ["device", "cuda:N"]),
+    "--set with a bad value": ({"e.toml": SMALL}, ["train", "e.toml", "--set", "fit.epochs=abc"],
+                               ["command line (--set fit.epochs=abc)", "fit.epochs"]),
+    "--set over a value": ({"e.toml": SMALL}, ["train", "e.toml", "--set", "seed.x=1"],
+                           ["command line (--set seed.x=1)", "seed"]),
+    "--set with an unknown key": ({"e.toml": SMALL}, ["train", "e.toml", "--set", "fit.epohcs=3"],
+                                  ["fit.epohcs", "Did you mean 'epochs'?"]),
+    "config that is not UTF-8": ({"e.toml": b"\xff\xfe\x00\x01"}, ["train", "e.toml"], ["not a UTF-8 text file"]),
+    "empty config": ({"e.toml": ""}, ["train", "e.toml"], ["missing required key 'data'"]),
+    "layer argument of the wrong type": ({"e.toml": SMALL.replace("units=10", 'units=10, use_bias="no"')},
+                                         ["train", "e.toml"], ["model.layers[1].use_bias", "use_bias='no'"]),
+    # output locations
+    "output folder that is a file": ({"e.toml": 'output = "f"\n' + SMALL, "f": "x"}, ["train", "e.toml"],
+                                     ["output folder f"]),
+    "plot into a missing folder": ({"e.toml": SMALL}, ["plot", "e.toml", "-o", "nodir/m.png"],
+                                   ["--output nodir/m.png", "does not exist"]),
+    "init into a missing folder": ({}, ["init", "nodir/x.toml"], ["nodir", "does not exist"]),
+    # model files
+    "model file that does not exist": ({}, ["summary", "x.deepnet"], ["model file x.deepnet does not exist"]),
+    "empty model file": ({"m.deepnet": b""}, ["summary", "m.deepnet"], ["cannot load model", "empty"]),
+    "zip that is not a model": ({"m.deepnet": lambda p: __import__("zipfile").ZipFile(p, "w").writestr("a", "x")},
+                                ["summary", "m.deepnet"], ["cannot load model", "'a'"]),
+    # predict / evaluate / export with a real model (MODEL is replaced by its path)
+    "predict --key that is missing": ({"x.npz": _npz(a=np.zeros((2, 64)), b=np.zeros(2))},
+                                      ["predict", "MODEL", "x.npz", "--key", "inputs"],
+                                      ["x.npz has no array 'inputs'", "Arrays in it: a, b"]),
+    "predict with several arrays and no --key": ({"x.npz": _npz(a=np.zeros((2, 64)), b=np.zeros(2))},
+                                                 ["predict", "MODEL", "x.npz"], ["several arrays (a, b)", "--key"]),
+    "predict --key on a .npy": ({"x.npy": _npy(np.ones((3, 8, 8)))}, ["predict", "MODEL", "x.npy", "--key", "x"],
+                                ["--key", "not one"]),
+    "predict on strings": ({"x.npy": _npy(np.array(["a", "b"]))}, ["predict", "MODEL", "x.npy"],
+                           ["x.npy", "<U1", "real numbers"]),
+    "predict on pickled objects": ({"x.npy": lambda p: np.save(p, np.array([{}], dtype=object), allow_pickle=True)},
+                                   ["predict", "MODEL", "x.npy"], ["cannot read x.npy"]),
+    "predict on NaN": ({"x.npy": _npy(np.full((3, 64), np.nan))}, ["predict", "MODEL", "x.npy"],
+                       ["cannot run on x.npy", "NaN"]),
+    "predict output with a wrong suffix": ({"x.npy": _npy(np.ones((3, 8, 8)))},
+                                           ["predict", "MODEL", "x.npy", "-o", "p.txt"], [".csv or .npy", "'p.txt'"]),
+    "predict output in a missing folder": ({"x.npy": _npy(np.ones((3, 8, 8)))},
+                                           ["predict", "MODEL", "x.npy", "-o", "nodir/p.csv"], ["does not exist"]),
+    "evaluate labels beyond the outputs": ({"d.npz": _npz(x=np.random.rand(20, 8, 8), y=10 + np.arange(20) % 5)},
+                                           ["evaluate", "MODEL", "--data", "d.npz"],
+                                           ["does not fit the data d.npz", "labels go from 10", "outputs 10 values"]),
+    "evaluate --image-size": ({}, ["evaluate", "MODEL", "--data", ".", "--image-size", "axb"], ["HxW", "'axb'"]),
+    "export into a missing folder": ({}, ["export", "MODEL", "-o", "nodir/m.onnx"], ["nodir", "does not exist"]),
+}
+
+
+@pytest.fixture(scope="module")
+def small_model(tmp_path_factory):
+    """A saved (8, 8) -> 10 classifier, built in-process (no training run needed)."""
+    import deepnet
+
+    model = deepnet.Sequential([deepnet.Input(shape=(8, 8)), deepnet.layers.Flatten(), deepnet.layers.Dense(10)])
+    model.compile(optimizer="adam", loss=deepnet.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    path = tmp_path_factory.mktemp("model") / "m.deepnet"
+    model.save(str(path))
+    return path
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+def test_bad_input_table(tmp_path, small_model, case):
+    files, args, fragments = BAD_INPUTS[case]
+    for name, content in files.items():
+        path = tmp_path / name
+        if callable(content):
+            content(str(path))
+        elif isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content)
+    before = set(tmp_path.iterdir())
+    args = [str(small_model) if a == "MODEL" else a for a in args]
+    assert_one_line_error(*run_main(*args, cwd=tmp_path), *fragments)
+    assert set(tmp_path.iterdir()) == before
