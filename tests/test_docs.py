@@ -1,6 +1,8 @@
 """Docstrings are the reference: every public class and function carries a runnable example.
 
-The public API is what ``__all__`` exports from ``deepnet`` and from each public package below.
+The public API is what ``__all__`` exports from ``deepnet`` and from every public module below it
+(a module whose dotted path has no part starting with ``_``); a module without ``__all__`` exports
+its public classes and functions.
 Each exported class or function needs its own docstring with at least one ``>>>`` example (for a
 class, the class docstring). The examples themselves run as doctests (``--doctest-modules`` in
 pyproject.toml); this test makes sure none is missing, and lists every gap in one failure.
@@ -10,9 +12,12 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import pkgutil
 import re
 import sys
 from pathlib import Path
+
+import deepnet
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
@@ -27,7 +32,14 @@ def _load_make_reference():
 
 
 make_reference = _load_make_reference()
-PUBLIC_MODULES = make_reference.MODULES
+PUBLIC_MODULES = make_reference.MODULES  # the packages the reference has a page for
+
+
+def all_public_modules() -> list[str]:
+    """The reference's modules, then every other module whose dotted path has no ``_`` part."""
+    found = [info.name for info in pkgutil.walk_packages(deepnet.__path__, "deepnet.")
+             if not any(part.startswith("_") for part in info.name.split("."))]
+    return [*PUBLIC_MODULES, *sorted(set(found) - set(PUBLIC_MODULES))]
 
 
 def _own_doc(obj) -> str:
@@ -52,7 +64,7 @@ def public_api() -> tuple[dict[str, object], list[str]]:
     found: dict[str, object] = {}
     seen: set[int] = set()
     broken: list[str] = []
-    for module_name in PUBLIC_MODULES:
+    for module_name in all_public_modules():
         try:
             module = importlib.import_module(module_name)
         except Exception as exc:  # reported, not swallowed: the failure message lists it
