@@ -1,26 +1,12 @@
-"""Utilities: seeding, session reset, model plotting."""
+"""Utilities: seeding, session reset, shape and byte formatting, model plotting."""
 
 from __future__ import annotations
 
-import os
-import random
-
-import numpy as np
-import torch
-
+from .formatting import format_bytes, format_shape
 from .naming import clear_session
+from .seeding import set_random_seed
 
-__all__ = ["clear_session", "plot_model", "set_random_seed"]
-
-
-def set_random_seed(seed: int) -> None:
-    """Seed Python, NumPy and PyTorch (CPU and CUDA) so runs are reproducible."""
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"set_random_seed expects a non-negative integer; received seed={seed!r}.")
-    os.environ["PYTHONHASHSEED"] = str(seed)
-    random.seed(seed)
-    np.random.seed(seed % (2**32))
-    torch.manual_seed(seed)
+__all__ = ["clear_session", "format_bytes", "format_shape", "plot_model", "set_random_seed"]
 
 
 def __getattr__(name: str):
