@@ -1,4 +1,5 @@
-"""Keras-style ``model.summary()``: same columns, same numbers as Keras 3."""
+"""Keras-style ``model.summary()``: same columns, same numbers as Keras 3 (byte counts in IEC
+units: ``17.44 MiB`` where Keras writes ``17.44 MB`` for the same 1024-based number)."""
 
 from __future__ import annotations
 
@@ -9,17 +10,12 @@ from typing import Any
 
 from ..layers.base import InputLayer, KerasTensor, TorchModuleWrapper, format_shape
 from ..utils import nest
+from ..utils.formatting import format_bytes
 from ..utils.registry import get_registered_class
 from ._functional_config import node_indices
 
-
-def readable_size(num_bytes: float) -> str:
-    """``18284072`` -> ``'17.44 MB'`` (powers of 1024, as Keras prints)."""
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if num_bytes < 1024 or unit == "TB":
-            return f"{num_bytes:.2f} {unit}"
-        num_bytes /= 1024
-    return f"{num_bytes:.2f} TB"  # pragma: no cover
+#: The byte counts of the summary (the memory planner of ``deepnet.diagnose`` prints the same).
+readable_size = format_bytes
 
 
 def _is_model(obj, class_name: str = "Model") -> bool:
