@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from ..utils import nest
+from ..utils.formatting import format_shape
 
 if TYPE_CHECKING:
     from .base import Layer
@@ -75,14 +76,6 @@ def collect_shapes(structure: Any) -> list[tuple]:
     if isinstance(structure, dict):
         return [s for item in structure.values() for s in collect_shapes(item)]
     return []
-
-
-def format_shape(shape: Any) -> str:
-    if is_shape(shape):
-        return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
-    if isinstance(shape, (list, tuple)):
-        return "[" + ", ".join(format_shape(s) for s in shape) + "]"
-    return str(shape)
 
 
 # --------------------------------------------------------------------------- symbolic tensors
