@@ -19,16 +19,13 @@ import torch
 
 from .. import losses as _losses
 from ..utils import nest
+from ..utils.formatting import format_shape as _fmt_shape
 from .data import ArgNames
 
 __all__ = [
     "FEATURE_CHECKS", "TARGET_CHECKS", "CheckEnv", "DataView", "InputSpec", "class_weights_to_sample_weights",
     "output_classes", "run_checks", "unpack_validation",
 ]
-
-
-def _fmt_shape(shape) -> str:
-    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + (",)" if len(shape) == 1 else ")")
 
 
 class InputSpec:
