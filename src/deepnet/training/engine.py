@@ -21,6 +21,7 @@ from .. import mixed_precision
 from .. import optimizers as _optimizers
 from ..layers import Layer
 from ..utils import nest
+from ..utils.seeding import make_generator
 from ._checks import (
     CheckEnv,
     InputSpec,
@@ -318,8 +319,7 @@ class Trainer:
         ``set_random_seed`` makes the order reproducible), then carried across ``fit`` calls."""
         gen = getattr(self.model, "_shuffle_generator", None)
         if gen is None:
-            gen = torch.Generator()
-            gen.manual_seed(int(torch.randint(0, 2**62, (1,)).item()))
+            gen = make_generator(int(torch.randint(0, 2**62, (1,)).item()))
             self.model._shuffle_generator = gen
         return gen
 
