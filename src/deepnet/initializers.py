@@ -13,6 +13,7 @@ import math
 import torch
 
 from .utils.lookup import resolve, serialize_object
+from .utils.seeding import make_generator
 
 __all__ = [
     "Constant", "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "Identity",
@@ -56,11 +57,7 @@ class Initializer:
         self.seed = seed
 
     def _generator(self):
-        if self.seed is None:
-            return None
-        gen = torch.Generator()
-        gen.manual_seed(self.seed)
-        return gen
+        return make_generator(self.seed)
 
     def __call__(self, shape, dtype=torch.float32) -> torch.Tensor:
         raise NotImplementedError
