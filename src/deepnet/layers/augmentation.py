@@ -39,6 +39,7 @@ import numbers
 import torch
 import torch.nn.functional as F
 
+from ..utils.seeding import device_generator
 from ._checks import check_seed as _check_seed
 from .base import Layer
 from .preprocessing import (
@@ -129,14 +130,7 @@ class _RandomImageLayer(Layer):
 
     def _generator(self, device: torch.device):
         """``None`` (the global RNG) without a seed, else this layer's generator for ``device``."""
-        if self.seed is None:
-            return None
-        gen = self._generators.get(device)
-        if gen is None:
-            gen = torch.Generator(device=device)
-            gen.manual_seed(self.seed)
-            self._generators[device] = gen
-        return gen
+        return device_generator(self._generators, self.seed, device)
 
     def _uniform(self, n: int, low: float, high: float, like: torch.Tensor) -> torch.Tensor:
         """``n`` draws from ``U[low, high)`` (exactly ``low`` when ``low == high``)."""
