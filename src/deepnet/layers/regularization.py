@@ -18,6 +18,7 @@ import numbers
 import torch
 import torch.nn.functional as F
 
+from ..utils.seeding import device_generator
 from ._checks import check_data_format as _check_data_format
 from ._checks import check_fraction as _check_fraction
 from ._checks import check_seed as _check_seed
@@ -61,14 +62,7 @@ class _NoiseLayer(Layer):
 
     def _generator(self, device: torch.device):
         """``None`` (global RNG) without a seed, else this layer's generator for ``device``."""
-        if self.seed is None:
-            return None
-        gen = self._generators.get(device)
-        if gen is None:
-            gen = torch.Generator(device=device)
-            gen.manual_seed(self.seed)
-            self._generators[device] = gen
-        return gen
+        return device_generator(self._generators, self.seed, device)
 
     def _keep_mask(self, inputs: torch.Tensor, shape, rate: float) -> torch.Tensor:
         """Scaled Bernoulli keep-mask of ``shape`` (broadcastable against ``inputs``)."""
