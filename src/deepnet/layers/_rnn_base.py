@@ -11,6 +11,7 @@ from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_
 
 from .. import activations as _activations
 from .. import regularizers as _regularizers
+from ..utils.seeding import device_generator
 from ..utils.validation import AnyOf, Options
 from ._checks import ACTIVATION, BOOL, FRACTION_OPEN, POSITIVE_INT, SEED, weight_args
 from .base import Layer, WeightSpec
@@ -214,14 +215,7 @@ class _RNN(Layer):
 
     # -- randomness ---------------------------------------------------------------------------
     def _generator(self, device):
-        if self.seed is None:
-            return None
-        gen = self._generators.get(device)
-        if gen is None:
-            gen = torch.Generator(device=device)
-            gen.manual_seed(self.seed)
-            self._generators[device] = gen
-        return gen
+        return device_generator(self._generators, self.seed, device)
 
     def _dropout_mask(self, shape, like: torch.Tensor, rate: float) -> torch.Tensor:
         keep = 1.0 - rate
