@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from ..utils.seeding import device_generator
 from ._checks import check_seed as _check_seed
 
 
@@ -28,10 +29,6 @@ class _SeededDropout:
     def _drop(self, probs: torch.Tensor, rate: float) -> torch.Tensor:
         if self.seed is None:
             return F.dropout(probs, rate, True)
-        gen = self._generators.get(probs.device)
-        if gen is None:
-            gen = torch.Generator(device=probs.device)
-            gen.manual_seed(self.seed)
-            self._generators[probs.device] = gen
+        gen = device_generator(self._generators, self.seed, probs.device)
         keep = torch.empty_like(probs).bernoulli_(1.0 - rate, generator=gen)
         return probs * keep.div_(1.0 - rate)
