@@ -114,6 +114,7 @@ AUGMENTATION = [
     case(L.RandomCrop, {"height": 8, "width": 8}, IMG, (None, 8, 8, 3), 0),
     case(L.Rescaling, {"scale": 1 / 255}, IMG, IMG_OUT, 0),
     case(L.Rescaling, {"scale": [1.0, 2.0, 3.0], "offset": -1.0}, (4, 3), (None, 4, 3), 0),
+    case(L.Rescaling, {"scale": 1 / 255}, IMG, IMG_OUT, 0, input_dtype="uint8", int_high=256),
     case(L.Normalization, {}, (5, 3), (None, 5, 3), 0, 7),
     case(L.Normalization, {"axis": None}, (5, 3), (None, 5, 3), 0, 3),
     case(L.Normalization, {"axis": (1, 2)}, (5, 3), (None, 5, 3), 0, 31),
