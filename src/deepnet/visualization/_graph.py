@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import activations
-from ..layers.base import dtype_name, format_shape
+from ..layers.base import dtype_name
 from ..models.graph import layer_graph
 from ..models.model import Model
-from ..utils import nest
+from ..utils import format_shape, nest
 from ._style import box_size
 
 
