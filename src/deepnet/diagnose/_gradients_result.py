@@ -19,6 +19,13 @@ class GradientDiagnosis(DiagnosisResult):
     Besides the common fields: ``layer_names`` (depth order), ``records`` (one dict per
     sampled step: ``epoch`` (1-based), ``step``, ``grad_norms``, ``weight_norms``,
     ``update_ratios``, ``dead``) and ``per_layer`` (the evidence table).
+
+    >>> model = dn.Sequential([dn.Input(shape=(4,)), dn.layers.Dense(8, activation="relu"),
+    ...                        dn.layers.Dense(2)])
+    >>> r = dn.diagnose.gradients(model, np.ones((8, 4)), np.zeros(8, dtype=int),
+    ...                           loss="sparse_categorical_crossentropy")
+    >>> r.layer_names == [layer.name for layer in model.layers], len(r.records)
+    (True, 1)
     """
 
     kind = "gradients"

@@ -187,6 +187,11 @@ def latency(model, batch_sizes=(1, 32, 256), input_shape=None, warmup: int = 3, 
     Returns:
         :class:`LatencyResult` with a table (``result.table()``) and a plot of latency per
         sample against batch size.
+
+    >>> model = dn.Sequential([dn.Input(shape=(8,)), dn.layers.Dense(4)])
+    >>> r = dn.diagnose.latency(model, batch_sizes=(1, 16), warmup=1, repeats=3)
+    >>> r.verdict, [row["batch_size"] for row in r.rows], len(r.rows[0]["times_s"])
+    ('measured', [1, 16], 3)
     """
     if isinstance(batch_sizes, int):
         batch_sizes = (batch_sizes,)

@@ -5,19 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from ..utils.formatting import format_bytes
 from ._result import DiagnosisResult, result_field
 
 __all__ = ["MaxBatchSize", "MemoryPlan", "plot_unit", "readable", "readable_flops"]
 
 
-def readable(num_bytes: float) -> str:
-    """``1536`` -> ``'1.50 KiB'`` (powers of 1024)."""
-    v = float(num_bytes)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(v) < 1024 or unit == "TiB":
-            return f"{v:.0f} B" if unit == "B" else f"{v:.2f} {unit}"
-        v /= 1024
-    return f"{v:.2f} TiB"  # pragma: no cover
+#: Byte counts as ``model.summary()`` prints them (``1536`` -> ``'1.50 KiB'``).
+readable = format_bytes
 
 
 def plot_unit(max_bytes: float) -> tuple[float, str]:
