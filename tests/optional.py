@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 
-class optional:  # noqa: N801 - used like a module name
+class optional:  # lower case: it stands in for a module
     def __init__(self, name: str):
         self._name = name
 
