@@ -24,6 +24,17 @@ import torch
 import torch.nn.functional as F
 
 from .. import initializers as _initializers
+from ..utils.validation import (
+    AnyOf,
+    InstanceOf,
+    Interval,
+    NoneOr,
+    Options,
+    Real,
+    invalid_value,
+    validate_params,
+)
+from ._checks import BOOL, FRACTION, INITIALIZER, INT, POSITIVE_INT, IntOrInts, weight_args
 from .base import Layer, format_shape
 from .core import resolve_weight_args, serialize_weight_args
 
@@ -36,43 +47,8 @@ __all__ = [
 # --------------------------------------------------------------------------- validation helpers
 
 
-def _invalid(owner: Layer, argument: str, expected: str, value, error=ValueError):
-    return error(
-        f"Received an invalid value for `{argument}` of {type(owner).__name__}, expected {expected}. "
-        f"Received: {argument}={value!r}"
-    )
-
-
-def _check_bool(owner: Layer, argument: str, value) -> bool:
-    if not isinstance(value, bool):
-        raise _invalid(owner, argument, "a bool (True or False)", value, TypeError)
-    return value
-
-
-def _check_float(owner: Layer, argument: str, value, low: float = 0.0, high: float | None = None) -> float:
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
-    ok = ok and value >= low and (high is None or value <= high)
-    if not ok:
-        expected = f"a float in [{low:g}, {high:g}]" if high is not None else f"a float >= {low:g}"
-        raise _invalid(owner, argument, expected, value)
-    return float(value)
-
-
-def _check_int_axis(owner: Layer, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _invalid(owner, "axis", "an int", value, TypeError)
-    return value
-
-
-def _check_axes(owner: Layer, value):
-    """An int or a non-empty list/tuple of ints (returned as an int or a list)."""
-    if isinstance(value, (list, tuple)):
-        if not value or any(isinstance(a, bool) or not isinstance(a, int) for a in value):
-            raise _invalid(owner, "axis", "an int or a non-empty list/tuple of ints", value, TypeError)
-        return list(value)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _invalid(owner, "axis", "an int or a non-empty list/tuple of ints", value, TypeError)
-    return value
+_EPSILON = Interval(Real, 0, None)
+_NORM_ARGS = {"epsilon": _EPSILON, "center": BOOL, "scale": BOOL, **weight_args("beta", "gamma")}
 
 
 def _resolve_axes(layer: Layer, input_shape, axis, defined: bool = True) -> list[int]:
@@ -147,28 +123,27 @@ class BatchNormalization(Layer):
 
     supports_masking = True
 
+    @validate_params({"axis": INT, "momentum": FRACTION, **_NORM_ARGS, "moving_mean_initializer": INITIALIZER,
+                      "moving_variance_initializer": INITIALIZER, "renorm": BOOL,
+                      "renorm_clipping": NoneOr(InstanceOf(dict, description="a dict with keys among 'rmax', 'rmin', 'dmax'")),
+                      "renorm_momentum": FRACTION, "synchronized": BOOL})
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
                  beta_initializer="zeros", gamma_initializer="ones", moving_mean_initializer="zeros",
                  moving_variance_initializer="ones", beta_regularizer=None, gamma_regularizer=None,
                  beta_constraint=None, gamma_constraint=None, renorm=False, renorm_clipping=None,
                  renorm_momentum=0.99, synchronized=False, **kwargs):
         super().__init__(**kwargs)
-        self.axis = _check_int_axis(self, axis)
-        self.momentum = _check_float(self, "momentum", momentum, 0.0, 1.0)
-        self.epsilon = _check_float(self, "epsilon", epsilon)
-        self.center = _check_bool(self, "center", center)
-        self.scale = _check_bool(self, "scale", scale)
+        self.axis, self.momentum, self.epsilon = axis, momentum, epsilon
+        self.center, self.scale = center, scale
         resolve_weight_args(self, ("beta", "gamma"), beta_initializer=beta_initializer,
                             gamma_initializer=gamma_initializer, beta_regularizer=beta_regularizer,
                             gamma_regularizer=gamma_regularizer, beta_constraint=beta_constraint,
                             gamma_constraint=gamma_constraint)
-        self.moving_mean_initializer = _initializers.get(moving_mean_initializer, "moving_mean_initializer")
-        self.moving_variance_initializer = _initializers.get(
-            moving_variance_initializer, "moving_variance_initializer")
-        self.renorm = _check_bool(self, "renorm", renorm)
-        self.renorm_momentum = _check_float(self, "renorm_momentum", renorm_momentum, 0.0, 1.0)
+        self.moving_mean_initializer = moving_mean_initializer
+        self.moving_variance_initializer = moving_variance_initializer
+        self.renorm, self.renorm_momentum = renorm, renorm_momentum
         self.renorm_clipping = self._check_clipping(renorm_clipping)
-        self.synchronized = _check_bool(self, "synchronized", synchronized)
+        self.synchronized = synchronized
         if self.synchronized:
             raise ValueError(
                 "Received an invalid value for `synchronized` of BatchNormalization: cross-replica "
@@ -179,17 +154,17 @@ class BatchNormalization(Layer):
     def _check_clipping(self, clipping):
         if clipping is None:
             return None
-        if not isinstance(clipping, dict) or set(clipping) - {"rmax", "rmin", "dmax"}:
-            raise _invalid(self, "renorm_clipping", "None or a dict with keys among 'rmax', 'rmin', 'dmax'",
-                           clipping)
+        if set(clipping) - {"rmax", "rmin", "dmax"}:
+            raise invalid_value(self, "renorm_clipping", clipping,
+                                "None or a dict with keys among 'rmax', 'rmin', 'dmax'")
         for key, value in clipping.items():
             if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
-                raise _invalid(self, "renorm_clipping", f"a number (or None) for {key!r}", clipping)
+                raise invalid_value(self, "renorm_clipping", clipping, f"a number (or None) for {key!r}")
         rmin, rmax, dmax = clipping.get("rmin"), clipping.get("rmax"), clipping.get("dmax")
         if rmin is not None and rmax is not None and rmax < rmin:
-            raise _invalid(self, "renorm_clipping", "rmax >= rmin", clipping)
+            raise invalid_value(self, "renorm_clipping", clipping, "rmax >= rmin")
         if dmax is not None and dmax < 0:
-            raise _invalid(self, "renorm_clipping", "dmax >= 0", clipping)
+            raise invalid_value(self, "renorm_clipping", clipping, "dmax >= 0")
         return dict(clipping)
 
     def build(self, input_shape):
@@ -346,15 +321,13 @@ class LayerNormalization(Layer):
 
     supports_masking = True
 
+    @validate_params({"axis": IntOrInts(list), **_NORM_ARGS, "rms_scaling": BOOL})
     def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
                  gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None,
                  beta_constraint=None, gamma_constraint=None, rms_scaling=False, **kwargs):
         super().__init__(**kwargs)
-        self.axis = _check_axes(self, axis)
-        self.epsilon = _check_float(self, "epsilon", epsilon)
-        self.center = _check_bool(self, "center", center)
-        self.scale = _check_bool(self, "scale", scale)
-        self.rms_scaling = _check_bool(self, "rms_scaling", rms_scaling)
+        self.axis, self.epsilon, self.center, self.scale = axis, epsilon, center, scale
+        self.rms_scaling = rms_scaling
         if self.rms_scaling:
             warnings.warn(
                 "LayerNormalization(rms_scaling=True) is deprecated (as in Keras): it scales by the "
@@ -432,17 +405,14 @@ class GroupNormalization(Layer):
 
     supports_masking = True
 
+    @validate_params({"groups": AnyOf(POSITIVE_INT, Options((-1,)),
+                                      description="a positive integer (or -1 for instance normalization)"),
+                      "axis": INT, **_NORM_ARGS})
     def __init__(self, groups=32, axis=-1, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
                  gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None,
                  beta_constraint=None, gamma_constraint=None, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(groups, bool) or not isinstance(groups, int) or (groups <= 0 and groups != -1):
-            raise _invalid(self, "groups", "a positive integer (or -1 for instance normalization)", groups)
-        self.groups = groups
-        self.axis = _check_int_axis(self, axis)
-        self.epsilon = _check_float(self, "epsilon", epsilon)
-        self.center = _check_bool(self, "center", center)
-        self.scale = _check_bool(self, "scale", scale)
+        self.groups, self.axis, self.epsilon, self.center, self.scale = groups, axis, epsilon, center, scale
         resolve_weight_args(self, ("beta", "gamma"), beta_initializer=beta_initializer,
                             gamma_initializer=gamma_initializer, beta_regularizer=beta_regularizer,
                             gamma_regularizer=gamma_regularizer, beta_constraint=beta_constraint,
@@ -516,9 +486,10 @@ class UnitNormalization(Layer):
 
     supports_masking = True
 
+    @validate_params({"axis": IntOrInts(list)})
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
-        self.axis = _check_axes(self, axis)
+        self.axis = axis
 
     def build(self, input_shape):
         self._dims = tuple(_resolve_axes(self, input_shape, self.axis, defined=False))
@@ -547,10 +518,10 @@ class RMSNormalization(Layer):
     [[0.8485, 1.1314]]
     """
 
+    @validate_params({"axis": IntOrInts(list), "epsilon": _EPSILON})
     def __init__(self, axis=-1, epsilon=1e-6, **kwargs):
         super().__init__(**kwargs)
-        self.axis = _check_axes(self, axis)
-        self.epsilon = _check_float(self, "epsilon", epsilon)
+        self.axis, self.epsilon = axis, epsilon
 
     def build(self, input_shape):
         axes = _resolve_axes(self, input_shape, self.axis)
