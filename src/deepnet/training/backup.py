@@ -46,6 +46,16 @@ from ..saving.safe import (
     write_archive,
 )
 from ..saving.weights import weight_tensors
+from ..utils.validation import (
+    AnyOf,
+    Boolean,
+    InstanceOf,
+    Integral,
+    Interval,
+    Options,
+    invalid_value,
+    validate_params,
+)
 from .callback_base import Callback, History
 
 __all__ = ["BackupAndRestore"]
@@ -80,25 +90,15 @@ class BackupAndRestore(Callback):
     [0, 1, 2]
     """
 
+    @validate_params({
+        "backup_dir": InstanceOf(str, os.PathLike, description="a non-empty folder path"),
+        "save_freq": AnyOf(Options(["epoch"]), Interval(Integral, 1, None), Options([False])),
+        "double_checkpoint": Boolean(), "delete_checkpoint": Boolean(),
+    })
     def __init__(self, backup_dir, save_freq="epoch", double_checkpoint=False, delete_checkpoint=True):
         super().__init__()
-        if not isinstance(backup_dir, (str, os.PathLike)) or not os.fspath(backup_dir):
-            raise ValueError(
-                "Received an invalid value for `backup_dir` of BackupAndRestore, expected a non-empty path. "
-                f"Received: backup_dir={backup_dir!r}"
-            )
-        if not (save_freq == "epoch" or save_freq is False or (
-                isinstance(save_freq, int) and not isinstance(save_freq, bool) and save_freq > 0)):
-            raise ValueError(
-                "Received an invalid value for `save_freq` of BackupAndRestore, expected 'epoch', a positive int "
-                f"or False. Received: save_freq={save_freq!r}"
-            )
-        for name, value in (("double_checkpoint", double_checkpoint), ("delete_checkpoint", delete_checkpoint)):
-            if not isinstance(value, bool):
-                raise TypeError(
-                    f"Received an invalid value for `{name}` of BackupAndRestore, expected a bool. "
-                    f"Received: {name}={value!r}"
-                )
+        if not os.fspath(backup_dir):
+            raise invalid_value(self, "backup_dir", backup_dir, "a non-empty folder path")
         self.backup_dir = os.fspath(backup_dir)
         self.save_freq = save_freq
         self.double_checkpoint = double_checkpoint

@@ -9,6 +9,18 @@ import sys
 import warnings
 from collections.abc import Callable
 
+from ..utils.validation import (
+    AnyOf,
+    Boolean,
+    InstanceOf,
+    Integral,
+    Interval,
+    NoneOr,
+    Options,
+    Real,
+    validate_params,
+)
+from ..utils.validation import Callable as CallableArg
 from .callback_base import Callback
 
 __all__ = [
@@ -16,6 +28,13 @@ __all__ = [
     "ReduceLROnPlateau", "TensorBoard", "TerminateOnNaN",
 ]
 
+_VERBOSE = Options([0, 1, 2])
+_MODE = Options(["auto", "min", "max"])
+_NON_NEGATIVE_INT = Interval(Integral, 0, None)
+_FINITE = Interval(Real, None, None)
+_SAVE_FREQ = AnyOf(Options(["epoch"]), Interval(Integral, 1, None))
+_MONITOR = InstanceOf(str, description="the name of a logged metric (a str such as 'val_loss')")
+_PATH = InstanceOf(str, os.PathLike, description="a file or folder path (str or os.PathLike)")
 _MAX_HINTS = ("acc", "auc", "precision", "recall", "f1", "r2", "fmeasure", "iou")
 
 
@@ -28,10 +47,6 @@ class _Monitor:
     """Shared logic of callbacks watching a metric: direction and improvement test."""
 
     def _init_monitor(self, monitor: str, mode: str, min_delta: float) -> None:
-        if mode not in ("auto", "min", "max"):
-            raise ValueError(
-                f"{type(self).__name__}: `mode` must be 'auto', 'min' or 'max'; received mode={mode!r}."
-            )
         if mode == "auto":
             name = monitor.removeprefix("val_")
             mode = "max" if any(h in name for h in _MAX_HINTS) and not name.endswith("loss") else "min"
@@ -78,11 +93,12 @@ class EarlyStopping(_Monitor, Callback):
     2
     """
 
+    @validate_params({"monitor": _MONITOR, "min_delta": _FINITE, "patience": _NON_NEGATIVE_INT, "verbose": _VERBOSE,
+                      "mode": _MODE, "baseline": NoneOr(_FINITE), "restore_best_weights": Boolean(),
+                      "start_from_epoch": _NON_NEGATIVE_INT})
     def __init__(self, monitor="val_loss", min_delta=0, patience=0, verbose=0, mode="auto", baseline=None,
                  restore_best_weights=False, start_from_epoch=0):
         super().__init__()
-        if not isinstance(patience, int) or patience < 0:
-            raise ValueError(f"EarlyStopping: `patience` must be a non-negative int; received patience={patience!r}.")
         self._init_monitor(monitor, mode, min_delta)
         self.patience = patience
         self.verbose = verbose
@@ -162,11 +178,12 @@ class ReduceLROnPlateau(_Monitor, Callback):
     0.0025
     """
 
+    @validate_params({"monitor": _MONITOR, "factor": Interval(Real, 0, 1, closed="neither"),
+                      "patience": _NON_NEGATIVE_INT, "verbose": _VERBOSE, "mode": _MODE, "min_delta": _FINITE,
+                      "cooldown": _NON_NEGATIVE_INT, "min_lr": Interval(Real, 0, None)})
     def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto", min_delta=1e-4,
                  cooldown=0, min_lr=0.0, **kwargs):
         super().__init__()
-        if not 0 < factor < 1:
-            raise ValueError(f"ReduceLROnPlateau: `factor` must be in (0, 1); received factor={factor!r}.")
         if "epsilon" in kwargs:
             min_delta = kwargs.pop("epsilon")
         if kwargs:
@@ -228,10 +245,9 @@ class LearningRateScheduler(Callback):
     [0.1, 0.05]
     """
 
+    @validate_params({"schedule": CallableArg(), "verbose": _VERBOSE})
     def __init__(self, schedule: Callable, verbose=0):
         super().__init__()
-        if not callable(schedule):
-            raise TypeError(f"LearningRateScheduler: `schedule` must be callable; received {schedule!r}.")
         self.schedule = schedule
         self.verbose = verbose
 
@@ -285,6 +301,7 @@ class CSVLogger(Callback):
     'epoch,loss'
     """
 
+    @validate_params({"filename": _PATH, "separator": InstanceOf(str), "append": Boolean()})
     def __init__(self, filename, separator=",", append=False):
         super().__init__()
         self.filename = os.fspath(filename)
@@ -362,6 +379,8 @@ class TensorBoard(Callback):
     1
     """
 
+    @validate_params({"log_dir": _PATH, "histogram_freq": _NON_NEGATIVE_INT, "write_graph": Boolean(),
+                      "update_freq": _SAVE_FREQ})
     def __init__(self, log_dir="logs", histogram_freq=0, write_graph=False, update_freq="epoch", **kwargs):
         super().__init__()
         self.log_dir = os.fspath(log_dir)
@@ -417,6 +436,9 @@ class ModelCheckpoint(_Monitor, Callback):
     ['w01.weights.safetensors', 'w02.weights.safetensors']
     """
 
+    @validate_params({"filepath": _PATH, "monitor": _MONITOR, "verbose": _VERBOSE, "save_best_only": Boolean(),
+                      "save_weights_only": Boolean(), "mode": _MODE, "save_freq": _SAVE_FREQ,
+                      "initial_value_threshold": NoneOr(_FINITE)})
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False, save_weights_only=False,
                  mode="auto", save_freq="epoch", initial_value_threshold=None):
         super().__init__()
@@ -425,8 +447,6 @@ class ModelCheckpoint(_Monitor, Callback):
         self.verbose = verbose
         self.save_best_only = save_best_only
         self.save_weights_only = save_weights_only
-        if save_freq != "epoch" and not (isinstance(save_freq, int) and save_freq > 0):
-            raise ValueError(f"ModelCheckpoint: `save_freq` must be 'epoch' or a positive int; received {save_freq!r}.")
         self.save_freq = save_freq
         suffix = ".safetensors" if save_weights_only else ".deepnet"
         if not self.filepath.endswith(suffix):
