@@ -10,13 +10,17 @@ import torch.nn.functional as F
 from .. import constraints as _constraints
 from .. import initializers as _initializers
 from .. import regularizers as _regularizers
+from ..utils.validation import InstanceOf, Lookup, NoneOr, validate_params
+from ._checks import BOOL, CONSTRAINT, POSITIVE_INT, REGULARIZER
 from .base import Layer
-from .core import check_positive_int
 
 __all__ = ["Embedding"]
 
 # Keras' short initializer aliases that the shared table does not list.
 _ALIASES = {"uniform": "random_uniform", "normal": "random_normal"}
+_INITIALIZER = Lookup(lambda value, argument: _initializers.get(
+    _ALIASES.get(value, value) if isinstance(value, str) else value, argument),
+    "an initializer name ('uniform' as in Keras), config, Initializer or callable")
 
 
 class Embedding(Layer):
@@ -34,6 +38,9 @@ class Embedding(Layer):
     torch.Size([1, 3, 3])
     """
 
+    @validate_params({"input_dim": POSITIVE_INT, "output_dim": POSITIVE_INT, "embeddings_initializer": _INITIALIZER,
+                      "embeddings_regularizer": REGULARIZER, "embeddings_constraint": CONSTRAINT, "mask_zero": BOOL,
+                      "weights": NoneOr(InstanceOf(list, tuple, np.ndarray, description="an array (or a list of one)"))})
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", embeddings_regularizer=None,
                  embeddings_constraint=None, mask_zero=False, weights=None, **kwargs):
         for unsupported in ("lora_rank", "lora_alpha", "quantization_config"):
@@ -46,18 +53,10 @@ class Embedding(Layer):
             warnings.warn("Embedding: argument `input_length` is deprecated (as in Keras 3) and ignored; "
                           "just remove it.", DeprecationWarning, stacklevel=2)
         super().__init__(**kwargs)
-        self.input_dim = check_positive_int(self, "input_dim", input_dim)
-        self.output_dim = check_positive_int(self, "output_dim", output_dim)
-        if isinstance(embeddings_initializer, str):
-            embeddings_initializer = _ALIASES.get(embeddings_initializer, embeddings_initializer)
-        self.embeddings_initializer = _initializers.get(embeddings_initializer, "embeddings_initializer")
-        self.embeddings_regularizer = _regularizers.get(embeddings_regularizer, "embeddings_regularizer")
-        self.embeddings_constraint = _constraints.get(embeddings_constraint, "embeddings_constraint")
-        if not isinstance(mask_zero, bool):
-            raise TypeError(
-                "Received an invalid value for `mask_zero` of Embedding, expected a bool (True or False). "
-                f"Received: mask_zero={mask_zero!r}"
-            )
+        self.input_dim, self.output_dim = input_dim, output_dim
+        self.embeddings_initializer = embeddings_initializer
+        self.embeddings_regularizer = embeddings_regularizer
+        self.embeddings_constraint = embeddings_constraint
         self.mask_zero = mask_zero
         if weights is not None:
             if not (isinstance(weights, (list, tuple)) and len(weights) == 1):
