@@ -19,11 +19,6 @@ def shape_tuple(shape) -> tuple:
     return tuple(None if d is None else int(d) for d in shape)
 
 
-def _fmt(shape: tuple) -> str:
-    inner = ", ".join("None" if d is None else str(d) for d in shape)
-    return f"({inner},)" if len(shape) == 1 else f"({inner})"
-
-
 def _dims_match(a: tuple, b: tuple) -> bool:
     return len(a) == len(b) and all(x is None or y is None or x == y for x, y in zip(a, b))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ..utils.formatting import format_shape as _fmt
 from ._classes import (
     BinaryCrossentropy,
     BinaryFocalCrossentropy,
@@ -22,7 +23,7 @@ from ._functions import (
     sparse_categorical_crossentropy,
 )
 from ._lookup import get
-from ._shapes import _dims_match, _fmt, _squeeze_or_expand_shapes, shape_tuple
+from ._shapes import _dims_match, _squeeze_or_expand_shapes, shape_tuple
 
 
 def loss_kind(loss) -> str | None:
