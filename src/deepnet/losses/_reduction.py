@@ -8,6 +8,8 @@ import math
 import numpy as np
 import torch
 
+from ..utils.validation import Boolean, Integral, Interval, Options, Real, check
+
 #: Clipping constant for probabilities and denominators (``keras.backend.epsilon()``).
 EPSILON = 1e-7
 
@@ -148,13 +150,11 @@ def reduce_weighted_values(values: torch.Tensor, sample_weight=None, mask=None,
     return values.mean() if weight is None else values.sum() / n
 
 
+_REDUCTION = Options(REDUCTIONS)
+
+
 def _check_reduction(owner: str, reduction):
-    if reduction not in REDUCTIONS:
-        raise ValueError(
-            f"Received an invalid value for `reduction` of {owner}, expected one of "
-            f"{', '.join(repr(r) for r in REDUCTIONS)}. Received: reduction={reduction!r}"
-        )
-    return reduction
+    return check(owner, "reduction", reduction, _REDUCTION)
 
 
 def _check_dtype(owner: str, dtype):
@@ -175,35 +175,18 @@ def _check_dtype(owner: str, dtype):
 
 
 def _check_bool(owner: str, name: str, value) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(
-            f"Received an invalid value for `{name}` of {owner}, expected a bool. "
-            f"Received: {name}={value!r}"
-        )
-    return bool(value)
+    return check(owner, name, value, Boolean())
 
 
 def _check_float(owner: str, name: str, value, low=None, high=None, low_open=False,
                  what: str | None = None) -> float:
-    ok = isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(value, bool)
-    if ok:
-        value = float(value)
-        if low is not None and (value < low or (low_open and value == low)):
-            ok = False
-        if high is not None and value > high:
-            ok = False
-    if not ok:
-        raise ValueError(
-            f"Received an invalid value for `{name}` of {owner}, expected {what}. "
-            f"Received: {name}={value!r}"
-        )
-    return value
+    """A finite number in ``[low, high]`` (``(low, high]`` with ``low_open``), via utils.validation."""
+    return check(owner, name, value, Interval(Real, low, high, closed="right" if low_open else "both",
+                                              description=what))
+
+
+_AXIS = Interval(Integral, None, None, description="an int")
 
 
 def _check_axis(owner: str, axis) -> int:
-    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
-        raise ValueError(
-            f"Received an invalid value for `axis` of {owner}, expected an int. "
-            f"Received: axis={axis!r}"
-        )
-    return int(axis)
+    return check(owner, "axis", axis, _AXIS)

@@ -10,6 +10,7 @@ import torch
 from ..losses import EPSILON, squeeze_or_expand_to_same_rank
 from ..utils.lookup import resolve
 from ..utils.naming import to_snake_case, unique_name
+from ..utils.validation import Integral, Interval, Real, check, invalid_value
 
 NEG_INF = -1e10
 
@@ -40,10 +41,8 @@ def _safe_divide(num, den):
 
 
 def _owner_error(owner, name, expected, value):
-    return ValueError(
-        f"Received an invalid value for `{name}` of {owner}, expected {expected}. "
-        f"Received: {name}={value!r}"
-    )
+    """The standard invalid-argument error (utils.validation wording)."""
+    return invalid_value(owner, name, value, expected)
 
 
 def _check_dtype(owner, dtype):
@@ -51,29 +50,22 @@ def _check_dtype(owner, dtype):
         return "float32", torch.float32
     torch_dtype = dtype if isinstance(dtype, torch.dtype) else getattr(torch, str(dtype), None)
     if not isinstance(torch_dtype, torch.dtype) or not torch_dtype.is_floating_point:
-        raise _owner_error(owner, "dtype", "a floating dtype name such as 'float32'", dtype)
+        raise invalid_value(owner, "dtype", dtype, "a floating dtype name such as 'float32'")
     return str(torch_dtype).replace("torch.", ""), torch_dtype
 
 
 def _check_int(owner, name, value, low=1):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise _owner_error(owner, name, f"an int >= {low}", value)
-    return int(value)
+    return check(owner, name, value, Interval(Integral, low, None, description=f"an int >= {low}"))
+
+
+_THRESHOLD = Interval(Real, 0, 1)
 
 
 def _check_thresholds(owner, thresholds):
     values = thresholds if isinstance(thresholds, (list, tuple)) else [thresholds]
-    out = []
-    for t in values:
-        if isinstance(t, bool) or not isinstance(t, (int, float, np.floating, np.integer)) \
-                or not 0.0 <= float(t) <= 1.0:
-            raise _owner_error(owner, "thresholds", "a float or a list of floats in [0, 1]",
-                               thresholds)
-        out.append(float(t))
-    if not out:
-        raise _owner_error(owner, "thresholds", "a float or a non-empty list of floats in [0, 1]",
-                           thresholds)
-    return out
+    if not values or not all(_THRESHOLD.accepts(t) for t in values):
+        raise invalid_value(owner, "thresholds", thresholds, "a float or a non-empty list of floats in [0, 1]")
+    return [float(t) for t in values]
 
 
 def _evenly_distributed(thresholds) -> bool:
