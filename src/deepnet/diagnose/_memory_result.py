@@ -79,7 +79,7 @@ class MemoryPlan(DiagnosisResult):
         >>> print(dn.diagnose.memory(model, 4, batch_sizes=(1,), input_scales=(1,)).table())
           batch |      train x1      infer x1
         -------------------------------------
-              1 |      2.27 KiB         648 B
+              1 |      2.27 KiB      648.00 B
         """
         scales = sorted({r["input_scale"] for r in self.growth})
         head = f"{'batch':>7} | " + " | ".join(f"{'train x' + str(s):>13} {'infer x' + str(s):>13}" for s in scales)
