@@ -63,8 +63,7 @@ REQUIRED = {
 NOT_YET_DECLARED = {
     "Add", "Average", "Concatenate", "Dot", "Maximum", "Minimum", "Multiply", "Subtract",
     "Cropping1D", "Cropping2D", "Permute", "RepeatVector", "Reshape", "UpSampling1D", "UpSampling2D",
-    "ZeroPadding1D", "ZeroPadding2D", "Dropout", "GaussianDropout", "GaussianNoise", "SpatialDropout1D",
-    "SpatialDropout2D", "RandomBrightness", "RandomContrast", "RandomCrop", "RandomFlip", "RandomRotation",
+    "ZeroPadding1D", "ZeroPadding2D", "RandomBrightness", "RandomContrast", "RandomCrop", "RandomFlip", "RandomRotation",
     "RandomTranslation", "RandomZoom", "CenterCrop", "Normalization", "Rescaling", "Resizing",
 }
 

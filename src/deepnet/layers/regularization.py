@@ -13,15 +13,13 @@ Without a seed the global PyTorch RNG is used (``deepnet.utils.set_random_seed``
 from __future__ import annotations
 
 import math
-import numbers
 
 import torch
 import torch.nn.functional as F
 
 from ..utils.seeding import device_generator
-from ._checks import check_data_format as _check_data_format
-from ._checks import check_fraction as _check_fraction
-from ._checks import check_seed as _check_seed
+from ..utils.validation import Constraint, NoneOr, Rejected, validate_params
+from ._checks import DATA_FORMAT, FRACTION, FRACTION_OPEN, POSITIVE_INT, SEED
 from .base import Layer, format_shape
 
 __all__ = ["Dropout", "GaussianDropout", "GaussianNoise", "SpatialDropout1D", "SpatialDropout2D"]
@@ -30,22 +28,20 @@ __all__ = ["Dropout", "GaussianDropout", "GaussianNoise", "SpatialDropout1D", "S
 # --------------------------------------------------------------------------- validation helpers
 
 
-def _check_noise_shape(noise_shape):
-    if noise_shape is None:
-        return None
-    if isinstance(noise_shape, (str, bytes)) or not hasattr(noise_shape, "__iter__"):
-        raise TypeError(
-            "Received an invalid value for `noise_shape` of Dropout, expected a tuple of positive "
-            f"integers or None (one entry per input axis, batch included). Received: noise_shape={noise_shape!r}"
-        )
-    noise_shape = tuple(noise_shape)
-    for d in noise_shape:
-        if d is not None and (isinstance(d, bool) or not isinstance(d, numbers.Integral) or d <= 0):
-            raise ValueError(
-                "Received an invalid value for `noise_shape` of Dropout, expected a tuple of positive "
-                f"integers or None (one entry per input axis, batch included). Received: noise_shape={noise_shape!r}"
-            )
-    return tuple(None if d is None else int(d) for d in noise_shape)
+class _NoiseShape(Constraint):
+    """A tuple of positive ints or None, one entry per input axis (batch included)."""
+
+    description = "a tuple of positive integers or None (one entry per input axis, batch included)"
+
+    def convert(self, value):
+        if isinstance(value, (str, bytes)) or not isinstance(value, (tuple, list)):
+            raise Rejected(type_error=True)
+        if not all(d is None or POSITIVE_INT.accepts(d) for d in value):
+            raise Rejected(type_error=False)
+        return tuple(None if d is None else int(d) for d in value)
+
+
+_NOISE_SHAPE = NoneOr(_NoiseShape())
 
 
 # --------------------------------------------------------------------------- base
@@ -57,7 +53,7 @@ class _NoiseLayer(Layer):
     supports_masking = True
 
     def _setup_rng(self, seed) -> None:
-        self.seed = _check_seed(type(self).__name__, seed)
+        self.seed = seed
         self._generators: dict = {}
 
     def _generator(self, device: torch.device):
@@ -95,10 +91,11 @@ class Dropout(_NoiseLayer):
     tensor([[1., 1., 1., 1.]])
     """
 
+    @validate_params({"rate": FRACTION, "noise_shape": _NOISE_SHAPE, "seed": SEED})
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
-        self.rate = _check_fraction(type(self).__name__, "rate", rate)
-        self.noise_shape = _check_noise_shape(noise_shape)
+        self.rate = rate
+        self.noise_shape = noise_shape
         self._setup_rng(seed)
 
     def build(self, input_shape):
@@ -191,9 +188,10 @@ class SpatialDropout2D(Dropout):
     torch.Size([2, 4, 4, 3])
     """
 
+    @validate_params({"data_format": DATA_FORMAT})
     def __init__(self, rate, data_format=None, seed=None, **kwargs):
         super().__init__(rate, seed=seed, **kwargs)
-        self.data_format = _check_data_format(type(self).__name__, data_format)
+        self.data_format = data_format
 
     def build(self, input_shape):
         layout = "batch, height, width, channels" if self.data_format == "channels_last" else "batch, channels, height, width"
@@ -236,9 +234,10 @@ class GaussianNoise(_NoiseLayer):
     tensor([[1., 1., 1.]])
     """
 
+    @validate_params({"stddev": FRACTION, "seed": SEED})
     def __init__(self, stddev, seed=None, **kwargs):
         super().__init__(**kwargs)
-        self.stddev = _check_fraction(type(self).__name__, "stddev", stddev)
+        self.stddev = stddev
         self._setup_rng(seed)
 
     def call(self, inputs, training=None):
@@ -266,9 +265,10 @@ class GaussianDropout(_NoiseLayer):
     tensor([[1., 1., 1.]])
     """
 
+    @validate_params({"rate": FRACTION_OPEN, "seed": SEED})
     def __init__(self, rate, seed=None, **kwargs):
         super().__init__(**kwargs)
-        self.rate = _check_fraction(type(self).__name__, "rate", rate, closed_upper=False)
+        self.rate = rate
         self._setup_rng(seed)
         self._stddev = math.sqrt(self.rate / (1.0 - self.rate))
 
