@@ -61,7 +61,6 @@ REQUIRED = {
 # Layers whose arguments are not declared yet (checked ad hoc in their constructor). This set
 # may only shrink: the meta-test below fails for any other layer with an undeclared argument.
 NOT_YET_DECLARED = {
-    "Add", "Average", "Concatenate", "Dot", "Maximum", "Minimum", "Multiply", "Subtract",
     "Cropping1D", "Cropping2D", "Permute", "RepeatVector", "Reshape", "UpSampling1D", "UpSampling2D",
     "ZeroPadding1D", "ZeroPadding2D", "RandomBrightness", "RandomContrast", "RandomCrop", "RandomFlip", "RandomRotation",
     "RandomTranslation", "RandomZoom", "CenterCrop", "Normalization", "Rescaling", "Resizing",

@@ -12,18 +12,14 @@ None of these layers owns weights.
 
 from __future__ import annotations
 
-import numbers
-
 import torch
 import torch.nn.functional as F
 
+from ..utils.validation import AnyOf, IntTuple, validate_params
+from ._checks import BOOL, INT
 from .base import Layer, format_shape, is_shape
 
 __all__ = ["Add", "Average", "Concatenate", "Dot", "Maximum", "Minimum", "Multiply", "Subtract"]
-
-
-def _is_int(value) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 class _Merge(Layer):
@@ -252,13 +248,10 @@ class Concatenate(_Merge):
     torch.Size([2, 4])
     """
 
+    @validate_params({"axis": INT})
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
-        if not _is_int(axis):
-            raise TypeError(
-                f"Received an invalid value for `axis` of Concatenate, expected an integer. Received: axis={axis!r}"
-            )
-        self.axis = int(axis)
+        self.axis = axis
 
     def _axis_for(self, rank: int, shapes) -> int:
         if not -rank <= self.axis < rank:
@@ -338,24 +331,11 @@ class Dot(_Merge):
 
     _exact_inputs = 2
 
+    @validate_params({"axes": AnyOf(INT, IntTuple(2, low=None, allow_int=False), description="an int or a pair of ints"),
+                      "normalize": BOOL})
     def __init__(self, axes, normalize=False, **kwargs):
         super().__init__(**kwargs)
-        if _is_int(axes):
-            axes = int(axes)
-        elif isinstance(axes, (list, tuple)):
-            if len(axes) != 2 or not all(_is_int(a) for a in axes):
-                raise ValueError(
-                    "Received an invalid value for `axes` of Dot, expected an int or a pair of ints. "
-                    f"Received: axes={axes!r}"
-                )
-            axes = (int(axes[0]), int(axes[1]))
-        else:
-            raise TypeError(
-                "Received an invalid value for `axes` of Dot, expected an int or a pair of ints. "
-                f"Received: axes={axes!r}"
-            )
-        self.axes = axes
-        self.normalize = bool(normalize)
+        self.axes, self.normalize = axes, normalize
 
     def _resolve_axes(self, shapes) -> tuple[int, int]:
         s1, s2 = shapes
