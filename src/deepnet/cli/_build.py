@@ -61,7 +61,8 @@ def build_model(loaded, input_shape, num_classes=None):
     """The model described by ``[model]`` for inputs of ``input_shape`` (no batch axis)."""
     import inspect
 
-    import deepnet
+    from ..layers import Input
+    from ..models import Model, Sequential
 
     mc = loaded.config.model
     if mc.input_shape is not None:
@@ -83,7 +84,7 @@ def build_model(loaded, input_shape, num_classes=None):
             raise loaded.error(("model", "args"), f"calling {mc.factory}: {one_line(e)}") from e
         except Exception as e:
             raise UsageFailure(f"the model factory {mc.factory} failed: {type(e).__name__}: {one_line(e)}") from e
-        if not isinstance(model, deepnet.Model):
+        if not isinstance(model, Model):
             raise loaded.error(("model", "factory"), f"{mc.factory} returned {type(model).__name__}; it must "
                                                      f"return a deepnet model (Sequential, Model or a subclass)")
         if not model.built and input_shape is not None:
@@ -95,9 +96,9 @@ def build_model(loaded, input_shape, num_classes=None):
         return model
     if input_shape is None:
         raise loaded.error(("model",), "set `input_shape` in [model] (the shape of one sample, e.g. [28, 28, 1])")
-    model = deepnet.Sequential(name=mc.name)
+    model = Sequential(name=mc.name)
     try:
-        model.add(deepnet.Input(shape=tuple(input_shape)))
+        model.add(Input(shape=tuple(input_shape)))
     except (TypeError, ValueError) as e:
         raise loaded.error(("model", "input_shape"), one_line(e)) from e
     for i, spec in enumerate(mc.layers):

@@ -31,9 +31,9 @@ __all__ = ["cli"]
 def _version(ctx, _param, value):
     if not value or ctx.resilient_parsing:
         return
-    import deepnet
+    from ..version import __version__
 
-    click.echo(f"deepnet {deepnet.__version__}")
+    click.echo(f"deepnet {__version__}")
     ctx.exit(0)
 
 
@@ -163,7 +163,7 @@ def plot(target, output, rankdir, no_shapes, show_params, show_activations, dpi,
     try:
         path = plot_model(model, to_file=output, show_shapes=not no_shapes, rankdir=rankdir.upper(), dpi=dpi,
                           show_params=show_params, show_layer_activations=show_activations)
-    except (ValueError, FileNotFoundError) as e:
+    except (ValueError, OSError) as e:  # a bad option, or the file cannot be written
         raise UsageFailure(one_line(e)) from e
     say(f"Wrote {path}")
 
@@ -183,12 +183,12 @@ def info(as_json):
     import numpy
     import torch
 
-    import deepnet
+    from ..version import __version__
 
     cuda = torch.cuda.is_available()
     mps = bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())
     facts = {
-        "deepnet": deepnet.__version__, "python": platform.python_version(), "platform": platform.platform(),
+        "deepnet": __version__, "python": platform.python_version(), "platform": platform.platform(),
         "torch": torch.__version__, "numpy": numpy.__version__,
         "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
         "torch_interop_threads": torch.get_num_interop_threads(),

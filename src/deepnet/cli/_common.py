@@ -85,12 +85,10 @@ def load_model_file(path: str, compile: bool = True):
         raise UsageFailure(f"model file {path} does not exist")
     if os.path.isdir(path):
         raise UsageFailure(f"{path} is a folder; expected a .deepnet model file (a run folder holds model.deepnet)")
-    import deepnet
-
-    from ..saving import ModelFileError
+    from ..saving import ModelFileError, load_model
 
     try:
-        return deepnet.load_model(path, compile=compile)
+        return load_model(path, compile=compile)
     except (ModelFileError, ValueError, TypeError, KeyError) as e:
         raise UsageFailure(f"cannot load model {path}: {one_line(e)}") from e
 

@@ -228,6 +228,6 @@ def export(model_path, fmt, output, opset):
         path = model.export(output, format=fmt, **kwargs)
     except ImportError as e:
         raise CLIError(f"export to {fmt} needs an optional package: {one_line(e)}") from e
-    except (ValueError, FileNotFoundError) as e:
+    except (ValueError, OSError) as e:  # a bad option, or the file cannot be written
         raise UsageFailure(one_line(e)) from e
     say(f"Wrote {path or output}")

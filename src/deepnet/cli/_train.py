@@ -65,9 +65,8 @@ def train(loaded, say=print, quiet: bool = False) -> dict:
     """Run the experiment of ``loaded`` (a ``LoadedConfig``); returns a summary dict."""
     import torch
 
-    import deepnet
-
     from ..utils import set_random_seed
+    from ..version import __version__
     from ._config import resolved_dict
 
     t_start = time.perf_counter()
@@ -126,7 +125,7 @@ def train(loaded, say=print, quiet: bool = False) -> dict:
         "epochs_run": len(next(iter(hist.values()), [])), "fit_seconds": round(fit_seconds, 2),
         "total_seconds": round(total, 2), "train_samples": len(x_train),
         "validation_samples": len(validation[0]) if validation else 0, "test_samples": len(data.x_test),
-        "seed": cfg.seed, "deepnet_version": deepnet.__version__, "torch_version": torch.__version__,
+        "seed": cfg.seed, "deepnet_version": __version__, "torch_version": torch.__version__,
         "threads": torch.get_num_threads(),
     }
     with open(os.path.join(run_dir, "metrics.json"), "w", encoding="utf-8") as f:
