@@ -9,7 +9,9 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["WeightSpec"]
+from ._tensors import standardize_dtype
+
+__all__ = ["WeightSpec", "bind_add_weight"]
 
 
 # --------------------------------------------------------------------------- weights
@@ -48,3 +50,35 @@ class WeightSpec:
 
     def from_keras(self, t: torch.Tensor) -> torch.Tensor:
         return t if self.layout is None else t.permute(self.layout)
+
+
+def bind_add_weight(layer, legacy: bool, args: tuple, kwargs: dict) -> dict:
+    """The arguments of a ``Layer.add_weight`` call by name, with Keras' defaults filled in
+    (``shape`` as a tuple, ``name`` ``variable``/``variable_1``..., ``initializer`` by dtype)."""
+    try:
+        bound = (_LEGACY_ADD_WEIGHT if legacy else _KERAS_ADD_WEIGHT).bind(*args, **kwargs).arguments
+    except TypeError as e:
+        raise TypeError(f"{type(layer).__name__} {layer.name!r}: add_weight(): {e}") from None
+    if bound.get("aggregation", "none") not in ("none", "mean", "sum", "only_first_replica"):
+        raise ValueError(f"{layer.name}: add_weight(aggregation=...) expects 'none', 'mean', 'sum' or "
+                         f"'only_first_replica'; received {bound['aggregation']!r}.")
+    if bound.get("overwrite_with_gradient"):
+        raise ValueError(f"{layer.name}: add_weight(overwrite_with_gradient=True) is not supported by deepnet.")
+    shape = bound.get("shape")
+    if shape is None:
+        shape = ()
+    elif isinstance(shape, int):
+        shape = (shape,)
+    dtype = bound.get("dtype")
+    name = bound.get("name")
+    if name is None:
+        k = 0
+        while hasattr(layer, "variable" if k == 0 else f"variable_{k}"):
+            k += 1
+        name = "variable" if k == 0 else f"variable_{k}"
+    initializer = bound.get("initializer")
+    if initializer is None:
+        floating = dtype is None or torch.is_floating_point(torch.empty((), dtype=standardize_dtype(dtype)))
+        initializer = "glorot_uniform" if floating else "zeros"
+    bound.update(name=name, shape=shape, initializer=initializer)
+    return bound

@@ -52,7 +52,7 @@ from ._tensors import (  # noqa: F401  (re-exported: layers.base is the public h
     map_shapes,
     standardize_dtype,
 )
-from ._weights import _KERAS_ADD_WEIGHT, _LEGACY_ADD_WEIGHT, WeightSpec
+from ._weights import WeightSpec, bind_add_weight
 
 # old private spellings, still imported by models/ (use accepted_kwargs / filter_kwargs)
 _accepted_kwargs = accepted_kwargs
@@ -158,31 +158,8 @@ class Layer(nn.Module):
         ``(out, in)``) and ``attr`` (the module attribute, default: the name).
         """
         legacy = bool(args) and isinstance(args[0], str)
-        try:
-            bound = (_LEGACY_ADD_WEIGHT if legacy else _KERAS_ADD_WEIGHT).bind(*args, **kwargs).arguments
-        except TypeError as e:
-            raise TypeError(f"{type(self).__name__} {self.name!r}: add_weight(): {e}") from None
-        if bound.get("aggregation", "none") not in ("none", "mean", "sum", "only_first_replica"):
-            raise ValueError(f"{self.name}: add_weight(aggregation=...) expects 'none', 'mean', 'sum' or "
-                             f"'only_first_replica'; received {bound['aggregation']!r}.")
-        if bound.get("overwrite_with_gradient"):
-            raise ValueError(f"{self.name}: add_weight(overwrite_with_gradient=True) is not supported by deepnet.")
-        shape = bound.get("shape")
-        if shape is None:
-            shape = ()
-        elif isinstance(shape, int):
-            shape = (shape,)
-        dtype = bound.get("dtype")
-        name = bound.get("name")
-        if name is None:
-            k = 0
-            while hasattr(self, "variable" if k == 0 else f"variable_{k}"):
-                k += 1
-            name = "variable" if k == 0 else f"variable_{k}"
-        initializer = bound.get("initializer")
-        if initializer is None:
-            floating = dtype is None or torch.is_floating_point(torch.empty((), dtype=standardize_dtype(dtype)))
-            initializer = "glorot_uniform" if floating else "zeros"
+        bound = bind_add_weight(self, legacy, args, kwargs)
+        name, shape, initializer, dtype = bound["name"], bound["shape"], bound["initializer"], bound.get("dtype")
         return self._add_weight(name, shape, initializer, bound.get("regularizer"), bound.get("constraint"),
                                 bound.get("trainable", True), layout=bound.get("layout"), attr=bound.get("attr"),
                                 dtype=dtype)
