@@ -12,7 +12,14 @@ __all__ = ["functional_config", "functional_from_config", "node_indices"]
 
 
 def node_indices(model) -> dict[int, tuple[str, int]]:
-    """id(node) -> (layer name, index of the node among that layer's nodes in this model)."""
+    """id(node) -> (layer name, index of the node among that layer's nodes in this model).
+
+    >>> from deepnet.models.graph import node_indices
+    >>> x = dn.Input((3,), name="x")
+    >>> model = dn.Model(x, dn.layers.Dense(2, name="d")(x))
+    >>> sorted(node_indices(model).values())
+    [('d', 0), ('x', 0)]
+    """
     counts: dict[str, int] = {}
     out = {}
     for node in model._nodes:
@@ -28,6 +35,15 @@ def _tensor_ref(t: KerasTensor, index: dict) -> list:
 
 
 def functional_config(model) -> dict:
+    """The Keras functional config of a graph model: its layers with their inbound nodes,
+    and the tensor references of the inputs and outputs (JSON-able).
+
+    >>> from deepnet.models.graph import functional_config
+    >>> x = dn.Input((3,), name="x")
+    >>> config = functional_config(dn.Model(x, dn.layers.Dense(2, name="d")(x)))
+    >>> [layer["name"] for layer in config["layers"]], config["output_layers"]
+    (['x', 'd'], ['d', 0, 0])
+    """
     index = node_indices(model)
     encode = lambda t: {"__keras_tensor__": _tensor_ref(t, index)} if isinstance(t, KerasTensor) else t  # noqa: E731
     layers = []
@@ -54,6 +70,15 @@ def _is_ref(x) -> bool:
 
 
 def functional_from_config(cls, config: dict, custom_objects: dict | None = None):
+    """Rebuild a graph model of class ``cls`` from :func:`functional_config` output (fresh
+    weights); layer classes resolve through the registry and ``custom_objects``.
+
+    >>> from deepnet.models.graph import functional_config, functional_from_config
+    >>> x = dn.Input((3,))
+    >>> model = dn.Model(x, dn.layers.Dense(2)(x))
+    >>> functional_from_config(dn.Model, functional_config(model)).count_params()
+    8
+    """
     created: dict[str, Layer] = {}
     tensors: dict[tuple[str, int], Any] = {}  # (layer, node index) -> outputs
     pending: list[tuple[Layer, int, dict]] = []

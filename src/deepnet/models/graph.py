@@ -22,7 +22,12 @@ __all__ = [
 
 @dataclass
 class GraphNode:
-    """One box of a model diagram."""
+    """One box of a model diagram.
+
+    >>> from deepnet.models.graph import GraphNode
+    >>> GraphNode("1", "dense", "Dense", (None, 3), (None, 2), params=8).inbound
+    []
+    """
 
     id: str
     name: str
@@ -35,7 +40,13 @@ class GraphNode:
 
 def layer_graph(model) -> list[GraphNode]:
     """The model's layers as diagram nodes in dependency order; ``inbound`` holds the ids of
-    the nodes feeding each one (branches and merges show as several edges)."""
+    the nodes feeding each one (branches and merges show as several edges).
+
+    >>> from deepnet.models.graph import layer_graph
+    >>> model = dn.Sequential([dn.Input((3,)), dn.layers.Dense(2, name="d")])
+    >>> [(node.name, node.type, node.params) for node in layer_graph(model)]
+    [('input_layer', 'InputLayer', 0), ('d', 'Dense', 8)]
+    """
     nodes: list[GraphNode] = []
     if isinstance(model, Sequential) or not getattr(model, "_functional", False):
         prev = None

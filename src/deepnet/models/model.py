@@ -64,6 +64,12 @@ class Model(TrainingAPI, Layer):
 
             def call(self, x):
                 return self.out(self.hidden(x))
+
+    >>> inputs = dn.Input((3,))
+    >>> model = dn.Model(inputs, dn.layers.Dense(2)(inputs))
+    >>> model.compile(optimizer="sgd", loss="mse")
+    >>> model.predict(np.ones((4, 3), "float32"), verbose=0).shape
+    (4, 2)
     """
 
     def __init__(self, inputs=None, outputs=None, name: str | None = None, trainable: bool = True, **kwargs):

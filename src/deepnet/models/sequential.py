@@ -28,6 +28,11 @@ class Sequential(Model):
     ``model = Sequential(); model.add(...)``. Plain ``torch.nn.Module`` s are accepted and
     wrapped in :class:`~deepnet.layers.TorchModuleWrapper`. Without an ``Input`` the model
     builds on its first call (or ``model.build(input_shape)``).
+
+    >>> model = dn.Sequential([dn.Input((3,)), dn.layers.Dense(2)])
+    >>> model.add(dn.layers.Dense(1))
+    >>> model.count_params()
+    11
     """
 
     def __init__(self, layers=None, trainable: bool = True, name: str | None = None, **kwargs):

@@ -128,6 +128,13 @@ def _weight_totals(model) -> tuple[int, int, int, int]:
 
 def render_summary(model, line_length: int | None = None, positions=None, expand_nested: bool = False,
                    show_trainable: bool = False, color: bool = False) -> str:
+    """The text of ``model.summary()`` (with ANSI colours when ``color``), as Keras lays it out.
+
+    >>> from deepnet.models.summary import render_summary
+    >>> text = render_summary(dn.Sequential([dn.Input((3,)), dn.layers.Dense(2)]))
+    >>> print(text.splitlines()[-3])
+     Total params: 8 (32.00 B)
+    """
     from rich import box
     from rich.console import Console
     from rich.table import Table
@@ -165,7 +172,13 @@ def render_summary(model, line_length: int | None = None, positions=None, expand
 
 def print_summary(model, line_length=None, positions=None, print_fn: Callable[..., Any] | None = None,
                   expand_nested=False, show_trainable=False) -> None:
-    """Print the summary: coloured on a terminal, plain text when piped or with ``print_fn``."""
+    """Print the summary: coloured on a terminal, plain text when piped or with ``print_fn``.
+
+    >>> from deepnet.models.summary import print_summary
+    >>> model = dn.Sequential([dn.Input((3,)), dn.layers.Dense(2)], name="tiny")
+    >>> print_summary(model, print_fn=lambda text: print(text.splitlines()[0]))
+    Model: "tiny"
+    """
     color = print_fn is None and sys.stdout.isatty()
     text = render_summary(model, line_length, positions, expand_nested, show_trainable, color=color)
     if print_fn is not None:
