@@ -15,6 +15,8 @@ import traceback
 
 __all__ = ["EXIT_OK", "EXIT_RUNTIME", "EXIT_USAGE", "main"]
 
+# deepnet modules (and click) are imported inside main() so that `deepnet --help` starts fast.
+
 from ._errors import EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, CLIError, one_line
 
 EXIT_INTERRUPTED = 130
@@ -26,7 +28,14 @@ def _print_error(message: str) -> None:
 
 
 def main(argv=None) -> int:
-    """Run the command line ``argv`` (default: ``sys.argv[1:]``) and return the exit code."""
+    """Run the command line ``argv`` (default: ``sys.argv[1:]``) and return the exit code:
+    0 success, 1 a runtime failure, 2 a usage, config or input problem (one ``error:`` line
+    on stderr).
+
+    >>> main(["--version"])
+    deepnet ...
+    0
+    """
     import click
 
     from ._commands import cli

@@ -15,6 +15,8 @@ __all__ = ["build_callbacks", "build_compiled", "build_loss", "build_model", "bu
            "compile_model",
            "load_factory", "make_layer"]
 
+# deepnet modules are imported inside the functions of cli/ so that `deepnet --help` starts fast.
+
 
 def _plain(value):
     """TOML arrays become tuples (Keras takes tuples for shapes, kernel sizes, strides)."""

@@ -30,7 +30,7 @@ from . import _catalogue as cat
 from ._code import parse_reference, refusal, resolve
 from ._defaults import DEFAULT_CONFIG_NAME, DEFAULT_CONFIG_TOML
 from ._errors import ConfigError, Issue, UsageFailure, format_loc
-from ._toml import TOMLDecodeError, key_lines, line_of, loads
+from ._toml import TOMLDecodeError, key_lines, line_of, loads, parse_value
 
 __all__ = [
     "BUILTIN_DATASETS", "DELETE", "CallbacksConfig", "CompileConfig", "DataConfig", "FitConfig", "LoadedConfig",
@@ -359,8 +359,6 @@ class LoadedConfig:
 
 def parse_override(text: str) -> tuple[tuple, Any]:
     """``"fit.epochs=5"`` -> ``(("fit", "epochs"), 5)`` (the value is read as TOML)."""
-    from ._toml import parse_value
-
     if "=" not in text:
         raise UsageFailure(f"--set expects KEY=VALUE such as fit.epochs=5; received {text!r}")
     key, value = text.split("=", 1)

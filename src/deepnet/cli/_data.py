@@ -14,6 +14,8 @@ from ._errors import CLIError, UsageFailure, one_line
 
 __all__ = ["Dataset", "check_finite", "fit_split", "load_data", "load_named_or_path", "split_validation"]
 
+# deepnet modules are imported inside the functions of cli/ so that `deepnet --help` starts fast.
+
 _CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 _IDX_MARKERS = ("train-images-idx3-ubyte", "train-images.idx3-ubyte")
 

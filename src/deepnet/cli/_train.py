@@ -17,6 +17,8 @@ from ._toml import dumps
 
 __all__ = ["make_run_dir", "train", "write_learning_curves"]
 
+# deepnet modules are imported inside the functions of cli/ so that `deepnet --help` starts fast.
+
 
 def make_run_dir(output: str, name: str | None) -> str:
     """A new, empty folder ``<output>/<YYYYmmdd-HHMMSS>[-name]`` (``-2``, ``-3``... when taken);
