@@ -54,10 +54,6 @@ from ._tensors import (  # noqa: F401  (re-exported: layers.base is the public h
 )
 from ._weights import WeightSpec, bind_add_weight
 
-# old private spellings, still imported by models/ (use accepted_kwargs / filter_kwargs)
-_accepted_kwargs = accepted_kwargs
-_filter_kwargs = filter_kwargs
-
 __all__ = ["Input", "InputLayer", "KerasTensor", "Layer", "Node", "TorchModuleWrapper"]
 
 # --------------------------------------------------------------------------- Layer
