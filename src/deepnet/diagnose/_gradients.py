@@ -30,6 +30,7 @@ divided by that of the last, the median over the sampled steps:
 from __future__ import annotations
 
 import math
+from numbers import Integral
 
 import numpy as np
 import torch
@@ -38,6 +39,7 @@ from torch import nn
 from .. import losses
 from ..training.callback_base import Callback
 from ..utils import nest
+from ..utils.validation import Interval, check
 from ._gradients_analysis import analyse
 from ._gradients_probe import DeadProbe, Group, layer_groups, measure, relu_modules
 from ._gradients_result import GradientDiagnosis
@@ -191,6 +193,49 @@ def _resolve_loss(loss, yb, y_pred):
                     f"f(y_true, y_pred); received {type(loss).__name__}.")
 
 
+def _one_step(model, xb, yb, loss, trainer, training: bool):
+    """Forward and backward on one batch; (groups, ReLU layers, record, loss value). The stored
+    gradients, normalization statistics and training flag are restored afterwards."""
+    was_training = model.training
+    buffers = {name: b.detach().clone() for name, b in model.named_buffers()}
+    all_params = list(model.parameters())
+    saved_grads = [p.grad for p in all_params]
+    for p in all_params:
+        p.grad = None
+    probe = None
+    try:
+        model.train(training)
+        if not getattr(model, "built", True):  # build lazily-built layers before walking them
+            with torch.no_grad():
+                model(xb)
+        groups = layer_groups(model)
+        if not groups:
+            raise ValueError(f"gradients(): {type(model).__name__} has no trainable weights.")
+        relus = relu_modules(model)
+        probe = DeadProbe(relus)
+        y_pred = model(xb)
+        value = trainer.compute_loss(yb, y_pred, None) if loss is None else _resolve_loss(loss, yb, y_pred)(yb, y_pred)
+        if value.dim() > 0:
+            value = value.mean()
+        value.backward()
+        dead = probe.remove()
+        probe = None
+        rec = measure(groups, None)
+        rec.update({"epoch": 1, "step": 1, "dead": dead})
+        return groups, relus, rec, float(value.detach())
+    finally:
+        if probe is not None:
+            probe.remove()
+        for p, g in zip(all_params, saved_grads):
+            p.grad = g
+        with torch.no_grad():
+            named = dict(model.named_buffers())
+            for name, b in buffers.items():
+                if name in named:
+                    named[name].copy_(b)
+        model.train(was_training)
+
+
 def gradients(model, x, y, loss=None, batch_size: int = 128, *, training: bool = True,
               thresholds: dict | None = None) -> GradientDiagnosis:
     """One forward/backward pass on the first ``batch_size`` samples; a :class:`GradientDiagnosis`.
@@ -214,8 +259,7 @@ def gradients(model, x, y, loss=None, batch_size: int = 128, *, training: bool =
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"gradients() expects a deepnet model or torch.nn.Module; received {type(model).__name__}.")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"gradients(): `batch_size` must be a positive int; received batch_size={batch_size!r}.")
+    batch_size = check("gradients()", "batch_size", batch_size, Interval(Integral, 1, None))
     th = check_thresholds("gradients()", THRESHOLDS, thresholds)
     param = next(iter(model.parameters()), None)
     device = param.device if param is not None else torch.device("cpu")
@@ -229,48 +273,7 @@ def gradients(model, x, y, loss=None, batch_size: int = 128, *, training: bool =
             "gradients(): the model is not compiled, so there is no loss to differentiate. help: pass loss=..., "
             "e.g. gradients(model, x, y, loss='sparse_categorical_crossentropy'), or call model.compile(...) first."
         )
-    was_training = model.training
-    buffers = {name: b.detach().clone() for name, b in model.named_buffers()}
-    all_params = list(model.parameters())
-    saved_grads = [p.grad for p in all_params]
-    for p in all_params:
-        p.grad = None
-    probe = None
-    try:
-        model.train(training)
-        # build lazily-built layers before walking them
-        if not getattr(model, "built", True):
-            with torch.no_grad():
-                model(xb)
-        groups = layer_groups(model)
-        if not groups:
-            raise ValueError(f"gradients(): {type(model).__name__} has no trainable weights.")
-        relus = relu_modules(model)
-        probe = DeadProbe(relus)
-        y_pred = model(xb)
-        if loss is None:
-            value = trainer.compute_loss(yb, y_pred, None)
-        else:
-            value = _resolve_loss(loss, yb, y_pred)(yb, y_pred)
-        if value.dim() > 0:
-            value = value.mean()
-        value.backward()
-        dead = probe.remove()
-        probe = None
-        rec = measure(groups, None)
-        rec.update({"epoch": 1, "step": 1, "dead": dead})
-        loss_value = float(value.detach())
-    finally:
-        if probe is not None:
-            probe.remove()
-        for p, g in zip(all_params, saved_grads):
-            p.grad = g
-        with torch.no_grad():
-            named = dict(model.named_buffers())
-            for name, b in buffers.items():
-                if name in named:
-                    named[name].copy_(b)
-        model.train(was_training)
+    groups, relus, rec, loss_value = _one_step(model, xb, yb, loss, trainer, training)
     notes = [] if math.isfinite(loss_value) else [f"The loss on this batch is {loss_value}."]
     result = analyse(groups, [rec], [n for n, _, _ in relus], th,
                       f"gradients(batch of {int(nest.flatten(xb)[0].shape[0])})", notes)

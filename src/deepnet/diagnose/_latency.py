@@ -163,6 +163,26 @@ def _time_forward(model, x, device, warmup: int, repeats: int) -> list[float]:
     return times
 
 
+def _time_batches(model, specs, sizes: list, home, target, warmup: int, repeats: int) -> list[dict]:
+    """One timing row per batch size, the model in eval mode on ``target`` (restored afterwards)."""
+    was_training = model.training
+    rows = []
+    try:
+        if target != home:
+            model.to(target)
+        model.eval()
+        for bs in sizes:
+            times = _time_forward(model, _random_inputs(specs, bs, target), target, warmup, repeats)
+            med = statistics.median(times)
+            rows.append({"batch_size": bs, "median_s": med, "p90_s": float(np.percentile(times, 90)),
+                         "min_s": min(times), "per_sample_s": med / bs, "throughput": bs / med, "times_s": times})
+    finally:
+        model.train(was_training)
+        if target != home:
+            model.to(home)
+    return rows
+
+
 def _flops_per_sample(model, input_shape) -> float | None:
     try:
         return forward_flops(model, input_shape)
@@ -205,23 +225,7 @@ def latency(model, batch_sizes=(1, 32, 256), input_shape=None, warmup: int = 3, 
     home = next((p.device for p in model.parameters()), torch.device("cpu"))
     target = torch.device(device) if device is not None else home
     flops = _flops_per_sample(model, input_shape)
-    was_training = model.training
-    rows = []
-    try:
-        if target != home:
-            model.to(target)
-        model.eval()
-        for bs in sorted(set(sizes)):
-            x = _random_inputs(specs, bs, target)
-            times = _time_forward(model, x, target, warmup, repeats)
-            med = statistics.median(times)
-            p90 = float(np.percentile(times, 90))
-            rows.append({"batch_size": bs, "median_s": med, "p90_s": p90, "min_s": min(times),
-                         "per_sample_s": med / bs, "throughput": bs / med, "times_s": times})
-    finally:
-        model.train(was_training)
-        if target != home:
-            model.to(home)
+    rows = _time_batches(model, specs, sorted(set(sizes)), home, target, warmup, repeats)
     best = max(rows, key=lambda r: r["throughput"])
     first = rows[0]
     # the smallest batch size reaching 90% of the best throughput: where batching stops paying
