@@ -106,7 +106,12 @@ def _shape_from_json(obj, where: str):
 
 
 def model_architecture(model) -> dict:
-    """``{"class_name", "config", "build_config"?}`` of a model (JSON-able)."""
+    """``{"class_name", "config", "build_config"?}`` of a model (JSON-able).
+
+    >>> from deepnet.saving.archive import model_architecture
+    >>> sorted(model_architecture(dn.Sequential([dn.Input((3,)), dn.layers.Dense(2)])))
+    ['class_name', 'config']
+    """
     _check_saveable(model)
     try:
         arch = serialize_layer(model)
@@ -284,13 +289,27 @@ def _validate_entry(entry, custom_objects, where: str, path: str, top: bool, bud
 def validate_architecture(entry, custom_objects, where: str, path: str = "model", top: bool = False) -> None:
     """Check a layer/model entry before anything is built: known keys only, classes from the
     registry, well-formed graphs and tensor references, constructor arguments that exist, and
-    the limits on layer count, model nesting and per-layer config size."""
+    the limits on layer count, model nesting and per-layer config size.
+
+    >>> from deepnet.saving.archive import ModelFileError, validate_architecture
+    >>> try:
+    ...     validate_architecture({"class_name": "Nope", "config": {}}, None, "model.json", top=True)
+    ... except ModelFileError:
+    ...     print("refused")
+    refused
+    """
     _validate_entry(entry, custom_objects, where, path, top, _Budget(where), 0)
 
 
 def build_model(arch: dict, custom_objects, where: str, raw_errors: bool = False):
     """Rebuild a model from an architecture dict: validated first, then built (errors of the
-    config data -> ModelFileError, unless ``raw_errors``, used by the meta-device probe)."""
+    config data -> ModelFileError, unless ``raw_errors``, used by the meta-device probe).
+
+    >>> from deepnet.saving.archive import build_model, model_architecture
+    >>> model = dn.Sequential([dn.Input((3,)), dn.layers.Dense(2)])
+    >>> build_model(model_architecture(model), None, "model.json").count_params()
+    8
+    """
     validate_architecture(arch, custom_objects, where, top=True)
     cls = get_registered_class(arch["class_name"], custom_objects)
     build_cfg = arch.get("build_config")

@@ -89,7 +89,16 @@ def _check_param_state(index, entry, params: list, strict: bool, where: str) -> 
 
 
 def validate_optimizer_state(state, params: list, optimizer, where: str) -> None:
-    """Check a decoded optimizer ``state_dict`` against the model's trainable parameters."""
+    """Check a decoded optimizer ``state_dict`` against the model's trainable parameters.
+
+    >>> from deepnet.saving.archive import ModelFileError, validate_optimizer_state
+    >>> state = {"iterations": -1, "learning_rate": 0.01, "torch": None}
+    >>> try:
+    ...     validate_optimizer_state(state, [], None, "optimizer.json")
+    ... except ModelFileError as e:
+    ...     print(e)
+    optimizer.json: optimizer iterations must be a non-negative int; received -1.
+    """
     _check_scalars(state, where)
     ts = state["torch"]
     if ts is None:

@@ -107,7 +107,13 @@ def _metadata(model) -> dict:
 
 def save_model(model, filepath, overwrite: bool = True) -> None:
     """Write ``model`` (architecture, weights, compile config, optimizer state) to a
-    ``.deepnet`` archive, atomically (``overwrite=False`` refuses to replace a file)."""
+    ``.deepnet`` archive, atomically (``overwrite=False`` refuses to replace a file).
+
+    >>> model = dn.Sequential([dn.Input((3,)), dn.layers.Dense(2)])
+    >>> dn.saving.save_model(model, "tiny.deepnet")
+    >>> dn.saving.load_model("tiny.deepnet").count_params()
+    8
+    """
     path = os.fspath(filepath)
     if not path.endswith(".deepnet"):
         hint = " help: use model.save_weights(path) for a .safetensors weights file." if path.endswith(".safetensors") else ""
@@ -159,6 +165,13 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
     exactly. Nothing in the file is ever executed (``safe_mode`` is accepted for Keras
     compatibility: deepnet is always safe). Any problem with the file raises
     :class:`ModelFileError` naming the file and the problem.
+
+    >>> model = dn.Sequential([dn.Input((3,)), dn.layers.Dense(2)])
+    >>> model.compile(optimizer="adam", loss="mse")
+    >>> model.save("tiny.deepnet")
+    >>> loaded = dn.load_model("tiny.deepnet")
+    >>> type(loaded).__name__, bool(torch.equal(loaded.weights[0], model.weights[0]))
+    ('Sequential', True)
     """
     if custom_objects is not None and not isinstance(custom_objects, dict):
         raise TypeError(f"load_model: `custom_objects` must be a dict {{name: class}}; received {type(custom_objects).__name__}.")
@@ -192,13 +205,24 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
 
 
 def model_to_json(model, **kwargs) -> str:
-    """The architecture as a JSON string (``json.dumps`` keyword arguments are passed on)."""
+    """The architecture as a JSON string (``json.dumps`` keyword arguments are passed on).
+
+    >>> import json
+    >>> model = dn.Sequential([dn.Input((3,)), dn.layers.Dense(2)])
+    >>> json.loads(dn.saving.model_to_json(model))["class_name"]
+    'Sequential'
+    """
     return json.dumps(model_architecture(model), **kwargs)
 
 
 def model_from_json(json_string, custom_objects: dict | None = None):
     """Rebuild a model (fresh weights) from :func:`model_to_json` output; nothing in the text
-    is executed and class names resolve only through the registry and ``custom_objects``."""
+    is executed and class names resolve only through the registry and ``custom_objects``.
+
+    >>> model = dn.Sequential([dn.Input((3,)), dn.layers.Dense(2)])
+    >>> dn.saving.model_from_json(model.to_json()).count_params()
+    8
+    """
     if not isinstance(json_string, (str, bytes, bytearray)):
         raise TypeError(f"model_from_json expects a JSON string; received {type(json_string).__name__}.")
     arch = parse_json(json_string, "JSON config")

@@ -58,7 +58,12 @@ def _input_specs(model) -> list[tuple[tuple, torch.dtype]]:
 
 def example_inputs(model, batch_size: int = 2, unknown_dim: int = 3) -> tuple[torch.Tensor, ...]:
     """Zero-filled example inputs for ``model`` (``None`` dims: ``batch_size`` for the batch axis,
-    ``unknown_dim`` elsewhere); integer inputs are zeros, valid for embeddings."""
+    ``unknown_dim`` elsewhere); integer inputs are zeros, valid for embeddings.
+
+    >>> from deepnet.saving.export import example_inputs
+    >>> [tuple(t.shape) for t in example_inputs(dn.Sequential([dn.Input((None, 4)), dn.layers.Dense(2)]))]
+    [(2, 3, 4)]
+    """
     out = []
     for shape, dtype in _input_specs(model):
         full = tuple(batch_size if i == 0 else (unknown_dim if d is None else d) for i, d in enumerate(shape))
@@ -143,6 +148,12 @@ def export_model(model, filepath, format: str = "onnx", input_signature=None, op
             ``torch.export``-based one (needs ``onnxscript``); default (None): TorchScript-based.
 
     Returns the path written. Raises ValueError naming the layer when tracing fails.
+
+    >>> model = dn.Sequential([dn.Input((3,)), dn.layers.Dense(2)])
+    >>> dn.saving.export_model(model, "tiny.pt2", format="torch")
+    'tiny.pt2'
+    >>> torch.export.load("tiny.pt2").module()(torch.ones(4, 3))[0].shape
+    torch.Size([4, 2])
     """
     if format not in _FORMATS:
         raise ValueError(f"export: `format` must be one of {_FORMATS}; received format={format!r}.")

@@ -42,7 +42,15 @@ _FIXED_DATE = (1980, 1, 1, 0, 0, 0)
 
 class ModelFileError(ValueError):
     """A model file, backup or JSON config is unreadable, corrupt, unsafe or does not match
-    the model it describes. The message names the file and what is wrong."""
+    the model it describes. The message names the file and what is wrong.
+
+    >>> _ = open("bad.deepnet", "wb").write(b"not a zip archive")
+    >>> try:
+    ...     dn.saving.load_model("bad.deepnet")
+    ... except dn.saving.ModelFileError as e:
+    ...     print("bad.deepnet" in str(e))
+    True
+    """
 
 
 # ----------------------------------------------------------------------------- JSON
@@ -74,7 +82,12 @@ def _check_depth(obj: Any, limit: int) -> None:
 
 
 def parse_json(data: bytes | str, where: str, max_depth: int = MAX_JSON_DEPTH) -> Any:
-    """Parse JSON strictly (UTF-8, no duplicate keys, bounded nesting); ModelFileError otherwise."""
+    """Parse JSON strictly (UTF-8, no duplicate keys, bounded nesting); ModelFileError otherwise.
+
+    >>> from deepnet.saving.safe import parse_json
+    >>> parse_json(b'{"units": 2}', "config.json")
+    {'units': 2}
+    """
     try:
         text = data.decode("utf-8") if isinstance(data, (bytes, bytearray)) else data
         value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_nan_token)
@@ -87,6 +100,12 @@ def parse_json(data: bytes | str, where: str, max_depth: int = MAX_JSON_DEPTH) -
 
 
 def dump_json(obj: Any, indent: int | None = 1) -> bytes:
+    """``obj`` as UTF-8 JSON bytes (``indent=None``: compact); NaN and infinities are kept.
+
+    >>> from deepnet.saving.safe import dump_json
+    >>> dump_json({"units": 2}, indent=None)
+    b'{"units":2}'
+    """
     return json.dumps(obj, indent=indent, allow_nan=True, separators=None if indent else (",", ":")).encode("utf-8")
 
 
@@ -97,7 +116,13 @@ _TAGS = ("__tensor__", "__tuple__", "__dict__")
 
 def encode_state(obj: Any, tensors: dict[str, torch.Tensor], prefix: str) -> Any:
     """JSON-able form of nested state; tensors are moved into ``tensors`` (CPU, contiguous)
-    under keys starting with ``prefix`` and replaced by ``{"__tensor__": key}``."""
+    under keys starting with ``prefix`` and replaced by ``{"__tensor__": key}``.
+
+    >>> from deepnet.saving.safe import encode_state
+    >>> tensors = {}
+    >>> encode_state({"step": 3, "m": torch.ones(2)}, tensors, "opt/"), list(tensors)
+    ({'step': 3, 'm': {'__tensor__': 'opt/.m'}}, ['opt/.m'])
+    """
 
     def enc(x, path):
         if x is None or isinstance(x, (bool, str)):
@@ -133,7 +158,13 @@ def encode_state(obj: Any, tensors: dict[str, torch.Tensor], prefix: str) -> Any
 
 
 def decode_state(obj: Any, tensors: dict[str, torch.Tensor], where: str, used: set | None = None) -> Any:
-    """Inverse of :func:`encode_state`; unknown tags or missing tensors raise ModelFileError."""
+    """Inverse of :func:`encode_state`; unknown tags or missing tensors raise ModelFileError.
+
+    >>> from deepnet.saving.safe import decode_state, encode_state
+    >>> tensors = {}
+    >>> decode_state(encode_state({"m": torch.ones(2)}, tensors, "opt/"), tensors, "state.json")
+    {'m': tensor([1., 1.])}
+    """
     used = set() if used is None else used
 
     def dec(x):
@@ -177,13 +208,24 @@ def decode_state(obj: Any, tensors: dict[str, torch.Tensor], where: str, used: s
 
 
 def tensors_to_bytes(tensors: dict[str, torch.Tensor], metadata: dict[str, str] | None = None) -> bytes:
+    """``tensors`` (moved to CPU, contiguous) as safetensors bytes, with optional ``metadata``.
+
+    >>> from deepnet.saving.safe import tensors_from_bytes, tensors_to_bytes
+    >>> tensors_from_bytes(tensors_to_bytes({"w": torch.ones(2)}), "w.safetensors")
+    {'w': tensor([1., 1.])}
+    """
     from safetensors.torch import save
 
     return save({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, metadata=metadata)
 
 
 def safetensors_header(data: bytes, where: str) -> dict:
-    """The parsed header of a safetensors blob: ``{name: {"dtype", "shape", "data_offsets"}}``."""
+    """The parsed header of a safetensors blob: ``{name: {"dtype", "shape", "data_offsets"}}``.
+
+    >>> from deepnet.saving.safe import safetensors_header, tensors_to_bytes
+    >>> safetensors_header(tensors_to_bytes({"w": torch.ones(2, 3)}), "w.safetensors")["w"]["shape"]
+    [2, 3]
+    """
     if len(data) < 8:
         raise ModelFileError(f"{where}: truncated safetensors data ({len(data)} bytes).")
     (n,) = struct.unpack("<Q", data[:8])
@@ -201,6 +243,16 @@ def safetensors_header(data: bytes, where: str) -> dict:
 
 
 def tensors_from_bytes(data: bytes, where: str) -> dict[str, torch.Tensor]:
+    """The tensors of safetensors bytes, header checked first; corrupt data raises
+    ModelFileError naming ``where``.
+
+    >>> from deepnet.saving.safe import ModelFileError, tensors_from_bytes
+    >>> try:
+    ...     tensors_from_bytes(b"garbage", "w.safetensors")
+    ... except ModelFileError as e:
+    ...     print(e)
+    w.safetensors: truncated safetensors data (7 bytes).
+    """
     from safetensors.torch import load
 
     safetensors_header(data, where)
@@ -215,7 +267,13 @@ def tensors_from_bytes(data: bytes, where: str) -> dict[str, torch.Tensor]:
 
 def write_archive(path, members: Iterable[tuple[str, bytes, bool]]) -> None:
     """Write a zip archive atomically; ``members`` are ``(name, data, compress)``. Entries get
-    a fixed timestamp and mode 0644 so equal content gives equal bytes."""
+    a fixed timestamp and mode 0644 so equal content gives equal bytes.
+
+    >>> from deepnet.saving.safe import read_archive, write_archive
+    >>> write_archive("a.zip", [("config.json", b"{}", True)])
+    >>> read_archive("a.zip", {"config.json"}, set(), {"config.json": 100}, kind="example archive")
+    {'config.json': b'{}'}
+    """
     with atomic_write(path, "wb") as f:
         with zipfile.ZipFile(f, "w", allowZip64=True) as zf:
             for name, data, compress in members:
@@ -263,6 +321,14 @@ def read_archive(path, required: set[str], optional: set[str], limits: dict[str,
     Exactly the ``required`` members and any of the ``optional`` ones may be present (no
     directories, links, duplicates, encryption or unusual compression); each member's size is
     capped by ``limits[name]`` and deflated members by :data:`MAX_DEFLATE_RATIO`.
+
+    >>> from deepnet.saving.safe import ModelFileError, read_archive, write_archive
+    >>> write_archive("a.zip", [("config.json", b"{}", True), ("extra.bin", b"", False)])
+    >>> try:
+    ...     read_archive("a.zip", {"config.json"}, set(), {"config.json": 100}, kind="example archive")
+    ... except ModelFileError:
+    ...     print("refused")
+    refused
     """
     where = repr(os.fspath(path))
     try:

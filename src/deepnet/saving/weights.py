@@ -26,7 +26,12 @@ _ST_DTYPES = {
 
 
 def weight_tensors(model) -> dict[str, torch.Tensor]:
-    """``{"00000/dense.kernel": tensor, ...}`` in weight order (tensors are the live ones)."""
+    """``{"00000/dense.kernel": tensor, ...}`` in weight order (tensors are the live ones).
+
+    >>> from deepnet.saving.weights import weight_tensors
+    >>> list(weight_tensors(dn.Sequential([dn.Input((3,)), dn.layers.Dense(2, name="d")])))
+    ['00000/d.kernel', '00001/d.bias']
+    """
     names = {}
     for name, t in model.named_parameters(remove_duplicate=True):
         names.setdefault(id(t), name)
@@ -36,7 +41,15 @@ def weight_tensors(model) -> dict[str, torch.Tensor]:
 
 
 def save_weights(model, filepath) -> None:
-    """Write every weight (trainable and not) to ``filepath`` (``.safetensors``) atomically."""
+    """Write every weight (trainable and not) to ``filepath`` (``.safetensors``) atomically.
+
+    >>> model = dn.Sequential([dn.Input((3,)), dn.layers.Dense(2)])
+    >>> dn.saving.save_weights(model, "tiny.weights.safetensors")
+    >>> other = dn.Sequential([dn.Input((3,)), dn.layers.Dense(2)])
+    >>> dn.saving.load_weights(other, "tiny.weights.safetensors")
+    >>> bool(torch.equal(other.weights[0], model.weights[0]))
+    True
+    """
     from safetensors.torch import save
 
     filepath = os.fspath(filepath)
@@ -49,7 +62,15 @@ def save_weights(model, filepath) -> None:
 
 
 def load_weights(model, filepath) -> None:
-    """Load weights saved by :func:`save_weights`; count, shapes and dtypes are checked."""
+    """Load weights saved by :func:`save_weights`; count, shapes and dtypes are checked.
+
+    >>> dn.saving.save_weights(dn.Sequential([dn.Input((3,)), dn.layers.Dense(2)]), "w.safetensors")
+    >>> try:
+    ...     dn.saving.load_weights(dn.Sequential([dn.Input((4,)), dn.layers.Dense(2)]), "w.safetensors")
+    ... except ValueError:
+    ...     print("shapes differ")
+    shapes differ
+    """
     from safetensors.torch import load
 
     filepath = os.fspath(filepath)
@@ -68,7 +89,15 @@ def load_weights(model, filepath) -> None:
 
 
 def assign_weights(model, tensors: dict[str, torch.Tensor], source: str) -> None:
-    """Copy ``tensors`` (keys from :func:`weight_tensors`) into ``model`` after checking them all."""
+    """Copy ``tensors`` (keys from :func:`weight_tensors`) into ``model`` after checking them all.
+
+    >>> from deepnet.saving.weights import assign_weights, weight_tensors
+    >>> model = dn.Sequential([dn.Input((3,)), dn.layers.Dense(2)])
+    >>> zeros = {k: torch.zeros_like(v) for k, v in weight_tensors(model).items()}
+    >>> assign_weights(model, zeros, "zeros")
+    >>> float(model.weights[0].detach().abs().sum())
+    0.0
+    """
     targets = list(weight_tensors(model).items())
     try:
         stored = sorted(tensors.items(), key=lambda kv: int(kv[0].split("/", 1)[0]))
@@ -96,7 +125,14 @@ def _dtype_label(dtype: torch.dtype) -> str:
 
 def check_weights_header(model, header: dict, where: str, names: bool = True) -> None:
     """Compare a safetensors header with the model's weights (order, shapes, dtypes and, with
-    ``names``, the module paths; without, weights match by position like ``load_weights``)."""
+    ``names``, the module paths; without, weights match by position like ``load_weights``).
+
+    >>> from deepnet.saving.safe import safetensors_header, tensors_to_bytes
+    >>> from deepnet.saving.weights import check_weights_header, weight_tensors
+    >>> model = dn.Sequential([dn.Input((3,)), dn.layers.Dense(2)])
+    >>> header = safetensors_header(tensors_to_bytes(weight_tensors(model)), "w.safetensors")
+    >>> check_weights_header(model, header, "w.safetensors")  # matches: no error
+    """
     expected = list(weight_tensors(model).items())
     if not names:
         by_index = {}
@@ -129,6 +165,16 @@ def check_weights_header(model, header: dict, where: str, names: bool = True) ->
 
 
 def assign_checked(model, tensors: dict, where: str, names: bool = True) -> None:
+    """Check ``tensors`` against the model's weights (:func:`check_weights_header`), then copy
+    them in; a mismatch raises ModelFileError naming ``where`` and changes nothing.
+
+    >>> from deepnet.saving.weights import assign_checked, weight_tensors
+    >>> model = dn.Sequential([dn.Input((3,)), dn.layers.Dense(2)])
+    >>> ones = {k: torch.ones_like(v) for k, v in weight_tensors(model).items()}
+    >>> assign_checked(model, ones, "ones.safetensors")
+    >>> float(model.weights[1].detach().sum())
+    2.0
+    """
     check_weights_header(model, {k: {"shape": list(v.shape), "dtype": _st_name(v.dtype)} for k, v in tensors.items()},
                          where, names)
     try:
