@@ -14,7 +14,12 @@ from typing import Any
 
 def closest(name: str, candidates, cutoff: float = 0.6, ignore_case: bool = False) -> str | None:
     """The candidate closest to ``name``, or None. ``ignore_case``: compare in lower case (for
-    names looked up case-insensitively, e.g. ``conv1d`` -> ``Conv1D``)."""
+    names looked up case-insensitively, e.g. ``conv1d`` -> ``Conv1D``).
+
+    >>> from deepnet.utils.lookup import closest
+    >>> closest("relu6", ["relu", "tanh"]), closest("conv1d", ["Conv1D"], ignore_case=True)
+    ('relu', 'Conv1D')
+    """
     if not ignore_case:
         hit = difflib.get_close_matches(str(name), [str(c) for c in candidates], n=1, cutoff=cutoff)
         return hit[0] if hit else None
@@ -26,12 +31,24 @@ def closest(name: str, candidates, cutoff: float = 0.6, ignore_case: bool = Fals
 
 
 def did_you_mean(name: str, candidates, cutoff: float = 0.6, ignore_case: bool = False) -> str:
-    """`` Did you mean 'x'?`` for the closest candidate, or an empty string."""
+    """`` Did you mean 'x'?`` for the closest candidate, or an empty string.
+
+    >>> from deepnet.utils.lookup import did_you_mean
+    >>> did_you_mean("sigmod", ["sigmoid", "tanh"])
+    " Did you mean 'sigmoid'?"
+    """
     hit = closest(name, candidates, cutoff, ignore_case)
     return f" Did you mean {hit!r}?" if hit else ""
 
 
 def unknown_name_error(kind: str, name: str, valid: list[str], argument: str | None = None) -> ValueError:
+    """The ValueError for a name that is not in ``valid``: the name, the closest valid one and
+    the list of valid names (returned, for the caller to raise).
+
+    >>> from deepnet.utils.lookup import unknown_name_error
+    >>> print(unknown_name_error("activation", "rleu", ["relu", "tanh"], argument="activation"))
+    Unknown activation 'rleu' for `activation`. Did you mean 'relu'? Valid names: relu, tanh.
+    """
     valid = sorted(set(valid))
     hint = did_you_mean(name, valid)
     where = f"`{argument}`" if argument else kind
@@ -53,6 +70,11 @@ def resolve(
     looks the name up (and instantiates classes with no arguments when ``instantiate``); a dict
     ``{"class_name": ..., "config": {...}}`` instantiates with the config; anything callable is
     returned as is.
+
+    >>> from deepnet.utils.lookup import resolve
+    >>> table = {"relu": torch.relu, "tanh": torch.tanh}
+    >>> resolve("tanh", table, "activation") is torch.tanh
+    True
     """
     if identifier is None:
         return None
@@ -84,7 +106,12 @@ def resolve(
 
 
 def serialize_object(obj: Any, table: Mapping[str, Any]) -> Any:
-    """Config form of an object resolved by :func:`resolve` (inverse of it)."""
+    """Config form of an object resolved by :func:`resolve` (inverse of it).
+
+    >>> from deepnet.utils.lookup import serialize_object
+    >>> serialize_object(torch.tanh, {"relu": torch.relu, "tanh": torch.tanh})
+    'tanh'
+    """
     if obj is None:
         return None
     if hasattr(obj, "get_config"):
