@@ -179,3 +179,23 @@ def test_resolved_config_names_the_factory_file_by_absolute_path(factory_file):
     folder, _, _ = factory_file
     resolved = resolved_dict(load_config(str(folder / "exp.toml"), allow_code=True))
     assert resolved["model"]["factory"] == f"{folder / 'models.py'}:mlp"
+
+
+def test_diagnose_of_a_run_reads_its_config_for_the_data_only(factory_file):
+    """A run folder's model is model.deepnet: diagnosing it never needs (or imports) the factory
+    its config names, while the same config still needs the opt-in to build a model."""
+    import deepnet
+
+    folder, imported, called = factory_file
+    run = folder / "run"
+    run.mkdir()
+    (run / "config.toml").write_text(FILE_CONFIG.replace("models.py:mlp", f"{folder / 'models.py'}:mlp"))
+    (run / "history.csv").write_text("epoch,loss\n0,2.0\n1,1.5\n")
+    model = deepnet.Sequential([deepnet.Input(shape=(8, 8)), deepnet.layers.Flatten(), deepnet.layers.Dense(10)])
+    model.compile(optimizer="adam", loss=deepnet.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.save(str(run / "model.deepnet"))
+    code, out, err = run_main("diagnose", str(run), "--no-report", cwd=folder)
+    assert code == 0, err
+    assert "Data checks: " in out and "Gradient health: " in out
+    assert not imported.exists() and not called.exists()
+    assert_one_line_error(*run_main("diagnose", str(run / "config.toml"), "--no-report", cwd=folder), "names code")

@@ -64,11 +64,11 @@ def overrides(epochs=None, batch_size=None, seed=None, output=None, data=None, t
     return out
 
 
-def load_config_file(config, changes=(), allow_code=False):
+def load_config_file(config, changes=(), allow_code=False, builds_model=True):
     """The validated config file `config` with the command-line `changes` applied."""
     from ._config import load_config
 
-    return load_config(config, changes, allow_code=allow_code)
+    return load_config(config, changes, allow_code=allow_code, builds_model=builds_model)
 
 
 def allow_code_option(function):

@@ -251,14 +251,18 @@ def read_text(path: str) -> str:
 
 
 def load_config(path: str | None = None, overrides: list[tuple[tuple, Any, str]] = (),
-                text: str | None = None, check_layers: bool = True, allow_code: bool = False) -> LoadedConfig:
+                text: str | None = None, check_layers: bool = True, allow_code: bool = False,
+                builds_model: bool = True) -> LoadedConfig:
     """Read, override and validate a config; raise :class:`ConfigError` listing every problem.
 
     ``path=None`` (and no ``text``) loads the built-in default experiment. ``overrides`` are
     ``(key path, value, option text)`` applied before validation. A config that names code
-    (``[model] factory``) is refused unless ``allow_code=True`` (``--allow-code``).
+    (``[model] factory``) is refused unless ``allow_code=True`` (``--allow-code``);
+    ``builds_model=False`` is for callers that only read the data: they may load such a config,
+    and :func:`~._build.build_model` still refuses to run its code.
     """
     allow_code = check("load_config", "allow_code", allow_code, Boolean())
+    builds_model = check("load_config", "builds_model", builds_model, Boolean())
     if text is None:
         text = DEFAULT_CONFIG_TOML if path is None else read_text(path)
     filename = path if path is not None else DEFAULT_CONFIG_NAME
@@ -282,7 +286,7 @@ def load_config(path: str | None = None, overrides: list[tuple[tuple, Any, str]]
         issues = _pydantic_issues(err, raw, loaded)
     if check_layers:
         issues += _layer_issues(loaded)
-    code = loaded.code_issue()
+    code = loaded.code_issue() if builds_model else None
     if code is not None:
         issues.append(code)
     if issues:

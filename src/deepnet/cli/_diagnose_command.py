@@ -64,7 +64,8 @@ def diagnose(target, report, allow_code):
             return
         checks = {"model": model}
         if os.path.isfile(config_file):
-            checks = _data_and_gradients(load_config_file(config_file, allow_code=allow_code), model, target)
+            # the trained model comes from model.deepnet: the config is read for its data only
+            checks = _data_and_gradients(load_config_file(config_file, builds_model=False), model, target)
         else:
             say(f"No config.toml in {target}: the data checks and gradient health are skipped.")
         if report:
