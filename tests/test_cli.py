@@ -412,6 +412,13 @@ def test_usage_errors_name_the_option(tmp_path):
     assert_one_line_error(*run_main("train", "--set", "fit.epochs", cwd=tmp_path), "KEY=VALUE")
 
 
+def test_main_wants_a_list_of_arguments():
+    from deepnet.cli import main
+
+    with pytest.raises(TypeError, match=r"`argv` of main.*Received: argv='train'"):
+        main("train")
+
+
 CONFIG_ERRORS = {
     "unknown layer": ('[data]\nname = "digits"\n[model]\nlayers = [\n  {type = "Flatten"},\n'
                       '  {type = "Dens", units = 10},\n]\n', ["line 6", "model.layers[1].type", "'Dens'",

@@ -17,9 +17,11 @@ __all__ = ["EXIT_OK", "EXIT_RUNTIME", "EXIT_USAGE", "main"]
 
 # deepnet modules (and click) are imported inside main() so that `deepnet --help` starts fast.
 
+from ..utils.validation import InstanceOf, check
 from ._errors import EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, CLIError, one_line
 
 EXIT_INTERRUPTED = 130
+_ARGV = InstanceOf(list, tuple, description="a list of strings such as ['train', 'my.toml']")
 
 
 def _print_error(message: str) -> None:
@@ -40,6 +42,8 @@ def main(argv=None) -> int:
 
     from ._commands import cli
 
+    if argv is not None:
+        check("main", "argv", argv, _ARGV)
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args or os.environ.get("DEEPNET_DEBUG", "") not in ("", "0")
     if "--" in args:
