@@ -583,7 +583,12 @@ BAD_INPUTS = {
     "empty config": ({"e.toml": ""}, ["train", "e.toml"], ["missing required key 'data'"]),
     "layer argument of the wrong type": ({"e.toml": SMALL.replace("units=10", 'units=10, use_bias="no"')},
                                          ["train", "e.toml"], ["model.layers[1].use_bias", "use_bias='no'"]),
+    "Input listed as a layer": ({"e.toml": SMALL.replace('{type="Flatten"}', '{type="Input", shape=[8, 8]}')},
+                                ["train", "e.toml"], ["model.layers[0].type", "`input_shape` in [model]"]),
+    "weights too large to allocate": ({"e.toml": SMALL.replace("units=10", "units=10000000000")},
+                                      ["check", "e.toml"], ["model.layers[1]", "Dense: building it failed"]),
     # output locations
+    "empty --output": ({"e.toml": SMALL}, ["train", "e.toml", "--output", ""], ["--output", "output"]),
     "output folder that is a file": ({"e.toml": 'output = "f"\n' + SMALL, "f": "x"}, ["train", "e.toml"],
                                      ["output folder f"]),
     "plot into a missing folder": ({"e.toml": SMALL}, ["plot", "e.toml", "-o", "nodir/m.png"],

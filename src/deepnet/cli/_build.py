@@ -59,43 +59,47 @@ def load_factory(loaded):
                          where=lambda message: loaded.error(("model", "factory"), message))
 
 
-def build_model(loaded, input_shape, num_classes=None):
-    """The model described by ``[model]`` for inputs of ``input_shape`` (no batch axis)."""
+def _factory_model(loaded, input_shape, num_classes):
+    """Call the factory of ``[model]`` (needs ``allow_code``) and build its model."""
     import inspect
 
-    from ..layers import Input
-    from ..models import Model, Sequential
+    from ..models import Model
 
     mc = loaded.config.model
-    if mc.input_shape is not None:
-        input_shape = tuple(mc.input_shape)
-    if mc.factory is not None:
-        func = load_factory(loaded)
-        kwargs = dict(mc.args)
+    func = load_factory(loaded)
+    kwargs = dict(mc.args)
+    try:
+        params = inspect.signature(func).parameters
+    except (TypeError, ValueError):
+        params = {}
+    if "input_shape" in params and "input_shape" not in kwargs and input_shape is not None:
+        kwargs["input_shape"] = tuple(input_shape)
+    if "num_classes" in params and "num_classes" not in kwargs and num_classes is not None:
+        kwargs["num_classes"] = num_classes
+    try:
+        model = func(**kwargs)
+    except TypeError as e:
+        raise loaded.error(("model", "args"), f"calling {mc.factory}: {one_line(e)}") from e
+    except Exception as e:
+        raise UsageFailure(f"the model factory {mc.factory} failed: {type(e).__name__}: {one_line(e)}") from e
+    if not isinstance(model, Model):
+        raise loaded.error(("model", "factory"), f"{mc.factory} returned {type(model).__name__}; it must "
+                                                 f"return a deepnet model (Sequential, Model or a subclass)")
+    if not model.built and input_shape is not None:
         try:
-            params = inspect.signature(func).parameters
-        except (TypeError, ValueError):
-            params = {}
-        if "input_shape" in params and "input_shape" not in kwargs and input_shape is not None:
-            kwargs["input_shape"] = tuple(input_shape)
-        if "num_classes" in params and "num_classes" not in kwargs and num_classes is not None:
-            kwargs["num_classes"] = num_classes
-        try:
-            model = func(**kwargs)
-        except TypeError as e:
-            raise loaded.error(("model", "args"), f"calling {mc.factory}: {one_line(e)}") from e
+            model.build((None, *input_shape))
         except Exception as e:
-            raise UsageFailure(f"the model factory {mc.factory} failed: {type(e).__name__}: {one_line(e)}") from e
-        if not isinstance(model, Model):
-            raise loaded.error(("model", "factory"), f"{mc.factory} returned {type(model).__name__}; it must "
-                                                     f"return a deepnet model (Sequential, Model or a subclass)")
-        if not model.built and input_shape is not None:
-            try:
-                model.build((None, *input_shape))
-            except Exception as e:
-                raise UsageFailure(f"building the model from {mc.factory} for inputs {tuple(input_shape)} failed: "
-                                   f"{one_line(e)}") from e
-        return model
+            raise UsageFailure(f"building the model from {mc.factory} for inputs {tuple(input_shape)} failed: "
+                               f"{one_line(e)}") from e
+    return model
+
+
+def _layer_list_model(loaded, input_shape):
+    """The ``Sequential`` stack of ``[model] layers`` on inputs of ``input_shape``."""
+    from ..layers import Input
+    from ..models import Sequential
+
+    mc = loaded.config.model
     if input_shape is None:
         raise loaded.error(("model",), "set `input_shape` in [model] (the shape of one sample, e.g. [28, 28, 1])")
     model = Sequential(name=mc.name)
@@ -110,7 +114,19 @@ def build_model(loaded, input_shape, num_classes=None):
             model.add(layer)
         except (TypeError, ValueError) as e:
             raise loaded.error(loc, f"{spec['type']}: {one_line(e)}") from e
+        except (RuntimeError, MemoryError) as e:  # e.g. weights too large to allocate
+            raise loaded.error(loc, f"{spec['type']}: building it failed: {type(e).__name__}: {one_line(e)}") from e
     return model
+
+
+def build_model(loaded, input_shape, num_classes=None):
+    """The model described by ``[model]`` for inputs of ``input_shape`` (no batch axis)."""
+    mc = loaded.config.model
+    if mc.input_shape is not None:
+        input_shape = tuple(mc.input_shape)
+    if mc.factory is not None:
+        return _factory_model(loaded, input_shape, num_classes)
+    return _layer_list_model(loaded, input_shape)
 
 
 # ------------------------------------------------------------------------------- compile

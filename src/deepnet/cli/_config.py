@@ -213,6 +213,9 @@ def layer_spec_issues(loaded: LoadedConfig, loc: tuple, spec: dict) -> list[Issu
     if not isinstance(kind, str):
         return [loaded.issue(loc + ("type",), f"`type` must be a layer class name (a string); received {kind!r}")]
     cls = cat.resolve_layer(kind)
+    if cls is None and kind.lower() in ("input", "inputlayer"):
+        return [loaded.issue(loc + ("type",), f"{kind!r} is not a layer of the list: the input is set with "
+                                              f"`input_shape` in [model] (by default taken from the data)")]
     if cls is None:
         names = cat.layer_classes()
         return [loaded.issue(loc + ("type",), f"unknown layer type {kind!r}.{cat.suggest(kind, names)} "

@@ -279,7 +279,7 @@ class RunConfig(_Table):
     """The whole experiment."""
 
     seed: NonNegativeInt = 0
-    output: str = "runs"
+    output: str = Field("runs", min_length=1)
     name: str | None = None
     threads: PositiveInt | None = None
     device: str = "auto"
