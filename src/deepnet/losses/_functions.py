@@ -218,6 +218,17 @@ def _check_same_shape(fn_name, y_true, y_pred):
         )
 
 
+def _categorical_inputs(fn_name, y_true, y_pred, label_smoothing, axis):
+    """Tensors for the categorical losses: same shape checked, one-hot labels smoothed to
+    ``y * (1 - label_smoothing) + label_smoothing / num_classes``."""
+    y_pred = _pred_tensor(y_pred)
+    y_true = _like(y_true, y_pred)
+    _check_same_shape(fn_name, y_true, y_pred)
+    if label_smoothing:
+        y_true = y_true * (1.0 - label_smoothing) + label_smoothing / y_true.shape[axis]
+    return y_true, y_pred
+
+
 def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
     """``-sum(y_true * log(softmax or normalised probabilities), axis)``; one-hot labels are
     smoothed to ``y * (1 - label_smoothing) + label_smoothing / num_classes``.
@@ -225,11 +236,7 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
     >>> dn.losses.categorical_crossentropy(np.array([[0., 1.]]), np.array([[0.2, 0.8]]))
     tensor([0.2231])
     """
-    y_pred = _pred_tensor(y_pred)
-    y_true = _like(y_true, y_pred)
-    _check_same_shape("categorical_crossentropy", y_true, y_pred)
-    if label_smoothing:
-        y_true = y_true * (1.0 - label_smoothing) + label_smoothing / y_true.shape[axis]
+    y_true, y_pred = _categorical_inputs("categorical_crossentropy", y_true, y_pred, label_smoothing, axis)
     return -(y_true * _log_probs(y_pred, from_logits, axis)).sum(axis)
 
 
@@ -241,11 +248,8 @@ def categorical_focal_crossentropy(y_true, y_pred, alpha=0.25, gamma=2.0, from_l
     >>> dn.losses.categorical_focal_crossentropy(np.array([[0., 1.]]), np.array([[0.2, 0.8]]))
     tensor([0.0022])
     """
-    y_pred = _pred_tensor(y_pred)
-    y_true = _like(y_true, y_pred)
-    _check_same_shape("categorical_focal_crossentropy", y_true, y_pred)
-    if label_smoothing:
-        y_true = y_true * (1.0 - label_smoothing) + label_smoothing / y_true.shape[axis]
+    y_true, y_pred = _categorical_inputs("categorical_focal_crossentropy", y_true, y_pred, label_smoothing,
+                                         axis)
     if from_logits:
         y_pred = torch.softmax(y_pred, dim=axis)
     output = (y_pred / y_pred.sum(dim=axis, keepdim=True)).clamp(EPSILON, 1.0 - EPSILON)

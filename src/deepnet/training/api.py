@@ -3,7 +3,6 @@ live here; the loop lives in :mod:`deepnet.training.engine`)."""
 
 from __future__ import annotations
 
-from ..utils import nest
 from ..utils.validation import (
     AnyOf,
     Boolean,
@@ -15,6 +14,7 @@ from ..utils.validation import (
     Real,
     validate_params,
 )
+from .data import batch_length
 from .engine import Trainer, predict
 
 __all__ = ["TrainingAPI"]
@@ -200,7 +200,7 @@ class TrainingAPI:
         >>> model.predict_on_batch(np.ones((2, 2))).shape
         (2, 3)
         """
-        return self.predict(x, batch_size=max(1, _first_len(x)), verbose=0)
+        return self.predict(x, batch_size=max(1, batch_length(x)), verbose=0)
 
     def reset_metrics(self) -> None:
         """Reset the state of every compiled metric.
@@ -228,11 +228,3 @@ class TrainingAPI:
         for out, objs in zip(trainer.output_names, trainer.metric_objs or []):
             names.extend(f"{out}_{m.name}" if trainer.multi_output else m.name for m in objs)
         return names
-
-
-def _first_len(x) -> int:
-    leaf = nest.flatten(x)[0]
-    if not hasattr(leaf, "shape") or not len(leaf.shape):
-        raise ValueError(f"Received an invalid value for `x` of predict_on_batch, expected an array (or a list/dict "
-                         f"of arrays) with a batch axis. Received: x of type {type(leaf).__name__}")
-    return int(leaf.shape[0])

@@ -20,8 +20,8 @@ from torch.utils.data import DataLoader, Dataset
 
 from ..utils import nest
 
-__all__ = ["VALIDATION_NAMES", "ArgNames", "ArrayAdapter", "IterableAdapter", "make_adapter", "split_validation",
-           "to_tensor"]
+__all__ = ["VALIDATION_NAMES", "ArgNames", "ArrayAdapter", "IterableAdapter", "batch_length", "make_adapter",
+           "split_validation", "to_tensor"]
 
 
 def _is_array(x) -> bool:
@@ -108,6 +108,20 @@ def _convert_struct(struct, what: str, float_dtype: torch.dtype, targets=None):
     leaves = nest.flatten(struct)
     targets = targets or [None] * len(leaves)
     return nest.pack_like(struct, [to_tensor(v, what, float_dtype, d) for v, d in zip(leaves, targets)])
+
+
+def batch_length(x, what: str = "`x`") -> int:
+    """The number of samples of ``x`` (an array, or a list/dict of arrays): its first leaf's
+    first dimension.
+
+    >>> batch_length({"a": np.zeros((3, 2)), "b": np.zeros((3,))})
+    3
+    """
+    leaf = nest.flatten(x)[0] if nest.flatten(x) else None
+    if leaf is None or not hasattr(leaf, "shape") or not len(leaf.shape):
+        raise ValueError(f"{what} must be an array (or a list/dict of arrays) with a batch axis; received "
+                         f"{type(leaf).__name__}.")
+    return int(leaf.shape[0])
 
 
 def _length(t: torch.Tensor, what: str) -> int:

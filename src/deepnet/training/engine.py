@@ -15,12 +15,10 @@ import warnings
 
 import torch
 
-from .. import losses as _losses
-from .. import metrics as _metrics
 from .. import mixed_precision
-from .. import optimizers as _optimizers
 from ..layers import Layer
 from ..utils import nest
+from ..utils.lazy import lazy_import
 from ..utils.seeding import make_generator
 from ._checks import (
     CheckEnv,
@@ -40,8 +38,14 @@ from ._compile import (
 )
 from ._predict import predict
 from .callback_base import CallbackList, History, LazyLogs
-from .data import VALIDATION_NAMES, ArgNames, make_adapter, split_validation
+from .data import VALIDATION_NAMES, ArgNames, batch_length, make_adapter, split_validation
 from .progress import ProgressReporter, resolve_verbose
+
+# losses, metrics and optimizers are imported when compile() names one (utils.lazy), so that
+# `import deepnet` stays fast.
+_losses = lazy_import("deepnet.losses")
+_metrics = lazy_import("deepnet.metrics")
+_optimizers = lazy_import("deepnet.optimizers")
 
 __all__ = ["Trainer", "default_device", "predict"]
 
@@ -485,7 +489,7 @@ class Trainer:
         self._prepare()
         if class_weight is not None:
             sample_weight = class_weights_to_sample_weights(class_weight, y, sample_weight, output_classes(self.model))
-        adapter = self._adapter(x, y, sample_weight, batch_size=_batch_len_any(x), shuffle=False)
+        adapter = self._adapter(x, y, sample_weight, batch_size=batch_length(x), shuffle=False)
         self.model.train()
         xb, yb, swb = next(iter(adapter))
         loss, y_pred = self.train_step(xb, yb, swb)
@@ -495,7 +499,7 @@ class Trainer:
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         self._prepare_eval()
-        adapter = self._adapter(x, y, sample_weight, batch_size=_batch_len_any(x), shuffle=False)
+        adapter = self._adapter(x, y, sample_weight, batch_size=batch_length(x), shuffle=False)
         return _result(self._evaluate_adapter(adapter, None), return_dict)
 
 
@@ -514,11 +518,3 @@ def _batch_len(xb) -> int:
     if isinstance(xb, torch.Tensor):
         return xb.shape[0]
     return nest.flatten(xb)[0].shape[0]
-
-
-def _batch_len_any(x) -> int:
-    leaf = nest.flatten(x)[0]
-    if not hasattr(leaf, "shape") or not len(leaf.shape):
-        raise ValueError(f"`x` must be an array (or a list/dict of arrays) with a batch axis; received "
-                         f"{type(leaf).__name__}.")
-    return int(leaf.shape[0])
