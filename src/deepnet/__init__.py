@@ -16,7 +16,7 @@ from .version import __version__
 
 _LAZY_MODULES = (
     "callbacks", "datasets", "diagnose", "losses", "metrics", "mixed_precision", "optimizers", "saving", "training",
-    "visualization",
+    "tune", "visualization",
 )
 
 __all__ = [
