@@ -6,7 +6,6 @@ import torch
 import torch.nn.functional as F
 
 from ..utils.seeding import device_generator
-from ._checks import check_seed as _check_seed
 
 
 def _neg_fill(dtype: torch.dtype) -> float:
@@ -23,7 +22,7 @@ class _SeededDropout:
     """Mixin: dropout on attention probabilities with an optional per-layer generator."""
 
     def _setup_rng(self, seed) -> None:
-        self.seed = _check_seed(type(self).__name__, seed)
+        self.seed = seed  # checked by the layer's declared SEED constraint
         self._generators: dict = {}
 
     def _drop(self, probs: torch.Tensor, rate: float) -> torch.Tensor:

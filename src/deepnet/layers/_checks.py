@@ -26,9 +26,9 @@ from ..utils.validation import Rejected as _Rejected
 from ._tensors import standardize_dtype
 
 __all__ = [
-    "ACTIVATION", "BOOL", "CONSTRAINT", "DATA_FORMAT", "FRACTION", "FRACTION_OPEN", "INITIALIZER",
-    "DTYPE", "INT", "IntOrInts", "NAME", "NON_NEGATIVE_INT", "POSITIVE_INT", "REGULARIZER", "SEED", "SHAPE", "check_data_format", "check_fraction",
-    "check_seed", "weight_args",
+    "ACTIVATION", "BOOL", "CONSTRAINT", "DATA_FORMAT", "DTYPE", "FRACTION", "FRACTION_OPEN", "INITIALIZER",
+    "INT", "IntOrInts", "NAME", "NON_NEGATIVE_INT", "POSITIVE_INT", "REGULARIZER", "SEED", "SHAPE",
+    "weight_args",
 ]
 
 BOOL = Boolean()
@@ -115,19 +115,3 @@ def weight_args(*prefixes: str) -> dict:
         out.update({f"{p}_initializer": INITIALIZER, f"{p}_regularizer": REGULARIZER,
                     f"{p}_constraint": CONSTRAINT})
     return out
-
-
-def check_fraction(owner, argument: str, value, closed_upper: bool = True) -> float:
-    """A real number in ``[0, 1]`` (or ``[0, 1)`` when ``closed_upper`` is False)."""
-    return (FRACTION if closed_upper else FRACTION_OPEN).check(value, owner, argument)
-
-
-def check_seed(owner, seed):
-    """``None`` or a non-negative integer."""
-    return SEED.check(seed, owner, "seed")
-
-
-def check_data_format(owner, data_format) -> str:
-    """``"channels_last"`` (also for ``None``) or ``"channels_first"``, in any case."""
-    return DATA_FORMAT.check(data_format, owner, "data_format")
-

@@ -14,8 +14,8 @@ from .. import activations as _activations
 from .. import regularizers as _regularizers
 from ..utils.validation import IntTuple, Options, PerClass
 from ._checks import ACTIVATION, BOOL, DATA_FORMAT
+from ._weights import serialize_weight_args
 from .base import Layer, WeightSpec, format_shape
-from .core import serialize_weight_args
 
 # --------------------------------------------------------------------------- argument constraints
 

@@ -11,8 +11,8 @@ from .. import regularizers as _regularizers
 from ..utils.validation import NoneOr, validate_params
 from ._attention_base import _neg_fill, _SeededDropout, _softmax_fill
 from ._checks import BOOL, FRACTION_OPEN, POSITIVE_INT, SEED, IntOrInts, weight_args
+from ._weights import resolve_weight_args, serialize_weight_args
 from .base import Layer, format_shape
-from .core import resolve_weight_args, serialize_weight_args
 
 __all__ = ["MultiHeadAttention"]
 

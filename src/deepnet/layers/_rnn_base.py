@@ -14,8 +14,8 @@ from .. import regularizers as _regularizers
 from ..utils.seeding import device_generator
 from ..utils.validation import AnyOf, Options
 from ._checks import ACTIVATION, BOOL, FRACTION_OPEN, POSITIVE_INT, SEED, weight_args
+from ._weights import resolve_weight_args, serialize_weight_args
 from .base import Layer, WeightSpec
-from .core import resolve_weight_args, serialize_weight_args
 
 #: The arguments SimpleRNN, LSTM and GRU share.
 RNN_ARGS = {

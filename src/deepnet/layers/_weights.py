@@ -9,9 +9,12 @@ from typing import Any
 import numpy as np
 import torch
 
+from .. import constraints as _constraints
+from .. import initializers as _initializers
+from .. import regularizers as _regularizers
 from ._tensors import standardize_dtype
 
-__all__ = ["WeightSpec", "bind_add_weight"]
+__all__ = ["WeightSpec", "bind_add_weight", "resolve_weight_args", "serialize_weight_args"]
 
 
 # --------------------------------------------------------------------------- weights
@@ -82,3 +85,24 @@ def bind_add_weight(layer, legacy: bool, args: tuple, kwargs: dict) -> dict:
         initializer = "glorot_uniform" if floating else "zeros"
     bound.update(name=name, shape=shape, initializer=initializer)
     return bound
+
+
+# --------------------------------------------------------------------------- weight arguments
+
+
+def serialize_weight_args(layer, prefixes=("kernel", "bias")) -> dict:
+    """Config entries for ``<prefix>_initializer/_regularizer/_constraint`` attributes."""
+    config = {}
+    for p in prefixes:
+        config[f"{p}_initializer"] = _initializers.serialize(getattr(layer, f"{p}_initializer"))
+        config[f"{p}_regularizer"] = _regularizers.serialize(getattr(layer, f"{p}_regularizer"))
+        config[f"{p}_constraint"] = _constraints.serialize(getattr(layer, f"{p}_constraint"))
+    return config
+
+
+def resolve_weight_args(layer, prefixes=("kernel", "bias"), **values) -> None:
+    """Resolve and store ``<prefix>_initializer/_regularizer/_constraint`` arguments."""
+    for p in prefixes:
+        setattr(layer, f"{p}_initializer", _initializers.get(values[f"{p}_initializer"], f"{p}_initializer"))
+        setattr(layer, f"{p}_regularizer", _regularizers.get(values.get(f"{p}_regularizer"), f"{p}_regularizer"))
+        setattr(layer, f"{p}_constraint", _constraints.get(values.get(f"{p}_constraint"), f"{p}_constraint"))

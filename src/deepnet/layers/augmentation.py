@@ -34,86 +34,41 @@ images) are cast to the layer's dtype (``float32`` by default), in training and 
 from __future__ import annotations
 
 import math
-import numbers
 
 import torch
 import torch.nn.functional as F
 
 from ..utils.seeding import device_generator
-from ._checks import check_seed as _check_seed
-from .base import Layer
-from .preprocessing import (
-    check_choice,
-    check_data_format,
+from ..utils.validation import NoneOr, Options, validate_params
+from ._checks import DATA_FORMAT, POSITIVE_INT, SEED
+from ._image import (
+    AFFINE_INTERPOLATIONS,
+    FACTOR_PAIR,
+    FILL_MODES,
+    FINITE,
+    VALUE_RANGE,
+    Factor,
     check_image_rank,
-    check_size,
     crop_and_resize,
+    factor_range,
     from_nchw,
     replace_spatial,
     spatial_axes,
     to_float,
     to_nchw,
 )
+from .base import Layer
 
 __all__ = [
     "RandomBrightness", "RandomContrast", "RandomCrop", "RandomFlip", "RandomRotation",
     "RandomTranslation", "RandomZoom",
 ]
 
-_FLIP_MODES = ("horizontal_and_vertical", "horizontal", "vertical")
-_FILL_MODES = ("reflect", "wrap", "constant", "nearest")
-_INTERPOLATIONS = ("bilinear", "nearest")
 _PADDING_MODES = {"reflect": "reflection", "nearest": "border", "constant": "zeros", "wrap": "border"}
-
-
-# --------------------------------------------------------------------------- validation helpers
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _check_factor(owner: str, argument: str, factor, low: float, high: float, low_open: bool = False,
-                  symmetric: bool = True) -> tuple[float, float]:
-    """Parse ``factor`` (a number or a ``(lower, upper)`` pair) into sorted ``(lower, upper)``.
-
-    Each number must lie in ``[low, high]`` (``(low, high]`` when ``low_open``). A single
-    number ``f`` means ``(-|f|, |f|)``, or ``(|f|, |f|)`` when not ``symmetric``."""
-    interval = f"{'(' if low_open else '['}{low:g}, {high:g}]"
-
-    def ok(v):
-        return _is_number(v) and (low < v if low_open else low <= v) and v <= high
-
-    if isinstance(factor, (tuple, list)):
-        if len(factor) == 2 and all(ok(v) for v in factor):
-            lower, upper = sorted(float(v) for v in factor)
-            return lower, upper
-    elif ok(factor):
-        f = abs(float(factor))
-        return (-f, f) if symmetric else (f, f)
-    raise ValueError(
-        f"Received an invalid value for `{argument}` of {owner}, expected a number or a (lower, upper) pair "
-        f"of numbers in {interval}. Received: {argument}={factor!r}"
-    )
-
-
-def _check_value_range(owner: str, value_range) -> tuple:
-    if (not isinstance(value_range, (tuple, list)) or len(value_range) != 2
-            or not all(_is_number(v) for v in value_range)):
-        raise ValueError(
-            f"Received an invalid value for `value_range` of {owner}, expected a (low, high) pair of numbers, "
-            f"e.g. (0, 255) or (0, 1). Received: value_range={value_range!r}"
-        )
-    return tuple(sorted(value_range))
-
-
-def _check_fill_value(owner: str, fill_value) -> float:
-    if not _is_number(fill_value):
-        raise ValueError(
-            f"Received an invalid value for `fill_value` of {owner}, expected a finite number. "
-            f"Received: fill_value={fill_value!r}"
-        )
-    return fill_value
+_ZOOM_FACTOR = Factor(-1.0, 1.0, low_open=True)
+# The arguments every augmentation layer takes, and those of rotation / zoom / translation.
+_COMMON = {"seed": SEED, "data_format": DATA_FORMAT}
+_AFFINE = {**_COMMON, "fill_mode": FILL_MODES, "interpolation": AFFINE_INTERPOLATIONS, "fill_value": FINITE}
 
 
 # --------------------------------------------------------------------------- base
@@ -123,9 +78,8 @@ class _RandomImageLayer(Layer):
     """Shared machinery: argument storage, generators, training switch, unbatched inputs."""
 
     def _setup(self, seed, data_format) -> None:
-        owner = type(self).__name__
-        self.seed = _check_seed(owner, seed)
-        self.data_format = check_data_format(owner, data_format)
+        self.seed = seed
+        self.data_format = data_format
         self._generators: dict = {}
 
     def _generator(self, device: torch.device):
@@ -168,10 +122,9 @@ class _AffineLayer(_RandomImageLayer):
     """Base of rotation / zoom / translation: per-image normalised 2x3 matrices + grid_sample."""
 
     def _setup_affine(self, fill_mode, interpolation, fill_value) -> None:
-        owner = type(self).__name__
-        self.fill_mode = check_choice(owner, "fill_mode", fill_mode, _FILL_MODES)
-        self.interpolation = check_choice(owner, "interpolation", interpolation, _INTERPOLATIONS)
-        self.fill_value = _check_fill_value(owner, fill_value)
+        self.fill_mode = fill_mode
+        self.interpolation = interpolation
+        self.fill_value = fill_value
 
     def _theta(self, batch: int, height: int, width: int, like: torch.Tensor) -> torch.Tensor:
         """``(batch, 2, 3)`` matrices mapping normalised output coordinates to input ones."""
@@ -228,9 +181,10 @@ class RandomFlip(_RandomImageLayer):
     torch.Size([2, 4, 4, 3])
     """
 
+    @validate_params({"mode": Options(("horizontal_and_vertical", "horizontal", "vertical")), **_COMMON})
     def __init__(self, mode="horizontal_and_vertical", seed=None, data_format=None, **kwargs):
         super().__init__(**kwargs)
-        self.mode = check_choice(type(self).__name__, "mode", mode, _FLIP_MODES)
+        self.mode = mode
         self._setup(seed, data_format)
         h_axis, w_axis = spatial_axes(self.data_format)
         self._dims = {"horizontal": (w_axis,), "vertical": (h_axis,),
@@ -265,10 +219,11 @@ class RandomRotation(_AffineLayer):
     torch.Size([2, 8, 8, 3])
     """
 
+    @validate_params({"factor": FACTOR_PAIR, **_AFFINE})
     def __init__(self, factor, fill_mode="reflect", interpolation="bilinear", seed=None, fill_value=0.0,
                  data_format=None, **kwargs):
         super().__init__(**kwargs)
-        self._lower, self._upper = _check_factor(type(self).__name__, "factor", factor, -1.0, 1.0)
+        self._lower, self._upper = factor_range(factor)
         self.factor = factor
         self._setup(seed, data_format)
         self._setup_affine(fill_mode, interpolation, fill_value)
@@ -303,13 +258,12 @@ class RandomZoom(_AffineLayer):
     torch.Size([2, 8, 8, 3])
     """
 
+    @validate_params({"height_factor": _ZOOM_FACTOR, "width_factor": NoneOr(_ZOOM_FACTOR), **_AFFINE})
     def __init__(self, height_factor, width_factor=None, fill_mode="reflect", interpolation="bilinear", seed=None,
                  fill_value=0.0, data_format=None, **kwargs):
         super().__init__(**kwargs)
-        owner = type(self).__name__
-        self._height = _check_factor(owner, "height_factor", height_factor, -1.0, 1.0, low_open=True)
-        self._width = None if width_factor is None else _check_factor(
-            owner, "width_factor", width_factor, -1.0, 1.0, low_open=True)
+        self._height = factor_range(height_factor)
+        self._width = None if width_factor is None else factor_range(width_factor)
         self.height_factor = height_factor
         self.width_factor = width_factor
         self._setup(seed, data_format)
@@ -342,12 +296,12 @@ class RandomTranslation(_AffineLayer):
     torch.Size([2, 8, 8, 3])
     """
 
+    @validate_params({"height_factor": FACTOR_PAIR, "width_factor": FACTOR_PAIR, **_AFFINE})
     def __init__(self, height_factor, width_factor, fill_mode="reflect", interpolation="bilinear", seed=None,
                  fill_value=0.0, data_format=None, **kwargs):
         super().__init__(**kwargs)
-        owner = type(self).__name__
-        self._height = _check_factor(owner, "height_factor", height_factor, -1.0, 1.0)
-        self._width = _check_factor(owner, "width_factor", width_factor, -1.0, 1.0)
+        self._height = factor_range(height_factor)
+        self._width = factor_range(width_factor)
         self.height_factor = height_factor
         self.width_factor = width_factor
         self._setup(seed, data_format)
@@ -387,10 +341,11 @@ class RandomCrop(_RandomImageLayer):
     torch.Size([2, 4, 4, 3])
     """
 
+    @validate_params({"height": POSITIVE_INT, "width": POSITIVE_INT, **_COMMON})
     def __init__(self, height, width, seed=None, data_format=None, **kwargs):
         super().__init__(**kwargs)
-        self.height = check_size(type(self).__name__, "height", height)
-        self.width = check_size(type(self).__name__, "width", width)
+        self.height = height
+        self.width = width
         self._setup(seed, data_format)
 
     def call(self, inputs, training=None):
@@ -432,12 +387,12 @@ class RandomContrast(_RandomImageLayer):
     torch.Size([2, 4, 4, 3])
     """
 
+    @validate_params({"factor": Factor(0.0, 1.0), "value_range": VALUE_RANGE, **_COMMON})
     def __init__(self, factor, value_range=(0, 255), seed=None, data_format=None, **kwargs):
         super().__init__(**kwargs)
-        owner = type(self).__name__
-        self._lower, self._upper = _check_factor(owner, "factor", factor, 0.0, 1.0, symmetric=False)
+        self._lower, self._upper = factor_range(factor, symmetric=False)
         self.factor = factor
-        self.value_range = _check_value_range(owner, value_range)
+        self.value_range = value_range
         self._setup(seed, data_format)
 
     def _augment(self, x):
@@ -469,12 +424,12 @@ class RandomBrightness(_RandomImageLayer):
     torch.Size([2, 4, 4, 3])
     """
 
+    @validate_params({"factor": FACTOR_PAIR, "value_range": VALUE_RANGE, **_COMMON})
     def __init__(self, factor, value_range=(0, 255), seed=None, data_format=None, **kwargs):
         super().__init__(**kwargs)
-        owner = type(self).__name__
-        self._lower, self._upper = _check_factor(owner, "factor", factor, -1.0, 1.0)
+        self._lower, self._upper = factor_range(factor)
         self.factor = factor
-        self.value_range = _check_value_range(owner, value_range)
+        self.value_range = value_range
         self._setup(seed, data_format)
 
     def _augment(self, x):

@@ -27,8 +27,8 @@ from ._conv_base import (  # noqa: F401  (same_padding, rank_hint: public helper
     same_padding,
     spatial_layout,
 )
+from ._weights import resolve_weight_args
 from .base import format_shape
-from .core import resolve_weight_args
 
 __all__ = [
     "Conv1D", "Conv1DTranspose", "Conv2D", "Conv2DTranspose", "DepthwiseConv1D", "DepthwiseConv2D",

@@ -7,37 +7,13 @@ import math
 import torch.nn.functional as F
 
 from .. import activations as _activations
-from .. import constraints as _constraints
-from .. import initializers as _initializers
 from .. import regularizers as _regularizers
 from ..utils.validation import validate_params
 from ._checks import ACTIVATION, BOOL, DATA_FORMAT, POSITIVE_INT, weight_args
+from ._weights import resolve_weight_args, serialize_weight_args
 from .base import Layer, format_shape
 
 __all__ = ["Activation", "Dense", "Flatten"]
-
-
-def check_positive_int(owner: Layer | str, argument: str, value) -> int:
-    """Validate a positive integer argument (``units``, ``filters``...)."""
-    return POSITIVE_INT.check(value, owner, argument)
-
-
-def serialize_weight_args(layer: Layer, prefixes=("kernel", "bias")) -> dict:
-    """Config entries for ``<prefix>_initializer/_regularizer/_constraint`` attributes."""
-    config = {}
-    for p in prefixes:
-        config[f"{p}_initializer"] = _initializers.serialize(getattr(layer, f"{p}_initializer"))
-        config[f"{p}_regularizer"] = _regularizers.serialize(getattr(layer, f"{p}_regularizer"))
-        config[f"{p}_constraint"] = _constraints.serialize(getattr(layer, f"{p}_constraint"))
-    return config
-
-
-def resolve_weight_args(layer: Layer, prefixes=("kernel", "bias"), **values) -> None:
-    """Resolve and store ``<prefix>_initializer/_regularizer/_constraint`` arguments."""
-    for p in prefixes:
-        setattr(layer, f"{p}_initializer", _initializers.get(values[f"{p}_initializer"], f"{p}_initializer"))
-        setattr(layer, f"{p}_regularizer", _regularizers.get(values.get(f"{p}_regularizer"), f"{p}_regularizer"))
-        setattr(layer, f"{p}_constraint", _constraints.get(values.get(f"{p}_constraint"), f"{p}_constraint"))
 
 
 class Dense(Layer):

@@ -35,8 +35,8 @@ from ..utils.validation import (
     validate_params,
 )
 from ._checks import BOOL, FRACTION, INITIALIZER, INT, POSITIVE_INT, IntOrInts, weight_args
+from ._weights import resolve_weight_args, serialize_weight_args
 from .base import Layer, format_shape
-from .core import resolve_weight_args, serialize_weight_args
 
 __all__ = [
     "BatchNormalization", "GroupNormalization", "LayerNormalization", "RMSNormalization",

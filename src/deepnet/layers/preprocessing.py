@@ -14,8 +14,8 @@ Output dtype: floating-point inputs keep their dtype. Integer inputs are cast to
 dtype (``float32`` by default), except in ``Resizing``, which returns integer images rounded
 and saturated to the input dtype, as Keras does.
 
-The module also holds the image helpers (crop box, resize, layout conversion) that
-:mod:`deepnet.layers.augmentation` uses.
+The image helpers (crop box, resize, layout conversion) shared with
+:mod:`deepnet.layers.augmentation` live in :mod:`deepnet.layers._image`.
 """
 
 from __future__ import annotations
@@ -28,144 +28,55 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ._checks import check_data_format
+from ..utils.validation import Constraint, NoneOr, Options, Rejected, validate_params
+from ._checks import BOOL, DATA_FORMAT, INT, POSITIVE_INT
+from ._image import (
+    FINITE,
+    RESIZE_MODES,
+    aspect_crop_box,
+    check_image_rank,
+    crop_and_resize,
+    from_nchw,
+    replace_spatial,
+    resize_nchw,
+    spatial_axes,
+    to_float,
+    to_nchw,
+)
 from .base import Layer, format_shape
 
 __all__ = ["CenterCrop", "Normalization", "Rescaling", "Resizing"]
 
 _EPSILON = 1e-7  # Keras' backend.epsilon(): floor on the standard deviation in Normalization
-_RESIZE_MODES = {"bilinear": "bilinear", "nearest": "nearest-exact", "bicubic": "bicubic"}
-
-
-# --------------------------------------------------------------------------- validation helpers
-
-
-def check_size(owner: str, argument: str, value) -> int:
-    """A positive integer image size (``height``, ``width``)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
-        raise ValueError(
-            f"Received an invalid value for `{argument}` of {owner}, expected a positive integer. "
-            f"Received: {argument}={value!r}"
-        )
-    return int(value)
-
-
-def check_choice(owner: str, argument: str, value, choices) -> str:
-    if not isinstance(value, str) or value not in choices:
-        valid = ", ".join(repr(c) for c in choices)
-        raise ValueError(
-            f"Received an invalid value for `{argument}` of {owner}, expected one of {valid}. "
-            f"Received: {argument}={value!r}"
-        )
-    return value
-
-
-def check_real(owner: str, argument: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise ValueError(
-            f"Received an invalid value for `{argument}` of {owner}, expected a finite number. "
-            f"Received: {argument}={value!r}"
-        )
-    return value
-
-
-# --------------------------------------------------------------------------- image helpers
-
-
-def image_layout(data_format: str) -> str:
-    return "batch, height, width, channels" if data_format == "channels_last" else "batch, channels, height, width"
-
-
-def check_image_rank(layer: Layer, input_shape) -> None:
-    """Rank 4 (batched) or 3 (a single unbatched image)."""
-    layer._check_rank(
-        input_shape, (3, 4), image_layout(layer.data_format),
-        "A single unbatched image of rank 3 is accepted too; for grayscale images add a channels "
-        "axis, e.g. Reshape((28, 28, 1)).",
-    )
-
-
-def spatial_axes(data_format: str) -> tuple[int, int]:
-    """Negative (height, width) axes, valid for both batched and unbatched images."""
-    return (-3, -2) if data_format == "channels_last" else (-2, -1)
-
-
-def to_float(x: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
-    """Floating tensors are returned as they are; integer ones are cast to ``dtype``."""
-    return x if x.is_floating_point() else x.to(dtype)
-
-
-def to_nchw(x: torch.Tensor, data_format: str) -> torch.Tensor:
-    """A 4-D ``(batch, channels, height, width)`` view (no copy) of a batched or unbatched image."""
-    if x.dim() == 3:
-        x = x.unsqueeze(0)
-    return x.permute(0, 3, 1, 2) if data_format == "channels_last" else x
-
-
-def from_nchw(y: torch.Tensor, data_format: str, unbatched: bool) -> torch.Tensor:
-    if data_format == "channels_last":
-        y = y.permute(0, 2, 3, 1)
-    return y.squeeze(0) if unbatched else y
-
-
-def resize_nchw(x: torch.Tensor, size: tuple[int, int], interpolation: str = "bilinear",
-                antialias: bool = False) -> torch.Tensor:
-    """``F.interpolate`` with Keras' mode mapping (``nearest`` is ``nearest-exact``)."""
-    mode = _RESIZE_MODES[interpolation]
-    align = False if mode in ("bilinear", "bicubic") else None
-    return F.interpolate(x, size=size, mode=mode, align_corners=align,
-                         antialias=antialias and mode in ("bilinear", "bicubic"))
-
-
-def aspect_crop_box(height: int, width: int, target_height: int, target_width: int) -> tuple[int, int, int, int]:
-    """``(top, left, crop_height, crop_width)`` of the largest centred window of the target's
-    aspect ratio (Keras' ``smart_resize`` rule, integer truncation included)."""
-    crop_h = max(min(height, int(float(width * target_height) / target_width)), 1)
-    crop_w = max(min(width, int(float(height * target_width) / target_height)), 1)
-    return int(float(height - crop_h) / 2), int(float(width - crop_w) / 2), crop_h, crop_w
-
-
-def crop_and_resize(x: torch.Tensor, size: tuple[int, int], data_format: str,
-                    interpolation: str = "bilinear") -> torch.Tensor:
-    """Centre-crop to the target aspect ratio, then resize to ``size`` (a no-op when the input
-    already has that size). ``x`` is a floating batched or unbatched image."""
-    h_axis, w_axis = spatial_axes(data_format)
-    height, width = x.shape[h_axis], x.shape[w_axis]
-    if (height, width) == tuple(size):
-        return x
-    top, left, ch, cw = aspect_crop_box(height, width, *size)
-    x = x.narrow(h_axis % x.dim(), top, ch).narrow(w_axis % x.dim(), left, cw)
-    if (ch, cw) == tuple(size):
-        return x
-    y = resize_nchw(to_nchw(x, data_format), size, interpolation)
-    return from_nchw(y, data_format, x.dim() == 3)
-
-
-def replace_spatial(input_shape, data_format: str, height, width) -> tuple:
-    shape = list(input_shape)
-    h_axis, w_axis = spatial_axes(data_format)
-    shape[h_axis], shape[w_axis] = height, width
-    return tuple(shape)
 
 
 # --------------------------------------------------------------------------- Rescaling
 
 
-def _check_scale(argument: str, value):
-    """A number, or a sequence / array of numbers (broadcast against the input's last axes)."""
-    if isinstance(value, torch.Tensor):
-        value = value.detach().cpu().numpy()
-    if isinstance(value, np.ndarray):
-        value = value.tolist()
-    if isinstance(value, (list, tuple)):
-        flat = np.asarray(value, dtype=object).ravel().tolist() if value else []
-        if not flat or not all(isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v) for v in flat):
-            raise ValueError(
-                f"Received an invalid value for `{argument}` of Rescaling, expected a number or a "
-                f"non-empty sequence of numbers. Received: {argument}={value!r}"
-            )
-        return list(value)
-    return check_real("Rescaling", argument, value)
+class _Numbers(Constraint):
+    """A finite number, or a non-empty (nested) sequence / array / tensor of finite numbers
+    (returned as a list); numbers are returned as given (Python ints and floats)."""
+
+    description = "a number or a non-empty sequence of numbers"
+
+    def convert(self, value):
+        if isinstance(value, torch.Tensor):
+            value = value.detach().cpu().numpy()
+        if isinstance(value, np.ndarray):
+            value = value.tolist()
+        if isinstance(value, (list, tuple)):
+            flat = np.asarray(value, dtype=object).ravel().tolist() if value else []
+            if not flat or not all(FINITE.accepts(v) for v in flat):
+                raise Rejected(type_error=False)
+            return list(value)
+        number = FINITE.convert(value)
+        return value if type(value) in (int, float) else number
+
+    def extra_probes(self) -> tuple:
+        return ([], [1.0, float("nan")], "1/255")
+
+
+_NUMBERS = _Numbers()
 
 
 class Rescaling(Layer):
@@ -185,10 +96,11 @@ class Rescaling(Layer):
 
     supports_masking = True
 
+    @validate_params({"scale": _NUMBERS, "offset": _NUMBERS})
     def __init__(self, scale, offset=0.0, **kwargs):
         super().__init__(**kwargs)
-        self.scale = _check_scale("scale", scale)
-        self.offset = _check_scale("offset", offset)
+        self.scale = scale
+        self.offset = offset
         for attr in ("scale", "offset"):
             value = getattr(self, attr)
             tensor = torch.tensor(value, dtype=self.dtype) if isinstance(value, list) else None
@@ -232,6 +144,24 @@ def _as_tensor(owner: str, batch) -> torch.Tensor:
     )
 
 
+class _Axes(Constraint):
+    """``None`` (returned as ``()``), an int or a list/tuple of ints, returned as a tuple."""
+
+    description = "an integer, a tuple of integers or None"
+
+    def convert(self, value):
+        if value is None:
+            return ()
+        if INT.accepts(value):
+            return (int(value),)
+        if isinstance(value, (list, tuple)) and all(INT.accepts(a) for a in value):
+            return tuple(int(a) for a in value)
+        raise Rejected(type_error=True)
+
+
+_AXES = _Axes()
+
+
 class Normalization(Layer):
     """Feature-wise standardisation ``(x - mean) / sqrt(variance)`` (or the inverse with
     ``invert=True``). The standard deviation is floored at ``1e-7``.
@@ -256,20 +186,9 @@ class Normalization(Layer):
 
     supports_masking = True
 
+    @validate_params({"axis": _AXES, "mean": NoneOr(_NUMBERS), "variance": NoneOr(_NUMBERS), "invert": BOOL})
     def __init__(self, axis=-1, mean=None, variance=None, invert=False, **kwargs):
         super().__init__(**kwargs)
-        if axis is None:
-            axis = ()
-        elif isinstance(axis, numbers.Integral) and not isinstance(axis, bool):
-            axis = (int(axis),)
-        elif isinstance(axis, (list, tuple)) and all(
-                isinstance(a, numbers.Integral) and not isinstance(a, bool) for a in axis):
-            axis = tuple(int(a) for a in axis)
-        else:
-            raise TypeError(
-                "Received an invalid value for `axis` of Normalization, expected an integer, a tuple of "
-                f"integers or None. Received: axis={axis!r}"
-            )
         self.axis = axis
         if (mean is None) != (variance is None):
             raise ValueError(
@@ -293,7 +212,7 @@ class Normalization(Layer):
             mean, variance = mean_arr.tolist(), var_arr.tolist()
         self.input_mean = mean
         self.input_variance = variance
-        self.invert = bool(invert)
+        self.invert = invert
 
     def build(self, input_shape):
         ndim = len(input_shape)
@@ -374,11 +293,7 @@ class Normalization(Layer):
                 "statistics to adapt. help: create it without mean/variance to learn them with adapt()."
             )
         for argument, value in (("batch_size", batch_size), ("steps", steps)):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0):
-                raise ValueError(
-                    f"Received an invalid value for `{argument}` of Normalization.adapt, expected None or a "
-                    f"positive integer. Received: {argument}={value!r}"
-                )
+            NoneOr(POSITIVE_INT).check(value, "Normalization.adapt", argument)
         batches = self._adapt_batches(data, batch_size)
         total = 0
         mean = m2 = None
@@ -465,11 +380,12 @@ class CenterCrop(Layer):
     torch.Size([2, 4, 4, 3])
     """
 
+    @validate_params({"height": POSITIVE_INT, "width": POSITIVE_INT, "data_format": DATA_FORMAT})
     def __init__(self, height, width, data_format=None, **kwargs):
         super().__init__(**kwargs)
-        self.height = check_size(type(self).__name__, "height", height)
-        self.width = check_size(type(self).__name__, "width", width)
-        self.data_format = check_data_format(type(self).__name__, data_format)
+        self.height = height
+        self.width = width
+        self.data_format = data_format
 
     def build(self, input_shape):
         check_image_rank(self, input_shape)
@@ -514,25 +430,27 @@ class Resizing(Layer):
     torch.Size([2, 16, 16, 3])
     """
 
+    @validate_params({"height": POSITIVE_INT, "width": POSITIVE_INT, "interpolation": Options(tuple(RESIZE_MODES)),
+                      "crop_to_aspect_ratio": BOOL, "pad_to_aspect_ratio": BOOL,
+                      "fill_mode": Options(("constant",)), "fill_value": FINITE, "antialias": BOOL,
+                      "data_format": DATA_FORMAT})
     def __init__(self, height, width, interpolation="bilinear", crop_to_aspect_ratio=False,
                  pad_to_aspect_ratio=False, fill_mode="constant", fill_value=0.0, antialias=False,
                  data_format=None, **kwargs):
         super().__init__(**kwargs)
-        owner = type(self).__name__
-        self.height = check_size(owner, "height", height)
-        self.width = check_size(owner, "width", width)
-        self.interpolation = check_choice(owner, "interpolation", interpolation, tuple(_RESIZE_MODES))
-        self.crop_to_aspect_ratio = bool(crop_to_aspect_ratio)
-        self.pad_to_aspect_ratio = bool(pad_to_aspect_ratio)
-        if self.crop_to_aspect_ratio and self.pad_to_aspect_ratio:
+        if crop_to_aspect_ratio and pad_to_aspect_ratio:
             raise ValueError(
                 "Resizing: only one of `crop_to_aspect_ratio` and `pad_to_aspect_ratio` can be True. "
                 "Received: crop_to_aspect_ratio=True, pad_to_aspect_ratio=True"
             )
-        self.fill_mode = check_choice(owner, "fill_mode", fill_mode, ("constant",))
-        self.fill_value = check_real(owner, "fill_value", fill_value)
-        self.antialias = bool(antialias)
-        self.data_format = check_data_format(owner, data_format)
+        self.height, self.width = height, width
+        self.interpolation = interpolation
+        self.crop_to_aspect_ratio = crop_to_aspect_ratio
+        self.pad_to_aspect_ratio = pad_to_aspect_ratio
+        self.fill_mode = fill_mode
+        self.fill_value = fill_value
+        self.antialias = antialias
+        self.data_format = data_format
 
     def build(self, input_shape):
         check_image_rank(self, input_shape)

@@ -10,11 +10,11 @@ the computation is a view (``reshape``, ``permute``, ``expand``, ``narrow``) or 
 from __future__ import annotations
 
 import math
-import numbers
 
 import torch.nn.functional as F
 
-from ._checks import check_data_format as _check_data_format
+from ..utils.validation import Constraint, IntTuple, Options, Rejected, validate_params
+from ._checks import DATA_FORMAT, INT, POSITIVE_INT
 from .base import Layer, format_shape
 
 __all__ = [
@@ -23,49 +23,71 @@ __all__ = [
 ]
 
 
-# --------------------------------------------------------------------------- validation helpers
+# --------------------------------------------------------------------------- argument constraints
 
 
-def _is_int(value) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+class _TargetShape(Constraint):
+    """An int or a tuple/list of ints, each positive or ``-1`` (at most one), as a tuple."""
+
+    description = ("a tuple of positive integers with at most one -1 (inferred), batch axis excluded, "
+                   "e.g. (28, 28, 1)")
+
+    def convert(self, value):
+        if INT.accepts(value):
+            value = (value,)
+        if not isinstance(value, (tuple, list)) or not all(INT.accepts(d) for d in value):
+            raise Rejected(type_error=True)
+        shape = tuple(int(d) for d in value)
+        if any(d == 0 or d < -1 for d in shape) or shape.count(-1) > 1:
+            raise Rejected(type_error=False)
+        return shape
+
+    def extra_probes(self) -> tuple:
+        return ((2, -1, -1), (0, 3), "abc")
 
 
-def _int_pair(owner: str, argument: str, value, allow_zero: bool, what: str, shown=None) -> tuple:
-    """An int ``n`` -> ``(n, n)``; a pair of ints -> tuple. Non-negative (or positive)."""
-    shown = value if shown is None else shown
-    kind = "non-negative" if allow_zero else "positive"
-    if _is_int(value):
-        pair = (int(value), int(value))
-    elif isinstance(value, (tuple, list)) and len(value) == 2 and all(_is_int(v) for v in value):
-        pair = (int(value[0]), int(value[1]))
-    else:
-        raise ValueError(
-            f"Received an invalid value for `{argument}` of {owner}, expected {what}. "
-            f"Received: {argument}={shown!r}"
-        )
-    if any(v < 0 or (v == 0 and not allow_zero) for v in pair):
-        raise ValueError(
-            f"Received an invalid value for `{argument}` of {owner}, expected {kind} integers ({what}). "
-            f"Received: {argument}={shown!r}"
-        )
-    return pair
+class _Permutation(Constraint):
+    """A permutation of ``1..n`` (1-based, batch excluded), as a tuple."""
+
+    description = ("a permutation of the consecutive integers 1..n (1-based, the batch axis 0 excluded), "
+                   "e.g. (2, 1)")
+
+    def convert(self, value):
+        if not isinstance(value, (tuple, list)) or not all(INT.accepts(d) for d in value):
+            raise Rejected(type_error=True)
+        dims = tuple(int(d) for d in value)
+        if sorted(dims) != list(range(1, len(dims) + 1)):
+            raise Rejected(type_error=False)
+        return dims
+
+    def extra_probes(self) -> tuple:
+        return ((0, 1), (1, 3), ())
 
 
-def _pair_of_pairs(owner: str, argument: str, value) -> tuple:
+class _PairOfPairs(Constraint):
     """``n`` -> ``((n, n), (n, n))``; ``(h, w)`` -> ``((h, h), (w, w))``;
     ``((top, bottom), (left, right))`` unchanged. All non-negative."""
-    what = (
-        "an int, a pair of ints (symmetric_height, symmetric_width) or a pair of pairs "
-        "((top, bottom), (left, right)) of non-negative integers"
-    )
-    if _is_int(value):
-        pair = _int_pair(owner, argument, value, True, what)
-        return (pair, pair)
-    if not isinstance(value, (tuple, list)) or len(value) != 2:
-        raise ValueError(
-            f"Received an invalid value for `{argument}` of {owner}, expected {what}. Received: {argument}={value!r}"
-        )
-    return tuple(_int_pair(owner, argument, v, True, what, shown=value) for v in value)
+
+    description = ("an int, a pair of ints (symmetric_height, symmetric_width) or a pair of pairs "
+                   "((top, bottom), (left, right)) of non-negative integers")
+    _PAIR = IntTuple(2, low=0)
+
+    def convert(self, value):
+        if INT.accepts(value) or not isinstance(value, (tuple, list)):
+            pair = self._PAIR.convert(value)
+            return (pair, pair)
+        if len(value) != 2:
+            raise Rejected(type_error=False)
+        return tuple(self._PAIR.convert(v) for v in value)
+
+    def extra_probes(self) -> tuple:
+        return ((1, 2, 3), ((1, 2), (3, -1)), "a")
+
+
+_PADDING_1D = IntTuple(2, low=0, description="an int or a pair (left, right) of non-negative integers")
+_CROPPING_1D = IntTuple(2, low=0, description="an int or a pair (start, end) of non-negative integers")
+_SIZE_2D = IntTuple(2, description="positive integers: an int or a pair (height_factor, width_factor)")
+_PAIR_OF_PAIRS = _PairOfPairs()
 
 
 def _scaled(dim, factor):
@@ -88,21 +110,9 @@ class Reshape(Layer):
     torch.Size([2, 3, 4])
     """
 
+    @validate_params({"target_shape": _TargetShape()})
     def __init__(self, target_shape, **kwargs):
         super().__init__(**kwargs)
-        if _is_int(target_shape):
-            target_shape = (target_shape,)
-        if not isinstance(target_shape, (tuple, list)) or not all(_is_int(d) for d in target_shape):
-            raise TypeError(
-                "Received an invalid value for `target_shape` of Reshape, expected a tuple of integers "
-                f"(batch axis excluded), e.g. (28, 28, 1). Received: target_shape={target_shape!r}"
-            )
-        target_shape = tuple(int(d) for d in target_shape)
-        if any(d == 0 or d < -1 for d in target_shape) or target_shape.count(-1) > 1:
-            raise ValueError(
-                "Received an invalid value for `target_shape` of Reshape, expected positive integers "
-                f"with at most one -1 (inferred). Received: target_shape={target_shape}"
-            )
         self.target_shape = target_shape
 
     def _resolve(self, input_shape) -> tuple:
@@ -158,16 +168,10 @@ class Permute(Layer):
     torch.Size([2, 4, 3])
     """
 
+    @validate_params({"dims": _Permutation()})
     def __init__(self, dims, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(dims, (tuple, list)) or not all(_is_int(d) for d in dims) or \
-                sorted(int(d) for d in dims) != list(range(1, len(dims) + 1)):
-            raise ValueError(
-                "Received an invalid value for `dims` of Permute, expected a permutation of the "
-                "consecutive integers 1..n (1-based, the batch axis 0 excluded), e.g. (2, 1). "
-                f"Received: dims={dims!r}"
-            )
-        self.dims = tuple(int(d) for d in dims)
+        self.dims = dims
         self._perm = (0, *self.dims)
 
     def build(self, input_shape):
@@ -194,13 +198,10 @@ class RepeatVector(Layer):
     torch.Size([2, 3, 4])
     """
 
+    @validate_params({"n": POSITIVE_INT})
     def __init__(self, n, **kwargs):
         super().__init__(**kwargs)
-        if not _is_int(n):
-            raise TypeError(f"Received an invalid value for `n` of RepeatVector, expected an integer. Received: n={n!r}")
-        if n <= 0:
-            raise ValueError(f"Received an invalid value for `n` of RepeatVector, expected a positive integer. Received: n={n!r}")
-        self.n = int(n)
+        self.n = n
 
     def build(self, input_shape):
         self._check_rank(input_shape, 2, "batch, features", "Add Flatten() before it for higher-rank inputs.")
@@ -232,11 +233,11 @@ class ZeroPadding1D(Layer):
     torch.Size([2, 9, 3])
     """
 
+    @validate_params({"padding": _PADDING_1D, "data_format": DATA_FORMAT})
     def __init__(self, padding=1, data_format=None, **kwargs):
         super().__init__(**kwargs)
-        self.padding = _int_pair(type(self).__name__, "padding", padding, True,
-                                 "an int or a pair (left, right) of non-negative integers")
-        self.data_format = _check_data_format(type(self).__name__, data_format)
+        self.padding = padding
+        self.data_format = data_format
         left, right = self.padding
         self._pad = (left, right) if self.data_format == "channels_first" else (0, 0, left, right)
 
@@ -272,10 +273,11 @@ class ZeroPadding2D(Layer):
     torch.Size([1, 6, 6, 3])
     """
 
+    @validate_params({"padding": _PAIR_OF_PAIRS, "data_format": DATA_FORMAT})
     def __init__(self, padding=(1, 1), data_format=None, **kwargs):
         super().__init__(**kwargs)
-        self.padding = _pair_of_pairs(type(self).__name__, "padding", padding)
-        self.data_format = _check_data_format(type(self).__name__, data_format)
+        self.padding = padding
+        self.data_format = data_format
         (top, bottom), (left, right) = self.padding
         self._pad = (left, right, top, bottom)
         if self.data_format == "channels_last":
@@ -312,13 +314,10 @@ class UpSampling1D(Layer):
     torch.Size([2, 10, 3])
     """
 
+    @validate_params({"size": POSITIVE_INT})
     def __init__(self, size=2, **kwargs):
         super().__init__(**kwargs)
-        if not _is_int(size):
-            raise TypeError(f"Received an invalid value for `size` of UpSampling1D, expected an integer. Received: size={size!r}")
-        if size <= 0:
-            raise ValueError(f"Received an invalid value for `size` of UpSampling1D, expected a positive integer. Received: size={size!r}")
-        self.size = int(size)
+        self.size = size
 
     def build(self, input_shape):
         self._check_rank(input_shape, 3, "batch, steps, features")
@@ -332,9 +331,6 @@ class UpSampling1D(Layer):
 
     def get_config(self):
         return {**super().get_config(), "size": self.size}
-
-
-_INTERPOLATIONS = ("nearest", "bilinear")
 
 
 class UpSampling2D(Layer):
@@ -355,16 +351,13 @@ class UpSampling2D(Layer):
     torch.Size([1, 8, 8, 3])
     """
 
+    @validate_params({"size": _SIZE_2D, "data_format": DATA_FORMAT,
+                      "interpolation": Options(("nearest", "bilinear"), ignore_case=True)})
     def __init__(self, size=(2, 2), data_format=None, interpolation="nearest", **kwargs):
         super().__init__(**kwargs)
-        self.size = _int_pair(type(self).__name__, "size", size, False, "an int or a pair of positive integers")
-        self.data_format = _check_data_format(type(self).__name__, data_format)
-        if not isinstance(interpolation, str) or interpolation.lower() not in _INTERPOLATIONS:
-            raise ValueError(
-                f"Received an invalid value for `interpolation` of UpSampling2D, expected one of "
-                f"{', '.join(repr(i) for i in _INTERPOLATIONS)}. Received: interpolation={interpolation!r}"
-            )
-        self.interpolation = interpolation.lower()
+        self.size = size
+        self.data_format = data_format
+        self.interpolation = interpolation
 
     def build(self, input_shape):
         layout = "batch, height, width, channels" if self.data_format == "channels_last" else "batch, channels, height, width"
@@ -413,10 +406,10 @@ class Cropping1D(Layer):
     torch.Size([2, 7, 3])
     """
 
+    @validate_params({"cropping": _CROPPING_1D})
     def __init__(self, cropping=(1, 1), **kwargs):
         super().__init__(**kwargs)
-        self.cropping = _int_pair(type(self).__name__, "cropping", cropping, True,
-                                  "an int or a pair (start, end) of non-negative integers")
+        self.cropping = cropping
 
     def _check_size(self, length, shape):
         if length is not None and sum(self.cropping) >= length:
@@ -459,10 +452,11 @@ class Cropping2D(Layer):
     torch.Size([1, 6, 4, 3])
     """
 
+    @validate_params({"cropping": _PAIR_OF_PAIRS, "data_format": DATA_FORMAT})
     def __init__(self, cropping=((0, 0), (0, 0)), data_format=None, **kwargs):
         super().__init__(**kwargs)
-        self.cropping = _pair_of_pairs(type(self).__name__, "cropping", cropping)
-        self.data_format = _check_data_format(type(self).__name__, data_format)
+        self.cropping = cropping
+        self.data_format = data_format
         self._axes = (2, 3) if self.data_format == "channels_first" else (1, 2)
 
     def _check_size(self, shape):

@@ -34,9 +34,11 @@ import numpy as np
 
 __all__ = [
     "AnyOf", "ArgumentTypeError", "Boolean", "Callable", "Constraint", "InstanceOf", "IntTuple",
-    "Integral", "Interval", "Lookup", "NoneOr", "Options", "PerClass", "Real", "Rejected", "String", "check", "constraints_of", "invalid_value", "validate",
-    "validate_params",
+    "Interval", "Lookup", "NoneOr", "Options", "PerClass", "Rejected", "String", "check",
+    "constraints_of", "invalid_value", "validate", "validate_params",
 ]
+# ``Integral`` and ``Real`` (from :mod:`numbers`) are importable from here as the ``kind`` of
+# an :class:`Interval`; they are not listed in ``__all__`` (they are not deepnet's names).
 
 # Values tried against every constraint by :meth:`Constraint.invalid_examples`; a constraint
 # keeps the ones it rejects (and may add its own).
