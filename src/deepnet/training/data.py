@@ -376,7 +376,13 @@ def make_adapter(x, y=None, sample_weight=None, batch_size=None, shuffle=False, 
 
 
 def split_validation(x, y, sample_weight, validation_split: float):
-    """Keras' rule: the *last* ``validation_split`` fraction of the samples (before shuffling)."""
+    """Keras' rule: the *last* ``validation_split`` fraction of the samples (before shuffling).
+
+    >>> from deepnet.training.data import split_validation
+    >>> (x, y, _), (xv, yv, _) = split_validation(np.arange(10), np.arange(10), None, 0.2)
+    >>> xv
+    array([8, 9])
+    """
     if not isinstance(validation_split, (int, float)) or not 0.0 <= validation_split < 1.0:
         raise ValueError(
             f"Received an invalid value for `validation_split`, expected a float in [0, 1). "

@@ -17,6 +17,11 @@ __all__ = ["ProgressReporter", "format_logs", "resolve_verbose"]
 
 
 def resolve_verbose(verbose) -> int:
+    """``verbose`` as 0, 1 or 2 (``"auto"`` is 1, as in Keras).
+
+    >>> resolve_verbose("auto"), resolve_verbose(2)
+    (1, 2)
+    """
     if verbose == "auto":
         return 1
     if verbose not in (0, 1, 2):
@@ -31,6 +36,11 @@ def _fmt(v) -> str:
 
 
 def format_logs(logs: dict) -> str:
+    """One line of logs as the progress output prints them.
+
+    >>> format_logs({"loss": 0.25, "accuracy": 0.9})
+    'loss: 0.2500 - accuracy: 0.9000'
+    """
     return " - ".join(f"{k}: {_fmt(v)}" for k, v in logs.items())
 
 
@@ -45,7 +55,16 @@ def _fmt_time(seconds: float) -> str:
 
 
 class ProgressReporter:
-    """Prints progress for one ``fit``/``evaluate``/``predict`` run."""
+    """Prints progress for one ``fit``/``evaluate``/``predict`` run.
+
+    >>> import io
+    >>> out = io.StringIO()
+    >>> progress = dn.training.progress.ProgressReporter(2, epochs=1, steps=4, stream=out)
+    >>> progress.epoch_begin(0)
+    >>> progress.epoch_end(0, 4, {"loss": 0.25})
+    >>> out.getvalue().startswith("Epoch 1/1")
+    True
+    """
 
     REFRESH_S = 0.1
 
