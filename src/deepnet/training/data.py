@@ -19,6 +19,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from ..utils import nest
+from ..utils.validation import Integral, Interval, Real, check
 
 __all__ = ["VALIDATION_NAMES", "ArgNames", "ArrayAdapter", "IterableAdapter", "batch_length", "make_adapter",
            "split_validation", "to_tensor"]
@@ -32,6 +33,9 @@ def _is_array_struct(x) -> bool:
     leaves = nest.flatten(x)
     return bool(leaves) and all(_is_array(v) for v in leaves)
 
+
+_POSITIVE_INT = Interval(Integral, 1, None)
+_FRACTION = Interval(Real, 0, 1, closed="left")
 
 #: NumPy dtype kinds that cannot be fed to a model, with the words used in the error.
 _UNSUPPORTED_KINDS = {"U": "strings", "S": "bytes", "O": "Python objects (dtype=object)",
@@ -145,8 +149,7 @@ class ArrayAdapter:
                  device: torch.device | None = None, float_dtype: torch.dtype = torch.float32,
                  generator: torch.Generator | None = None, steps: int | None = None,
                  x_dtypes: list | None = None, names: ArgNames | None = None):
-        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
-            raise ValueError(f"Received an invalid value for `batch_size`, expected a positive integer. Received: batch_size={batch_size!r}")
+        batch_size = check("fit", "batch_size", batch_size, _POSITIVE_INT)
         self.names = names = names or ArgNames()
         self.x = _convert_struct(x, names.x, float_dtype, x_dtypes)
         self.y = None if y is None else _convert_struct(y, names.y, float_dtype)
@@ -383,11 +386,7 @@ def split_validation(x, y, sample_weight, validation_split: float):
     >>> xv
     array([8, 9])
     """
-    if not isinstance(validation_split, (int, float)) or not 0.0 <= validation_split < 1.0:
-        raise ValueError(
-            f"Received an invalid value for `validation_split`, expected a float in [0, 1). "
-            f"Received: validation_split={validation_split!r}"
-        )
+    validation_split = check("fit", "validation_split", validation_split, _FRACTION)
     if not _is_array_struct(x):
         raise ValueError(
             "`validation_split` is only supported for array inputs (NumPy/torch); for Datasets, DataLoaders and "
