@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ._result import DiagnosisResult, new_figure, result_field, wrap_title
+from ._result import DiagnosisResult, figure_or_axes, result_field, wrap_title
 
 __all__ = ["LearningCurveDiagnosis", "higher_is_better"]
 
@@ -46,10 +46,7 @@ class LearningCurveDiagnosis(DiagnosisResult):
 
     def _draw(self, ax):
         has_metric = self.metric is not None and self.metric_values is not None
-        if ax is None:
-            fig, axes = new_figure(ncols=2 if has_metric else 1, width=6.0, height=4.4)
-        else:
-            fig, axes = ax.figure, [ax]
+        fig, axes = figure_or_axes(ax, ncols=2 if has_metric else 1, width=6.0, height=4.4)
         panels = [("loss", self.loss, self.val_loss)]
         if has_metric and len(axes) > 1:
             panels.append((self.metric, self.metric_values, self.val_metric_values))

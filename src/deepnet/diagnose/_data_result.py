@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from ._result import DiagnosisResult, fmt_value, jsonable, new_figure, result_field, wrap_title
+from ._result import DiagnosisResult, figure_or_axes, fmt_value, jsonable, result_field, wrap_title
 
 __all__ = ["DataDiagnosis", "Finding"]
 
@@ -83,10 +83,7 @@ class DataDiagnosis(DiagnosisResult):
 
     def _draw(self, ax):
         has_classes = bool(self.class_counts)
-        if ax is None:
-            fig, axes = new_figure(ncols=2 if has_classes else 1, width=6.0, height=4.4)
-        else:
-            fig, axes = ax.figure, [ax]
+        fig, axes = figure_or_axes(ax, ncols=2 if has_classes else 1, width=6.0, height=4.4)
         self._draw_scales(axes[0])
         if has_classes and ax is None:
             self._draw_classes(axes[1])

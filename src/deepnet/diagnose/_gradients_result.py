@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._result import DiagnosisResult, fmt_value, new_figure, result_field, wrap_title
+from ._result import DiagnosisResult, figure_or_axes, fmt_value, result_field, wrap_title
 
 __all__ = ["GradientDiagnosis"]
 
@@ -78,11 +78,8 @@ class GradientDiagnosis(DiagnosisResult):
     def _draw(self, ax):
         has_upd = any(r.get("update_ratios") is not None for r in self.records)
         has_dead = any(r.get("dead") for r in self.records)
-        if ax is None:
-            ncols = 1 + has_upd + has_dead
-            fig, axes = new_figure(ncols=ncols, width=5.6 if ncols > 1 else 7.0, height=4.6)
-        else:
-            fig, axes = ax.figure, [ax]
+        ncols = 1 + has_upd + has_dead
+        fig, axes = figure_or_axes(ax, ncols=ncols, width=5.6 if ncols > 1 else 7.0, height=4.6)
         depth = np.arange(1, len(self.layer_names) + 1)
         wmask = np.asarray(self.is_weight, dtype=bool)
         if not wmask.any():

@@ -27,7 +27,7 @@ from ..utils.validation import Interval, check
 from ._memory import forward_flops
 from ._memory_result import readable_flops
 from ._memory_trace import model_input_specs
-from ._result import DiagnosisResult, result_field
+from ._result import DiagnosisResult, batch_size_axis, result_field
 
 __all__ = ["DepthTradeoff", "LatencyResult", "depth_tradeoff", "latency"]
 
@@ -114,15 +114,7 @@ class LatencyResult(DiagnosisResult):
                                  f"Inference latency on {self.device}", width=5.0, height=3.8)
 
     def _ticks(self, ax) -> None:
-        from matplotlib.ticker import FixedLocator, NullLocator
-
-        sizes = [r["batch_size"] for r in self.rows]
-        ax.set_xscale("log")
-        ax.xaxis.set_major_locator(FixedLocator(sizes))
-        ax.xaxis.set_minor_locator(NullLocator())
-        ax.set_xticklabels([str(s) for s in sizes])
-        ax.set_xlabel("batch size")
-        ax.grid(True, which="both", alpha=0.3)
+        batch_size_axis(ax, [r["batch_size"] for r in self.rows])
 
     def _draw_per_sample(self, ax) -> None:
         xs = [r["batch_size"] for r in self.rows]

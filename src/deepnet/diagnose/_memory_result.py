@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from ..utils.formatting import format_bytes
-from ._result import DiagnosisResult, result_field
+from ._result import DiagnosisResult, batch_size_axis, result_field
 
 __all__ = ["MaxBatchSize", "MemoryPlan", "plot_unit", "readable", "readable_flops"]
 
@@ -136,8 +136,6 @@ class MemoryPlan(DiagnosisResult):
         ax.legend(fontsize=7)
 
     def _draw_growth(self, ax) -> None:
-        from matplotlib.ticker import FixedLocator, NullLocator
-
         scales = sorted({r["input_scale"] for r in self.growth})
         scale, unit = plot_unit(min((r["training_peak"] for r in self.growth if r["training_peak"]), default=1.0))
         colors = ["#4c72b0", "#dd8452", "#55a868", "#c44e52"]
@@ -152,16 +150,11 @@ class MemoryPlan(DiagnosisResult):
                     label=f"inference, input x{s}")
         if self.budget:
             ax.axhline(self.budget / scale, color="black", ls=":", lw=1.2, label=f"budget {readable(self.budget)}")
-        ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.xaxis.set_major_locator(FixedLocator(sizes))
-        ax.xaxis.set_minor_locator(NullLocator())
-        ax.set_xticklabels([str(v) for v in sizes])
-        ax.set_xlabel("batch size")
+        batch_size_axis(ax, sizes)
         ax.set_ylabel(f"peak memory ({unit})")
         ax.set_title("Growth with batch and input size", fontsize=9)
         ax.legend(fontsize=7)
-        ax.grid(True, which="both", alpha=0.3)
 
     def _draw_timeline(self, ax) -> None:
         base = self.parameters + self.optimizer_state

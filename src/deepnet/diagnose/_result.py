@@ -36,7 +36,8 @@ import numpy as np
 
 from ..utils.io import atomic_write_bytes
 
-__all__ = ["DiagnosisResult", "SEVERITIES", "jsonable", "new_figure", "save_figure"]
+__all__ = ["DiagnosisResult", "SEVERITIES", "batch_size_axis", "figure_or_axes", "jsonable", "new_figure",
+           "save_figure"]
 
 SEVERITIES = ("ok", "info", "warning", "error")
 _IMAGE_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf", ".jpg": "jpg", ".jpeg": "jpg"}
@@ -118,6 +119,37 @@ def new_figure(ncols: int = 1, nrows: int = 1, width: float = 6.4, height: float
     FigureCanvasAgg(fig)
     axes = fig.subplots(nrows, ncols, squeeze=False)
     return fig, [ax for row in axes for ax in row]
+
+
+def figure_or_axes(ax, ncols: int = 1, width: float = 6.4, height: float = 4.2):
+    """``(figure, axes)``: a new figure of ``ncols`` panels when ``ax`` is None, else ``ax``'s own.
+
+    >>> fig, axes = figure_or_axes(None, ncols=2)
+    >>> len(axes), figure_or_axes(axes[0])[1] == [axes[0]]
+    (2, True)
+    """
+    if ax is None:
+        return new_figure(ncols=ncols, width=width, height=height)
+    return ax.figure, [ax]
+
+
+def batch_size_axis(ax, sizes) -> None:
+    """A log-scaled x axis with one labelled tick per batch size of ``sizes`` (no minor ticks).
+
+    >>> fig, (ax,) = new_figure()
+    >>> batch_size_axis(ax, [1, 32, 256])
+    >>> [t.get_text() for t in ax.get_xticklabels()]
+    ['1', '32', '256']
+    """
+    from matplotlib.ticker import FixedLocator, NullLocator
+
+    sizes = list(sizes)
+    ax.set_xscale("log")
+    ax.xaxis.set_major_locator(FixedLocator(sizes))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.set_xticklabels([str(s) for s in sizes])
+    ax.set_xlabel("batch size")
+    ax.grid(True, which="both", alpha=0.3)
 
 
 def save_figure(fig, path, dpi: int = 110) -> str:
@@ -351,10 +383,7 @@ class DiagnosisResult:
 
     def _draw(self, ax):
         """Draw into ``ax`` (main panel only) or, with ``ax=None``, make and return a full figure."""
-        if ax is None:
-            fig, (ax,) = new_figure()
-        else:
-            fig = ax.figure
+        fig, (ax,) = figure_or_axes(ax)
         ax.axis("off")
         ax.text(0.0, 1.0, str(self), va="top", ha="left", family="monospace", fontsize=8, transform=ax.transAxes)
         return fig
