@@ -13,7 +13,7 @@ _TEST_SPLIT = Interval(Real, 0, 1, closed="left",
                        description="a float in [0, 1) (the fraction of samples held out for testing)")
 
 __all__ = [
-    "check_path", "check_seed", "check_test_split", "get_cache_dir",
+    "check_path", "check_seed", "check_test_split", "get_cache_dir", "require_file",
     "split_arrays", "split_indices",
 ]
 
@@ -50,6 +50,17 @@ def check_path(function: str, path, argument: str = "path") -> str:
             f"{path!r} of type {type(path).__name__}."
         )
     return os.path.expanduser(os.fspath(path))
+
+
+def require_file(function: str, path: str) -> None:
+    """Raise ``FileNotFoundError`` naming ``function`` when ``path`` is not a file (missing or a folder).
+
+    >>> require_file("load_npz", "missing.npz")
+    Traceback (most recent call last):
+    FileNotFoundError: load_npz: missing.npz does not exist.
+    """
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{function}: {path} {'is a folder' if os.path.isdir(path) else 'does not exist'}.")
 
 
 def check_test_split(function: str, test_split) -> float:

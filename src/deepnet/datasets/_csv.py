@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import csv
 import math
-import os
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..utils.lookup import did_you_mean
-from ._common import check_path, check_seed, check_test_split, split_arrays
+from ._common import check_path, check_seed, check_test_split, require_file, split_arrays
 
 __all__ = ["load_csv", "read_csv_features"]
 
@@ -216,8 +215,7 @@ def load_csv(path, label="label", delimiter=",", header=True, test_split=0.2, se
     np_dtype = _check_args(delimiter, dtype, label, header)
     test_split = check_test_split("load_csv", test_split)
     seed = check_seed("load_csv", seed)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"load_csv: {path} {'is a folder' if os.path.isdir(path) else 'does not exist'}.")
+    require_file("load_csv", path)
 
     x, raw_labels = _read_rows(path, label, delimiter, header, np_dtype)
     y, classes = _labels_to_array(raw_labels)
@@ -244,8 +242,5 @@ def read_csv_features(path, label=None, delimiter=",", header="auto", dtype="flo
     np_dtype = _check_args(delimiter, dtype, label, True, label_optional=True)  # header is checked per file
     if header not in (True, False, "auto"):
         raise ValueError(f"`header` of read_csv_features() must be True, False or 'auto'; received {header!r}.")
-    if not os.path.isfile(path):
-        raise FileNotFoundError(
-            f"read_csv_features: {path} {'is a folder' if os.path.isdir(path) else 'does not exist'}."
-        )
+    require_file("read_csv_features", path)
     return _read_rows(path, label, delimiter, header, np_dtype)[0]

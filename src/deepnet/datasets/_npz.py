@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import zipfile
 
 import numpy as np
 
 from ..utils.lookup import did_you_mean
-from ._common import check_path, check_seed, check_test_split, split_arrays
+from ._common import check_path, check_seed, check_test_split, require_file, split_arrays
 
 __all__ = ["load_npz"]
 
@@ -81,8 +80,7 @@ def load_npz(path, x_key=None, y_key=None, test_split=0.2, seed=0):
     path = check_path("load_npz", path)
     test_split = check_test_split("load_npz", test_split)
     seed = check_seed("load_npz", seed)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"load_npz: {path} {'is a folder' if os.path.isdir(path) else 'does not exist'}.")
+    require_file("load_npz", path)
     if (x_key is None) != (y_key is None):
         raise ValueError(
             f"load_npz: pass both `x_key` and `y_key` or neither. Received: x_key={x_key!r}, y_key={y_key!r}"
