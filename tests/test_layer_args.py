@@ -139,3 +139,25 @@ def test_activity_regularizer_is_applied_once_by_layer():
         assert len(layer.losses) == len([w for w in layer._weight_specs if w.regularizer]) + 1
         torch.testing.assert_close(layer.losses[-1], expected)
         assert layer.get_config()["activity_regularizer"] is not None
+
+
+@pytest.mark.parametrize("cls, shapes, mask_shapes, pattern", [
+    (L.Add, [(2, 3, 4), (2, 4)], [(2, 3), (2,)], r"Add 'add\w*' received masks of different shapes \[\(2, 3\), \(2,\)\]"),
+    (L.Minimum, [(2, 2, 4), (2, 4)], [(2, 2), (2,)], r"Minimum 'minimum\w*' received masks of different shapes"),
+    (L.Multiply, [(2, 2, 4), (2, 4)], [(2, 2), (2,)], r"inputs of shapes \[\(2, 2, 4\), \(2, 4\)\]"),
+    (L.Add, [(2, 3, 4), (2, 3, 4)], [(2, 3), (2, 5)], r"mask of shape \(2, 5\) for an input of shape \(2, 3, 4\)"),
+    (L.Concatenate, [(2, 3, 4), (2, 3, 4)], [(2, 3), (2, 5)], r"Concatenate .* mask of shape \(2, 5\)"),
+])
+def test_merge_layers_reject_masks_that_do_not_fit(cls, shapes, mask_shapes, pattern):
+    xs = [torch.ones(s) for s in shapes]
+    masks = [torch.ones(s, dtype=torch.bool) for s in mask_shapes]
+    with pytest.raises(ValueError, match=pattern):
+        cls()(xs, mask=masks)
+
+
+def test_merge_layers_accept_fitting_masks():
+    xs = [torch.ones(2, 3, 4), torch.ones(2, 3, 4)]
+    masks = [torch.ones(2, 3, dtype=torch.bool), torch.zeros(2, 3, dtype=torch.bool)]
+    assert L.Add()(xs, mask=masks).shape == (2, 3, 4)
+    assert L.Concatenate(axis=1)(xs, mask=[masks[0], None]).shape == (2, 6, 4)
+    assert L.Minimum()([torch.ones(2, 3, 4), torch.ones(2, 4)], mask=[masks[0], None]).shape == (2, 3, 4)

@@ -92,9 +92,37 @@ class _Merge(Layer):
             return inputs
         return [x.reshape(x.shape[0], *(1,) * k, *x.shape[1:]) if k else x for x, k in zip(inputs, self._expand)]
 
+    def _check_masks(self, inputs, mask, same_shape: bool = True) -> bool:
+        """True when there are masks to apply. Each mask must cover the leading axes of its
+        input; element-wise merges (``same_shape``) combine masks of one shape only."""
+        if mask is None:
+            return False
+        cls = type(self).__name__
+        if not isinstance(mask, (list, tuple)) or len(mask) != len(inputs):
+            raise ValueError(
+                f"{cls} {self.name!r} expects one mask per input (a list of {len(inputs)} masks or None); "
+                f"received mask={mask!r}."
+            )
+        given = [(tuple(x.shape), tuple(m.shape)) for x, m in zip(inputs, mask) if m is not None]
+        bad = [(xs, ms) for xs, ms in given if xs[:len(ms)] != ms]
+        if bad:
+            raise ValueError(
+                f"{cls} {self.name!r} received a mask of shape {format_shape(bad[0][1])} for an input of shape "
+                f"{format_shape(bad[0][0])}: a mask must have the input's leading axes, e.g. (batch, steps) "
+                "for a (batch, steps, features) input."
+            )
+        if same_shape and len({ms for _, ms in given}) > 1:
+            raise ValueError(
+                f"{cls} {self.name!r} received masks of different shapes {format_shape([ms for _, ms in given])} "
+                f"for inputs of shapes {format_shape([xs for xs, _ in given])}: masks are combined element-wise, "
+                "so they must have the same shape. help: give the inputs the same rank (e.g. RepeatVector or "
+                "Reshape), or drop the mask of one input."
+            )
+        return bool(given)
+
     def call(self, inputs, mask=None):
         xs = self._inputs(inputs)
-        if mask is not None and any(m is not None for m in mask):
+        if self._check_masks(inputs, mask):
             return self._merge_masked(xs, mask)
         return self._merge(xs)
 
@@ -105,7 +133,7 @@ class _Merge(Layer):
         return self._merge(xs)
 
     def compute_mask(self, inputs, mask=None):
-        if mask is None or not isinstance(mask, (list, tuple)) or any(m is None for m in mask):
+        if not self._check_masks(inputs, mask) or any(m is None for m in mask):
             return None
         out = mask[0]
         for m in mask[1:]:
@@ -115,7 +143,9 @@ class _Merge(Layer):
 
 def _expand_mask(mask, x):
     """A ``(batch, ...)`` mask broadcast to ``x``'s shape (as a view)."""
-    return mask.unsqueeze(-1).expand(x.shape) if mask.dim() < x.dim() else mask
+    if mask.dim() == x.dim():
+        return mask
+    return mask.reshape(*mask.shape, *(1,) * (x.dim() - mask.dim())).expand(x.shape)
 
 
 class Add(_Merge):
@@ -301,7 +331,7 @@ class Concatenate(_Merge):
         return torch.cat(self._inputs(inputs), dim=self.axis)
 
     def compute_mask(self, inputs, mask=None):
-        if mask is None or not isinstance(mask, (list, tuple)) or all(m is None for m in mask):
+        if not self._check_masks(inputs, mask, same_shape=False):
             return None
         full = []
         for x, m in zip(inputs, mask):
