@@ -208,3 +208,64 @@ def test_steps_per_execution_groups_batch_hooks_like_keras():
     model.fit(X, np.zeros((N, C), "float32"), batch_size=2, epochs=1, callbacks=[cb], verbose=0)
     assert begins == [0, 3, 6, 9]
     assert ends == [2, 5, 8, 9]  # the last group is partial: 10 steps
+
+
+# ------------------------------------------------------------------ tables generated from the declarations
+
+from deepnet.training import api  # noqa: E402
+from deepnet.utils.validation import constraints_of  # noqa: E402
+
+_METHOD_TABLES = {
+    "compile": (api.COMPILE_CONSTRAINTS, lambda m, kw: m.compile(optimizer="adam", loss="mse", **kw)),
+    "fit": (api.FIT_CONSTRAINTS, lambda m, kw: m.fit(X, Y, **{"verbose": 0, **kw})),
+    "evaluate": (api.EVALUATE_CONSTRAINTS, lambda m, kw: m.evaluate(X, Y, **{"verbose": 0, **kw})),
+    "predict": (api.PREDICT_CONSTRAINTS, lambda m, kw: m.predict(X, **{"verbose": 0, **kw})),
+}
+GENERATED = [
+    (method, arg, bad)
+    for method, (table, _) in _METHOD_TABLES.items()
+    for arg, constraint in table.items()
+    for bad in constraint.invalid_examples()
+]
+
+
+@pytest.mark.parametrize("method, arg, bad", GENERATED,
+                         ids=[f"{m}-{a}-{b!r:.12}" for m, a, b in GENERATED])
+def test_declared_argument_rejects_its_invalid_examples(method, arg, bad):
+    call = _METHOD_TABLES[method][1]
+    with pytest.raises((ValueError, TypeError), match=rf"`{arg}` of {method}"):
+        call(_model(), {arg: bad})
+
+
+_REQUIRED = {
+    "CSVLogger": {"filename": "log.csv"}, "ModelCheckpoint": {"filepath": "m.deepnet"},
+    "LearningRateScheduler": {"schedule": lambda epoch, lr: lr}, "BackupAndRestore": {"backup_dir": "backup"},
+}
+CALLBACK_CASES = [
+    (cls, arg, bad)
+    for cls in (getattr(dn.callbacks, name) for name in dn.callbacks.__all__)
+    for arg, constraint in constraints_of(cls).items() if constraint is not None
+    for bad in constraint.invalid_examples()
+]
+
+
+@pytest.mark.parametrize("cls, arg, bad", CALLBACK_CASES,
+                         ids=[f"{c.__name__}-{a}-{b!r:.12}" for c, a, b in CALLBACK_CASES])
+def test_callback_arguments_reject_their_invalid_examples(cls, arg, bad):
+    with pytest.raises((ValueError, TypeError), match=rf"`{arg}` of {cls.__name__}"):
+        cls(**{**_REQUIRED.get(cls.__name__, {}), arg: bad})
+
+
+def test_every_callback_argument_is_declared():
+    import inspect
+
+    missing = []
+    for name in dn.callbacks.__all__:
+        cls = getattr(dn.callbacks, name)
+        params = [p for p in inspect.signature(cls.__init__).parameters.values()
+                  if p.name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)]
+        if not params or cls.__name__ in ("CallbackList", "LazyLogs", "History", "Callback", "TerminateOnNaN"):
+            continue
+        declared = constraints_of(cls)
+        missing += [f"{name}.{p.name}" for p in params if p.name not in declared]
+    assert not missing, f"callback arguments without a declared constraint: {missing}"
