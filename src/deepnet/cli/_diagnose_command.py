@@ -9,7 +9,7 @@ import click
 
 from ._checks import check_model_fits
 from ._common import CONTEXT, allow_code_option, fit_input, load_config_file, load_model_file, say
-from ._errors import UsageFailure
+from ._errors import UsageFailure, one_line
 
 __all__ = ["diagnose"]
 
@@ -18,19 +18,24 @@ __all__ = ["diagnose"]
 
 # ------------------------------------------------------------------------------------ diagnose
 def _read_history(path: str) -> dict:
-    with open(path, encoding="utf-8", newline="") as f:
-        reader = csv.DictReader(f)
-        if not reader.fieldnames:
-            raise UsageFailure(f"{path} is empty")
-        hist: dict[str, list] = {k: [] for k in reader.fieldnames if k != "epoch"}
-        for row in reader:
-            for k in hist:
-                value = row.get(k)
-                try:
-                    hist[k].append(float(value))
-                except (TypeError, ValueError):
-                    hist[k].append(float("nan"))
-    return hist
+    """The per-epoch values of a history.csv (a value that is not a number becomes NaN)."""
+    try:
+        with open(path, encoding="utf-8", newline="") as f:
+            reader = csv.DictReader(f)
+            rows = list(reader)
+            names = [k for k in reader.fieldnames or () if k != "epoch"]
+    except (OSError, UnicodeDecodeError, csv.Error) as e:
+        raise UsageFailure(f"cannot read {path}: {one_line(e)}") from e
+    if not names:
+        raise UsageFailure(f"{path} is empty")
+    return {k: [_number(row.get(k)) for row in rows] for k in names}
+
+
+def _number(value) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
 
 
 @click.command(context_settings=CONTEXT, short_help='Verdicts, plots and report.html for a run folder or config.')

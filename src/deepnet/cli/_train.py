@@ -11,6 +11,7 @@ import traceback
 
 from ._build import build_callbacks, build_compiled, check_callbacks
 from ._checks import check_model_fits
+from ._common import written
 from ._data import check_finite, fit_split, load_data
 from ._errors import CLIError, UsageFailure, one_line
 from ._toml import dumps
@@ -52,7 +53,7 @@ def write_learning_curves(history: dict, folder: str, say=print, filename: str =
     path = os.path.join(folder, filename)
     result = learning_curves(history)
     result.plot(path)
-    with open(os.path.join(folder, "diagnosis.txt"), "w", encoding="utf-8") as f:
+    with written(os.path.join(folder, "diagnosis.txt")) as f:
         f.write(str(result) + "\n")
     say("")
     say(f"Learning curves: {result.verdict} [{result.severity}]")
@@ -97,7 +98,7 @@ def train(loaded, say=print, quiet: bool = False) -> dict:
     resolved = resolved_dict(loaded)
     header = (f"# Resolved config of run {os.path.basename(run_dir)} (from {loaded.filename}).\n"
               f"# Re-run it with: deepnet train {os.path.join(run_dir, 'config.toml')}\n")
-    with open(os.path.join(run_dir, "config.toml"), "w", encoding="utf-8") as f:
+    with written(os.path.join(run_dir, "config.toml")) as f:
         f.write(dumps(resolved, header=header))
 
     callbacks = build_callbacks(loaded, run_dir, verbose=0 if quiet else 1)
@@ -110,7 +111,7 @@ def train(loaded, say=print, quiet: bool = False) -> dict:
         _save_model(model, run_dir, say, name="model.interrupted.deepnet")
         raise
     except Exception as e:
-        with open(os.path.join(run_dir, "error.txt"), "w", encoding="utf-8") as f:
+        with written(os.path.join(run_dir, "error.txt")) as f:
             f.write(traceback.format_exc())
         raise CLIError(f"training failed: {type(e).__name__}: {one_line(e)} (run folder {run_dir} keeps the "
                        f"config, history.csv and error.txt)") from e
@@ -130,7 +131,7 @@ def train(loaded, say=print, quiet: bool = False) -> dict:
         "seed": cfg.seed, "deepnet_version": __version__, "torch_version": torch.__version__,
         "threads": torch.get_num_threads(),
     }
-    with open(os.path.join(run_dir, "metrics.json"), "w", encoding="utf-8") as f:
+    with written(os.path.join(run_dir, "metrics.json")) as f:
         json.dump(summary, f, indent=2, allow_nan=False)
     acc = test.get("accuracy", test.get("compile_metrics"))
     tail = f"test accuracy {acc:.4f}, " if isinstance(acc, float) else ""
@@ -163,7 +164,7 @@ def _save_model(model, run_dir: str, say, name: str = "model.deepnet") -> str:
         reason = one_line(e)
         path = os.path.join(run_dir, os.path.splitext(name)[0] + ".weights.safetensors")
         model.save_weights(path)
-        with open(os.path.join(run_dir, "NOTE.txt"), "w", encoding="utf-8") as f:
+        with written(os.path.join(run_dir, "NOTE.txt")) as f:
             f.write(f"The whole model could not be saved: {reason}\nOnly the weights were saved to "
                     f"{os.path.basename(path)}. Rebuild the model (config.toml) and call "
                     f"model.load_weights({os.path.basename(path)!r}).\n")
