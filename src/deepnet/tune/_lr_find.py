@@ -96,7 +96,7 @@ def _sweep(model, x, y, lrs: np.ndarray, batch_size: int, smoothing: float, dive
         start = (step * batch_size) % n
         index = order[start:start + batch_size]
         optimizer.learning_rate = float(lr)
-        loss = float(model.train_on_batch(_take(x, index), _take(y, index)))
+        loss = float(model.train_on_batch(_take(x, index), _take(y, index), return_dict=True)["loss"])
         if not math.isfinite(loss):
             break
         average = smoothing * average + (1 - smoothing) * loss

@@ -53,10 +53,12 @@ class PruningCallback(Callback):
         self.pruned = False
         self.value: float | None = None
         self.epochs = 0
+        self.logged: list[str] = []  # the metric names fit logged
 
     def on_epoch_end(self, epoch, logs=None):
         logs = dict(logs or {})
         self.epochs = epoch + 1
+        self.logged = list(dict.fromkeys([*self.logged, *logs]))
         if self.objective not in logs:
             # A val_* objective is absent on the epochs validation_freq skips; fail only when
             # the metric can never appear.

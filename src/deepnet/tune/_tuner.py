@@ -168,6 +168,9 @@ class Tuner:
             error = caught
             write_traceback(self._trial_folder(trial.number), traceback.format_exc())
             trial.set_user_attr("error", f"{type(caught).__name__}: {caught}")
+        if error is None and callback.value is None:  # a val_* objective never logged
+            error = ObjectiveMissingError(self.objective, callback.logged)
+            trial.set_user_attr("error", str(error))
         if error is not None or callback.value is None or math.isnan(callback.value):
             if error is None:
                 trial.set_user_attr("error", f"the objective is {callback.value} (training diverged?)")

@@ -1,0 +1,251 @@
+"""deepnet.tune: HyperParameters, Tuner (search, seeding, resume, failures, pruning) and lr_find.
+
+Searches are tiny (a digits subset, 2-3 trials of 1-2 epochs) so the file runs in seconds."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+optuna = pytest.importorskip("optuna")
+
+import deepnet as dn  # noqa: E402
+from deepnet.tune import HyperParameters, ObjectiveMissingError, Tuner, lr_find  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def digits():
+    sklearn_datasets = pytest.importorskip("sklearn.datasets")
+    x, y = sklearn_datasets.load_digits(return_X_y=True)
+    return (x[:240] / 16.0).astype("float32"), y[:240].astype("int64")
+
+
+def build_mlp(hp):
+    model = dn.Sequential([dn.layers.Input((64,))])
+    for i in range(hp.Int("layers", 1, 2)):
+        model.add(dn.layers.Dense(hp.Int(f"units_{i}", 8, 32, log=True),
+                                  activation=hp.Choice("activation", ["relu", "tanh"])))
+    model.add(dn.layers.Dense(10, activation="softmax"))
+    model.compile(optimizer=dn.optimizers.Adam(hp.Float("learning_rate", 1e-3, 1e-1, log=True)),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def search(tmp_path, digits, name="run", build=build_mlp, max_trials=2, **kwargs):
+    kwargs.setdefault("seed", 0)
+    kwargs.setdefault("verbose", 0)
+    tuner = Tuner(build, objective=kwargs.pop("objective", "val_accuracy"), max_trials=max_trials,
+                  directory=tmp_path / name, **kwargs)
+    x, y = digits
+    tuner.search(x, y, epochs=kwargs.pop("epochs", 1), validation_split=0.25, batch_size=32)
+    return tuner
+
+
+# ---------------------------------------------------------------- HyperParameters
+def test_hyperparameters_draw_from_a_trial_and_repeat_names():
+    hp = HyperParameters(optuna.trial.FixedTrial({"units": 16, "act": "tanh", "bn": True, "lr": 0.01}))
+    assert hp.Int("units", 8, 32) == 16
+    assert hp.Int("units", 8, 32) == 16  # same name twice: same value
+    assert hp.Choice("act", ["relu", "tanh"]) == "tanh"
+    assert hp.Boolean("bn") is True
+    assert hp.Float("lr", 1e-4, 1e-1, log=True) == 0.01
+    assert hp.Fixed("epochs", 3) == 3
+    assert hp.values == {"units": 16, "act": "tanh", "bn": True, "lr": 0.01, "epochs": 3}
+
+
+def test_hyperparameters_replay_values_and_defaults():
+    hp = HyperParameters(values={"units": 20})
+    assert (hp.Int("units", 8, 32), hp.Float("dropout", 0.1, 0.5), hp.Boolean("bn")) == (20, 0.1, False)
+
+
+BAD_HP = [
+    (lambda hp: hp.Int("units", 8, 4), ValueError, r"`max_value` of hp.Int\('units'\).*>= min_value=8"),
+    (lambda hp: hp.Float("lr", 0.0, 1.0, log=True), ValueError, r"`min_value` of hp.Float\('lr'\).*> 0 when log"),
+    (lambda hp: hp.Float("lr", -1.0, 1.0, log=True), ValueError, r"min_value=-1.0"),
+    (lambda hp: hp.Int("units", 1, 9, step=0), ValueError, r"`step` of hp.Int\('units'\).*positive integer"),
+    (lambda hp: hp.Float("d", 0.0, 1.0, step=-0.1), ValueError, r"`step` of hp.Float\('d'\)"),
+    (lambda hp: hp.Int("units", 1, 64, step=2, log=True), ValueError, r"`step`.*None when log=True"),
+    (lambda hp: hp.Int("units", 1.5, 4), TypeError, r"`min_value` of hp.Int\('units'\).*an integer"),
+    (lambda hp: hp.Float("d", 0.0, float("nan")), ValueError, r"`max_value` of hp.Float\('d'\)"),
+    (lambda hp: hp.Choice("act", []), ValueError, r"`values` of hp.Choice\('act'\).*non-empty list"),
+    (lambda hp: hp.Choice("act", "relu"), ValueError, r"`values` of hp.Choice\('act'\)"),
+    (lambda hp: hp.Choice("act", [object()]), ValueError, r"None, bools, ints, floats or strings"),
+    (lambda hp: hp.Int("", 1, 4), ValueError, r"`name` of hp.Int"),
+    (lambda hp: hp.Int("units", 1, 4, log="yes"), TypeError, r"`log` of hp.Int\('units'\)"),
+    (lambda hp: hp.Integer("units", 1, 4), ValueError, r"Unknown hyperparameter kind `hp.Integer`.*Int, Float"),
+]
+
+
+@pytest.mark.parametrize("call,error,match", BAD_HP)
+def test_bad_hyperparameters(call, error, match):
+    with pytest.raises(error, match=match):
+        call(HyperParameters())
+
+
+# ---------------------------------------------------------------- Tuner
+def test_search_api(tmp_path, digits, capsys):
+    tuner = search(tmp_path, digits, verbose=1)
+    out = capsys.readouterr().out
+    assert "Tuner: 2 trials (0 done, 2 to run) of at most 1 epoch(s)" in out
+    assert "Trial   0 COMPLETE val_accuracy=" in out and "best=" in out
+    best = tuner.best_hyperparameters()
+    assert {"layers", "units_0", "activation", "learning_rate"} <= set(best)
+    assert ("units_1" in best) == (best["layers"] == 2)  # conditional parameter
+    rows = tuner.results_table()
+    assert [r["number"] for r in rows] == [0, 1] and {r["state"] for r in rows} == {"COMPLETE"}
+    assert "objective" in str(rows).splitlines()[0]
+    models = list((tmp_path / "run").glob("trial_*/model.deepnet"))
+    assert len(models) == 1  # only the best trial keeps its model
+    model = tuner.best_model()
+    assert model.predict(digits[0][:3], verbose=0).shape == (3, 10)
+    assert (tmp_path / "run" / "journal.log").exists()
+    names = {p.name for p in tuner.plot()}
+    assert "optimization_history.png" in names
+
+
+def test_direction_and_options():
+    assert Tuner(build_mlp, objective="val_loss", verbose=0).direction == "minimize"
+    assert Tuner(build_mlp, objective="val_auc", verbose=0).direction == "maximize"
+    assert Tuner(build_mlp, objective="val_loss", direction="maximize", verbose=0).direction == "maximize"
+    for kwargs, match in [({"sampler": "bayes"}, "`sampler` of Tuner"), ({"pruner": "early"}, "`pruner` of Tuner"),
+                          ({"max_trials": 0}, "`max_trials` of Tuner"), ({"storage": "sqlite:///x.db"}, "SQLite"),
+                          ({"direction": "up"}, "`direction` of Tuner")]:
+        with pytest.raises(ValueError, match=match):
+            tuner = Tuner(build_mlp, verbose=0, **kwargs)
+            tuner.study  # noqa: B018 - the storage opens with the study
+
+
+def test_seeded_search_is_reproducible(tmp_path, digits):
+    runs = [search(tmp_path, digits, name=f"run{i}", sampler="random").results_table() for i in range(2)]
+    assert [r["params"] for r in runs[0]] == [r["params"] for r in runs[1]]
+    assert [r["objective"] for r in runs[0]] == [r["objective"] for r in runs[1]]
+
+
+def test_resume_keeps_trials_and_counts_the_budget(tmp_path, digits):
+    first = search(tmp_path, digits, max_trials=2)
+    first_params = [r["params"] for r in first.results_table()]
+    second = search(tmp_path, digits, max_trials=3)
+    rows = second.results_table()
+    assert len(rows) == 3 and [r["params"] for r in rows[:2]] == first_params
+    assert len(search(tmp_path, digits, max_trials=3).results_table()) == 3  # budget spent
+
+
+def _dead_pid() -> int:
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def test_trial_of_a_dead_process_is_failed_and_run_again(tmp_path, digits):
+    tuner = Tuner(build_mlp, max_trials=2, directory=tmp_path / "run", seed=0, verbose=0)
+    trial = tuner.study.ask({"layers": optuna.distributions.IntDistribution(1, 2)})
+    trial.set_user_attr("worker", f"{socket.gethostname()}:{_dead_pid()}")
+    x, y = digits
+    tuner.search(x, y, epochs=1, validation_split=0.25)
+    rows = tuner.results_table()
+    assert rows[0]["state"] == "FAIL" and tuner.study.trials[0].user_attrs["interrupted"]
+    assert [r["state"] for r in rows[1:]] == ["COMPLETE", "COMPLETE"]
+    assert rows[1]["params"]["layers"] == rows[0]["params"]["layers"]  # re-run with its parameters
+    assert tuner.study.trials[1].user_attrs["retry_of"] == 0
+
+
+def test_failing_build_is_recorded_and_the_search_goes_on(tmp_path, digits):
+    def build(hp):
+        if hp.Int("layers", 1, 2) and not os.environ.get("_TUNE_BUILT"):
+            os.environ["_TUNE_BUILT"] = "1"
+            raise RuntimeError("boom in build")
+        return build_mlp(hp)
+
+    try:
+        tuner = search(tmp_path, digits, build=build, max_trials=3)
+    finally:
+        os.environ.pop("_TUNE_BUILT", None)
+    rows = tuner.results_table()
+    assert [r["state"] for r in rows] == ["FAIL", "COMPLETE", "COMPLETE"]
+    assert "boom in build" in rows[0]["error"]
+    assert "boom in build" in (tmp_path / "run" / "trial_0000" / "traceback.txt").read_text()
+
+
+def test_consecutive_failures_stop_the_search(tmp_path, digits):
+    def build(hp):
+        hp.Int("layers", 1, 2)
+        raise RuntimeError("always broken")
+
+    with pytest.raises(RuntimeError, match=r"last 3 trials failed.*RuntimeError: always broken"):
+        search(tmp_path, digits, build=build, max_trials=10)
+
+
+def test_objective_missing_stops_with_the_metrics_that_exist(tmp_path, digits):
+    with pytest.raises(ObjectiveMissingError, match=r"`val_f1`.*Logged metrics are: loss, accuracy, val_loss, "
+                                                     r"val_accuracy"):
+        tuner = search(tmp_path, digits, objective="val_f1", max_trials=3)
+    tuner = Tuner(build_mlp, max_trials=3, directory=tmp_path / "run", verbose=0)
+    assert [r["state"] for r in tuner.results_table()] == ["FAIL"]  # stopped after one trial
+
+
+def test_fit_arguments_from_build_and_pruning(tmp_path, digits):
+    class AlwaysPrune(optuna.pruners.BasePruner):
+        def prune(self, study, trial):
+            return True
+
+    def build(hp):
+        return build_mlp(hp), {"batch_size": hp.Choice("batch_size", [16, 64]), "epochs": hp.Fixed("epochs", 2)}
+
+    tuner = search(tmp_path, digits, build=build, pruner=AlwaysPrune(), objective="val_loss")
+    rows = tuner.results_table()
+    assert [r["state"] for r in rows] == ["PRUNED", "PRUNED"] and [r["epochs"] for r in rows] == [1, 1]
+    assert rows[0]["params"]["epochs"] == 2 and rows[0]["params"]["batch_size"] in (16, 64)
+
+
+# ---------------------------------------------------------------- lr_find
+def test_lr_find_restores_the_model_exactly(digits):
+    x, y = digits
+    model = build_mlp(HyperParameters())
+    model.fit(x, y, epochs=1, verbose=0)  # the optimizer has state to restore
+    weights = {k: v.clone() for k, v in model.state_dict().items()}
+    opt_state = model.optimizer.state_dict()
+    opt_before = {i: {k: v.clone() for k, v in s.items()} for i, s in opt_state["torch"]["state"].items()}
+    lr, iterations = model.optimizer.learning_rate, model.optimizer.iterations
+    result = lr_find(model, x, y, num_steps=60, batch_size=32)
+    assert all(torch.equal(weights[k], v) for k, v in model.state_dict().items())
+    after = model.optimizer.state_dict()["torch"]["state"]
+    assert all(torch.equal(opt_before[i][k], after[i][k]) for i in opt_before for k in opt_before[i])
+    assert (model.optimizer.learning_rate, model.optimizer.iterations) == (lr, iterations)
+    assert len(result.lrs) == len(result.losses) == len(result.smoothed) <= 60
+    assert np.all(np.diff(result.lrs) > 0)
+    assert result.suggestion is not None and result.lrs[0] <= result.suggestion <= result.lrs[-1]
+
+
+def test_lr_find_stops_when_the_loss_diverges_and_plots(tmp_path, digits):
+    x, y = digits
+    model = dn.Sequential([dn.layers.Input((64,)), dn.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    result = lr_find(model, x, y.astype("float32"), min_lr=1e-4, max_lr=1e3, num_steps=80)
+    assert len(result.lrs) < 80
+    assert result.plot(tmp_path / "lr.png").exists()
+    assert model.optimizer.iterations == 0
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"min_lr": 0}, r"`min_lr` of lr_find"),
+    ({"min_lr": 1.0, "max_lr": 0.1}, r"`max_lr` of lr_find.*> min_lr=1.0"),
+    ({"num_steps": 1}, r"`num_steps` of lr_find"),
+    ({"batch_size": 0}, r"`batch_size` of lr_find"),
+])
+def test_lr_find_bad_input(kwargs, match):
+    model = dn.Sequential([dn.layers.Input((2,)), dn.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    with pytest.raises(ValueError, match=match):
+        lr_find(model, np.ones((8, 2)), np.ones(8), **kwargs)
+
+
+def test_lr_find_needs_a_compiled_model():
+    model = dn.Sequential([dn.layers.Input((2,)), dn.layers.Dense(1)])
+    with pytest.raises(ValueError, match="compiled model"):
+        lr_find(model, np.ones((8, 2)), np.ones(8))
