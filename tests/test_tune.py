@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -249,3 +250,45 @@ def test_lr_find_needs_a_compiled_model():
     model = dn.Sequential([dn.layers.Input((2,)), dn.layers.Dense(1)])
     with pytest.raises(ValueError, match="compiled model"):
         lr_find(model, np.ones((8, 2)), np.ones(8))
+
+
+KILLED_SEARCH = """
+import os, sys, time
+import numpy as np
+import deepnet as dn
+
+def build(hp):
+    model = dn.Sequential([dn.layers.Input((8,)), dn.layers.Dense(hp.Int("units", 2, 16)), dn.layers.Dense(1)])
+    model.compile(optimizer="adam", loss="mse")
+    if hp.trial is not None and hp.trial.number == 1 and "--kill-me" in sys.argv:
+        open(os.path.join(sys.argv[1], "started"), "w").close()
+        time.sleep(120)  # killed here, mid-trial
+    return model
+
+x = np.random.default_rng(0).normal(size=(64, 8)).astype("float32")
+tuner = dn.tune.Tuner(build, objective="loss", max_trials=3, directory=sys.argv[1], seed=0, verbose=0)
+tuner.search(x, x.sum(axis=1), epochs=1)
+"""
+
+
+def test_search_killed_mid_trial_resumes_without_losing_or_double_counting(tmp_path):
+    script = tmp_path / "search.py"
+    script.write_text(KILLED_SEARCH)
+    folder = tmp_path / "run"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    child = subprocess.Popen([sys.executable, str(script), str(folder), "--kill-me"], env=env)
+    try:
+        for _ in range(1200):
+            if (folder / "started").exists() or child.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert (folder / "started").exists(), "the child search did not reach trial 1"
+    finally:
+        child.kill()  # SIGKILL
+        child.wait()
+    subprocess.run([sys.executable, str(script), str(folder)], env=env, check=True, timeout=300)
+    study = Tuner(lambda hp: None, objective="loss", directory=folder, verbose=0).study
+    states = [t.state.name for t in study.trials]
+    assert states == ["COMPLETE", "FAIL", "COMPLETE", "COMPLETE"]
+    assert study.trials[1].user_attrs["interrupted"] and study.trials[2].user_attrs["retry_of"] == 1
+    assert study.trials[2].params == study.trials[1].params
