@@ -565,6 +565,8 @@ BAD_INPUTS = {
                                 ["train", "e.toml"], ["line 4", "data.options.seed", "`seed`"]),
     # config values
     "bad TOML type": ({"e.toml": 'seed = "abc"\n' + SMALL}, ["train", "e.toml"], ["line 1", "seed", "'abc'"]),
+    "string for a switch": ({"e.toml": SMALL + 'shuffle = "no"\n'}, ["train", "e.toml"],
+                            ["fit.shuffle", "valid boolean", "'no'"]),
     "unknown metric": ({"e.toml": SMALL.replace("[compile]", '[compile]\nmetrics = ["accuracyy"]')},
                        ["train", "e.toml"], ["compile.metrics", "'accuracyy'", "Did you mean 'accuracy'?"]),
     "monitor that is never logged": ({"e.toml": SMALL + '[callbacks]\nearly_stopping = {monitor = "val_los"}\n'},

@@ -14,12 +14,15 @@ from pydantic import (
     Field,
     NonNegativeInt,
     PositiveInt,
+    StrictBool,
     field_validator,
     model_validator,
 )
 
 from . import _catalogue as cat
 from ._code import parse_reference
+
+# Switches are TOML booleans (true/false): "no" or 0 is a mistake, not False (as in utils.validation).
 
 __all__ = [
     "BUILTIN_DATASETS", "CallbacksConfig", "CompileConfig", "DataConfig", "FitConfig", "ModelConfig", "RunConfig",
@@ -57,7 +60,7 @@ class DataConfig(_Table):
     format: Literal["auto", "npz", "csv", "idx", "images"] = "auto"
     label: str | int = "label"
     delimiter: str = ","
-    header: bool = True
+    header: StrictBool = True
     image_size: tuple[PositiveInt, PositiveInt] = (64, 64)
     color_mode: Literal["rgb", "grayscale", "rgba"] = "rgb"
     test_split: float = Field(0.2, ge=0.0, lt=1.0)
@@ -130,7 +133,7 @@ class CompileConfig(_Table):
     schedule: Any = None
     loss: Any = "sparse_categorical_crossentropy"
     metrics: list[Any] = Field(default_factory=lambda: ["accuracy"])
-    jit_compile: bool = False
+    jit_compile: StrictBool = False
 
     @field_validator("optimizer")
     @classmethod
@@ -223,7 +226,7 @@ class FitConfig(_Table):
     epochs: PositiveInt = 10
     batch_size: PositiveInt = 32
     validation_split: float = Field(0.1, ge=0.0, lt=1.0)
-    shuffle: bool = True
+    shuffle: StrictBool = True
     verbose: Literal["auto", 0, 1, 2] = "auto"
 
 
@@ -234,7 +237,7 @@ class EarlyStoppingConfig(_Table):
     patience: NonNegativeInt = 10
     mode: Literal["auto", "min", "max"] = "auto"
     baseline: float | None = None
-    restore_best_weights: bool = True
+    restore_best_weights: StrictBool = True
     start_from_epoch: NonNegativeInt = 0
 
 
@@ -250,7 +253,7 @@ class ReduceLRConfig(_Table):
 
 class CheckpointConfig(_Table):
     monitor: str = "val_loss"
-    save_best_only: bool = True
+    save_best_only: StrictBool = True
     mode: Literal["auto", "min", "max"] = "auto"
 
 
@@ -269,7 +272,7 @@ class CallbacksConfig(_Table):
     early_stopping: EarlyStoppingConfig | None = None
     reduce_lr: ReduceLRConfig | None = None
     checkpoint: CheckpointConfig | None = None
-    terminate_on_nan: bool = True
+    terminate_on_nan: StrictBool = True
 
     _on_off = field_validator("early_stopping", "reduce_lr", "checkpoint", mode="before")(classmethod(lambda cls, v: _switch(v)))
 
