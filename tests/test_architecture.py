@@ -6,6 +6,8 @@ Every module under src/deepnet is parsed; the test fails on
 * an import of another package's private module or name (``_x``);
 * an import cycle between deepnet modules (module-level imports);
 * an import of a deepnet module inside a function, outside the allow-list below;
+  ``lazy_import("deepnet.x")`` (deepnet.utils.lazy) counts as an import for all these rules
+  except cycles (it runs on first use, not at import);
 * a function with McCabe complexity over 15 (ruff C901), or a ``# noqa: C901`` without a reason;
 * a function over 80 lines (its docstring not counted) without a ``# long-function: reason``
   comment on its ``def`` line or the line above;
@@ -79,6 +81,7 @@ class Import:
     line: int
     in_function: bool
     type_checking: bool
+    lazy: bool = False  # ``x = lazy_import("deepnet.pkg")`` (deepnet.utils.lazy): deferred, no cycle
 
 
 def _module_name(path: Path) -> str:
@@ -134,10 +137,19 @@ class _Collector(ast.NodeVisitor):
         else:
             self.generic_visit(node)
 
-    def _add(self, target: str, names: tuple[str, ...], line: int):
+    def _add(self, target: str, names: tuple[str, ...], line: int, lazy: bool = False):
         if target == "deepnet" or target.startswith("deepnet."):
             self.found.append(Import(self.module, target, names, line, self.depth > 0,
-                                     self.type_checking > 0))
+                                     self.type_checking > 0, lazy))
+
+    def visit_Call(self, node: ast.Call):
+        """``lazy_import("deepnet.x")`` counts as an import of ``deepnet.x`` (same rules)."""
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+        if name == "lazy_import" and node.args and isinstance(node.args[0], ast.Constant) \
+                and isinstance(node.args[0].value, str):
+            self._add(node.args[0].value, ("",), node.lineno, lazy=True)
+        self.generic_visit(node)
 
     def visit_Import(self, node: ast.Import):
         for alias in node.names:
@@ -271,7 +283,7 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 def test_no_import_cycles():
     graph: dict[str, set[str]] = {m: set() for m in _modules()}
     for imp in all_imports():
-        if imp.in_function or imp.type_checking:
+        if imp.in_function or imp.type_checking or imp.lazy:
             continue
         target = _existing_module(imp.target)
         if target and target != imp.importer:
@@ -394,6 +406,16 @@ def test_checker_resolves_relative_imports():
     assert _resolve("deepnet.layers", True, node) == "deepnet.layers"
     imp = Import("deepnet.training.backup", "deepnet.saving._safe", ("MiB",), 1, False, False)
     assert _private_parts(imp) == ["_safe"]
+
+
+def test_checker_reads_lazy_imports():
+    tree = ast.parse('_x = lazy_import("deepnet.saving._safe")\ndef f():\n    lazy_import("deepnet.cli")\n')
+    collector = _Collector("deepnet.training.engine", False)
+    collector.visit(tree)
+    first, second = collector.found
+    assert (first.target, first.lazy, first.in_function) == ("deepnet.saving._safe", True, False)
+    assert _private_parts(first) == ["_safe"]
+    assert (second.target, second.in_function) == ("deepnet.cli", True)
 
 
 def test_checker_finds_cycles():
