@@ -5,8 +5,7 @@
 10
 """
 
-from ..saving.archive import model_from_json
-from .model import Model
+from .model import Model, model_from_json
 from .sequential import Sequential
 
 __all__ = ["Model", "Sequential", "model_from_json"]

@@ -19,17 +19,20 @@ from ..layers.base import (
     format_shape,
     map_shapes,
 )
-from ..saving import archive as _archive
-from ..saving import export as _export
-from ..saving import weights as _weights
 from ..training.api import TrainingAPI
 from ..utils import nest
+from ..utils.lazy import lazy_import
 from ..utils.naming import to_snake_case, unique_name
 from ..utils.registry import register_builtin
 from ._functional_config import functional_config, functional_from_config
 from .summary import print_summary
 
-__all__ = ["Model"]
+# saving is imported on first save/load (utils.lazy), so that `import deepnet` stays fast.
+_archive = lazy_import("deepnet.saving.archive")
+_export = lazy_import("deepnet.saving.export")
+_weights = lazy_import("deepnet.saving.weights")
+
+__all__ = ["Model", "model_from_json"]
 
 
 def _to_tensor(x: Any, dtype: torch.dtype | None = None) -> Any:
@@ -406,3 +409,14 @@ class Model(TrainingAPI, Layer):
 
 
 register_builtin(Model)  # configs of nested models name this class
+
+
+def model_from_json(json_string, custom_objects: dict | None = None):
+    """Rebuild a model (fresh weights) from ``model.to_json()``; a thin wrapper over
+    :func:`deepnet.saving.model_from_json` (nothing in the text is executed).
+
+    >>> model = dn.Sequential([dn.Input((3,)), dn.layers.Dense(2)])
+    >>> dn.models.model_from_json(model.to_json()).count_params()
+    8
+    """
+    return _archive.model_from_json(json_string, custom_objects)
