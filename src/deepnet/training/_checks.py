@@ -17,10 +17,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from .. import losses as _losses
 from ..utils import nest
 from ..utils.formatting import format_shape as _fmt_shape
+from ..utils.lazy import lazy_import
 from .data import ArgNames
+
+_losses = lazy_import("deepnet.losses")  # imported on first use: `import deepnet` stays fast
 
 __all__ = [
     "FEATURE_CHECKS", "TARGET_CHECKS", "CheckEnv", "DataView", "InputSpec", "class_weights_to_sample_weights",
