@@ -39,6 +39,7 @@ from torch import nn
 from .. import losses
 from ..training.callback_base import Callback
 from ..utils import nest
+from ..utils.formatting import format_shape
 from ..utils.validation import Interval, check
 from ._gradients_analysis import analyse
 from ._gradients_probe import DeadProbe, Group, layer_groups, measure, relu_modules
@@ -193,6 +194,39 @@ def _resolve_loss(loss, yb, y_pred):
                     f"f(y_true, y_pred); received {type(loss).__name__}.")
 
 
+def _check_inputs(model, xb) -> None:
+    """``x`` has the per-sample shape of the model's Input(s), as ``fit`` checks (a clear
+    ValueError instead of torch's "mat1 and mat2 shapes cannot be multiplied")."""
+    specs = getattr(model, "inputs", None) if not isinstance(xb, dict) else None
+    if not specs:
+        return
+    leaves = nest.flatten(xb)
+    if len(leaves) != len(specs):
+        raise ValueError(f"gradients(): the model has {len(specs)} input(s); `x` holds {len(leaves)} array(s). "
+                         "help: pass a list with one array per input.")
+    for spec, t in zip(specs, leaves):
+        e, g = tuple(spec.shape), tuple(t.shape)
+        if len(e) != len(g) or any(a is not None and a != b for a, b in zip(e[1:], g[1:])):
+            raise ValueError(f"gradients(): the model expects input of shape {format_shape(e)}; `x` has shape "
+                             f"{g} (per sample {g[1:]} vs expected {e[1:]}). help: reshape the data or change "
+                             "the Input shape.")
+
+
+def _check_labels(loss, trainer, yb, y_pred) -> None:
+    """Labels fit the loss and the predictions (label range, one-hot vs sparse), as ``fit`` checks."""
+    loss_list = [loss] if loss is not None else list(getattr(trainer, "losses", None) or [])
+    ys, preds = nest.flatten(yb), nest.flatten(y_pred)
+    if not loss_list or len(loss_list) != len(ys) or len(ys) != len(preds):
+        return
+    for fn, y, p in zip(loss_list, ys, preds):
+        if fn is None or not (isinstance(fn, (str, dict, losses.Loss)) or isinstance(fn, type)):
+            continue
+        try:
+            losses.check_targets(fn, tuple(y.shape), tuple(p.shape), y)
+        except ValueError as e:
+            raise ValueError(f"gradients(): invalid labels in `y`: {e}") from e
+
+
 def _one_step(model, xb, yb, loss, trainer, training: bool):
     """Forward and backward on one batch; (groups, ReLU layers, record, loss value). The stored
     gradients, normalization statistics and training flag are restored afterwards."""
@@ -214,6 +248,7 @@ def _one_step(model, xb, yb, loss, trainer, training: bool):
         relus = relu_modules(model)
         probe = DeadProbe(relus)
         y_pred = model(xb)
+        _check_labels(loss, trainer, yb, y_pred)
         value = trainer.compute_loss(yb, y_pred, None) if loss is None else _resolve_loss(loss, yb, y_pred)(yb, y_pred)
         if value.dim() > 0:
             value = value.mean()
@@ -273,6 +308,7 @@ def gradients(model, x, y, loss=None, batch_size: int = 128, *, training: bool =
             "gradients(): the model is not compiled, so there is no loss to differentiate. help: pass loss=..., "
             "e.g. gradients(model, x, y, loss='sparse_categorical_crossentropy'), or call model.compile(...) first."
         )
+    _check_inputs(model, xb)
     groups, relus, rec, loss_value = _one_step(model, xb, yb, loss, trainer, training)
     notes = [] if math.isfinite(loss_value) else [f"The loss on this batch is {loss_value}."]
     result = analyse(groups, [rec], [n for n, _, _ in relus], th,
