@@ -4,9 +4,30 @@ from __future__ import annotations
 
 import torch
 
+from .utils import validation as _v
 from .utils.lookup import resolve, serialize_object
 
 __all__ = ["Constraint", "MaxNorm", "MinMaxNorm", "NonNeg", "UnitNorm", "get", "serialize"]
+
+_INT = _v.Interval(_v.Integral, None, None, description="an int")
+
+
+class _Axis(_v.Constraint):
+    """An int or a non-empty list/tuple of ints (the axes the norm is taken over)."""
+
+    description = "an int or a non-empty list/tuple of ints"
+
+    def convert(self, value):
+        if _INT.accepts(value) or (isinstance(value, (list, tuple)) and value and all(_INT.accepts(a) for a in value)):
+            return value
+        raise _v.Rejected(type_error=True)
+
+    def extra_probes(self) -> tuple:
+        return ([], (1.5,), "last")
+
+
+_AXIS = _Axis()
+_NON_NEGATIVE = _v.Interval(_v.Real, 0, None, description="a non-negative number", as_given=True)
 
 
 class Constraint:
@@ -49,6 +70,7 @@ class MaxNorm(Constraint):
             [1.6000]])
     """
 
+    @_v.validate_params({"max_value": _NON_NEGATIVE, "axis": _AXIS})
     def __init__(self, max_value=2.0, axis=0):
         self.max_value, self.axis = max_value, axis
 
@@ -69,6 +91,7 @@ class UnitNorm(Constraint):
             [0.8000]])
     """
 
+    @_v.validate_params({"axis": _AXIS})
     def __init__(self, axis=0):
         self.axis = axis
 
@@ -87,7 +110,11 @@ class MinMaxNorm(Constraint):
             [0.8000]])
     """
 
+    @_v.validate_params({"min_value": _NON_NEGATIVE, "max_value": _NON_NEGATIVE,
+                         "rate": _v.Interval(_v.Real, 0, 1, as_given=True), "axis": _AXIS})
     def __init__(self, min_value=0.0, max_value=1.0, rate=1.0, axis=0):
+        if min_value > max_value:
+            raise _v.invalid_value(self, "min_value", min_value, f"a number <= max_value ({max_value})")
         self.min_value, self.max_value, self.rate, self.axis = min_value, max_value, rate, axis
 
     def __call__(self, w):

@@ -14,6 +14,15 @@ import torch
 
 from .utils.lookup import resolve, serialize_object
 from .utils.seeding import make_generator
+from .utils.validation import (
+    Integral,
+    Interval,
+    NoneOr,
+    Options,
+    Real,
+    invalid_value,
+    validate_params,
+)
 
 __all__ = [
     "Constant", "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "Identity",
@@ -39,6 +48,11 @@ def compute_fans(shape) -> tuple[float, float]:
     return float(shape[-2] * receptive), float(shape[-1] * receptive)
 
 
+_SEED = NoneOr(Interval(Integral, None, None, description="an int"))
+_NUMBER = Interval(Real, None, None, description="a finite number", as_given=True)
+_POSITIVE = Interval(Real, 0, None, closed="neither", description="a positive number", as_given=True)
+
+
 class Initializer:
     """Base class: ``init(shape, dtype=torch.float32) -> torch.Tensor``.
 
@@ -51,9 +65,8 @@ class Initializer:
     tensor([0.5000, 0.5000])
     """
 
+    @validate_params({"seed": _SEED})
     def __init__(self, seed: int | None = None):
-        if seed is not None and not isinstance(seed, int):
-            raise TypeError(f"{type(self).__name__}: `seed` must be an int or None; received {seed!r}.")
         self.seed = seed
 
     def _generator(self):
@@ -72,11 +85,6 @@ class Initializer:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
         return f"{type(self).__name__}({args})"
-
-
-def _check_positive(owner: str, name: str, value: float) -> None:
-    if not isinstance(value, (int, float)) or value <= 0:
-        raise ValueError(f"{owner}: `{name}` must be a positive number; received {name}={value!r}.")
 
 
 class Zeros(Initializer):
@@ -116,6 +124,7 @@ class Constant(Initializer):
             [0.5000, 0.5000]])
     """
 
+    @validate_params({"value": _NUMBER})
     def __init__(self, value=0.0):
         super().__init__(None)
         self.value = value
@@ -135,9 +144,9 @@ class RandomNormal(Initializer):
     (torch.Size([2, 3]), True)
     """
 
+    @validate_params({"mean": _NUMBER, "stddev": _POSITIVE, "seed": _SEED})
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
         super().__init__(seed)
-        _check_positive("RandomNormal", "stddev", stddev)
         self.mean, self.stddev = mean, stddev
 
     def __call__(self, shape, dtype=torch.float32):
@@ -169,12 +178,11 @@ class RandomUniform(Initializer):
     True
     """
 
+    @validate_params({"minval": _NUMBER, "maxval": _NUMBER, "seed": _SEED})
     def __init__(self, minval=-0.05, maxval=0.05, seed=None):
         super().__init__(seed)
         if maxval <= minval:
-            raise ValueError(
-                f"RandomUniform: `maxval` must be greater than `minval`; received minval={minval}, maxval={maxval}."
-            )
+            raise invalid_value(self, "maxval", maxval, f"a number greater than minval ({minval})")
         self.minval, self.maxval = minval, maxval
 
     def __call__(self, shape, dtype=torch.float32):
@@ -209,18 +217,12 @@ class VarianceScaling(Initializer):
     _MODES = ("fan_in", "fan_out", "fan_avg")
     _DISTRIBUTIONS = ("truncated_normal", "untruncated_normal", "uniform")
 
+    @validate_params({"scale": _POSITIVE, "mode": Options(_MODES),
+                      "distribution": Options((*_DISTRIBUTIONS, "normal")), "seed": _SEED})
     def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
         super().__init__(seed)
-        _check_positive(type(self).__name__, "scale", scale)
-        if mode not in self._MODES:
-            raise ValueError(f"VarianceScaling: `mode` must be one of {self._MODES}; received mode={mode!r}.")
         if distribution == "normal":
             distribution = "truncated_normal"
-        if distribution not in self._DISTRIBUTIONS:
-            raise ValueError(
-                f"VarianceScaling: `distribution` must be one of {self._DISTRIBUTIONS}; "
-                f"received distribution={distribution!r}."
-            )
         self.scale, self.mode, self.distribution = scale, mode, distribution
 
     def __call__(self, shape, dtype=torch.float32):
@@ -242,6 +244,7 @@ class VarianceScaling(Initializer):
 
 
 def _preset(name: str, scale: float, mode: str, distribution: str) -> type:
+    @validate_params({"seed": _SEED})
     def __init__(self, seed=None):
         VarianceScaling.__init__(self, scale, mode, distribution, seed)
 
@@ -278,6 +281,7 @@ class Orthogonal(Initializer):
     True
     """
 
+    @validate_params({"gain": _NUMBER, "seed": _SEED})
     def __init__(self, gain=1.0, seed=None):
         super().__init__(seed)
         self.gain = gain
@@ -307,6 +311,7 @@ class Identity(Initializer):
             [0., 2., 0.]])
     """
 
+    @validate_params({"gain": _NUMBER})
     def __init__(self, gain=1.0):
         super().__init__(None)
         self.gain = gain
@@ -344,6 +349,9 @@ def get(identifier, argument: str = "initializer"):
     (HeNormal(seed=None), Constant(value=0.5))
     """
     if isinstance(identifier, (int, float)) and not isinstance(identifier, bool):
+        if not math.isfinite(identifier):
+            raise ValueError(f"Received an invalid value for `{argument}`, expected an initializer name, "
+                             f"config, Initializer, callable or a finite number. Received: {argument}={identifier!r}")
         return Constant(identifier)
     return resolve(identifier, _TABLE, "initializer", argument)
 

@@ -9,16 +9,12 @@ from __future__ import annotations
 import torch
 
 from .utils.lookup import resolve, serialize_object
+from .utils.validation import Interval, Real, validate_params
 
 __all__ = ["L1", "L1L2", "L2", "Regularizer", "get", "serialize"]
 
 
-def _check_factor(owner: str, name: str, value) -> float:
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
-        raise ValueError(
-            f"{owner}: `{name}` must be a non-negative number; received {name}={value!r}."
-        )
-    return float(value)
+_FACTOR = Interval(Real, 0, None, description="a non-negative number")
 
 
 class Regularizer:
@@ -53,9 +49,10 @@ class L1L2(Regularizer):
     tensor(1.3000)
     """
 
+    @validate_params({"l1": _FACTOR, "l2": _FACTOR})
     def __init__(self, l1=0.0, l2=0.0):
-        self.l1 = _check_factor(type(self).__name__, "l1", l1)
-        self.l2 = _check_factor(type(self).__name__, "l2", l2)
+        self.l1 = l1
+        self.l2 = l2
 
     def __call__(self, x):
         penalty = x.new_zeros(())
@@ -76,6 +73,7 @@ class L1(L1L2):
     tensor(1.)
     """
 
+    @validate_params({"l1": _FACTOR})
     def __init__(self, l1=0.01):
         super().__init__(l1=l1)
 
@@ -90,6 +88,7 @@ class L2(L1L2):
     tensor(0.3000)
     """
 
+    @validate_params({"l2": _FACTOR})
     def __init__(self, l2=0.01):
         super().__init__(l2=l2)
 

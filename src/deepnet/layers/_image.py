@@ -23,7 +23,7 @@ __all__ = [
 RESIZE_MODES = {"bilinear": "bilinear", "nearest": "nearest-exact", "bicubic": "bicubic"}
 FILL_MODES = Options(("reflect", "wrap", "constant", "nearest"))
 AFFINE_INTERPOLATIONS = Options(("bilinear", "nearest"))
-FINITE = Interval(Real, None, None, description="a finite number")
+FINITE = Interval(Real, None, None, description="a finite number", as_given=True)
 
 
 # --------------------------------------------------------------------------- constraints

@@ -70,7 +70,7 @@ class _Numbers(Constraint):
                 raise Rejected(type_error=False)
             return list(value)
         number = FINITE.convert(value)
-        return value if type(value) in (int, float) else number
+        return number if type(number) in (int, float) else float(number)  # NumPy scalars -> float
 
     def extra_probes(self) -> tuple:
         return ([], [1.0, float("nan")], "1/255")

@@ -10,9 +10,16 @@ import inspect
 
 import torch
 
+from ..utils.validation import Boolean, Interval, Real, validate_params
 from ._kernels import KerasRMSprop
 from ._kernels import Lion as _TorchLion
 from .base import Optimizer
+
+_BOOL = Boolean()
+_FRACTION = Interval(Real, 0, 1)
+_BETA = Interval(Real, 0, 1, closed="left")
+_LION_BETA = Interval(Real, 0, 1, closed="right")
+_NON_NEGATIVE = Interval(Real, 0, None)
 
 __all__ = [
     "SGD",
@@ -41,12 +48,13 @@ class SGD(Optimizer):
     tensor([0.8000])
     """
 
+    @validate_params({"momentum": _FRACTION, "nesterov": _BOOL})
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, weight_decay=None,
                  clipnorm=None, clipvalue=None, global_clipnorm=None, name=None, **kwargs):
         super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
                          clipvalue=clipvalue, global_clipnorm=global_clipnorm, name=name, **kwargs)
-        self.momentum = self._check_float("momentum", momentum, 0.0, 1.0)
-        self.nesterov = self._check_bool("nesterov", nesterov)
+        self.momentum = momentum
+        self.nesterov = nesterov
 
     def _torch_factory(self):
         # torch rejects nesterov without momentum; Keras treats it as plain SGD.
@@ -72,15 +80,16 @@ class Adam(Optimizer):
 
     _torch_applies_decay = True
 
+    @validate_params({"beta_1": _BETA, "beta_2": _BETA, "epsilon": _NON_NEGATIVE, "amsgrad": _BOOL})
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False,
                  weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None, name=None,
                  **kwargs):
         super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
                          clipvalue=clipvalue, global_clipnorm=global_clipnorm, name=name, **kwargs)
-        self.beta_1 = self._check_float("beta_1", beta_1, 0.0, 1.0, high_inclusive=False)
-        self.beta_2 = self._check_float("beta_2", beta_2, 0.0, 1.0, high_inclusive=False)
-        self.epsilon = self._check_float("epsilon", epsilon, 0.0, None)
-        self.amsgrad = self._check_bool("amsgrad", amsgrad)
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.amsgrad = amsgrad
 
     def _torch_factory(self):
         kwargs = {"betas": (self.beta_1, self.beta_2), "eps": self.epsilon, "amsgrad": self.amsgrad}
@@ -132,15 +141,17 @@ class RMSprop(Optimizer):
     tensor([0.6838])
     """
 
+    @validate_params({"rho": _FRACTION, "momentum": _FRACTION, "epsilon": _NON_NEGATIVE,
+                      "centered": _BOOL})
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False,
                  weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None, name=None,
                  **kwargs):
         super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
                          clipvalue=clipvalue, global_clipnorm=global_clipnorm, name=name, **kwargs)
-        self.rho = self._check_float("rho", rho, 0.0, 1.0)
-        self.momentum = self._check_float("momentum", momentum, 0.0, 1.0)
-        self.epsilon = self._check_float("epsilon", epsilon, 0.0, None)
-        self.centered = self._check_bool("centered", centered)
+        self.rho = rho
+        self.momentum = momentum
+        self.epsilon = epsilon
+        self.centered = centered
 
     def _torch_factory(self):
         return KerasRMSprop, {"alpha": self.rho, "eps": self.epsilon, "momentum": self.momentum,
@@ -161,15 +172,14 @@ class Adagrad(Optimizer):
     tensor([0.9012])
     """
 
+    @validate_params({"initial_accumulator_value": _NON_NEGATIVE, "epsilon": _NON_NEGATIVE})
     def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7,
                  weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None, name=None,
                  **kwargs):
         super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
                          clipvalue=clipvalue, global_clipnorm=global_clipnorm, name=name, **kwargs)
-        self.initial_accumulator_value = self._check_float(
-            "initial_accumulator_value", initial_accumulator_value, 0.0, None
-        )
-        self.epsilon = self._check_float("epsilon", epsilon, 0.0, None)
+        self.initial_accumulator_value = initial_accumulator_value
+        self.epsilon = epsilon
 
     def _torch_factory(self):
         return torch.optim.Adagrad, {"initial_accumulator_value": self.initial_accumulator_value,
@@ -190,12 +200,13 @@ class Adadelta(Optimizer):
     tensor([0.9986])
     """
 
+    @validate_params({"rho": _FRACTION, "epsilon": _NON_NEGATIVE})
     def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, weight_decay=None,
                  clipnorm=None, clipvalue=None, global_clipnorm=None, name=None, **kwargs):
         super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
                          clipvalue=clipvalue, global_clipnorm=global_clipnorm, name=name, **kwargs)
-        self.rho = self._check_float("rho", rho, 0.0, 1.0)
-        self.epsilon = self._check_float("epsilon", epsilon, 0.0, None)
+        self.rho = rho
+        self.epsilon = epsilon
 
     def _torch_factory(self):
         return torch.optim.Adadelta, {"rho": self.rho, "eps": self.epsilon}
@@ -214,14 +225,15 @@ class Adamax(Optimizer):
     tensor([0.9000])
     """
 
+    @validate_params({"beta_1": _BETA, "beta_2": _BETA, "epsilon": _NON_NEGATIVE})
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
                  weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None, name=None,
                  **kwargs):
         super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
                          clipvalue=clipvalue, global_clipnorm=global_clipnorm, name=name, **kwargs)
-        self.beta_1 = self._check_float("beta_1", beta_1, 0.0, 1.0, high_inclusive=False)
-        self.beta_2 = self._check_float("beta_2", beta_2, 0.0, 1.0, high_inclusive=False)
-        self.epsilon = self._check_float("epsilon", epsilon, 0.0, None)
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
 
     def _torch_factory(self):
         return torch.optim.Adamax, {"betas": (self.beta_1, self.beta_2), "eps": self.epsilon}
@@ -243,14 +255,15 @@ class Nadam(Optimizer):
 
     _torch_applies_decay = True
 
+    @validate_params({"beta_1": _BETA, "beta_2": _BETA, "epsilon": _NON_NEGATIVE})
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
                  weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None, name=None,
                  **kwargs):
         super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
                          clipvalue=clipvalue, global_clipnorm=global_clipnorm, name=name, **kwargs)
-        self.beta_1 = self._check_float("beta_1", beta_1, 0.0, 1.0, high_inclusive=False)
-        self.beta_2 = self._check_float("beta_2", beta_2, 0.0, 1.0, high_inclusive=False)
-        self.epsilon = self._check_float("epsilon", epsilon, 0.0, None)
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
 
     def _torch_factory(self):
         return torch.optim.NAdam, {"betas": (self.beta_1, self.beta_2), "eps": self.epsilon,
@@ -271,12 +284,13 @@ class Lion(Optimizer):
     tensor([0.9000])
     """
 
+    @validate_params({"beta_1": _LION_BETA, "beta_2": _FRACTION})
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.99, weight_decay=None,
                  clipnorm=None, clipvalue=None, global_clipnorm=None, name=None, **kwargs):
         super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
                          clipvalue=clipvalue, global_clipnorm=global_clipnorm, name=name, **kwargs)
-        self.beta_1 = self._check_float("beta_1", beta_1, 0.0, 1.0, low_inclusive=False)
-        self.beta_2 = self._check_float("beta_2", beta_2, 0.0, 1.0)
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
 
     def _torch_factory(self):
         return _TorchLion, {"betas": (self.beta_1, self.beta_2)}
@@ -319,6 +333,8 @@ class TorchOptimizer(Optimizer):
     tensor([0.8000])
     """
 
+    # optimizer_class (a class or a torch.optim name) and options (a dict) are checked below.
+    @validate_params({"optimizer_class": None, "options": None})
     def __init__(self, optimizer_class, learning_rate=None, options=None, weight_decay=None,
                  clipnorm=None, clipvalue=None, global_clipnorm=None, name=None, **kwargs):
         if isinstance(optimizer_class, str):

@@ -20,6 +20,7 @@ import numbers
 import torch
 
 from ..utils.naming import to_snake_case, unique_name
+from ..utils.validation import Interval, NoneOr, Real, String, validate_params
 from . import schedules as _schedules
 
 __all__ = ["Optimizer"]
@@ -79,6 +80,10 @@ def _schedule_caller(schedule):
     return lambda step: schedule()
 
 
+_DECAY = NoneOr(Interval(Real, 0, None), description="a float >= 0 (or None: no decay)")
+_CLIP = NoneOr(Interval(Real, 0, None, closed="neither"), description="a float > 0 (or None: no clipping)")
+
+
 class Optimizer:
     """Base class of deepnet optimizers (Keras 3 ``keras.optimizers.Optimizer`` arguments).
 
@@ -115,6 +120,9 @@ class Optimizer:
         "gradient_accumulation_steps": None,
     }
 
+    # learning_rate (a positive float, a schedule or a callable) is checked by _set_learning_rate.
+    @validate_params({"learning_rate": None, "weight_decay": _DECAY, "clipnorm": _CLIP, "clipvalue": _CLIP,
+                      "global_clipnorm": _CLIP, "name": NoneOr(String())})
     def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None,
                  global_clipnorm=None, name=None, **kwargs):
         owner = type(self).__name__
@@ -135,36 +143,21 @@ class Optimizer:
                     f"{key}={self._keras_only_defaults[key]!r}. Received: {key}={value!r}"
                 )
         self.use_ema = extras["use_ema"]
-        self.ema_momentum = self._check_float("ema_momentum", ema_momentum, 0.0, 1.0)
+        self.ema_momentum = Interval(Real, 0, 1).check(ema_momentum, self, "ema_momentum")
         self.ema_overwrite_frequency = extras["ema_overwrite_frequency"]
         self.loss_scale_factor = extras["loss_scale_factor"]
         self.gradient_accumulation_steps = extras["gradient_accumulation_steps"]
 
-        if name is None:
-            name = unique_name(to_snake_case(owner))
-        elif not isinstance(name, str) or not name:
-            raise TypeError(
-                f"Received an invalid value for `name` of {owner}, expected a non-empty str. "
-                f"Received: name={name!r}"
-            )
-        self.name = name
-
-        self.weight_decay = None if weight_decay is None else self._check_float(
-            "weight_decay", weight_decay, 0.0, None
-        )
+        self.name = unique_name(to_snake_case(owner)) if name is None else name
+        self.weight_decay = weight_decay
         clips = {"clipnorm": clipnorm, "clipvalue": clipvalue, "global_clipnorm": global_clipnorm}
-        for key, value in clips.items():
-            if value is not None:
-                self._check_float(key, value, 0.0, None, low_inclusive=False)
         if sum(value is not None for value in clips.values()) > 1:
             raise ValueError(
                 f"Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set for {owner}. "
                 f"Received: clipnorm={clipnorm}, clipvalue={clipvalue}, "
                 f"global_clipnorm={global_clipnorm}"
             )
-        self.clipnorm = None if clipnorm is None else float(clipnorm)
-        self.clipvalue = None if clipvalue is None else float(clipvalue)
-        self.global_clipnorm = None if global_clipnorm is None else float(global_clipnorm)
+        self.clipnorm, self.clipvalue, self.global_clipnorm = clipnorm, clipvalue, global_clipnorm
 
         self.iterations = 0
         self.implementation = None  # "fused" or "foreach" once built
@@ -178,35 +171,6 @@ class Optimizer:
         self._lr = None
         self._set_learning_rate(learning_rate, at_construction=True)
         self._refresh_pre_step()
-
-    # ------------------------------------------------------------------ validation helpers
-    def _check_float(self, name, value, low=None, high=None, low_inclusive=True, high_inclusive=True):
-        ok = _is_number(value) and math.isfinite(float(value))
-        if ok and low is not None:
-            ok = value >= low if low_inclusive else value > low
-        if ok and high is not None:
-            ok = value <= high if high_inclusive else value < high
-        if not ok:
-            if low is not None and high is not None:
-                expected = (f"a float in {'[' if low_inclusive else '('}{low:g}, {high:g}"
-                            f"{']' if high_inclusive else ')'}")
-            elif low is not None:
-                expected = f"a float {'>=' if low_inclusive else '>'} {low:g}"
-            else:
-                expected = "a finite float"
-            raise ValueError(
-                f"Received an invalid value for `{name}` of {type(self).__name__}, expected "
-                f"{expected}. Received: {name}={value!r}"
-            )
-        return float(value)
-
-    def _check_bool(self, name, value) -> bool:
-        if not isinstance(value, bool):
-            raise TypeError(
-                f"Received an invalid value for `{name}` of {type(self).__name__}, expected a bool. "
-                f"Received: {name}={value!r}"
-            )
-        return value
 
     # ------------------------------------------------------------------ learning rate
     def _set_learning_rate(self, value, at_construction=False):

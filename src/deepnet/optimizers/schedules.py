@@ -15,6 +15,16 @@ import math
 import numbers
 
 from ..utils.lookup import resolve, serialize_object
+from ..utils.validation import (
+    Boolean,
+    Constraint,
+    Interval,
+    NoneOr,
+    Real,
+    Rejected,
+    String,
+    validate_params,
+)
 
 __all__ = [
     "CosineDecay",
@@ -30,57 +40,32 @@ __all__ = [
 ]
 
 
-def _is_number(value) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+_NUMBER = Interval(Real, None, None, description="a finite float", as_given=True)
+_NON_NEGATIVE = Interval(Real, 0, None, description="a float >= 0", as_given=True)
+_STEPS = Interval(Real, 0, None, closed="neither", description="a number > 0", as_given=True)
+_WARMUP_STEPS = Interval(Real, 0, None, description="a non-negative number", as_given=True)
+_POSITIVE = Interval(Real, 0, None, closed="neither", description="a float > 0", as_given=True)
+_BOOL = Boolean()
+_NAME = String(allow_empty=True, description="a str")
 
 
-def _check_number(owner: str, name: str, value, minimum=None, strict=False, maximum=None) -> float:
-    ok = _is_number(value) and math.isfinite(float(value))
-    if ok and minimum is not None:
-        ok = float(value) > minimum if strict else float(value) >= minimum
-    if ok and maximum is not None:
-        ok = float(value) <= maximum
-    if not ok:
-        if minimum is None:
-            expected = "a finite float"
-        elif maximum is not None:
-            expected = f"a float in [{minimum}, {maximum}]"
-        else:
-            expected = f"a float {'>' if strict else '>='} {minimum}"
-        raise ValueError(
-            f"Received an invalid value for `{name}` of {owner}, expected {expected}. "
-            f"Received: {name}={value!r}"
-        )
-    return value
+class _Numbers(Constraint):
+    """A list or tuple of finite numbers (``boundaries``, ``values``), returned as given."""
+
+    description = "a list or tuple of finite numbers"
+
+    def convert(self, value):
+        if not isinstance(value, (list, tuple)):
+            raise Rejected(type_error=True)
+        if not all(_NUMBER.accepts(v) for v in value):
+            raise Rejected(type_error=False)
+        return value
+
+    def extra_probes(self) -> tuple:
+        return ([1.0, float("nan")], ["a"])
 
 
-def _check_steps(owner: str, name: str, value, allow_zero=False) -> float:
-    ok = _is_number(value) and math.isfinite(float(value))
-    ok = ok and (value >= 0 if allow_zero else value > 0)
-    if not ok:
-        expected = "a non-negative number" if allow_zero else "a number > 0"
-        raise ValueError(
-            f"Received an invalid value for `{name}` of {owner}, expected {expected}. "
-            f"Received: {name}={value!r}"
-        )
-    return value
-
-
-def _check_bool(owner: str, name: str, value) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(
-            f"Received an invalid value for `{name}` of {owner}, expected a bool. "
-            f"Received: {name}={value!r}"
-        )
-    return value
-
-
-def _check_name(owner: str, value) -> str:
-    if not isinstance(value, str):
-        raise TypeError(
-            f"Received an invalid value for `name` of {owner}, expected a str. Received: name={value!r}"
-        )
-    return value
+_NUMBERS = _Numbers()
 
 
 def _step_value(owner: str, step) -> float:
@@ -142,14 +127,15 @@ class ExponentialDecay(LearningRateSchedule):
     [0.1, 0.05, 0.025]
     """
 
+    @validate_params({"initial_learning_rate": _NUMBER, "decay_steps": _STEPS,
+                      "decay_rate": _NON_NEGATIVE, "staircase": _BOOL, "name": _NAME})
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
                  name="ExponentialDecay"):
-        owner = type(self).__name__
-        self.initial_learning_rate = _check_number(owner, "initial_learning_rate", initial_learning_rate)
-        self.decay_steps = _check_steps(owner, "decay_steps", decay_steps)
-        self.decay_rate = _check_number(owner, "decay_rate", decay_rate, minimum=0.0)
-        self.staircase = _check_bool(owner, "staircase", staircase)
-        self.name = _check_name(owner, name)
+        self.initial_learning_rate = initial_learning_rate
+        self.decay_steps = decay_steps
+        self.decay_rate = decay_rate
+        self.staircase = staircase
+        self.name = name
 
     def __call__(self, step):
         p = _step_value(type(self).__name__, step) / self.decay_steps
@@ -176,30 +162,22 @@ class PiecewiseConstantDecay(LearningRateSchedule):
     [0.1, 0.01, 0.001]
     """
 
+    @validate_params({"boundaries": _NUMBERS, "values": _NUMBERS, "name": _NAME})
     def __init__(self, boundaries, values, name="PiecewiseConstant"):
         owner = type(self).__name__
-        if not isinstance(boundaries, (list, tuple)) or not isinstance(values, (list, tuple)):
-            raise TypeError(
-                f"{owner} expects `boundaries` and `values` to be lists of numbers. Received: "
-                f"boundaries={boundaries!r}, values={values!r}"
-            )
         if len(boundaries) != len(values) - 1:
             raise ValueError(
                 f"{owner}: the length of `boundaries` must be one less than the length of "
                 f"`values`. Received: boundaries={boundaries!r} of length {len(boundaries)}, and "
                 f"values={values!r} of length {len(values)}."
             )
-        for b in boundaries:
-            _check_number(owner, "boundaries", b)
-        for v in values:
-            _check_number(owner, "values", v)
         if any(b2 <= b1 for b1, b2 in zip(boundaries, boundaries[1:])):
             raise ValueError(
                 f"{owner}: `boundaries` must be strictly increasing. Received: boundaries={boundaries!r}"
             )
         self.boundaries = list(boundaries)
         self.values = list(values)
-        self.name = _check_name(owner, name)
+        self.name = name
         self._float_values = [float(v) for v in self.values]
 
     def __call__(self, step):
@@ -223,15 +201,17 @@ class PolynomialDecay(LearningRateSchedule):
     [0.1, 0.05, 0.0, 0.0]
     """
 
+    @validate_params({"initial_learning_rate": _NUMBER, "decay_steps": _STEPS,
+                      "end_learning_rate": _NUMBER, "power": _NON_NEGATIVE, "cycle": _BOOL,
+                      "name": _NAME})
     def __init__(self, initial_learning_rate, decay_steps, end_learning_rate=0.0001, power=1.0,
                  cycle=False, name="PolynomialDecay"):
-        owner = type(self).__name__
-        self.initial_learning_rate = _check_number(owner, "initial_learning_rate", initial_learning_rate)
-        self.decay_steps = _check_steps(owner, "decay_steps", decay_steps)
-        self.end_learning_rate = _check_number(owner, "end_learning_rate", end_learning_rate)
-        self.power = _check_number(owner, "power", power, minimum=0.0)
-        self.cycle = _check_bool(owner, "cycle", cycle)
-        self.name = _check_name(owner, name)
+        self.initial_learning_rate = initial_learning_rate
+        self.decay_steps = decay_steps
+        self.end_learning_rate = end_learning_rate
+        self.power = power
+        self.cycle = cycle
+        self.name = name
 
     def __call__(self, step):
         s = _step_value(type(self).__name__, step)
@@ -265,14 +245,15 @@ class InverseTimeDecay(LearningRateSchedule):
     [0.1, 0.05, 0.025]
     """
 
+    @validate_params({"initial_learning_rate": _NUMBER, "decay_steps": _STEPS,
+                      "decay_rate": _NON_NEGATIVE, "staircase": _BOOL, "name": _NAME})
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
                  name="InverseTimeDecay"):
-        owner = type(self).__name__
-        self.initial_learning_rate = _check_number(owner, "initial_learning_rate", initial_learning_rate)
-        self.decay_steps = _check_steps(owner, "decay_steps", decay_steps)
-        self.decay_rate = _check_number(owner, "decay_rate", decay_rate, minimum=0.0)
-        self.staircase = _check_bool(owner, "staircase", staircase)
-        self.name = _check_name(owner, name)
+        self.initial_learning_rate = initial_learning_rate
+        self.decay_steps = decay_steps
+        self.decay_rate = decay_rate
+        self.staircase = staircase
+        self.name = name
 
     def __call__(self, step):
         p = _step_value(type(self).__name__, step) / self.decay_steps
@@ -301,16 +282,16 @@ class CosineDecay(LearningRateSchedule):
     [0.0, 0.1, 0.05, 0.0]
     """
 
+    @validate_params({"initial_learning_rate": _NUMBER, "decay_steps": _STEPS, "alpha": _NUMBER,
+                      "warmup_steps": _WARMUP_STEPS, "warmup_target": NoneOr(_NUMBER),
+                      "name": _NAME})
     def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, name="CosineDecay",
                  warmup_target=None, warmup_steps=0):
-        owner = type(self).__name__
-        self.initial_learning_rate = _check_number(owner, "initial_learning_rate", initial_learning_rate)
-        self.decay_steps = _check_steps(owner, "decay_steps", decay_steps)
-        self.alpha = _check_number(owner, "alpha", alpha)
-        self.name = _check_name(owner, name)
-        self.warmup_steps = _check_steps(owner, "warmup_steps", warmup_steps, allow_zero=True)
-        if warmup_target is not None:
-            _check_number(owner, "warmup_target", warmup_target)
+        self.initial_learning_rate = initial_learning_rate
+        self.decay_steps = decay_steps
+        self.alpha = alpha
+        self.name = name
+        self.warmup_steps = warmup_steps
         self.warmup_target = warmup_target
 
     def _decay(self, step, decay_from):
@@ -351,15 +332,16 @@ class CosineDecayRestarts(LearningRateSchedule):
     [0.1, 0.05, 0.1, 0.05]
     """
 
+    @validate_params({"initial_learning_rate": _NUMBER, "first_decay_steps": _STEPS,
+                      "t_mul": _POSITIVE, "m_mul": _NUMBER, "alpha": _NUMBER, "name": _NAME})
     def __init__(self, initial_learning_rate, first_decay_steps, t_mul=2.0, m_mul=1.0, alpha=0.0,
                  name="SGDRDecay"):
-        owner = type(self).__name__
-        self.initial_learning_rate = _check_number(owner, "initial_learning_rate", initial_learning_rate)
-        self.first_decay_steps = _check_steps(owner, "first_decay_steps", first_decay_steps)
-        self.t_mul = _check_number(owner, "t_mul", t_mul, minimum=0.0, strict=True)
-        self.m_mul = _check_number(owner, "m_mul", m_mul)
-        self.alpha = _check_number(owner, "alpha", alpha)
-        self.name = _check_name(owner, name)
+        self.initial_learning_rate = initial_learning_rate
+        self.first_decay_steps = first_decay_steps
+        self.t_mul = t_mul
+        self.m_mul = m_mul
+        self.alpha = alpha
+        self.name = name
 
     def _restart_index(self, fraction: float) -> tuple[int | None, float]:
         """Index of the current period and the fraction of it completed (None past the end)."""

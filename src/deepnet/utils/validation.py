@@ -246,7 +246,7 @@ class Interval(Constraint):
 
     Integers must be ints (``2.0`` is rejected, NumPy integers accepted) and are returned as
     ``int``; reals must be finite numbers (bools, NaN and inf are rejected) and are returned
-    as ``float``.
+    as ``float`` (``as_given=True``: unchanged, so a config keeps ``10`` rather than ``10.0``).
 
     >>> Interval(Real, 0, 1, closed="left").check(0.5)
     0.5
@@ -257,12 +257,12 @@ class Interval(Constraint):
     """
 
     def __init__(self, kind: type, low: float | None, high: float | None, closed: str = "both",
-                 description: str | None = None, help: str | None = None):
+                 description: str | None = None, help: str | None = None, as_given: bool = False):
         if kind not in (Integral, Real):
             raise TypeError(f"Interval: `kind` must be numbers.Integral or numbers.Real; received {kind!r}.")
         if closed not in ("both", "left", "right", "neither"):
             raise ValueError(f"Interval: `closed` must be 'both', 'left', 'right' or 'neither'; received {closed!r}.")
-        self.kind, self.low, self.high, self.closed = kind, low, high, closed
+        self.kind, self.low, self.high, self.closed, self.as_given = kind, low, high, closed, as_given
         self.description = description or _bound_text(low, high, closed, kind is Integral)
         self.help = help
 
@@ -274,6 +274,7 @@ class Interval(Constraint):
         return not (self.high is not None and (value > self.high if right else value >= self.high))
 
     def convert(self, value):
+        given = value
         if self.kind is Integral:
             if not _is_int(value):
                 raise Rejected(type_error=True)
@@ -286,7 +287,7 @@ class Interval(Constraint):
                 raise Rejected(type_error=False)
         if not self._in_range(value):
             raise Rejected(type_error=False)
-        return value
+        return given if self.as_given else value
 
     def extra_probes(self) -> tuple:
         probes = []
