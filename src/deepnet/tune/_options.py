@@ -54,8 +54,6 @@ def make_sampler(sampler: Any, seed: int | None):
     'RandomSampler'
     """
     optuna = require_optuna()
-    if isinstance(sampler, optuna.samplers.BaseSampler):
-        return sampler
     factories = {
         "tpe": lambda: optuna.samplers.TPESampler(seed=seed),
         "random": lambda: optuna.samplers.RandomSampler(seed=seed),
@@ -63,11 +61,7 @@ def make_sampler(sampler: Any, seed: int | None):
         "cmaes": lambda: optuna.samplers.CmaEsSampler(seed=seed),
         "grid": lambda: optuna.samplers.BruteForceSampler(seed=seed),
     }
-    key = sampler.lower() if isinstance(sampler, str) else None
-    if key not in factories:
-        raise invalid_value("Tuner", "sampler", sampler, f"one of {', '.join(map(repr, SAMPLERS))} or an "
-                            "optuna.samplers.BaseSampler", help='e.g. Tuner(build, sampler="random").')
-    return factories[key]()
+    return _resolve("sampler", sampler, optuna.samplers.BaseSampler, factories)
 
 
 def make_pruner(pruner: Any, max_epochs: int):
@@ -82,8 +76,6 @@ def make_pruner(pruner: Any, max_epochs: int):
     'SuccessiveHalvingPruner'
     """
     optuna = require_optuna()
-    if isinstance(pruner, optuna.pruners.BasePruner):
-        return pruner
     factories = {
         "hyperband": lambda: optuna.pruners.HyperbandPruner(
             min_resource=1, max_resource=max(max_epochs, 1), reduction_factor=3),
@@ -91,10 +83,18 @@ def make_pruner(pruner: Any, max_epochs: int):
         "median": lambda: optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=1),
         "none": optuna.pruners.NopPruner,
     }
-    key = pruner.lower() if isinstance(pruner, str) else ("none" if pruner is None else None)
+    return _resolve("pruner", "none" if pruner is None else pruner, optuna.pruners.BasePruner, factories)
+
+
+def _resolve(argument: str, value: Any, base: type, factories: dict):
+    """``value`` if it is a ``base`` instance, else the object its (case-insensitive) name makes."""
+    if isinstance(value, base):
+        return value
+    key = value.lower() if isinstance(value, str) else None
     if key not in factories:
-        raise invalid_value("Tuner", "pruner", pruner, f"one of {', '.join(map(repr, PRUNERS))} or an "
-                            "optuna.pruners.BasePruner", help='e.g. Tuner(build, pruner="median").')
+        names = ", ".join(map(repr, factories))
+        raise invalid_value("Tuner", argument, value, f"one of {names} or an optuna.{argument}s."
+                            f"{base.__name__}", help=f'e.g. Tuner(build, {argument}="{next(iter(factories))}").')
     return factories[key]()
 
 

@@ -69,7 +69,7 @@ class PruningCallback(Callback):
         if not math.isfinite(self.value):
             self.model.stop_training = True
             return
-        self.trial.report(self.value, epoch)
+        self.trial.report(self.value, epoch + 1)  # the resource: epochs trained (1-based)
         if self.trial.should_prune():
             self.pruned = True
             self.model.stop_training = True
