@@ -111,12 +111,12 @@ class _Merge(Layer):
                 f"{format_shape(bad[0][0])}: a mask must have the input's leading axes, e.g. (batch, steps) "
                 "for a (batch, steps, features) input."
             )
-        if same_shape and len({ms for _, ms in given}) > 1:
+        if same_shape and not _broadcastable([ms for _, ms in given]):
             raise ValueError(
                 f"{cls} {self.name!r} received masks of different shapes {format_shape([ms for _, ms in given])} "
                 f"for inputs of shapes {format_shape([xs for xs, _ in given])}: masks are combined element-wise, "
-                "so they must have the same shape. help: give the inputs the same rank (e.g. RepeatVector or "
-                "Reshape), or drop the mask of one input."
+                "so they must have the same rank and broadcast. help: give the inputs the same rank (e.g. "
+                "RepeatVector or Reshape), or drop the mask of one input."
             )
         return bool(given)
 
@@ -139,6 +139,17 @@ class _Merge(Layer):
         for m in mask[1:]:
             out = out | m
         return out
+
+
+def _broadcastable(shapes: list[tuple]) -> bool:
+    """Masks of one rank whose sizes are equal or 1 on every axis."""
+    if len({len(s) for s in shapes}) > 1:
+        return False
+    try:
+        torch.broadcast_shapes(*shapes)
+    except RuntimeError:
+        return False
+    return True
 
 
 def _expand_mask(mask, x):
