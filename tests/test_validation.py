@@ -139,3 +139,12 @@ def test_validate_params_function_and_unknown_argument():
         repeat("a", 0)
     with pytest.raises(TypeError, match="no argument"):
         validate_params({"m": Boolean()})(repeat.__wrapped__)
+
+
+def test_interval_as_given_keeps_the_value():
+    from deepnet.utils.validation import Interval, Real
+
+    assert type(Interval(Real, 0, None).check(10)) is float
+    assert type(Interval(Real, 0, None, as_given=True).check(10)) is int
+    with pytest.raises(ValueError):
+        Interval(Real, 0, None, as_given=True).check(-1)
