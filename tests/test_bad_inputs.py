@@ -39,6 +39,15 @@ CASES = [
     ("gradients_label_range_explicit_loss",
      lambda: dn.diagnose.gradients(_model(compile=False), X, Y + 5, loss="sparse_categorical_crossentropy"),
      ValueError, r"invalid labels in `y`.*out of range"),
+    ("gradients_y_none", lambda: dn.diagnose.gradients(_model(), X, None), ValueError, r"gradients\(\): `y` is None"),
+    ("gradients_x_strings", lambda: dn.diagnose.gradients(_model(), X.astype(str), Y), TypeError,
+     r"gradients\(\): `x` holds values of dtype <U"),
+    ("latency_input_shape", lambda: dn.diagnose.latency(_model(), input_shape=(5,)), ValueError,
+     r"`input_shape`.*expects per-sample input shape \(4,\).*input_shape=\(5,\)"),
+    ("memory_input_shape", lambda: dn.diagnose.memory(_model(), input_shape=(4, 2)), ValueError,
+     r"`input_shape`.*expects per-sample input shape \(4,\)"),
+    ("report_model_type", lambda: dn.diagnose.report("unused.html", model="m"), TypeError,
+     r"report\(\): `model` must be a deepnet model.*received str"),
 ]
 
 

@@ -175,8 +175,13 @@ class GradientMonitor(Callback):
 # ----------------------------------------------------------------------------- one-shot
 
 
-def _to_tensor(a, dtype: torch.dtype, device) -> torch.Tensor:
-    t = a if isinstance(a, torch.Tensor) else torch.as_tensor(np.asarray(a))
+def _to_tensor(a, dtype: torch.dtype, device, name: str) -> torch.Tensor:
+    if not isinstance(a, torch.Tensor):
+        a = np.asarray(a)
+        if a.dtype.kind not in "biuf":
+            raise TypeError(f"gradients(): `{name}` holds values of dtype {a.dtype}; expected numbers (floats, "
+                            "ints or bools). help: encode text or categories as integer ids first.")
+    t = a if isinstance(a, torch.Tensor) else torch.as_tensor(a)
     if t.is_floating_point():
         t = t.to(dtype)
     elif t.dtype in (torch.int32, torch.int16, torch.int8, torch.uint8):
@@ -300,8 +305,11 @@ def gradients(model, x, y, loss=None, batch_size: int = 128, *, training: bool =
     device = param.device if param is not None else torch.device("cpu")
     dtype = getattr(model, "dtype", None)
     dtype = dtype if isinstance(dtype, torch.dtype) and dtype.is_floating_point else torch.float32
-    xb = nest.map_structure(lambda a: _to_tensor(a, dtype, device)[:batch_size], x)
-    yb = nest.map_structure(lambda a: _to_tensor(a, dtype, device)[:batch_size], y)
+    if x is None or y is None:
+        raise ValueError(f"gradients(): `{'x' if x is None else 'y'}` is None; the gradient pass needs inputs `x` "
+                         "and targets `y` to compute the loss. help: gradients(model, x_train, y_train).")
+    xb = nest.map_structure(lambda a: _to_tensor(a, dtype, device, "x")[:batch_size], x)
+    yb = nest.map_structure(lambda a: _to_tensor(a, dtype, device, "y")[:batch_size], y)
     trainer = getattr(model, "_trainer", None)
     if loss is None and trainer is None:
         raise ValueError(

@@ -95,6 +95,23 @@ def _leaf_modules(model: nn.Module) -> list[nn.Module]:
     return leaves
 
 
+def _check_against_inputs(model, inputs, specs, input_shape) -> None:
+    """An ``input_shape`` given for a model with Inputs must agree with their known dimensions
+    (a clear ValueError instead of torch's "mat1 and mat2 shapes cannot be multiplied")."""
+    if not inputs:
+        return
+    expected = [tuple(t.shape[1:]) for t in inputs]
+    if len(expected) != len(specs) or any(
+            len(e) != len(s) or any(d is not None and d != g for d, g in zip(e, s))
+            for e, (s, _) in zip(expected, specs)):
+        shown = expected[0] if len(expected) == 1 else expected
+        raise ValueError(
+            f"Received an invalid value for `input_shape`: model {model.name!r} expects per-sample input "
+            f"shape {shown} (None: any size). Received: input_shape={input_shape!r}. help: leave input_shape "
+            "out to use the model's own, or give only the dimensions it leaves unknown."
+        )
+
+
 def model_input_specs(model, input_shape) -> list[tuple[tuple, torch.dtype]]:
     """(per-sample shape, dtype) of every model input."""
     inputs = list(getattr(model, "inputs", None) or [])
@@ -110,6 +127,7 @@ def model_input_specs(model, input_shape) -> list[tuple[tuple, torch.dtype]]:
                     f"with every dimension known, e.g. input_shape=(28, 28, 1). Received: input_shape={input_shape!r}"
                 )
             specs.append((tuple(int(d) for d in s), dt))
+        _check_against_inputs(model, inputs, specs, input_shape)
         return specs
     if inputs:
         for t in inputs:

@@ -19,6 +19,8 @@ import io
 import os
 import warnings
 
+from torch import nn
+
 from ..utils.io import atomic_write
 from ..version import __version__
 from ._curves import learning_curves
@@ -291,6 +293,9 @@ def report(path="report.html", model=None, history=None, data=None, validation_d
             raise TypeError(f"report(): every item of `results` must be a DiagnosisResult; received {type(r).__name__}.")
     if gradient_monitor is not None and gradients is not None:
         raise ValueError("report(): pass `gradient_monitor` or `gradients`, not both.")
+    if model is not None and not isinstance(model, nn.Module):
+        raise TypeError(f"report(): `model` must be a deepnet model (or torch.nn.Module) or None; received "
+                        f"{type(model).__name__}.")
     history = _history_of(history, model)
     name = getattr(model, "name", None)
     title = title or (f"Training report: {name}" if name else "Training report")
