@@ -13,7 +13,7 @@ object; ``lr_find(model, x, y)`` sweeps the learning rate. Optuna is an optional
 from __future__ import annotations
 
 from ._hyperparameters import KINDS, HyperParameters, UnknownKindError
-from ._lr_find import LRFinderResult, lr_find
+from ._lr_find import LRFinderResult, lr_find, suggest_lr
 from ._options import PRUNERS, SAMPLERS, infer_direction
 from ._results import ResultsTable
 from ._trial import ObjectiveMissingError, PruningCallback
@@ -22,5 +22,5 @@ from ._tuner import MAX_CONSECUTIVE_FAILURES, Tuner
 __all__ = [
     "KINDS", "MAX_CONSECUTIVE_FAILURES", "PRUNERS", "SAMPLERS", "HyperParameters", "LRFinderResult",
     "ObjectiveMissingError", "PruningCallback", "ResultsTable", "Tuner", "UnknownKindError",
-    "infer_direction", "lr_find",
+    "infer_direction", "lr_find", "suggest_lr",
 ]

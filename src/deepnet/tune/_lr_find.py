@@ -72,19 +72,27 @@ def _length(x) -> int:
 
 
 def suggest_lr(lrs: list[float], smoothed: list[float]) -> float | None:
-    """The learning rate at the steepest descent of the smoothed loss against log10(lr),
-    looking from 10% into the sweep up to the minimum of the smoothed loss (None when fewer than
-    three points lie there).
+    """The learning rate where the smoothed loss falls fastest against log10(lr) (steepest
+    descent; each slope is measured over +-5% of the steps), looking from 20% into the sweep
+    up to the lowest smoothed loss after that point. None when no such descent exists (e.g. a
+    trained model whose loss no longer falls: run the test on a freshly built model).
 
     >>> suggest_lr([1e-4, 1e-3, 1e-2, 1e-1, 1.0], [2.0, 1.9, 1.0, 0.9, 5.0])
-    0.001
+    0.01
     """
-    values = np.asarray(smoothed, dtype=float)
-    start, end = len(values) // 10, int(np.argmin(values))
-    if end - start < 2:
+    values, log_lrs = np.asarray(smoothed, dtype=float), np.log10(np.asarray(lrs, dtype=float))
+    n = len(values)
+    if n < 3:
         return None
-    slope = np.gradient(values[start:end + 1], np.log10(np.asarray(lrs[start:end + 1])))
-    return float(lrs[start + int(np.argmin(slope))])
+    width, start = max(1, n // 20), n // 5
+    end = start + int(np.argmin(values[start:]))
+    points = np.arange(max(start, width), min(end, n - 1 - width) + 1)
+    if len(points) == 0:
+        return None
+    slope = (values[points + width] - values[points - width]) / (log_lrs[points + width] - log_lrs[points - width])
+    if slope.min() >= 0:
+        return None
+    return float(lrs[int(points[np.argmin(slope)])])
 
 
 def _sweep(model, x, y, lrs: np.ndarray, batch_size: int, smoothing: float, divergence: float):
@@ -124,8 +132,9 @@ def lr_find(model, x, y, min_lr=1e-7, max_lr=10.0, num_steps=100, batch_size=32,
     ``divergence`` (4) times its best. The model's weights, its optimizer's state and torch's
     random state are then restored exactly (bit for bit): the model is as it was.
 
-    Suggestion rule: the learning rate where the smoothed loss falls fastest against
-    log10(lr) (steepest descent), looking from 10% into the sweep up to the loss' minimum.
+    Suggestion rule (:func:`suggest_lr`): the learning rate where the smoothed loss falls
+    fastest against log10(lr) (steepest descent, slopes over +-5% of the steps), looking from
+    20% into the sweep up to the lowest smoothed loss after that point.
 
     >>> model = dn.Sequential([dn.layers.Input((4,)), dn.layers.Dense(1)])
     >>> model.compile(optimizer="sgd", loss="mse")
