@@ -30,7 +30,8 @@ class ObjectiveMissingError(ValueError):
 
 class PruningCallback(Callback):
     """Reports the per-epoch objective to an Optuna trial and stops training when the pruner
-    says so (``pruned`` is then True). ``value`` is the objective of the last epoch.
+    says so (``pruned`` is then True; never at the last epoch, which completes the trial).
+    ``value`` is the objective of the last epoch.
 
     >>> class Trial:  # a stand-in for optuna.trial.Trial
     ...     def report(self, value, step): pass
@@ -70,7 +71,8 @@ class PruningCallback(Callback):
             self.model.stop_training = True
             return
         self.trial.report(self.value, epoch + 1)  # the resource: epochs trained (1-based)
-        if self.trial.should_prune():
+        last_epoch = self.epochs >= self.params.get("epochs", math.inf)  # nothing left to save
+        if not last_epoch and self.trial.should_prune():
             self.pruned = True
             self.model.stop_training = True
 
