@@ -292,3 +292,10 @@ def test_search_killed_mid_trial_resumes_without_losing_or_double_counting(tmp_p
     assert states == ["COMPLETE", "FAIL", "COMPLETE", "COMPLETE"]
     assert study.trials[1].user_attrs["interrupted"] and study.trials[2].user_attrs["retry_of"] == 1
     assert study.trials[2].params == study.trials[1].params
+
+
+def test_importing_tune_does_not_import_optuna():
+    code = "import sys, deepnet as dn; dn.tune.HyperParameters(); print('optuna' in sys.modules)"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
