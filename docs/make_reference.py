@@ -41,6 +41,7 @@ MODULES = (
     "deepnet.regularizers",
     "deepnet.saving",
     "deepnet.training",
+    "deepnet.tune",
     "deepnet.utils",
     "deepnet.visualization",
 )
