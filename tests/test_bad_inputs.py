@@ -51,6 +51,15 @@ CASES = [
 ]
 
 
+
+def test_learning_curves_validation_freq_is_not_reported_as_nan():
+    """A history of fit(validation_freq=2) records val_loss every other epoch: not NaN values."""
+    r = dn.diagnose.learning_curves({"loss": [1.0, 0.8, 0.7, 0.6], "val_loss": [0.9, 0.7]})
+    assert not any("NaN" in note for note in r.notes), r.notes
+    r = dn.diagnose.learning_curves({"loss": [1.0, 0.8, 0.7, 0.6], "val_loss": [0.9, float("nan"), 0.7, 0.6]})
+    assert any("NaN/inf at some epochs" in note for note in r.notes), r.notes
+
+
 @pytest.mark.parametrize("call, error, pattern", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_bad_input_raises_clear_error(call, error, pattern):
     with pytest.raises(error) as info:

@@ -247,11 +247,12 @@ class _Run:
 
 
 def _validation_curve(loss: np.ndarray, hist: dict, notes: list) -> np.ndarray | None:
-    val = _align_val(len(loss), _as_curve("val_loss", hist["val_loss"])) if "val_loss" in hist else None
+    raw = _as_curve("val_loss", hist["val_loss"]) if "val_loss" in hist else None
+    val = _align_val(len(loss), raw) if raw is not None else None
     if val is not None and not np.isfinite(val).any():
         notes.append("The validation loss is NaN/inf at every epoch: it was ignored. Check the validation data.")
         val = None
-    elif val is not None and not np.isfinite(val).all() and np.isfinite(loss).all():
+    elif val is not None and not np.isfinite(raw).all() and np.isfinite(loss).all():  # not the validation_freq gaps
         notes.append("The validation loss is NaN/inf at some epochs (ignored there): check the validation data "
                      "for NaN/inf or labels outside the model's range.")
     if val is not None and np.isfinite(val).sum() < 3:
