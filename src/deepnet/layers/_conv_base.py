@@ -4,7 +4,6 @@ the 4-D channels-last view and weights stored in ``conv2d`` layout (see :mod:`.c
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -75,13 +74,14 @@ def rank_hint(rank: int, data_format: str, input_shape) -> str:
 # --------------------------------------------------------------------------- weights
 
 
-@dataclass(eq=False)
 class _ReshapedSpec(WeightSpec):
     """A weight stored as ``keras.permute(layout).reshape(torch_shape)`` (e.g. a Conv1D kernel
     ``(k, in, filters)`` stored as a 4-D ``(filters, in, 1, k)`` conv2d kernel, or a depthwise
     kernel ``(kh, kw, in, mult)`` stored as ``(in * mult, 1, kh, kw)``)."""
 
-    torch_shape: tuple = ()
+    def __init__(self, *args, torch_shape: tuple = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.torch_shape = torch_shape
 
     def to_keras(self, t: torch.Tensor) -> torch.Tensor:
         permuted = tuple(self.keras_shape[i] for i in self.layout)

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 import torch.nn.functional as F
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
@@ -43,14 +41,15 @@ def _reorder_blocks(t: torch.Tensor, order: tuple) -> torch.Tensor:
     return torch.cat([blocks[i] for i in order], dim=-1)
 
 
-@dataclass(eq=False)
 class _GateSpec(WeightSpec):
     """A weight whose gate blocks (last Keras axis) are stored in another order than Keras'.
 
     ``order[i]`` is the Keras gate block stored at position ``i`` (GRU: PyTorch ``r, z, n`` =
     Keras blocks ``(1, 0, 2)`` of ``z, r, h``)."""
 
-    order: tuple = ()
+    def __init__(self, *args, order: tuple = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.order = order
 
     def to_keras(self, t: torch.Tensor) -> torch.Tensor:
         inverse = tuple(sorted(range(len(self.order)), key=lambda i: self.order[i]))

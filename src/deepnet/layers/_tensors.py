@@ -6,7 +6,6 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -129,7 +128,6 @@ class KerasTensor:
         raise TypeError("A symbolic KerasTensor has no truth value: its values are unknown until the model runs.")
 
 
-@dataclass(eq=False)
 class Node:
     """One call of a layer in a functional graph: the layer, its arguments and its outputs.
 
@@ -138,10 +136,15 @@ class Node:
     ('dense', [(None, 3)])
     """
 
-    layer: Layer
-    call_args: tuple
-    call_kwargs: dict
-    outputs: Any
+    # A plain class (a dataclass costs `import deepnet` time); compared by identity.
+    def __init__(self, layer: Layer, call_args: tuple, call_kwargs: dict, outputs: Any):
+        self.layer = layer
+        self.call_args = call_args
+        self.call_kwargs = call_kwargs
+        self.outputs = outputs
+
+    def __repr__(self) -> str:
+        return f"Node(layer={self.layer.name!r}, outputs={self.outputs!r})"
 
     @property
     def input_tensors(self) -> list[KerasTensor]:

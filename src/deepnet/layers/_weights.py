@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -32,19 +32,33 @@ def _legacy_add_weight(name, shape=None, initializer=None, regularizer=None, con
     """The name-first order of tf.keras 2 and earlier deepnet code."""
 
 
-_KERAS_ADD_WEIGHT = inspect.signature(_keras_add_weight)
-_LEGACY_ADD_WEIGHT = inspect.signature(_legacy_add_weight)
+@functools.cache
+def _add_weight_signature(legacy: bool) -> inspect.Signature:
+    """The signature add_weight binds against (computed on first use: keeps import fast)."""
+    return inspect.signature(_legacy_add_weight if legacy else _keras_add_weight)
 
 
-@dataclass(eq=False)
 class WeightSpec:
-    attr: str
-    keras_name: str
-    keras_shape: tuple
-    layout: tuple | None
-    regularizer: Any
-    constraint: Any
-    trainable: bool
+    """How a layer's weight ``attr`` maps to its Keras weight (name, shape, axis ``layout``) and
+    the regularizer, constraint and trainability applied to it (a plain class: a dataclass would
+    cost ``import deepnet`` time).
+
+    >>> WeightSpec("kernel", "kernel", (3, 2), (1, 0), None, None, True).keras_shape
+    (3, 2)
+    """
+
+    def __init__(self, attr: str, keras_name: str, keras_shape: tuple, layout: tuple | None,
+                 regularizer: Any, constraint: Any, trainable: bool):
+        self.attr = attr
+        self.keras_name = keras_name
+        self.keras_shape = keras_shape
+        self.layout = layout
+        self.regularizer = regularizer
+        self.constraint = constraint
+        self.trainable = trainable
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in vars(self).items())})"
 
     def to_keras(self, t: torch.Tensor) -> torch.Tensor:
         if self.layout is None:
@@ -59,7 +73,7 @@ def bind_add_weight(layer, legacy: bool, args: tuple, kwargs: dict) -> dict:
     """The arguments of a ``Layer.add_weight`` call by name, with Keras' defaults filled in
     (``shape`` as a tuple, ``name`` ``variable``/``variable_1``..., ``initializer`` by dtype)."""
     try:
-        bound = (_LEGACY_ADD_WEIGHT if legacy else _KERAS_ADD_WEIGHT).bind(*args, **kwargs).arguments
+        bound = _add_weight_signature(legacy).bind(*args, **kwargs).arguments
     except TypeError as e:
         raise TypeError(f"{type(layer).__name__} {layer.name!r}: add_weight(): {e}") from None
     if bound.get("aggregation", "none") not in ("none", "mean", "sum", "only_first_replica"):

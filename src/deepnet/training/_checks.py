@@ -11,7 +11,6 @@ Nothing here runs per training step.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -80,15 +79,16 @@ class InputSpec:
         return out
 
 
-@dataclass
 class DataView:
     """The data the checks look at: all samples (``whole``) or the first batch of an iterable."""
 
-    x: Any
-    y: Any
-    sample_weight: Any
-    whole: bool
-    names: ArgNames
+    # A plain class: a dataclass costs `import deepnet` time.
+    def __init__(self, x: Any, y: Any, sample_weight: Any, whole: bool, names: ArgNames):
+        self.x = x
+        self.y = y
+        self.sample_weight = sample_weight
+        self.whole = whole
+        self.names = names
 
     def sample(self, index: int) -> str:
         """How a message names sample ``index``: ``"sample 3"`` or ``"sample 3 (first batch ...)"``."""

@@ -11,8 +11,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -42,8 +41,7 @@ _UNSUPPORTED_KINDS = {"U": "strings", "S": "bytes", "O": "Python objects (dtype=
                       "c": "complex numbers", "M": "datetimes", "m": "time deltas", "V": "raw bytes"}
 
 
-@dataclass(frozen=True)
-class ArgNames:
+class ArgNames(NamedTuple):  # a NamedTuple: a frozen dataclass costs `import deepnet` time
     """How errors name the three parts of the data (``x``, ``y``, ``sample_weight``), where they
     come from (``where``, e.g. " (first batch of the DataLoader)") and the index of their first
     sample in what the user passed (``offset``, for the ``validation_split`` part).
