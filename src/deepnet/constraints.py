@@ -9,24 +9,7 @@ from .utils.lookup import resolve, serialize_object
 
 __all__ = ["Constraint", "MaxNorm", "MinMaxNorm", "NonNeg", "UnitNorm", "get", "serialize"]
 
-_INT = _v.Interval(_v.Integral, None, None, description="an int")
-
-
-class _Axis(_v.Constraint):
-    """An int or a non-empty list/tuple of ints (the axes the norm is taken over)."""
-
-    description = "an int or a non-empty list/tuple of ints"
-
-    def convert(self, value):
-        if _INT.accepts(value) or (isinstance(value, (list, tuple)) and value and all(_INT.accepts(a) for a in value)):
-            return value
-        raise _v.Rejected(type_error=True)
-
-    def extra_probes(self) -> tuple:
-        return ([], (1.5,), "last")
-
-
-_AXIS = _Axis()
+_AXIS = _v.IntOrInts(as_given=True)  # the axes the norm is taken over, kept as given
 _NON_NEGATIVE = _v.Interval(_v.Real, 0, None, description="a non-negative number", as_given=True)
 
 

@@ -15,6 +15,7 @@ from ..utils.validation import (
     Boolean,
     Integral,
     Interval,
+    IntOrInts,
     Lookup,
     NoneOr,
     Options,
@@ -67,30 +68,6 @@ class _Shape(_Constraint):
 
 SHAPE = NoneOr(_Shape())
 INT = Interval(Integral, None, None, description="an int")
-
-
-class IntOrInts(_Constraint):
-    """An int or a non-empty list/tuple of ints (``axis``, ``attention_axes``), returned as an
-    int or as ``container`` (list or tuple); ``positive``: every int must be >= 1."""
-
-    def __init__(self, container: type = list, positive: bool = False, int_as_container: bool = False):
-        self.container, self.positive, self.int_as_container = container, positive, int_as_container
-        kind = "positive integer" if positive else "int"
-        self.description = f"an {kind} or a non-empty list/tuple of {kind}s" if not positive else (
-            "a positive integer or a non-empty tuple of positive integers")
-        self._item = POSITIVE_INT if positive else INT
-
-    def convert(self, value):
-        if self._item.accepts(value):
-            return self.container([int(value)]) if self.int_as_container else int(value)
-        if not isinstance(value, (list, tuple)) or not value:
-            raise _Rejected(type_error=True)
-        if not all(self._item.accepts(v) for v in value):
-            raise _Rejected(type_error=not all(INT.accepts(v) for v in value))
-        return self.container(int(v) for v in value)
-
-    def extra_probes(self) -> tuple:
-        return ([], (1.5,), "last")
 
 
 class _DataFormat(Options):

@@ -21,8 +21,6 @@ reject (:meth:`Constraint.invalid_examples`), from which the bad-input test tabl
 
 from __future__ import annotations
 
-import functools
-import inspect
 import math
 import numbers
 from collections.abc import Callable as _CallableABC
@@ -32,8 +30,10 @@ from typing import Any
 
 import numpy as np
 
+from ._param_validation import constraints_of, validate_params
+
 __all__ = [
-    "AnyOf", "ArgumentTypeError", "Boolean", "Callable", "Constraint", "InstanceOf", "IntTuple",
+    "AnyOf", "ArgumentTypeError", "Boolean", "Callable", "Constraint", "InstanceOf", "IntOrInts", "IntTuple",
     "Interval", "Lookup", "NoneOr", "Options", "PerClass", "Rejected", "String", "check",
     "constraints_of", "invalid_value", "validate", "validate_params",
 ]
@@ -369,6 +369,41 @@ class IntTuple(Constraint):
         return ((1,) * (self.length + 1), (0,) * self.length, (-1,) * self.length)
 
 
+class IntOrInts(Constraint):
+    """An int or a non-empty list/tuple of ints (``axis``, ``attention_axes``), returned as an
+    int or as ``container`` (list or tuple); ``positive``: every int must be >= 1;
+    ``int_as_container``: an int is returned as ``container([int])``; ``as_given``: the value
+    is returned unchanged (a constraint's ``axis`` keeps its type in configs).
+
+    >>> IntOrInts().check((1, 2))
+    [1, 2]
+    >>> IntOrInts(as_given=True).check((1, 2))
+    (1, 2)
+    """
+
+    def __init__(self, container: type = list, positive: bool = False, int_as_container: bool = False,
+                 as_given: bool = False):
+        self.container, self.positive, self.int_as_container = container, positive, int_as_container
+        self.as_given = as_given
+        kind = "positive integer" if positive else "int"
+        self.description = f"an {kind} or a non-empty list/tuple of {kind}s" if not positive else (
+            "a positive integer or a non-empty tuple of positive integers")
+        self._item = Interval(Integral, 1 if positive else None, None, description=f"an {kind}")
+
+    def convert(self, value):
+        if self._item.accepts(value):
+            int_value = self.container([int(value)]) if self.int_as_container else int(value)
+            return value if self.as_given else int_value
+        if not isinstance(value, (list, tuple)) or not value:
+            raise Rejected(type_error=True)
+        if not all(self._item.accepts(v) for v in value):
+            raise Rejected(type_error=not all(_is_int(v) for v in value))
+        return value if self.as_given else self.container(int(v) for v in value)
+
+    def extra_probes(self) -> tuple:
+        return ([], (1.5,), "last")
+
+
 class String(Constraint):
     """A ``str`` (non-empty unless ``allow_empty``).
 
@@ -533,67 +568,3 @@ def validate(owner: Any, constraints: Mapping[str, Constraint | None], values: M
         if constraint is not None:
             out[argument] = constraint.check(value, owner=owner, argument=argument)
     return out
-
-
-def validate_params(constraints: Mapping[str, Constraint | None], owner: str | None = None) -> Any:
-    """Decorator: check a function's (or ``__init__``'s) declared arguments before it runs.
-
-    For a method the owner in messages is the class of ``self``; for a function its name
-    (or ``owner``). A constraint of ``None`` declares an argument that is checked elsewhere
-    (for example by ``activations.get``). The constraints are kept on the wrapper as
-    ``__constraints__`` (see :func:`constraints_of`).
-
-    >>> @validate_params({"n": Interval(Integral, 1, None)})
-    ... def repeat(text, n=2):
-    ...     return text * n
-    >>> repeat("ab", n=0)
-    Traceback (most recent call last):
-    ...
-    ValueError: Received an invalid value for `n` of repeat, expected a positive integer. Received: n=0
-    """
-
-    def decorate(fn):
-        signature = inspect.signature(fn)
-        unknown = set(constraints) - set(signature.parameters)
-        if unknown:
-            raise TypeError(f"validate_params: {fn.__qualname__} has no argument(s) {sorted(unknown)}.")
-        checked = {k: c for k, c in constraints.items() if c is not None}
-        is_method = next(iter(signature.parameters), None) == "self"
-
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            bound = signature.bind(*args, **kwargs)
-            bound.apply_defaults()  # defaults are normalised too (strides=1 -> (1, 1))
-            cls = type(args[0]) if is_method and args else None
-            who = owner or (cls.__name__ if cls is not None else fn.__name__)
-            arguments = bound.arguments
-            for name, constraint in checked.items():
-                if name in arguments:
-                    if cls is not None:
-                        constraint = constraint.for_owner(cls)
-                    arguments[name] = constraint.check(arguments[name], owner=who, argument=name)
-            return fn(*bound.args, **bound.kwargs)
-
-        wrapper.__constraints__ = dict(constraints)
-        return wrapper
-
-    return decorate
-
-
-def constraints_of(obj: Any) -> dict:
-    """The declared constraints of a function, or of a class's ``__init__`` merged along its
-    MRO (subclass declarations win).
-
-    >>> @validate_params({"n": Interval(Integral, 1, None)})
-    ... def repeat(text, n=2):
-    ...     return text * n
-    >>> list(constraints_of(repeat))
-    ['n']
-    """
-    if not isinstance(obj, type):
-        return dict(getattr(obj, "__constraints__", {}))
-    merged: dict = {}
-    for klass in reversed(obj.__mro__):
-        init = klass.__dict__.get("__init__")
-        merged.update(getattr(init, "__constraints__", {}))
-    return {k: c if c is None else c.for_owner(obj) for k, c in merged.items()}
