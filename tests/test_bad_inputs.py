@@ -11,6 +11,7 @@ import re
 
 import numpy as np
 import pytest
+import torch
 
 import deepnet as dn
 
@@ -50,6 +51,38 @@ CASES: list = [
      r"report\(\): `model` must be a deepnet model.*received str"),
 ]
 
+
+
+def _dense_reused_with_other_size():
+    layer = L.Dense(3)
+    layer(torch.zeros(2, 4))
+    layer(torch.zeros(2, 5))
+
+
+def _dense_reused_symbolically_with_other_size():
+    layer = L.Dense(3)
+    layer(dn.Input((4,)))
+    layer(dn.Input((5,)))
+
+
+CASES += [
+    ("layer_call_string", lambda: L.Dense(3)("string"), TypeError, r"Dense 'dense\w*' expects a tensor.*received str"),
+    ("layer_call_none", lambda: L.Dense(3)(None), TypeError, r"expects a tensor.*received NoneType"),
+    ("layer_call_object_array", lambda: L.Dense(3)(np.zeros((2, 4), dtype=object)), TypeError, r"dtype object"),
+    ("layer_call_complex_array", lambda: L.Dense(3)(np.zeros((2, 4), dtype=np.complex64)), TypeError,
+     r"dtype complex64"),
+    ("dense_reused_other_size", _dense_reused_with_other_size, ValueError,
+     r"built for inputs with 4 features.*shape \(2, 5\)"),
+    ("dense_reused_symbolic_other_size", _dense_reused_symbolically_with_other_size, ValueError,
+     r"built for inputs with 4 features.*\(None, 5\)"),
+]
+
+
+def test_layer_call_converts_numpy_arrays():
+    """Keras converts NumPy inputs of an eager layer call: floats to the layer's dtype."""
+    out = L.Dense(3)(np.zeros((2, 4), dtype=np.float64))
+    assert isinstance(out, torch.Tensor) and out.shape == (2, 3) and out.dtype == torch.float32
+    assert L.Embedding(10, 2)(np.array([[1, 2]])).shape == (1, 2, 2)
 
 # Cases the probe found already clear: kept as a regression table (loose patterns: the argument or
 # file must be named; the exact wording belongs to the owning module's own tests).

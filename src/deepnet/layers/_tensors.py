@@ -171,6 +171,23 @@ def _any_symbolic(args: tuple, kwargs: dict) -> bool:
     return any(type(t) is KerasTensor for t in nest.flatten((args[1:], kwargs)))
 
 
+def as_layer_input(layer, x):
+    """The first input of an eager layer call: a NumPy array becomes a tensor (floats in the
+    layer's dtype), as Keras converts them; None, strings and non-numeric arrays get an error
+    naming the layer; other objects are left to the layer's own ``call``."""
+    if isinstance(x, (np.ndarray, np.generic)):
+        if x.dtype.kind == "f":
+            return torch.as_tensor(x, dtype=layer.dtype if layer.dtype.is_floating_point else None)
+        if x.dtype.kind in "biu":
+            return torch.as_tensor(x)
+        raise TypeError(f"{type(layer).__name__} {layer.name!r} received a NumPy array of dtype {x.dtype}; "
+                        "expected numbers (floats, ints or bools).")
+    if x is not None and not isinstance(x, (str, bytes)):
+        return x
+    raise TypeError(f"{type(layer).__name__} {layer.name!r} expects a tensor (torch.Tensor, NumPy array or a "
+                    f"deepnet.Input) as its input; received {type(x).__name__}: {x!r:.60}.")
+
+
 @functools.cache
 def accepted_kwargs(fn) -> tuple[frozenset, bool]:
     params = inspect.signature(fn).parameters

@@ -43,6 +43,7 @@ from ._tensors import (  # noqa: F401  (re-exported: layers.base is the public h
     _set_mask,
     _shapes_of,
     accepted_kwargs,
+    as_layer_input,
     collect_shapes,
     dtype_name,
     filter_kwargs,
@@ -240,6 +241,8 @@ class Layer(nn.Module):
     def __call__(self, *args, **kwargs):
         if _any_symbolic(args, kwargs):
             return self._symbolic_call(args, kwargs)
+        if args and not isinstance(args[0], (torch.Tensor, list, tuple, dict)):
+            args = (as_layer_input(self, args[0]), *args[1:])
         return super().__call__(*args, **kwargs)
 
     def _forward_info(self):

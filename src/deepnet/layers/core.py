@@ -56,10 +56,24 @@ class Dense(Layer):
         self._act = None if self.activation is _activations.linear else self.activation
 
     def call(self, inputs):
-        y = F.linear(inputs, self.kernel, self.bias)
+        try:
+            y = F.linear(inputs, self.kernel, self.bias)
+        except RuntimeError:  # free on the hot path: only a failed call pays for the check
+            if inputs.shape[-1] != self.kernel.shape[1]:
+                raise self._features_error(tuple(inputs.shape)) from None
+            raise
         return y if self._act is None else self._act(y)
 
+    def _features_error(self, shape) -> ValueError:
+        return ValueError(
+            f"Dense {self.name!r} was built for inputs with {self.kernel.shape[1]} features (last axis); received "
+            f"input of shape {format_shape(shape)}. help: a layer keeps the input size it was first called "
+            "with; use a new layer for inputs of another size."
+        )
+
     def compute_output_shape(self, input_shape):
+        if self.built and input_shape and input_shape[-1] is not None and input_shape[-1] != self.kernel.shape[1]:
+            raise self._features_error(input_shape)
         return (*input_shape[:-1], self.units)
 
     def get_config(self):
