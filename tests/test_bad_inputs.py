@@ -78,6 +78,27 @@ CASES += [
 ]
 
 
+def _x_only_batches():
+    while True:
+        yield (X[:8],)
+
+
+CASES += [
+    ("fit_without_y", lambda: _model().fit(X, None, verbose=0), ValueError, r"`y` is missing.*loss needs targets"),
+    ("fit_generator_without_y", lambda: _model().fit(_x_only_batches(), steps_per_epoch=2, verbose=0), ValueError,
+     r"`y` \(first batch of the generator\) is missing"),
+    ("compile_loss_weights_list_one_output",
+     lambda: _model(compile=False).compile(optimizer="adam", loss="mse", loss_weights=[1, 2]), ValueError,
+     r"`loss_weights` is a list of 2 entries but the model has 1 output"),
+    ("fit_validation_data_string", lambda: _model().fit(X, Y, validation_data="x", verbose=0), TypeError,
+     r"`validation_data` must be a tuple.*received str"),
+    ("schedule_negative_learning_rate", lambda: dn.optimizers.schedules.ExponentialDecay(-0.1, 10, 0.9), ValueError,
+     r"`initial_learning_rate`"),
+    ("schedule_alpha_above_one", lambda: dn.optimizers.schedules.CosineDecay(0.1, 10, alpha=2), ValueError,
+     r"`alpha`"),
+]
+
+
 def test_layer_call_converts_numpy_arrays():
     """Keras converts NumPy inputs of an eager layer call: floats to the layer's dtype."""
     out = L.Dense(3)(np.zeros((2, 4), dtype=np.float64))

@@ -45,6 +45,7 @@ _NON_NEGATIVE = Interval(Real, 0, None, description="a float >= 0", as_given=Tru
 _STEPS = Interval(Real, 0, None, closed="neither", description="a number > 0", as_given=True)
 _WARMUP_STEPS = Interval(Real, 0, None, description="a non-negative number", as_given=True)
 _POSITIVE = Interval(Real, 0, None, closed="neither", description="a float > 0", as_given=True)
+_FRACTION = Interval(Real, 0, 1, description="a float in [0, 1]", as_given=True)
 _BOOL = Boolean()
 _NAME = String(allow_empty=True, description="a str")
 
@@ -127,7 +128,7 @@ class ExponentialDecay(LearningRateSchedule):
     [0.1, 0.05, 0.025]
     """
 
-    @validate_params({"initial_learning_rate": _NUMBER, "decay_steps": _STEPS,
+    @validate_params({"initial_learning_rate": _NON_NEGATIVE, "decay_steps": _STEPS,
                       "decay_rate": _NON_NEGATIVE, "staircase": _BOOL, "name": _NAME})
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
                  name="ExponentialDecay"):
@@ -201,8 +202,8 @@ class PolynomialDecay(LearningRateSchedule):
     [0.1, 0.05, 0.0, 0.0]
     """
 
-    @validate_params({"initial_learning_rate": _NUMBER, "decay_steps": _STEPS,
-                      "end_learning_rate": _NUMBER, "power": _NON_NEGATIVE, "cycle": _BOOL,
+    @validate_params({"initial_learning_rate": _NON_NEGATIVE, "decay_steps": _STEPS,
+                      "end_learning_rate": _NON_NEGATIVE, "power": _NON_NEGATIVE, "cycle": _BOOL,
                       "name": _NAME})
     def __init__(self, initial_learning_rate, decay_steps, end_learning_rate=0.0001, power=1.0,
                  cycle=False, name="PolynomialDecay"):
@@ -245,7 +246,7 @@ class InverseTimeDecay(LearningRateSchedule):
     [0.1, 0.05, 0.025]
     """
 
-    @validate_params({"initial_learning_rate": _NUMBER, "decay_steps": _STEPS,
+    @validate_params({"initial_learning_rate": _NON_NEGATIVE, "decay_steps": _STEPS,
                       "decay_rate": _NON_NEGATIVE, "staircase": _BOOL, "name": _NAME})
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
                  name="InverseTimeDecay"):
@@ -282,8 +283,8 @@ class CosineDecay(LearningRateSchedule):
     [0.0, 0.1, 0.05, 0.0]
     """
 
-    @validate_params({"initial_learning_rate": _NUMBER, "decay_steps": _STEPS, "alpha": _NUMBER,
-                      "warmup_steps": _WARMUP_STEPS, "warmup_target": NoneOr(_NUMBER),
+    @validate_params({"initial_learning_rate": _NON_NEGATIVE, "decay_steps": _STEPS, "alpha": _FRACTION,
+                      "warmup_steps": _WARMUP_STEPS, "warmup_target": NoneOr(_NON_NEGATIVE),
                       "name": _NAME})
     def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, name="CosineDecay",
                  warmup_target=None, warmup_steps=0):
@@ -332,8 +333,8 @@ class CosineDecayRestarts(LearningRateSchedule):
     [0.1, 0.05, 0.1, 0.05]
     """
 
-    @validate_params({"initial_learning_rate": _NUMBER, "first_decay_steps": _STEPS,
-                      "t_mul": _POSITIVE, "m_mul": _NUMBER, "alpha": _NUMBER, "name": _NAME})
+    @validate_params({"initial_learning_rate": _NON_NEGATIVE, "first_decay_steps": _STEPS,
+                      "t_mul": _POSITIVE, "m_mul": _NUMBER, "alpha": _FRACTION, "name": _NAME})
     def __init__(self, initial_learning_rate, first_decay_steps, t_mul=2.0, m_mul=1.0, alpha=0.0,
                  name="SGDRDecay"):
         self.initial_learning_rate = initial_learning_rate

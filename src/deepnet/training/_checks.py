@@ -252,6 +252,9 @@ def unpack_validation(data):
             f"`validation_data` must be (x_val, y_val) or (x_val, y_val, sample_weight); received a {type(data).__name__} "
             f"of length {len(data)}."
         )
+    if isinstance(data, (str, bytes, int, float, np.ndarray, torch.Tensor)) or data is None:
+        raise TypeError(f"`validation_data` must be a tuple (x_val, y_val[, sample_weight]), a Dataset, a DataLoader "
+                        f"or a generator; received {type(data).__name__}.")
     return data, None, None
 
 

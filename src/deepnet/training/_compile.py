@@ -67,6 +67,10 @@ def per_output(spec, names: list[str], what: str, default=None) -> list:
         return list(spec)
     if isinstance(spec, (list, tuple)) and n > 1 and what != "metrics":
         raise ValueError(f"`{what}` is a list of {len(spec)} entries but the model has {n} outputs ({names}).")
+    if isinstance(spec, (list, tuple)) and what == "loss_weights":  # one output
+        if len(spec) != 1:
+            raise ValueError(f"`loss_weights` is a list of {len(spec)} entries but the model has 1 output ({names}).")
+        return list(spec)
     return [spec] * n
 
 

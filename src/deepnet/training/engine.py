@@ -138,6 +138,9 @@ class Trainer:
                                x_dtype_fn=spec.dtypes, names=names or ArgNames(), **kwargs)
         env = CheckEnv(self.model, spec, trainer=self)
         run_checks(adapter, env)
+        if adapter.check_view()[1] is None and any(fn is not None for fn in self.losses):
+            raise ValueError(f"{adapter.names.y}{adapter.names.where} is missing, but the compiled loss needs targets. "
+                             "help: pass y=..., or data that yields (x, y) pairs.")
         if adapter.check_view()[1] is not None and self.metric_objs is None:
             self._resolve_metrics([tuple(t.shape) for t in self.split_targets(adapter.check_view()[1])],
                                   env.pred_shapes())
