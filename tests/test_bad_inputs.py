@@ -99,6 +99,14 @@ CASES += [
 ]
 
 
+CASES += [
+    ("save_filepath_int", lambda: _model().save(5), TypeError, r"`filepath` of save.*filepath=5"),
+    ("load_model_filepath_int", lambda: dn.load_model(5), TypeError, r"`filepath` of load_model"),
+    ("save_overwrite_string", lambda: _model().save("never.deepnet", overwrite="no"), TypeError, r"`overwrite`"),
+    ("load_model_compile_string", lambda: dn.load_model("never.deepnet", compile="no"), TypeError, r"`compile`"),
+]
+
+
 def test_layer_call_converts_numpy_arrays():
     """Keras converts NumPy inputs of an eager layer call: floats to the layer's dtype."""
     out = L.Dense(3)(np.zeros((2, 4), dtype=np.float64))

@@ -22,6 +22,7 @@ import os
 
 import torch
 
+from ..utils.validation import Boolean, InstanceOf, check
 from ..version import __version__
 from ._architecture import (
     MAX_LAYER_CONFIG_BYTES,
@@ -105,6 +106,9 @@ def _metadata(model) -> dict:
     return meta
 
 
+_PATH = InstanceOf(str, os.PathLike, description="a file path (str or os.PathLike)")
+
+
 def save_model(model, filepath, overwrite: bool = True) -> None:
     """Write ``model`` (architecture, weights, compile config, optimizer state) to a
     ``.deepnet`` archive, atomically (``overwrite=False`` refuses to replace a file).
@@ -114,7 +118,8 @@ def save_model(model, filepath, overwrite: bool = True) -> None:
     >>> dn.saving.load_model("tiny.deepnet").count_params()
     8
     """
-    path = os.fspath(filepath)
+    path = os.fspath(check("save", "filepath", filepath, _PATH))
+    overwrite = check("save", "overwrite", overwrite, Boolean())
     if not path.endswith(".deepnet"):
         hint = " help: use model.save_weights(path) for a .safetensors weights file." if path.endswith(".safetensors") else ""
         raise ValueError(f"model.save: the filename must end in '.deepnet'; received {path!r}.{hint}")
@@ -175,7 +180,8 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
     """
     if custom_objects is not None and not isinstance(custom_objects, dict):
         raise TypeError(f"load_model: `custom_objects` must be a dict {{name: class}}; received {type(custom_objects).__name__}.")
-    path = os.fspath(filepath)
+    path = os.fspath(check("load_model", "filepath", filepath, _PATH))
+    compile = check("load_model", "compile", compile, Boolean())
     where = repr(path)
     if path.endswith(".safetensors"):
         raise ModelFileError(f"{where} is a weights file: build the model, then call model.load_weights(path).")
