@@ -107,6 +107,24 @@ CASES += [
 ]
 
 
+def _functional_without_outputs():
+    x = dn.Input((4,))
+    dn.Model(inputs=x, outputs=[])
+
+
+CASES += [
+    ("sequential_layers_string", lambda: dn.Sequential("dense"), TypeError, r"`layers` must be a list.*received str"),
+    ("model_no_outputs", _functional_without_outputs, ValueError, r"at least one input and one output"),
+    ("get_layer_name_and_index", lambda: _model().get_layer(name="dense", index=0), ValueError,
+     r"exactly one of `name` or `index`"),
+    ("sequential_pop_empty", lambda: dn.Sequential().pop(), TypeError, r"no layers to pop"),
+    ("summary_line_length", lambda: _model().summary(line_length=-5), ValueError, r"`line_length` of summary"),
+    ("summary_positions", lambda: _model().summary(positions=[0.5, 0.2]), ValueError, r"`positions` of summary"),
+    ("summary_print_fn", lambda: _model().summary(print_fn=5), TypeError, r"`print_fn` of summary"),
+    ("summary_show_trainable", lambda: _model().summary(show_trainable="yes"), TypeError, r"`show_trainable`"),
+]
+
+
 def test_layer_call_converts_numpy_arrays():
     """Keras converts NumPy inputs of an eager layer call: floats to the layer's dtype."""
     out = L.Dense(3)(np.zeros((2, 4), dtype=np.float64))

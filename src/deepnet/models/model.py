@@ -24,10 +24,11 @@ from ..utils import nest
 from ..utils.lazy import lazy_import
 from ..utils.naming import to_snake_case, unique_name
 from ..utils.registry import register_builtin
-from ._functional_config import functional_config, functional_from_config
-from .summary import print_summary
 
-# saving is imported on first save/load (utils.lazy), so that `import deepnet` stays fast.
+# saving is imported on first save/load (utils.lazy), so that `import deepnet` stays fast; so
+# are the summary and the functional config code (first summary() / get_config()).
+_summary = lazy_import("deepnet.models.summary")
+_functional_config = lazy_import("deepnet.models._functional_config")
 _archive = lazy_import("deepnet.saving.archive")
 _export = lazy_import("deepnet.saving.export")
 _weights = lazy_import("deepnet.saving.weights")
@@ -98,6 +99,9 @@ class Model(TrainingAPI, Layer):
         self._output_struct = outputs
         flat_in = nest.flatten(inputs)
         flat_out = nest.flatten(outputs)
+        if not flat_in or not flat_out:
+            raise ValueError(f"Model needs at least one input and one output; received {len(flat_in)} input(s) and "
+                             f"{len(flat_out)} output(s). help: Model(inputs=x, outputs=y) with x = deepnet.Input(...).")
         for t in flat_in:
             if not isinstance(t, KerasTensor) or not isinstance(t.node.layer, InputLayer):
                 raise ValueError(
@@ -320,6 +324,8 @@ class Model(TrainingAPI, Layer):
         return [m for m in self.children() if isinstance(m, Layer)]
 
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        if (name is None) == (index is None):
+            raise ValueError(f"get_layer: pass exactly one of `name` or `index`; received name={name!r}, index={index!r}.")
         layers = self.layers
         if index is not None:
             if not -len(layers) <= index < len(layers):
@@ -366,8 +372,8 @@ class Model(TrainingAPI, Layer):
     def summary(self, line_length: int | None = None, positions=None, print_fn=None,
                 expand_nested: bool = False, show_trainable: bool = False) -> None:
         """Print a Keras-style table of layers, output shapes and parameter counts."""
-        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
-                      expand_nested=expand_nested, show_trainable=show_trainable)
+        _summary.print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
+                               expand_nested=expand_nested, show_trainable=show_trainable)
 
     # ------------------------------------------------------------------ files
     def save_weights(self, filepath) -> None:
@@ -399,13 +405,13 @@ class Model(TrainingAPI, Layer):
     def get_config(self) -> dict:
         if not self._functional:
             return {"name": self.name, "trainable": self.trainable}
-        return functional_config(self)
+        return _functional_config.functional_config(self)
 
     @classmethod
     def from_config(cls, config: dict, custom_objects: dict | None = None):
         if "layers" not in config:
             return cls(**config)
-        return functional_from_config(cls, config, custom_objects)
+        return _functional_config.functional_from_config(cls, config, custom_objects)
 
 
 register_builtin(Model)  # configs of nested models name this class

@@ -41,6 +41,9 @@ class Sequential(Model):
         self._input_layer: InputLayer | None = None
         self._last_output: KerasTensor | None = None
         self._training_flags: list[bool] = []
+        if isinstance(layers, (str, bytes, nn.Module, KerasTensor)) or not hasattr(layers or [], "__iter__"):
+            raise TypeError(f"Sequential: `layers` must be a list of layers; received {type(layers).__name__}. "
+                            "help: Sequential([deepnet.Input(shape=...), layers.Dense(...)]).")
         for layer in layers or []:
             self.add(layer)
 
@@ -86,7 +89,7 @@ class Sequential(Model):
     def pop(self) -> Layer:
         """Remove and return the last layer."""
         if not self._stack:
-            raise IndexError(f"Sequential {self.name!r} has no layers to pop.")
+            raise TypeError(f"Sequential {self.name!r} has no layers to pop.")  # TypeError as in Keras
         layer = self._stack.pop()
         self._training_flags.pop()
         del self._modules[layer.name]

@@ -12,6 +12,8 @@ from ..layers.base import InputLayer, KerasTensor, TorchModuleWrapper, format_sh
 from ..utils import nest
 from ..utils.formatting import format_bytes
 from ..utils.registry import get_registered_class
+from ..utils.validation import Boolean, Integral, Interval, NoneOr, check
+from ..utils.validation import Callable as _CallableArg
 from ._functional_config import node_indices
 
 #: The byte counts of the summary (the memory planner of ``deepnet.diagnose`` prints the same).
@@ -170,6 +172,19 @@ def render_summary(model, line_length: int | None = None, positions=None, expand
     return buf.getvalue().rstrip("\n")
 
 
+def _check_summary_args(line_length, positions, print_fn, expand_nested, show_trainable) -> None:
+    check("summary", "line_length", line_length, NoneOr(Interval(Integral, 1, None)))
+    check("summary", "print_fn", print_fn, NoneOr(_CallableArg()))
+    check("summary", "expand_nested", expand_nested, Boolean())
+    check("summary", "show_trainable", show_trainable, Boolean())
+    if positions is not None and not (
+            isinstance(positions, (list, tuple)) and positions
+            and all(isinstance(p, (int, float)) and not isinstance(p, bool) and p > 0 for p in positions)
+            and all(a < b for a, b in zip(positions, positions[1:]))):
+        raise ValueError("Received an invalid value for `positions` of summary, expected an increasing list of "
+                         f"column ends (fractions of line_length, or characters). Received: positions={positions!r}")
+
+
 def print_summary(model, line_length=None, positions=None, print_fn: Callable[..., Any] | None = None,
                   expand_nested=False, show_trainable=False) -> None:
     """Print the summary: coloured on a terminal, plain text when piped or with ``print_fn``.
@@ -179,6 +194,7 @@ def print_summary(model, line_length=None, positions=None, print_fn: Callable[..
     >>> print_summary(model, print_fn=lambda text: print(text.splitlines()[0]))
     Model: "tiny"
     """
+    _check_summary_args(line_length, positions, print_fn, expand_nested, show_trainable)
     color = print_fn is None and sys.stdout.isatty()
     text = render_summary(model, line_length, positions, expand_nested, show_trainable, color=color)
     if print_fn is not None:
