@@ -3,6 +3,7 @@ live here; the loop lives in :mod:`deepnet.training.engine`)."""
 
 from __future__ import annotations
 
+from ..utils.lazy import lazy_import
 from ..utils.validation import (
     AnyOf,
     Boolean,
@@ -14,8 +15,11 @@ from ..utils.validation import (
     Real,
     validate_params,
 )
-from .data import batch_length
-from .engine import Trainer, predict
+
+# The loop, its data adapters, checks and progress bars load at the first compile/predict:
+# `import deepnet` stays fast.
+_engine = lazy_import("deepnet.training.engine")
+_data = lazy_import("deepnet.training.data")
 
 __all__ = ["TrainingAPI"]
 
@@ -85,7 +89,7 @@ class TrainingAPI:
         >>> model.compiled
         True
         """
-        self._trainer = Trainer(self, optimizer=optimizer, loss=loss, loss_weights=loss_weights, metrics=metrics,
+        self._trainer = _engine.Trainer(self, optimizer=optimizer, loss=loss, loss_weights=loss_weights, metrics=metrics,
                                 weighted_metrics=weighted_metrics, jit_compile=jit_compile is True, device=device,
                                 steps_per_execution=steps_per_execution)
         self._compile_config = {
@@ -167,7 +171,7 @@ class TrainingAPI:
         """
         if self._trainer is not None:
             return self._trainer.predict(x, batch_size=batch_size, verbose=verbose, steps=steps, callbacks=callbacks)
-        return predict(self, x, batch_size=batch_size, verbose=verbose, steps=steps, callbacks=callbacks)
+        return _engine.predict(self, x, batch_size=batch_size, verbose=verbose, steps=steps, callbacks=callbacks)
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One gradient update on one batch; returns the loss (and metrics). The batch is
@@ -200,7 +204,7 @@ class TrainingAPI:
         >>> model.predict_on_batch(np.ones((2, 2))).shape
         (2, 3)
         """
-        return self.predict(x, batch_size=max(1, batch_length(x)), verbose=0)
+        return self.predict(x, batch_size=max(1, _data.batch_length(x)), verbose=0)
 
     def reset_metrics(self) -> None:
         """Reset the state of every compiled metric.
