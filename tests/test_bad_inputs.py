@@ -125,6 +125,14 @@ CASES += [
 ]
 
 
+CASES += [
+    ("fit_unknown_keyword", lambda: _model().fit(X, Y, verbose=0, foo=1), TypeError,
+     r"^Sequential\.fit\(\) got an unexpected keyword argument 'foo'"),
+    ("from_config_missing_argument", lambda: L.Dense.from_config({"unitz": 3}), TypeError,
+     r"^Dense\(\) missing a required argument: 'units'"),
+]
+
+
 def test_layer_call_converts_numpy_arrays():
     """Keras converts NumPy inputs of an eager layer call: floats to the layer's dtype."""
     out = L.Dense(3)(np.zeros((2, 4), dtype=np.float64))

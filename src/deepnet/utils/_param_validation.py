@@ -26,6 +26,14 @@ def _parameter_names(fn) -> tuple:
     return code.co_varnames[:count]
 
 
+def _call_name(fn, args: tuple) -> str:
+    """``Dense`` for ``Dense.__init__``, ``Sequential.fit`` for a method, else the function's name."""
+    if not args:
+        return fn.__qualname__
+    cls = type(args[0]).__name__
+    return cls if fn.__name__ == "__init__" else f"{cls}.{fn.__name__}"
+
+
 def validate_params(constraints: Mapping[str, Any], owner: str | None = None) -> Any:
     """Decorator: check a function's (or ``__init__``'s) declared arguments before it runs.
 
@@ -58,7 +66,10 @@ def validate_params(constraints: Mapping[str, Any], owner: str | None = None) ->
             nonlocal signature
             if signature is None:
                 signature = inspect.signature(fn)
-            bound = signature.bind(*args, **kwargs)
+            try:
+                bound = signature.bind(*args, **kwargs)
+            except TypeError as e:  # name the function, as Python does without the decorator
+                raise TypeError(f"{_call_name(fn, args if is_method else ())}() {e}") from None
             bound.apply_defaults()  # defaults are normalised too (strides=1 -> (1, 1))
             cls = type(args[0]) if is_method and args else None
             who = owner or (cls.__name__ if cls is not None else fn.__name__)
