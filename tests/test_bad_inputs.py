@@ -133,6 +133,18 @@ CASES += [
 ]
 
 
+def test_reduce_lr_on_plateau_says_it_replaces_a_schedule():
+    """Keras raises; deepnet keeps replacing the schedule (existing behaviour) but warns, naming it."""
+    model = _model(compile=False)
+    schedule = dn.optimizers.schedules.ExponentialDecay(0.1, 10, 0.9)
+    model.compile(optimizer=dn.optimizers.Adam(schedule), loss="sparse_categorical_crossentropy")
+    plateau = dn.callbacks.ReduceLROnPlateau(monitor="loss", patience=0, min_delta=1e9)
+    with pytest.warns(UserWarning, match=r"replaces the learning-rate schedule ExponentialDecay"):
+        model.fit(X, Y, epochs=2, callbacks=[plateau], verbose=0)
+    assert dn.optimizers.SGD(0.1).learning_rate_schedule is None
+    assert model.optimizer.learning_rate_schedule is None
+
+
 def test_layer_call_converts_numpy_arrays():
     """Keras converts NumPy inputs of an eager layer call: floats to the layer's dtype."""
     out = L.Dense(3)(np.zeros((2, 4), dtype=np.float64))

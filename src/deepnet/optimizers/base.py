@@ -212,6 +212,15 @@ class Optimizer:
         self._set_learning_rate(value)
 
     @property
+    def learning_rate_schedule(self):
+        """The schedule (or callable) driving the learning rate, or None for a constant rate.
+
+        >>> dn.optimizers.SGD(0.1).learning_rate_schedule is None
+        True
+        """
+        return self._schedule
+
+    @property
     def lr(self) -> float:  # tf.keras-era alias, used by some callbacks
         return self.learning_rate
 

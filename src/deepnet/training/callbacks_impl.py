@@ -220,6 +220,11 @@ class ReduceLROnPlateau(_Monitor, Callback):
                 old_lr = float(optimizer.learning_rate)
                 if old_lr > self.min_lr:
                     new_lr = max(old_lr * self.factor, self.min_lr)
+                    schedule = getattr(optimizer, "learning_rate_schedule", None)
+                    if schedule is not None:  # Keras raises here; deepnet replaces it, but says so
+                        warnings.warn(f"ReduceLROnPlateau replaces the learning-rate schedule {schedule!r} by the "
+                                      f"constant rate {new_lr:g}. help: compile with a float learning_rate to use "
+                                      "ReduceLROnPlateau, or drop it to keep the schedule.", stacklevel=2)
                     optimizer.learning_rate = new_lr
                     if self.verbose > 0:
                         _say(f"Epoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {new_lr}.")
