@@ -104,6 +104,8 @@ CASES += [
     ("load_model_filepath_int", lambda: dn.load_model(5), TypeError, r"`filepath` of load_model"),
     ("save_overwrite_string", lambda: _model().save("never.deepnet", overwrite="no"), TypeError, r"`overwrite`"),
     ("load_model_compile_string", lambda: dn.load_model("never.deepnet", compile="no"), TypeError, r"`compile`"),
+    ("load_model_custom_object_not_class", lambda: dn.load_model("never.deepnet", custom_objects={"X": 5}), TypeError,
+     r"`custom_objects` must map names \(str\) to classes"),
 ]
 
 

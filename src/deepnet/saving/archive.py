@@ -180,6 +180,9 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
     """
     if custom_objects is not None and not isinstance(custom_objects, dict):
         raise TypeError(f"load_model: `custom_objects` must be a dict {{name: class}}; received {type(custom_objects).__name__}.")
+    bad = {k: v for k, v in (custom_objects or {}).items() if not isinstance(k, str) or not callable(v)}
+    if bad:
+        raise TypeError(f"load_model: `custom_objects` must map names (str) to classes or functions; received {bad!r}.")
     path = os.fspath(check("load_model", "filepath", filepath, _PATH))
     compile = check("load_model", "compile", compile, Boolean())
     where = repr(path)
