@@ -12,7 +12,6 @@ import importlib
 from . import activations, constraints, initializers, layers, regularizers, utils
 from .layers import Input
 from .models import Model, Sequential
-from .version import __version__
 
 _LAZY_MODULES = (
     "callbacks", "datasets", "diagnose", "losses", "metrics", "mixed_precision", "optimizers", "saving", "training",
@@ -29,6 +28,8 @@ _LAZY_ATTRIBUTES = {"load_model": "saving", "plot_model": "visualization"}  # at
 
 
 def __getattr__(name: str):
+    if name == "__version__":  # read on first access: `import deepnet` stays fast
+        return importlib.import_module(".version", __name__).__version__
     if name in _LAZY_ATTRIBUTES:
         return getattr(__getattr__(_LAZY_ATTRIBUTES[name]), name)
     if name in _LAZY_MODULES:
@@ -39,4 +40,4 @@ def __getattr__(name: str):
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_LAZY_MODULES) | set(_LAZY_ATTRIBUTES))
+    return sorted(set(globals()) | set(_LAZY_MODULES) | set(_LAZY_ATTRIBUTES) | {"__version__"})

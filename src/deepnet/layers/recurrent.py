@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 
 from .. import activations as _activations
-from ..utils.serialization import deserialize_layer, serialize_layer
+from ..utils.lazy import lazy_import
 from ..utils.validation import Constraint, InstanceOf, NoneOr, Options, Rejected, validate_params
 from ._checks import BOOL
 from ._rnn_base import (
@@ -42,6 +42,9 @@ from ._rnn_base import (
     _run_vf,
 )
 from .base import Layer
+
+# layer (de)serialisation loads with the first get_config/from_config: `import deepnet` stays fast.
+_serialization = lazy_import("deepnet.utils.serialization")
 
 __all__ = ["GRU", "LSTM", "Bidirectional", "SimpleRNN"]
 
@@ -437,18 +440,18 @@ class Bidirectional(Layer):
         return {
             **super().get_config(),
             "merge_mode": self.merge_mode,
-            "layer": serialize_layer(self.forward_layer),
-            "backward_layer": serialize_layer(self.backward_layer),
+            "layer": _serialization.serialize_layer(self.forward_layer),
+            "backward_layer": _serialization.serialize_layer(self.backward_layer),
         }
 
     @classmethod
     def from_config(cls, config: dict):
         config = copy.deepcopy(config)
         layer = config.pop("layer")
-        layer = layer if isinstance(layer, Layer) else deserialize_layer(layer)
+        layer = layer if isinstance(layer, Layer) else _serialization.deserialize_layer(layer)
         backward = config.pop("backward_layer", None)
         if backward is not None and not isinstance(backward, Layer):
-            backward = deserialize_layer(backward)
+            backward = _serialization.deserialize_layer(backward)
         return cls(layer, backward_layer=backward, **config)
 
     def extra_repr(self) -> str:

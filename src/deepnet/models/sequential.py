@@ -13,10 +13,13 @@ from ..layers.base import (
     accepted_kwargs,
     is_shape,
 )
+from ..utils.lazy import lazy_import
 from ..utils.naming import unique_name
 from ..utils.registry import register_builtin
-from ..utils.serialization import deserialize_layer, serialize_layer
 from .model import Model, _to_tensor
+
+# layer (de)serialisation loads with the first get_config/from_config: `import deepnet` stays fast.
+_serialization = lazy_import("deepnet.utils.serialization")
 
 __all__ = ["Sequential"]
 
@@ -167,16 +170,16 @@ class Sequential(Model):
         return self.output.shape
 
     def get_config(self) -> dict:
-        layers = [serialize_layer(layer) for layer in self._stack]
+        layers = [_serialization.serialize_layer(layer) for layer in self._stack]
         if self._input_layer is not None:
-            layers.insert(0, serialize_layer(self._input_layer))
+            layers.insert(0, _serialization.serialize_layer(self._input_layer))
         return {"name": self.name, "trainable": self.trainable, "layers": layers}
 
     @classmethod
     def from_config(cls, config: dict, custom_objects: dict | None = None):
         model = cls(name=config.get("name"), trainable=config.get("trainable", True))
         for entry in config.get("layers", []):
-            model.add(deserialize_layer(entry, custom_objects))
+            model.add(_serialization.deserialize_layer(entry, custom_objects))
         return model
 
 

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 from ..utils.lazy import lazy_import
-from .callback_base import Callback, CallbackList, History
 
 __all__ = ["Callback", "CallbackList", "History", "Trainer", "default_device"]
 
-# The engine loads on first use (the first compile or predict): `import deepnet` stays fast.
+# The engine and the callback base load on first use (the first compile, predict or callback):
+# `import deepnet` stays fast.
 _engine = lazy_import("deepnet.training.engine")
+_callback_base = lazy_import("deepnet.training.callback_base")
+_LAZY = {"Trainer": _engine, "default_device": _engine, "Callback": _callback_base,
+         "CallbackList": _callback_base, "History": _callback_base}
 
 
 def __getattr__(name: str):
-    if name in ("Trainer", "default_device"):
-        return getattr(_engine, name)
+    if name in _LAZY:
+        return getattr(_LAZY[name], name)
     raise AttributeError(f"module 'deepnet.training' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
