@@ -12,7 +12,7 @@ import math
 
 import torch
 
-from .utils.lookup import resolve, serialize_object
+from .utils.lookup import ConfigObject, resolve, serialize_object
 from .utils.seeding import make_generator
 from .utils.validation import (
     Integral,
@@ -53,7 +53,7 @@ _NUMBER = Interval(Real, None, None, description="a finite number", as_given=Tru
 _POSITIVE = Interval(Real, 0, None, closed="neither", description="a positive number", as_given=True)
 
 
-class Initializer:
+class Initializer(ConfigObject):
     """Base class: ``init(shape, dtype=torch.float32) -> torch.Tensor``.
 
     Subclasses implement ``__call__`` and, when they take arguments, ``get_config``.
@@ -77,14 +77,6 @@ class Initializer:
 
     def get_config(self) -> dict:
         return {"seed": self.seed}
-
-    @classmethod
-    def from_config(cls, config: dict):
-        return cls(**config)
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 class Zeros(Initializer):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 
-from .utils.lookup import resolve, serialize_object
+from .utils.lookup import ConfigObject, resolve, serialize_object
 from .utils.validation import Interval, Real, validate_params
 
 __all__ = ["L1", "L1L2", "L2", "Regularizer", "get", "serialize"]
@@ -17,7 +17,7 @@ __all__ = ["L1", "L1L2", "L2", "Regularizer", "get", "serialize"]
 _FACTOR = Interval(Real, 0, None, description="a non-negative number")
 
 
-class Regularizer:
+class Regularizer(ConfigObject):
     """Base class: ``regularizer(weight) -> scalar penalty`` added to the loss.
 
     >>> class Sum(dn.regularizers.Regularizer):
@@ -29,17 +29,6 @@ class Regularizer:
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
-
-    def get_config(self) -> dict:
-        return {}
-
-    @classmethod
-    def from_config(cls, config: dict):
-        return cls(**config)
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 class L1L2(Regularizer):

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..utils.lookup import unknown_name_error
+from ..utils.lookup import ConfigObject, unknown_name_error
 from ..utils.naming import to_snake_case, unique_name
 from ._functions import (
     _FUNCTION_NAMES,
@@ -45,7 +45,7 @@ from ._reduction import (
 )
 
 
-class Loss:
+class Loss(ConfigObject):
     """Base class: subclasses implement ``call(y_true, y_pred)`` returning per-sample losses;
     ``__call__`` applies ``sample_weight``, the prediction's mask and the reduction.
 
@@ -96,14 +96,6 @@ class Loss:
 
     def get_config(self) -> dict:
         return {"name": self.name, "reduction": self.reduction, "dtype": self.dtype}
-
-    @classmethod
-    def from_config(cls, config: dict):
-        return cls(**config)
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 class LossFunctionWrapper(Loss):

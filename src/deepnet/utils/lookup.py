@@ -120,3 +120,29 @@ def serialize_object(obj: Any, table: Mapping[str, Any]) -> Any:
         if value is obj:
             return name
     return getattr(obj, "__name__", repr(obj))
+
+
+class ConfigObject:
+    """Mixin for objects rebuilt from their constructor arguments: ``from_config(config)`` is
+    ``cls(**config)`` and ``repr`` shows ``get_config()`` (initializers, regularizers, losses).
+
+    >>> from deepnet.utils.lookup import ConfigObject
+    >>> class Scale(ConfigObject):
+    ...     def __init__(self, factor=1.0):
+    ...         self.factor = factor
+    ...     def get_config(self):
+    ...         return {"factor": self.factor}
+    >>> Scale.from_config({"factor": 2.0})
+    Scale(factor=2.0)
+    """
+
+    def get_config(self) -> dict:
+        return {}
+
+    @classmethod
+    def from_config(cls, config: dict):
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
