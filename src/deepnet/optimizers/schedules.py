@@ -118,31 +118,27 @@ class LearningRateSchedule:
         return f"{type(self).__name__}({args})"
 
 
-class ExponentialDecay(LearningRateSchedule):
-    """``initial_learning_rate * decay_rate ** (step / decay_steps)``.
-
-    With ``staircase=True`` the exponent is floored (decay in discrete intervals).
-
-    >>> schedule = dn.optimizers.schedules.ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5)
-    >>> [schedule(step) for step in (0, 10, 20)]
-    [0.1, 0.05, 0.025]
-    """
+class _StepDecay(LearningRateSchedule):
+    """Shared by ExponentialDecay and InverseTimeDecay: the same arguments and config; the
+    subclass maps ``p = step / decay_steps`` (floored when ``staircase``) to the rate."""
 
     @validate_params({"initial_learning_rate": _NON_NEGATIVE, "decay_steps": _STEPS,
-                      "decay_rate": _NON_NEGATIVE, "staircase": _BOOL, "name": _NAME})
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
-                 name="ExponentialDecay"):
+                      "decay_rate": _NON_NEGATIVE, "staircase": _BOOL, "name": NoneOr(_NAME)})
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name=None):
         self.initial_learning_rate = initial_learning_rate
         self.decay_steps = decay_steps
         self.decay_rate = decay_rate
         self.staircase = staircase
-        self.name = name
+        self.name = type(self).__name__ if name is None else name  # Keras' default: the class name
 
     def __call__(self, step):
         p = _step_value(type(self).__name__, step) / self.decay_steps
         if self.staircase:
             p = math.floor(p)
-        return float(self.initial_learning_rate) * float(self.decay_rate) ** p
+        return self._decayed(p)
+
+    def _decayed(self, p: float) -> float:
+        raise NotImplementedError
 
     def get_config(self):
         return {
@@ -152,6 +148,20 @@ class ExponentialDecay(LearningRateSchedule):
             "staircase": self.staircase,
             "name": self.name,
         }
+
+
+class ExponentialDecay(_StepDecay):
+    """``initial_learning_rate * decay_rate ** (step / decay_steps)``.
+
+    With ``staircase=True`` the exponent is floored (decay in discrete intervals).
+
+    >>> schedule = dn.optimizers.schedules.ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5)
+    >>> [schedule(step) for step in (0, 10, 20)]
+    [0.1, 0.05, 0.025]
+    """
+
+    def _decayed(self, p: float) -> float:
+        return float(self.initial_learning_rate) * float(self.decay_rate) ** p
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
@@ -237,7 +247,7 @@ class PolynomialDecay(LearningRateSchedule):
         }
 
 
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_StepDecay):
     """``initial_learning_rate / (1 + decay_rate * step / decay_steps)`` (the ratio floored when
     ``staircase=True``).
 
@@ -246,30 +256,8 @@ class InverseTimeDecay(LearningRateSchedule):
     [0.1, 0.05, 0.025]
     """
 
-    @validate_params({"initial_learning_rate": _NON_NEGATIVE, "decay_steps": _STEPS,
-                      "decay_rate": _NON_NEGATIVE, "staircase": _BOOL, "name": _NAME})
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
-                 name="InverseTimeDecay"):
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.decay_rate = decay_rate
-        self.staircase = staircase
-        self.name = name
-
-    def __call__(self, step):
-        p = _step_value(type(self).__name__, step) / self.decay_steps
-        if self.staircase:
-            p = math.floor(p)
+    def _decayed(self, p: float) -> float:
         return float(self.initial_learning_rate) / (1.0 + float(self.decay_rate) * p)
-
-    def get_config(self):
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_steps": self.decay_steps,
-            "decay_rate": self.decay_rate,
-            "staircase": self.staircase,
-            "name": self.name,
-        }
 
 
 class CosineDecay(LearningRateSchedule):
