@@ -6,7 +6,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..utils.lookup import ConfigObject, unknown_name_error
+from ..utils.lookup import ConfigObject, wrapper_from_config
 from ..utils.naming import to_snake_case, unique_name
 from ._functions import (
     _FUNCTION_NAMES,
@@ -132,15 +132,7 @@ class LossFunctionWrapper(Loss):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        if cls is LossFunctionWrapper:
-            fn = config.pop("fn")
-            if isinstance(fn, str):
-                if fn not in _FUNCTIONS:
-                    raise unknown_name_error("loss function", fn, list(_FUNCTIONS), "fn")
-                fn = _FUNCTIONS[fn]
-            return cls(fn, **config)
-        return cls(**config)
+        return wrapper_from_config(cls, LossFunctionWrapper, config, _FUNCTIONS, "loss function")
 
     def __repr__(self):
         if type(self) is LossFunctionWrapper:

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from ..losses import EPSILON, squeeze_or_expand_to_same_rank
-from ..utils.lookup import resolve
+from ..utils.lookup import wrapper_from_config
 from ..utils.naming import to_snake_case, unique_name
 from ..utils.validation import Integral, Interval, Real, check, invalid_value
 
@@ -294,10 +294,4 @@ class MeanMetricWrapper(Mean):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        if cls is MeanMetricWrapper:
-            fn = config.pop("fn")
-            if isinstance(fn, str):
-                fn = resolve(fn, _FUNCTIONS, "metric function", "fn", instantiate=False)
-            return cls(fn, **config)
-        return cls(**config)
+        return wrapper_from_config(cls, MeanMetricWrapper, config, _FUNCTIONS, "metric function")

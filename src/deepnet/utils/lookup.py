@@ -122,6 +122,27 @@ def serialize_object(obj: Any, table: Mapping[str, Any]) -> Any:
     return getattr(obj, "__name__", repr(obj))
 
 
+def wrapper_from_config(cls: type, wrapper: type, config: Mapping, table: Mapping[str, Any], kind: str) -> Any:
+    """``from_config`` of a class wrapping a function ``fn`` (``LossFunctionWrapper``,
+    ``MeanMetricWrapper``): the wrapper itself rebuilds ``fn`` from its name in ``table``;
+    a subclass (which fixes ``fn``) is ``cls(**config)``.
+
+    >>> from deepnet.utils.lookup import wrapper_from_config
+    >>> class Wrap:
+    ...     def __init__(self, fn, scale=1):
+    ...         self.fn, self.scale = fn, scale
+    >>> wrapper_from_config(Wrap, Wrap, {"fn": "abs", "scale": 2}, {"abs": abs}, "function").fn
+    <built-in function abs>
+    """
+    config = dict(config)
+    if cls is not wrapper:
+        return cls(**config)
+    fn = config.pop("fn")
+    if isinstance(fn, str):
+        fn = resolve(fn, table, kind, "fn", instantiate=False)
+    return cls(fn, **config)
+
+
 class ConfigObject:
     """Mixin for objects rebuilt from their constructor arguments: ``from_config(config)`` is
     ``cls(**config)`` and ``repr`` shows ``get_config()`` (initializers, regularizers, losses).
