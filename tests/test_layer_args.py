@@ -38,6 +38,7 @@ REQUIRED = {
     "SpatialDropout2D": {"rate": 0.5},
     "TorchModuleWrapper": {"module": lambda: torch.nn.Identity()},
     "RandomBrightness": {"factor": 0.1},
+    "RandomRoll1D": {"max_shift": 2},
     "RandomContrast": {"factor": 0.1},
     "RandomCrop": {"height": 2, "width": 2},
     "RandomRotation": {"factor": 0.1},

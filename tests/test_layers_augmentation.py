@@ -11,6 +11,7 @@ from deepnet.layers.augmentation import (
     RandomContrast,
     RandomCrop,
     RandomFlip,
+    RandomRoll1D,
     RandomRotation,
     RandomTranslation,
     RandomZoom,
@@ -382,3 +383,54 @@ def test_bad_adapt_calls():
     layer.adapt(np.zeros((3, 2)))
     with pytest.raises(ValueError, match=r"built for input shape \(None, 2\).*\(3, 4\)"):
         layer.adapt(np.zeros((3, 4)))
+
+
+# --------------------------------------------------------------------------- RandomRoll1D
+
+
+def _roll_shifts(x: torch.Tensor, out: torch.Tensor, axis: int) -> list[int]:
+    """The circular shift of each sample of ``out`` against ``x`` (asserting there is one)."""
+    shifts = []
+    for b in range(x.shape[0]):
+        found = [s for s in range(x.shape[axis]) if torch.equal(torch.roll(x[b], s, axis - 1), out[b])]
+        assert found, f"sample {b} is not a circular shift of its input"
+        shifts.append(found[0])
+    return shifts
+
+
+@pytest.mark.parametrize("data_format, shape, axis", [
+    (None, (16, 12), 1), (None, (16, 12, 2), 1), (CF, (16, 2, 12), 2),
+])
+def test_random_roll_1d_is_a_per_sample_circular_shift_within_max_shift(data_format, shape, axis):
+    x = torch.randn(*shape)
+    out = RandomRoll1D(max_shift=3, seed=0, data_format=data_format)(x, training=True)
+    shifts = [s if s <= 6 else s - 12 for s in _roll_shifts(x, out, axis)]
+    assert all(-3 <= s <= 3 for s in shifts) and len(set(shifts)) > 1
+    assert RandomRoll1D(max_shift=3, data_format=data_format)(x, training=False) is x
+
+
+def test_random_roll_1d_fraction_seed_and_zero():
+    x = torch.randn(200, 40)
+    shifts = [s if s <= 20 else s - 40 for s in _roll_shifts(x, RandomRoll1D(0.25, seed=1)(x, training=True), 1)]
+    assert min(shifts) == -10 and max(shifts) == 10  # 0.25 of 40 steps
+    a, b = RandomRoll1D(5, seed=7), RandomRoll1D(5, seed=7)
+    assert torch.equal(a(x, training=True), b(x, training=True))
+    assert torch.equal(RandomRoll1D(0)(x, training=True), x)
+
+
+@pytest.mark.parametrize("kwargs, exc, match", [
+    ({"max_shift": -1}, ValueError, r"`max_shift` of RandomRoll1D, expected an int >= 0 \(steps\) or a float"),
+    ({"max_shift": 1.5}, ValueError, r"`max_shift` of RandomRoll1D"),
+    ({"max_shift": "3"}, TypeError, r"`max_shift` of RandomRoll1D"),
+    ({"max_shift": 2, "seed": -1}, ValueError, r"`seed` of RandomRoll1D"),
+])
+def test_random_roll_1d_bad_arguments(kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        RandomRoll1D(**kwargs)
+
+
+def test_random_roll_1d_bad_rank():
+    import deepnet as dn
+
+    with pytest.raises(ValueError, match=r"RandomRoll1D 'random_roll1d' expects input of rank 2 or 3"):
+        RandomRoll1D(2)(dn.Input(shape=(4, 4, 3)))

@@ -1,5 +1,7 @@
 """Random image augmentation layers: RandomFlip, RandomRotation, RandomZoom,
-RandomTranslation, RandomCrop, RandomContrast and RandomBrightness.
+RandomTranslation, RandomCrop, RandomContrast and RandomBrightness; and RandomRoll1D, a random
+circular shift of 1-D signals along their time axis (see its docstring; the image notes below
+do not apply to it).
 
 They change images only in training mode (the ``training`` call argument, or the module's
 ``train()`` / ``eval()`` state when it is not given; ``fit`` trains, ``evaluate`` and
@@ -39,8 +41,8 @@ import torch
 import torch.nn.functional as F
 
 from ..utils.seeding import device_generator
-from ..utils.validation import NoneOr, Options, validate_params
-from ._checks import DATA_FORMAT, POSITIVE_INT, SEED
+from ..utils.validation import AnyOf, Interval, NoneOr, Options, Real, validate_params
+from ._checks import DATA_FORMAT, NON_NEGATIVE_INT, POSITIVE_INT, SEED
 from ._image import (
     AFFINE_INTERPOLATIONS,
     FACTOR_PAIR,
@@ -61,13 +63,15 @@ from .base import Layer
 
 __all__ = [
     "RandomBrightness", "RandomContrast", "RandomCrop", "RandomFlip", "RandomRotation",
-    "RandomTranslation", "RandomZoom",
+    "RandomRoll1D", "RandomTranslation", "RandomZoom",
 ]
 
 _PADDING_MODES = {"reflect": "reflection", "nearest": "border", "constant": "zeros", "wrap": "border"}
 _ZOOM_FACTOR = Factor(-1.0, 1.0, low_open=True)
 # The arguments every augmentation layer takes, and those of rotation / zoom / translation.
 _COMMON = {"seed": SEED, "data_format": DATA_FORMAT}
+_MAX_SHIFT = AnyOf(NON_NEGATIVE_INT, Interval(Real, 0, 1),
+                   description="an int >= 0 (steps) or a float in [0, 1] (a fraction of the steps)")
 _AFFINE = {**_COMMON, "fill_mode": FILL_MODES, "interpolation": AFFINE_INTERPOLATIONS, "fill_value": FINITE}
 
 
@@ -439,3 +443,59 @@ class RandomBrightness(_RandomImageLayer):
 
     def get_config(self):
         return {**super().get_config(), "factor": self.factor, "value_range": self.value_range}
+
+
+class RandomRoll1D(_RandomImageLayer):
+    """Rolls each sequence circularly along its time axis by a random number of steps in
+    training (``torch.roll`` with its own shift per sample); identity at inference.
+
+    The shift of each sample is drawn uniformly from the integers in ``[-m, m]``; a positive
+    shift moves the signal later in time and the steps that fall off the end come back at the
+    start. This is the random circular shift that lifts an MLP on MNIST-1D from ~80% to
+    over 90% test accuracy. Keras 3 has no 1-D shift layer; the name follows ``numpy.roll``.
+
+    Args:
+        max_shift: ``m`` as an int (a number of steps, >= 0) or a float in ``[0, 1]`` (a
+            fraction of the steps, rounded: ``0.25`` of 40 steps is ``m = 10``).
+        seed: optional integer seed of this layer's own random generator.
+        data_format: ``"channels_last"`` (default): inputs ``(batch, steps, channels)``;
+            ``"channels_first"``: ``(batch, channels, steps)``. A rank-2 input
+            ``(batch, steps)`` (e.g. MNIST-1D's ``(n, 40)`` for an MLP) is rolled along axis 1.
+
+    Weights: none.
+
+    >>> layer = dn.layers.RandomRoll1D(max_shift=3, seed=0)
+    >>> x = torch.arange(8.0).reshape(1, 8)
+    >>> bool((layer(x, training=True).sort().values == x).all()), layer(x, training=False) is x
+    (True, True)
+    """
+
+    @validate_params({"max_shift": _MAX_SHIFT, **_COMMON})
+    def __init__(self, max_shift, seed=None, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.max_shift = max_shift
+        self._setup(seed, data_format)
+
+    def build(self, input_shape):
+        self._check_rank(input_shape, (2, 3), "batch, steps[, channels]",
+                         "help: a 1-D signal is (batch, steps) or (batch, steps, channels).")
+
+    def _steps_axis(self, x: torch.Tensor) -> int:
+        return 2 if x.dim() == 3 and self.data_format == "channels_first" else 1
+
+    def _augment(self, x):
+        axis = self._steps_axis(x)
+        steps = x.shape[axis]
+        limit = self.max_shift if isinstance(self.max_shift, int) else round(self.max_shift * steps)
+        limit = min(limit, steps - 1)
+        if limit == 0 or x.shape[0] == 0:
+            return x
+        gen = self._generator(x.device)
+        shift = torch.randint(-limit, limit + 1, (x.shape[0], 1), generator=gen, device=x.device)
+        index = torch.remainder(torch.arange(steps, device=x.device) - shift, steps)  # out[t] = x[t - shift]
+        if x.dim() == 3:
+            index = index.unsqueeze(1 if axis == 2 else 2).expand_as(x)
+        return x.gather(axis, index)
+
+    def get_config(self):
+        return {**super().get_config(), "max_shift": self.max_shift}
