@@ -11,9 +11,10 @@ from .. import losses as _losses
 from .. import metrics as _metrics
 from .. import optimizers as _optimizers
 from ..utils.registry import get_registered_class
+from ..utils.serialization import deserialize_object, serialize_object
 from .safe import ModelFileError
 
-_COMPILE_KEYS = {"optimizer", "loss", "loss_weights", "metrics", "weighted_metrics", "jit_compile"}
+_COMPILE_KEYS = {"optimizer", "loss", "loss_weights", "metrics", "weighted_metrics", "jit_compile", "adversarial"}
 
 
 def _spec_to_json(spec, module, kind: str):
@@ -58,7 +59,7 @@ def compile_config_to_json(model) -> dict | None:
         optimizer = _optimizers.serialize(trainer.optimizer)
     except TypeError as e:
         raise ValueError(f"Cannot save the optimizer of model {model.name!r}: {e}") from None
-    return {
+    out = {
         "optimizer": optimizer,
         "loss": _spec_to_json(raw.get("loss"), _losses, "loss"),
         "loss_weights": weights,
@@ -66,6 +67,25 @@ def compile_config_to_json(model) -> dict | None:
         "weighted_metrics": _spec_to_json(raw.get("weighted_metrics"), _metrics, "metric"),
         "jit_compile": bool(raw.get("jit_compile", False)),
     }
+    if raw.get("adversarial") is not None:  # compile(adversarial=...): a registered StepWrapper
+        out["adversarial"] = serialize_object(raw["adversarial"])
+    return out
+
+
+def _adversarial_from_json(spec, custom_objects, where: str):
+    """The ``compile(adversarial=...)`` object of a file (e.g. ``AdversarialTraining``, which
+    :mod:`deepnet.robust` registers when it is imported)."""
+    if spec is None:
+        return None
+    if not isinstance(spec, dict) or set(spec) != {"class_name", "config"} or not isinstance(spec["config"], dict):
+        raise ModelFileError(f"{where}: compile_config.adversarial must be {{'class_name', 'config'}}.")
+    if get_registered_class(spec["class_name"], custom_objects) is None:
+        raise ModelFileError(
+            f"{where}: compile_config.adversarial names {spec['class_name']!r:.100}, which is not registered. help: "
+            "import deepnet.robust (or use dn.robust) before loading a model compiled with adversarial training, "
+            "pass custom_objects={name: cls}, or load with compile=False."
+        )
+    return deserialize_object(spec, custom_objects=custom_objects)
 
 
 def _custom_spec(name, module, kind: str, custom_objects):
@@ -131,8 +151,9 @@ def compile_from_json(model, cfg, custom_objects, where: str) -> None:
         jit = cfg.get("jit_compile", False)
         if not isinstance(jit, bool):
             raise ValueError(f"jit_compile must be a bool; received {jit!r:.50}")
+        adversarial = _adversarial_from_json(cfg.get("adversarial"), custom_objects, where)
         model.compile(optimizer=optimizer, loss=loss, loss_weights=cfg.get("loss_weights"), metrics=metrics,
-                      weighted_metrics=weighted, jit_compile=jit)
+                      weighted_metrics=weighted, jit_compile=jit, adversarial=adversarial)
     except ModelFileError:
         raise
     except Exception as e:  # a bad compile config is a bad file; name it plainly

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from ..utils.lazy import lazy_import
+from .step_wrapper import StepWrapper
 
-__all__ = ["Callback", "CallbackList", "History", "Trainer", "default_device"]
+__all__ = ["Callback", "CallbackList", "History", "StepWrapper", "Trainer", "default_device"]
 
 # The engine and the callback base load on first use (the first compile, predict or callback):
 # `import deepnet` stays fast.

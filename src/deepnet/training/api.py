@@ -15,6 +15,7 @@ from ..utils.validation import (
     Real,
     validate_params,
 )
+from .step_wrapper import StepWrapper
 
 # The loop, its data adapters, checks and progress bars load at the first compile/predict:
 # `import deepnet` stays fast.
@@ -33,6 +34,8 @@ _VERBOSE = AnyOf(Options(["auto"]), Options([0, 1, 2]))
 COMPILE_CONSTRAINTS = {
     "run_eagerly": Boolean(), "steps_per_execution": _POSITIVE,
     "jit_compile": AnyOf(Boolean(), Options(["auto"])), "auto_scale_loss": Boolean(),
+    "adversarial": NoneOr(InstanceOf(StepWrapper, description=(
+        "None or a deepnet.robust.AdversarialTraining (a deepnet.training.StepWrapper)"))),
 }
 FIT_CONSTRAINTS = {
     "batch_size": _OPTIONAL_POSITIVE, "epochs": _POSITIVE, "verbose": _VERBOSE,
@@ -63,7 +66,8 @@ class TrainingAPI:
 
     @validate_params(COMPILE_CONSTRAINTS, owner="compile")
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, weighted_metrics=None,
-                run_eagerly=False, steps_per_execution=1, jit_compile=False, auto_scale_loss=True, device=None):
+                run_eagerly=False, steps_per_execution=1, jit_compile=False, auto_scale_loss=True, device=None,
+                adversarial=None):
         """Configure the model for training.
 
         Args:
@@ -81,6 +85,10 @@ class TrainingAPI:
                 execution with a warning where compilation is unsupported (``"auto"``: off).
             device: ``"cpu"``, ``"cuda"``, ``"mps"`` or a ``torch.device``; default: CUDA if
                 available, else MPS, else CPU.
+            adversarial: a :class:`deepnet.robust.AdversarialTraining` (or another
+                :class:`deepnet.training.StepWrapper`) that replaces each training step's loss,
+                e.g. by the loss on PGD examples; ``fit`` is otherwise unchanged. Saved with
+                the model's compile section.
             run_eagerly, auto_scale_loss: accepted for Keras compatibility (the loop always
                 runs eagerly unless ``jit_compile``; float16 losses are always scaled).
 
@@ -91,10 +99,10 @@ class TrainingAPI:
         """
         self._trainer = _engine.Trainer(self, optimizer=optimizer, loss=loss, loss_weights=loss_weights, metrics=metrics,
                                 weighted_metrics=weighted_metrics, jit_compile=jit_compile is True, device=device,
-                                steps_per_execution=steps_per_execution)
+                                steps_per_execution=steps_per_execution, adversarial=adversarial)
         self._compile_config = {
             "optimizer": optimizer, "loss": loss, "loss_weights": loss_weights, "metrics": metrics,
-            "weighted_metrics": weighted_metrics, "jit_compile": jit_compile,
+            "weighted_metrics": weighted_metrics, "jit_compile": jit_compile, "adversarial": adversarial,
         }
         self.compiled = True
 

@@ -60,7 +60,7 @@ class Trainer:
     """
 
     def __init__(self, model, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
-                 weighted_metrics=None, jit_compile=False, device=None, steps_per_execution=1):
+                 weighted_metrics=None, jit_compile=False, device=None, steps_per_execution=1, adversarial=None):
         self.model = model
         self.optimizer = _optimizers.get(optimizer)
         self.output_names = output_names(model)
@@ -77,6 +77,7 @@ class Trainer:
         self.jit_compile = bool(jit_compile)
         self.device = resolve_device(device)
         self.steps_per_execution = int(steps_per_execution)
+        self.adversarial = adversarial  # a StepWrapper replacing each training step's loss, or None
         self.multi_output = n_out > 1
         self.policy = mixed_precision.global_policy()
         self._scaler = None
@@ -212,6 +213,17 @@ class Trainer:
         y_pred = self.model(x)
         return self._compute_loss(y, y_pred, sw), y_pred
 
+    def forward_loss(self, x, y, sample_weight=None):
+        """``(loss, y_pred)`` of the ordinary training step on one batch: the forward pass and
+        the compiled loss with its penalties (``torch.compile``-d under ``jit_compile``); what
+        a :class:`~deepnet.training.StepWrapper` calls on the inputs it chose."""
+        return (self._step_fn or self._forward_loss)(x, y, sample_weight)
+
+    def _step_loss(self, x, y, sw):
+        if self.adversarial is None:
+            return self._step_fn(x, y, sw)
+        return self.adversarial.training_loss(self, x, y, sw)
+
     def _resolve_metrics(self, y_shapes: list, pred_shapes: list) -> None:
         self.metric_objs = []
         self.weighted_flags = []
@@ -266,10 +278,10 @@ class Trainer:
         opt.zero_grad()
         cast = self._autocast()
         if cast is None:
-            loss, y_pred = self._step_fn(x, y, sw)
+            loss, y_pred = self._step_loss(x, y, sw)
         else:
             with cast:
-                loss, y_pred = self._step_fn(x, y, sw)
+                loss, y_pred = self._step_loss(x, y, sw)
         return loss, y_pred
 
     def apply_gradients(self, loss) -> None:
