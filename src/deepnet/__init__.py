@@ -15,7 +15,7 @@ from .models import Model, Sequential
 
 _LAZY_MODULES = (
     "callbacks", "datasets", "diagnose", "losses", "metrics", "mixed_precision", "optimizers", "saving", "training",
-    "tune", "visualization",
+    "robust", "tune", "visualization",
 )
 
 __all__ = [

@@ -1,0 +1,12 @@
+"""Adversarial robustness: attacks, evaluation, defenses and gradient-masking checks.
+
+Attacks take ``(model, x, y, *, eps, norm="inf", targeted=False, target=None, clip=None, ...)``
+and return adversarial inputs of ``x``'s shape and type; :func:`evaluate` measures robust
+accuracy under several attacks and budgets. See ``docs/robustness.md``.
+"""
+
+from __future__ import annotations
+
+from ._attacks import fgsm, pgd
+
+__all__ = ["fgsm", "pgd"]
