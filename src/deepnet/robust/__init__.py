@@ -8,5 +8,6 @@ accuracy under several attacks and budgets. See ``docs/robustness.md``.
 from __future__ import annotations
 
 from ._attacks import fgsm, pgd
+from ._defenses import AdversarialTraining
 
-__all__ = ["fgsm", "pgd"]
+__all__ = ["AdversarialTraining", "fgsm", "pgd"]
