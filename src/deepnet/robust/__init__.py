@@ -8,6 +8,9 @@ accuracy under several attacks and budgets. See ``docs/robustness.md``.
 from __future__ import annotations
 
 from ._attacks import fgsm, pgd
+from ._attacks_apgd import apgd
+from ._attacks_cw import cw_l2
+from ._attacks_square import square
 from ._defenses import AdversarialTraining
 
-__all__ = ["AdversarialTraining", "fgsm", "pgd"]
+__all__ = ["AdversarialTraining", "apgd", "cw_l2", "fgsm", "pgd", "square"]

@@ -9,7 +9,7 @@ import torch
 
 from ..utils.validation import AnyOf, Callable, NoneOr, Options, check
 from ._common import POSITIVE, check_int, prepare, run_batched
-from ._losses import attack_loss, check_loss, project, random_start, step
+from ._losses import attack_loss, check_loss, keep_best, project, random_start, step
 
 __all__ = ["fgsm", "pgd", "SCHEDULES"]
 
@@ -79,28 +79,21 @@ def _factor(schedule, i: int, steps: int) -> float:
     return 1.0
 
 
-def _keep_best(best, best_score, delta, values, fooled):
-    score = torch.where(fooled, torch.full_like(values, float("inf")), values)
-    better = score > best_score
-    shape = (-1,) + (1,) * (delta.ndim - 1)
-    return torch.where(better.reshape(shape), delta, best), torch.maximum(score, best_score)
-
-
 def _pgd_core(batch, *, eps, norm, loss, steps, step_size, restarts, random_init, schedule):
     best = torch.zeros_like(batch.x0)
     best_score = torch.full((len(best),), float("-inf"), device=best.device)
-    for restart in range(restarts):
+    for _ in range(restarts):
         delta = torch.zeros_like(best)
         if random_init:
             delta = batch.clip(random_start(best.shape, eps, norm, batch.generator, best.device, best.dtype))
         for i in range(steps):
             values, logits, grad = _gradient(batch, delta, loss)
-            best, best_score = _keep_best(best, best_score, delta, values, batch.fooled(logits))
+            best, best_score = keep_best(best, best_score, delta, values, batch.fooled(logits))
             delta = batch.clip(project(step(delta, grad, step_size * _factor(schedule, i, steps), norm), eps, norm))
         with torch.no_grad():
             logits = batch.logits(delta)
             values = attack_loss(loss, logits, batch.y, batch.target)
-        best, best_score = _keep_best(best, best_score, delta, values, batch.fooled(logits))
+        best, best_score = keep_best(best, best_score, delta, values, batch.fooled(logits))
     return best
 
 

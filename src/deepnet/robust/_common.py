@@ -253,7 +253,7 @@ def _targets(owner: str, target, targeted: bool, y, logits_fn, x, n_classes: int
             raise ValueError(f"{owner}: unknown target {target!r}; expected one of {list(_TARGETS)} or an array of "
                              f"labels.{did_you_mean(target, _TARGETS)}")
         if target == "random":
-            offset = torch.randint(1, n_classes, y.shape, generator=generator, device="cpu").to(y.device)
+            offset = torch.randint(1, n_classes, y.shape, generator=generator, device=y.device)
             return (y + offset) % n_classes
         with torch.no_grad():
             return torch.cat([logits_fn(xb).argmin(1) for xb in x.split(256)])
@@ -291,7 +291,7 @@ def prepare(owner: str, model, x, y, *, eps, norm="inf", targeted=False, target=
             _check_differentiable(owner, logits_fn, x_t)
         with torch.no_grad():
             n_classes = logits_fn(x_t[:1]).shape[1]
-        generator = torch.Generator().manual_seed(0 if seed is None else int(seed))
+        generator = torch.Generator(device=device).manual_seed(0 if seed is None else int(seed))
         tgt = _targets(owner, target, check(owner, "targeted", targeted, Options([False, True])), y_t,
                        logits_fn, x_t, n_classes, generator)
     if int(y_t.max()) >= n_classes or int(y_t.min()) < 0:

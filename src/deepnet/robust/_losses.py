@@ -7,7 +7,7 @@ import torch.nn.functional as F
 
 from ..utils.lookup import did_you_mean
 
-__all__ = ["LOSSES", "attack_loss", "check_loss", "project", "random_start", "step"]
+__all__ = ["LOSSES", "attack_loss", "check_loss", "keep_best", "project", "random_start", "step"]
 
 LOSSES = ("ce", "margin", "dlr")
 _TINY = 1e-12
@@ -78,11 +78,18 @@ def step(delta: torch.Tensor, grad: torch.Tensor, size, norm: str) -> torch.Tens
 def random_start(shape, eps: float, norm: str, generator, device, dtype) -> torch.Tensor:
     """A uniform random point of the L-inf ball, or a random point of the L2 ball."""
     if norm == "inf":
-        u = torch.rand(shape, generator=generator, dtype=dtype)
-        return ((2 * u - 1) * eps).to(device)
-    g = torch.randn(shape, generator=generator, dtype=dtype)
+        u = torch.rand(shape, generator=generator, dtype=dtype, device=device)
+        return (2 * u - 1) * eps
+    g = torch.randn(shape, generator=generator, dtype=dtype, device=device)
     d = g[0].numel()
-    r = torch.rand(shape[0], generator=generator, dtype=dtype) ** (1.0 / d)
+    r = torch.rand(shape[0], generator=generator, dtype=dtype, device=device) ** (1.0 / d)
     n = len(shape)
     g = g / _per_sample(g.reshape(shape[0], -1).norm(dim=1) + _TINY, n) * _per_sample(r, n) * eps
-    return g.to(device)
+    return g
+
+
+def keep_best(best, best_score, delta, values, fooled):
+    """Per sample, keep ``delta`` when it fools the model (score +inf) or beats the best loss."""
+    score = torch.where(fooled, torch.full_like(values, float("inf")), values)
+    better = score > best_score
+    return torch.where(_per_sample(better, delta.ndim), delta, best), torch.maximum(score, best_score)
