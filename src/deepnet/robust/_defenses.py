@@ -26,7 +26,7 @@ from ..utils.validation import (
 from ._common import eval_mode, normalize_norm
 from ._losses import project, random_start, step
 
-__all__ = ["AdversarialTraining", "log_probabilities"]
+__all__ = ["AdversarialTraining", "class_scores", "log_probabilities"]
 
 _METHODS = ("madry", "trades", "fast")
 _POSITIVE = Interval(Real, 0, None, closed="neither", description="a positive number")
@@ -194,18 +194,19 @@ class AdversarialTraining(StepWrapper):
 
     def _trades_loss(self, trainer, model, x, y, sample_weight):
         with torch.no_grad(), eval_mode(model):
-            clean_logp = log_probabilities(_scores(model(x)))
+            clean_logp = log_probabilities(class_scores(model(x)))
         x_adv = self.perturb(model, x, lambda xa: F.kl_div(
-            log_probabilities(_scores(model(xa))), clean_logp, log_target=True, reduction="sum"))
+            log_probabilities(class_scores(model(xa))), clean_logp, log_target=True, reduction="sum"))
         loss, y_pred = trainer.forward_loss(x, y, sample_weight)
-        adv_logp = log_probabilities(_scores(model(x_adv)))
-        robust = F.kl_div(adv_logp, log_probabilities(_scores(y_pred)), log_target=True, reduction="batchmean")
+        adv_logp = log_probabilities(class_scores(model(x_adv)))
+        robust = F.kl_div(adv_logp, log_probabilities(class_scores(y_pred)), log_target=True, reduction="batchmean")
         return loss + self.beta * robust, y_pred
 
 
-def _scores(out) -> torch.Tensor:
+def class_scores(out, owner: str = "AdversarialTraining(method='trades')") -> torch.Tensor:
+    """A model output as a ``(N, C)`` batch of class scores (one output only)."""
     if isinstance(out, (list, tuple, dict)):
-        raise ValueError("AdversarialTraining(method='trades') needs a classifier with one output of class "
-                         "scores. help: use method='madry', which attacks the compiled loss of any model.")
+        raise ValueError(f"{owner} needs a classifier with one output of class scores; the model returned "
+                         f"{type(out).__name__}. help: wrap the output to use in a one-output model.")
     return out.reshape(out.shape[0], -1)
 
