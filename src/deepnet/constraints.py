@@ -6,6 +6,7 @@ import torch
 
 from .utils import validation as _v
 from .utils.lookup import resolve, serialize_object
+from .utils.registry import register_public
 
 __all__ = ["Constraint", "MaxNorm", "MinMaxNorm", "NonNeg", "UnitNorm", "get", "serialize"]
 
@@ -131,3 +132,6 @@ def serialize(constraint):
     {'class_name': 'MaxNorm', 'config': {'max_value': 3.0, 'axis': 0}}
     """
     return serialize_object(constraint, _TABLE)
+
+
+register_public("constraint", Constraint, globals())  # the registry kind, declared by its owner

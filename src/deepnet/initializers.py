@@ -13,6 +13,7 @@ import math
 import torch
 
 from .utils.lookup import ConfigObject, resolve, serialize_object
+from .utils.registry import register_public
 from .utils.seeding import make_generator
 from .utils.validation import (
     Integral,
@@ -355,3 +356,6 @@ def serialize(initializer):
     {'class_name': 'GlorotUniform', 'config': {'seed': 3}}
     """
     return serialize_object(initializer, _TABLE)
+
+
+register_public("initializer", Initializer, globals())  # the registry kind, declared by its owner

@@ -9,6 +9,7 @@ from __future__ import annotations
 import torch
 
 from .utils.lookup import ConfigObject, resolve, serialize_object
+from .utils.registry import register_public
 from .utils.validation import Interval, Real, validate_params
 
 __all__ = ["L1", "L1L2", "L2", "Regularizer", "get", "serialize"]
@@ -104,3 +105,6 @@ def serialize(regularizer):
     {'class_name': 'L2', 'config': {'l2': 0.5}}
     """
     return serialize_object(regularizer, _TABLE)
+
+
+register_public("regularizer", Regularizer, globals())  # the registry kind, declared by its owner

@@ -22,8 +22,6 @@ __all__ = [
 # Base classes and wrappers that are registered but are not something a config builds by name.
 _NOT_BUILDABLE = {"Layer", "InputLayer", "TorchModuleWrapper", "Model", "Sequential", "Optimizer",
                   "TorchOptimizer", "LearningRateSchedule", "Loss", "LossFunctionWrapper"}
-# Metric names that compile() resolves from the loss (Keras' "accuracy"), matched ignoring case.
-_METRICS_FROM_LOSS = ("accuracy", "acc")
 
 
 def suggest(name: str, candidates) -> str:
@@ -33,9 +31,8 @@ def suggest(name: str, candidates) -> str:
 
 @functools.cache
 def _fill_registry() -> None:
-    """Import the packages whose classes configs name: importing them registers the classes,
-    and ``saving`` declares the kinds other than ``"layer"``."""
-    from .. import layers, losses, metrics, optimizers, saving  # noqa: F401
+    """Import the packages whose classes configs name: each registers its kind and classes."""
+    from .. import layers, losses, metrics, optimizers  # noqa: F401
     from ..optimizers import schedules  # noqa: F401
 
 
@@ -125,11 +122,10 @@ def loss_classes() -> dict[str, type]:
 
 @functools.cache
 def loss_names() -> list[str]:
-    """Loss class names and the snake_case function names ``compile`` accepts."""
+    """Loss class names and the snake_case names (functions and aliases) ``compile`` accepts."""
     from .. import losses
 
-    functions = [n for n in losses.__all__ if n.islower() and is_loss_name(n)]
-    return sorted({*loss_classes(), *functions})
+    return sorted({*loss_classes(), *losses.names()})
 
 
 def is_loss_name(name: str) -> bool:
@@ -148,7 +144,7 @@ def metric_problem(metric) -> str | None:
     accepts (with the closest names), or None."""
     from .. import metrics
 
-    if isinstance(metric, str) and metric.lower() in _METRICS_FROM_LOSS:
+    if isinstance(metric, str) and metric.lower() in metrics.NAMES_FROM_LOSS:
         return None
     try:
         metrics.get(metric)

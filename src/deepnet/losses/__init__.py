@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
+from ..utils.registry import register_public
 from ._classes import (
     BinaryCrossentropy,
     BinaryFocalCrossentropy,
@@ -99,7 +100,7 @@ from ._functions import (
 from ._lookup import _CLASSES as _CLASSES
 from ._lookup import _FUNCTION_CLASS as _FUNCTION_CLASS
 from ._lookup import _TABLE as _TABLE
-from ._lookup import deserialize, get, serialize
+from ._lookup import deserialize, get, names, serialize
 from ._reduction import EPSILON, REDUCTIONS, reduce_weighted_values, squeeze_or_expand_to_same_rank
 from ._shapes import label_kind_from_shapes, shape_tuple
 from ._targets import check_targets, loss_kind
@@ -117,6 +118,8 @@ __all__ = [
     "categorical_hinge", "check_targets", "cosine_similarity", "deserialize", "get", "hinge",
     "huber", "kl_divergence", "kld", "label_kind_from_shapes", "log_cosh", "logcosh", "loss_kind", "mae", "mape", "mean_absolute_error",
     "mean_absolute_percentage_error", "mean_squared_error", "mean_squared_logarithmic_error",
-    "mse", "msle", "poisson", "reduce_weighted_values", "serialize", "shape_tuple",
+    "mse", "msle", "names", "poisson", "reduce_weighted_values", "serialize", "shape_tuple",
     "sparse_categorical_crossentropy", "squared_hinge", "squeeze_or_expand_to_same_rank",
 ]
+
+register_public("loss", Loss, globals())  # the registry kind, declared by its owner

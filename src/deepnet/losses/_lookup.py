@@ -86,6 +86,16 @@ _TABLE.update({
 })
 
 
+def names() -> list[str]:
+    """The snake_case names ``compile(loss=...)`` accepts besides the class names: the loss
+    functions and their aliases (``"mse"``, ``"bce"``, ``"huber_loss"`` ...), sorted.
+
+    >>> "bce" in dn.losses.names() and "huber_loss" in dn.losses.names()
+    True
+    """
+    return sorted(name for name in _TABLE if name.islower())
+
+
 def get(identifier, y_true_shape=None, y_pred_shape=None):
     """Resolve ``identifier`` to a :class:`Loss` instance.
 

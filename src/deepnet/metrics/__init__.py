@@ -16,6 +16,7 @@ the shapes) and keeps the given string as the metric name (history keys ``"accur
 
 from __future__ import annotations
 
+from ..utils.registry import register_public
 from ._accuracy import (
     Accuracy,
     BinaryAccuracy,
@@ -48,6 +49,7 @@ from ._confusion import (
 from ._lookup import _CLASSES as _CLASSES
 from ._lookup import _TABLE as _TABLE
 from ._lookup import (
+    NAMES_FROM_LOSS,
     deserialize,
     get,
     serialize,
@@ -74,7 +76,7 @@ from ._regression import (
 )
 
 __all__ = [
-    "AUC", "Accuracy", "BinaryAccuracy", "BinaryCrossentropy", "CategoricalAccuracy",
+    "AUC", "NAMES_FROM_LOSS", "Accuracy", "BinaryAccuracy", "BinaryCrossentropy", "CategoricalAccuracy",
     "CategoricalCrossentropy", "CategoricalHinge", "CosineSimilarity", "F1Score", "FBetaScore",
     "FalseNegatives", "FalsePositives", "Hinge", "KLDivergence", "LogCoshError", "Mean",
     "MeanAbsoluteError", "MeanAbsolutePercentageError", "MeanMetricWrapper", "MeanSquaredError",
@@ -85,3 +87,5 @@ __all__ = [
     "deserialize", "get", "serialize", "sparse_categorical_accuracy",
     "sparse_top_k_categorical_accuracy", "top_k_categorical_accuracy",
 ]
+
+register_public("metric", Metric, globals())  # the registry kind, declared by its owner

@@ -105,6 +105,9 @@ def _accuracy_class(loss, y_true_shape, y_pred_shape):
     return {"binary": BinaryAccuracy, "sparse": SparseCategoricalAccuracy,
             "categorical": CategoricalAccuracy}[kind]
 
+#: Metric names that ``compile`` resolves from the loss (Keras' ``"accuracy"``), any case.
+NAMES_FROM_LOSS = ("accuracy", "acc")
+
 
 def get(identifier, loss=None, y_true_shape=None, y_pred_shape=None):
     """Resolve ``identifier`` to a :class:`Metric` instance, like Keras' ``compile``.
@@ -129,7 +132,7 @@ def get(identifier, loss=None, y_true_shape=None, y_pred_shape=None):
     if identifier is None or isinstance(identifier, Metric):
         return identifier
     if isinstance(identifier, str):
-        if identifier.lower() in ("accuracy", "acc"):
+        if identifier.lower() in NAMES_FROM_LOSS:
             return _accuracy_class(loss, y_true_shape, y_pred_shape)(name=identifier)
         metric = resolve(identifier, _TABLE, "metric", "metrics")
         metric.name = identifier

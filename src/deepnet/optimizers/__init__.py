@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 
 from ..utils.lookup import unknown_name_error
+from ..utils.registry import register_public
 from . import schedules
 from ._algorithms import (
     SGD,
@@ -127,3 +128,5 @@ def deserialize(config: dict, custom_objects: dict | None = None) -> Optimizer:
         )
     return get(config, custom_objects)
 
+
+register_public("optimizer", Optimizer, globals())  # the registry kind, declared by its owner

@@ -15,6 +15,7 @@ import math
 import numbers
 
 from ..utils.lookup import resolve, serialize_object
+from ..utils.registry import register_public
 from ..utils.validation import (
     Boolean,
     Constraint,
@@ -429,3 +430,6 @@ def get(identifier):
     if identifier is None or isinstance(identifier, LearningRateSchedule):
         return identifier
     return deserialize(identifier)
+
+
+register_public("schedule", LearningRateSchedule, globals())  # the registry kind, declared by its owner

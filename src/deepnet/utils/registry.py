@@ -21,7 +21,7 @@ from typing import Any
 
 __all__ = [
     "KINDS", "custom_object_scope", "get_custom_objects", "get_registered_class", "get_registered_name",
-    "get_registered_object", "register_builtin", "register_kind", "register_serializable",
+    "get_registered_object", "register_builtin", "register_kind", "register_public", "register_serializable",
     "registered_kinds", "registered_names",
 ]
 
@@ -47,6 +47,22 @@ def register_kind(kind: str, base: type) -> type:
                          f"Received: kind={kind!r}")
     _KINDS[kind] = base
     return base
+
+
+def register_public(kind: str, base: type, namespace: Mapping[str, Any]) -> None:
+    """Declare ``kind`` (:func:`register_kind`) and register, as built-ins, the subclasses of
+    ``base`` that ``namespace["__all__"]`` exports. Each package calls it for its own kind as
+    it is imported (``register_public("loss", Loss, globals())`` in ``deepnet.losses``).
+
+    >>> register_public("initializer", dn.initializers.Initializer, vars(dn.initializers))
+    >>> get_registered_class("HeNormal", kind="initializer") is dn.initializers.HeNormal
+    True
+    """
+    register_kind(kind, base)
+    for name in namespace["__all__"]:
+        obj = namespace[name]
+        if isinstance(obj, type) and issubclass(obj, base):
+            _add(obj.__name__, obj)
 
 
 def registered_kinds() -> list[str]:
