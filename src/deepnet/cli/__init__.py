@@ -1,5 +1,6 @@
 """The ``deepnet`` command: ``deepnet train``, ``init``, ``check``, ``summary``, ``plot``,
-``evaluate``, ``predict``, ``export``, ``info``, ``diagnose`` (see ``docs/cli.md``).
+``evaluate``, ``predict``, ``export``, ``info``, ``diagnose``, ``tune``, ``lr-find`` (see
+``docs/cli.md``).
 
 Run it as ``deepnet ...`` (console script) or ``python -m deepnet ...``. :func:`main` returns
 the exit code: 0 success, 1 runtime failure, 2 usage/config/input error. Errors are printed

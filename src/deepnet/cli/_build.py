@@ -263,17 +263,18 @@ def check_callbacks(loaded, has_validation: bool, logged: list[str] | None = Non
                                                       "constant learning rate (remove [compile] schedule)")
 
 
-def build_callbacks(loaded, run_dir: str, verbose: int = 1) -> list:
-    """The run's callbacks: history.csv in ``run_dir``, then those of ``[callbacks]``."""
+def build_callbacks(loaded, run_dir: str | None, verbose: int = 1) -> list:
+    """The run's callbacks: history.csv in ``run_dir``, then those of ``[callbacks]``
+    (``run_dir=None``, a tuning trial: no history.csv and no checkpoint)."""
     from .. import callbacks as cb
 
     c = loaded.config.callbacks
-    out = [cb.CSVLogger(os.path.join(run_dir, "history.csv"))]
+    out = [] if run_dir is None else [cb.CSVLogger(os.path.join(run_dir, "history.csv"))]
     if c.early_stopping is not None:
         out.append(cb.EarlyStopping(verbose=verbose, **c.early_stopping.model_dump()))
     if c.reduce_lr is not None:
         out.append(cb.ReduceLROnPlateau(verbose=verbose, **c.reduce_lr.model_dump()))
-    if c.checkpoint is not None:
+    if c.checkpoint is not None and run_dir is not None:
         out.append(cb.ModelCheckpoint(os.path.join(run_dir, "checkpoint.deepnet"), **c.checkpoint.model_dump()))
     if c.terminate_on_nan:
         out.append(cb.TerminateOnNaN())

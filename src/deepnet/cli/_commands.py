@@ -1,5 +1,5 @@
 """The ``deepnet`` command-line interface (click): train, init, check, summary, plot,
-evaluate, predict, export, info, diagnose."""
+evaluate, predict, export, info, diagnose, tune, lr-find."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from ._common import (
 from ._diagnose_command import diagnose
 from ._errors import EXIT_OK, EXIT_USAGE, ConfigError, UsageFailure, one_line
 from ._model_commands import evaluate, export, predict
+from ._tune_command import lr_find_command, tune
 
 __all__ = ["cli"]
 
@@ -49,6 +50,7 @@ def cli(debug=False):
       deepnet train                  a CNN on MNIST-1D (generated offline; ~30 s, 99% test accuracy on 2 CPU cores)
       deepnet init my.toml           write a commented example config
       deepnet train my.toml          run the experiment it describes
+      deepnet init --tune tune.toml  an example with a [tune] table; search it with `deepnet tune tune.toml`
 
     Exit codes: 0 success, 1 runtime failure, 2 usage, config or input error.
     """
@@ -82,14 +84,19 @@ def train(config, epochs, batch_size, seed, output, data, threads, sets, quiet, 
 
 # ---------------------------------------------------------------------------------------- init
 @cli.command(context_settings=CONTEXT, short_help='Write a commented example config.')
-@click.argument("path", required=False, default="deepnet.toml")
+@click.argument("path", required=False, default=None)
 @click.option("--force", "-f", is_flag=True, help="Overwrite PATH if it exists.")
-def init(path, force):
-    """Write a commented example config to PATH (default: deepnet.toml).
+@click.option("--tune", "with_tune", is_flag=True,
+              help="Write an example with a [tune] table instead (an MLP on MNIST-1D; run it with `deepnet tune`).")
+def init(path, force, with_tune):
+    """Write a commented example config to PATH (default: deepnet.toml, with --tune: tune.toml).
 
     The example trains out of the box (the default CNN on MNIST-1D); edit it for your data.
+    With --tune: an MLP on MNIST-1D with a [tune] table over the eight classic hyperparameters.
     """
-    from ._defaults import DEFAULT_CONFIG_TOML
+    from ._defaults import DEFAULT_CONFIG_TOML, TUNE_CONFIG_TOML
+
+    path = path or ("tune.toml" if with_tune else "deepnet.toml")
 
     if os.path.isdir(path):
         raise UsageFailure(f"{path} is a folder; give a file name such as {os.path.join(path, 'deepnet.toml')}")
@@ -97,8 +104,11 @@ def init(path, force):
         raise UsageFailure(f"{path} already exists; use --force to overwrite it")
     check_output_file(path, "PATH")
     with written(path, "w") as f:
-        f.write(DEFAULT_CONFIG_TOML)
-    say(f"Wrote {path}. Train it with: deepnet train {path}")
+        f.write(TUNE_CONFIG_TOML if with_tune else DEFAULT_CONFIG_TOML)
+    if with_tune:
+        say(f"Wrote {path}. Search it with: deepnet tune {path} (train one config with: deepnet train {path})")
+    else:
+        say(f"Wrote {path}. Train it with: deepnet train {path}")
 
 
 # --------------------------------------------------------------------------------------- check
@@ -221,5 +231,5 @@ def info(as_json):
 
 
 
-for _command in (evaluate, predict, export, diagnose):
+for _command in (evaluate, predict, export, diagnose, tune, lr_find_command):
     cli.add_command(_command)

@@ -32,6 +32,8 @@ from ._schema import (
     RunConfig,
 )
 from ._toml import TOMLDecodeError, key_lines, line_of, loads, parse_value
+from ._tune_space import check_ends as space_end_errors
+from ._tune_space import parse_space
 
 __all__ = [
     "BUILTIN_DATASETS", "DELETE", "CallbacksConfig", "CompileConfig", "DataConfig", "FitConfig", "LoadedConfig",
@@ -201,6 +203,15 @@ def _layer_issues(loaded: LoadedConfig) -> list[Issue]:
     return issues
 
 
+def _tune_issues(loaded: LoadedConfig, check_ends: bool) -> list[Issue]:
+    """The problems of the ``[tune]`` search ranges (:mod:`._tune_space`); with ``check_ends``
+    (the rest of the config is valid) also the trial configs at the ends of the ranges."""
+    space, errors = parse_space(loaded.raw)
+    if check_ends and space.params and not errors:
+        errors = space_end_errors(loaded.raw, space)
+    return [loaded.issue(e.loc, str(e)) for e in errors]
+
+
 def _valid_args_text(accepted: set) -> str:
     own = sorted(a for a in accepted if a not in cat.LAYER_BASE_ARGS)
     return ", ".join(own + ["name", "trainable", "dtype"])
@@ -289,6 +300,7 @@ def load_config(path: str | None = None, overrides: list[tuple[tuple, Any, str]]
         issues = _pydantic_issues(err, raw, loaded)
     if check_layers:
         issues += _layer_issues(loaded)
+    issues += _tune_issues(loaded, check_ends=not issues)
     code = loaded.code_issue() if builds_model else None
     if code is not None:
         issues.append(code)

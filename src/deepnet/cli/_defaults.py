@@ -3,7 +3,7 @@ commented example that ``deepnet init`` writes (the same text)."""
 
 from __future__ import annotations
 
-__all__ = ["DEFAULT_CONFIG_TOML", "DEFAULT_CONFIG_NAME"]
+__all__ = ["DEFAULT_CONFIG_NAME", "DEFAULT_CONFIG_TOML", "TUNE_CONFIG_TOML"]
 
 DEFAULT_CONFIG_NAME = "<built-in default config>"
 
@@ -73,4 +73,64 @@ shuffle = true
 early_stopping = {monitor = "val_loss", patience = 10, restore_best_weights = true}
 # reduce_lr = {monitor = "val_loss", factor = 0.5, patience = 3}
 terminate_on_nan = true
+'''
+
+TUNE_CONFIG_TOML = '''\
+# deepnet tuning config: search it with `deepnet tune tune.toml`; every trial trains this
+# experiment with the values it draws from the [tune] ranges substituted.
+# Train the config as written with `deepnet train tune.toml`. Fields: docs/cli.md, docs/tuning.md.
+
+seed = 0                  # every trial trains with this seed (weights, shuffling, validation split)
+output = "runs"
+
+[data]
+name = "mnist1d"          # 4000 train / 1000 test signals of 40 values, 10 classes
+# limit = 1000            # use only the first N training samples (a quicker search)
+
+[model]
+# An MLP. The hidden block - the first Dense layer and the layers after it up to the next
+# Dense layer (here Dense + Dropout) - is what the `layers` hyperparameter repeats.
+layers = [
+    {type = "Dense", units = 256, activation = "relu"},
+    {type = "Dropout", rate = 0.1},
+    {type = "Dense", units = 10},
+]
+
+[compile]
+optimizer = "adam"
+learning_rate = 0.001
+loss = {type = "SparseCategoricalCrossentropy", from_logits = true}
+metrics = ["accuracy"]
+
+[fit]
+epochs = 20               # the most epochs a trial trains; the pruner may stop it earlier
+batch_size = 128
+validation_split = 0.1    # trials are compared on this held-out part of the training data
+
+[callbacks]
+terminate_on_nan = true
+
+[tune]
+trials = 30               # counted across runs: running the command again resumes the search
+# timeout = 1200          # optional: no new trial starts after this many seconds
+objective = "val_accuracy"  # any logged metric; direction inferred (losses minimised)
+sampler = "tpe"           # tpe, random, gp, cmaes, grid
+pruner = "hyperband"      # hyperband, asha, median, none (stops hopeless trials early)
+workers = 1               # processes on this host sharing the search
+# directory = "tuning/tune"   # default: tuning/<config file name>
+# block = [0, 2]          # the slice of [model] layers that `layers` repeats (end excluded)
+
+# Search ranges: {int = [min, max]}, {float = [min, max]} (options: log = true, step = ...),
+# {choice = [...]}, {bool = true}. The eight ready-made hyperparameters:
+learning_rate = {float = [1e-4, 1e-1], log = true}    # compile.learning_rate
+batch_size = {choice = [32, 64, 128]}                 # fit.batch_size
+layers = {int = [1, 3]}                               # copies of the hidden block
+units = {int = [32, 512], log = true}                 # units of every Dense layer but the last
+l2 = {float = [1e-6, 1e-2], log = true}               # L2 kernel regularizer of every layer
+dropout = {float = [0.0, 0.5]}                        # rate of every Dropout layer
+activation = {choice = ["relu", "gelu", "tanh"]}      # activation of the hidden layers
+optimizer = {choice = ["adam", "adamw", "sgd"]}       # compile.optimizer
+# Any other config key by its dotted path (layer indices as written above), e.g.
+# "model.layers.0.use_bias" = {bool = true}
+# "fit.epochs" = {int = [10, 30]}
 '''

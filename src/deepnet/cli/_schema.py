@@ -26,7 +26,7 @@ from ._code import parse_reference
 
 __all__ = [
     "BUILTIN_DATASETS", "CallbacksConfig", "CompileConfig", "DataConfig", "FitConfig", "ModelConfig", "RunConfig",
-    "SCHEDULE_SHORTCUTS",
+    "SCHEDULE_SHORTCUTS", "TuneConfig",
 ]
 
 BUILTIN_DATASETS = ("mnist1d", "digits", "mnist", "fashion_mnist", "cifar10")
@@ -277,6 +277,33 @@ class CallbacksConfig(_Table):
     _on_off = field_validator("early_stopping", "reduce_lr", "checkpoint", mode="before")(classmethod(lambda cls, v: _switch(v)))
 
 
+# ------------------------------------------------------------------------------------- tune
+class TuneConfig(_Table):
+    """``[tune]``: the search settings; every other key is a search range (checked by
+    :mod:`._tune_space`, which knows the ready-made names and dotted config paths)."""
+
+    model_config = ConfigDict(extra="allow", validate_default=True)
+
+    trials: PositiveInt = 20
+    timeout: float | None = Field(None, gt=0)
+    objective: str | None = None
+    direction: Literal["minimize", "maximize"] | None = None
+    sampler: Literal["tpe", "random", "gp", "cmaes", "grid"] = "tpe"
+    pruner: Literal["hyperband", "asha", "median", "none"] = "hyperband"
+    workers: PositiveInt = 1
+    seed: NonNegativeInt | None = None
+    directory: str | None = Field(None, min_length=1)
+    block: tuple[NonNegativeInt, PositiveInt] | None = None
+
+    @field_validator("block")
+    @classmethod
+    def _block_order(cls, v):
+        if v is not None and v[0] >= v[1]:
+            raise ValueError(f"`block` = [start, end] is the slice of [model] layers that `layers` repeats "
+                             f"(start < end); received {list(v)}")
+        return v
+
+
 # -------------------------------------------------------------------------------------- run
 class RunConfig(_Table):
     """The whole experiment."""
@@ -291,6 +318,7 @@ class RunConfig(_Table):
     compile: CompileConfig = Field(default_factory=CompileConfig)
     fit: FitConfig = Field(default_factory=FitConfig)
     callbacks: CallbacksConfig = Field(default_factory=CallbacksConfig)
+    tune: TuneConfig | None = None
 
     @field_validator("device")
     @classmethod

@@ -5,7 +5,8 @@ images are embedded as base64 PNG ``data:`` URIs, the CSS is inline, there is no
 no reference to anything outside the file, so it can be mailed, archived or opened offline.
 Sections (each an element with a fixed ``id`` to link to): ``summary`` (model summary, parameter
 counts and an overview of every verdict), ``learning-curves``, ``gradients``, ``data-checks``,
-``memory`` (memory plan and, inside it, ``latency``) and ``other`` (extra results passed in).
+``memory`` (memory plan and, inside it, ``latency``), ``tuning`` (the trials of a hyperparameter
+search) and ``other`` (extra results passed in).
 A section whose inputs are missing says what to pass; a diagnosis that fails shows its error in
 its section (and warns) instead of losing the whole report.
 """
@@ -27,12 +28,13 @@ from ._curves import learning_curves
 from ._data import data as data_check
 from ._latency import latency
 from ._memory import memory
+from ._report_tuning import tuning_html
 from ._result import DiagnosisResult
 
 __all__ = ["SECTION_IDS", "report"]
 
 #: the ``id`` of every section, in page order
-SECTION_IDS = ("summary", "learning-curves", "gradients", "data-checks", "memory", "other")
+SECTION_IDS = ("summary", "learning-curves", "gradients", "data-checks", "memory", "tuning", "other")
 
 _CSS = """
 :root { --fg: #1a202c; --muted: #4a5568; --line: #e2e8f0; --bg: #ffffff; --panel: #f7fafc; }
@@ -195,6 +197,19 @@ def _memory_section(model, history, batch_size, memory_budget, latency_batch_siz
     return section
 
 
+def _tuning_section(tuning) -> _Section:
+    section = _Section("tuning", "Hyperparameter search")
+    if tuning is None:
+        section.add_missing("Tuning", "No hyperparameter search: pass tuning=<a deepnet.tune.Tuner or the directory "
+                                      "`deepnet tune` wrote> to list its trials and plots.")
+        return section
+    try:
+        section.parts.extend(tuning_html(tuning))
+    except Exception as e:  # shown in the page and warned, like the other sections
+        section.add_failure("Hyperparameter search", e)
+    return section
+
+
 def _other_section(results) -> _Section:
     section = _Section("other", "Other diagnoses")
     for r in results:
@@ -211,7 +226,7 @@ def _overview_row(section: _Section, label: str, result, error) -> str | None:
         return f"{link}<td>{badge}</td><td><code>{_esc(result.verdict)}</code></td><td>{_esc(result.summary)}</td></tr>"
     if error is not None:
         return f'{link}<td><span class="badge badge-error">failed</span></td><td></td><td>{_esc(error)}</td></tr>'
-    if section.id != "other":
+    if section.id not in ("other", "tuning"):
         return f'{link}<td><span class="badge badge-missing">not run</span></td><td></td><td></td></tr>'
     return None
 
@@ -260,7 +275,7 @@ def _page(title: str, sections: list[_Section]) -> str:
 
 def report(path="report.html", model=None, history=None, data=None, validation_data=None, title=None,
            gradient_monitor=None, *, batch_size: int | None = None, memory_budget=None,
-           latency_batch_sizes=(1, 32), results=(), gradients=None) -> str:
+           latency_batch_sizes=(1, 32), results=(), gradients=None, tuning=None) -> str:
     """Write one self-contained HTML report and return its path.
 
     Args:
@@ -279,6 +294,8 @@ def report(path="report.html", model=None, history=None, data=None, validation_d
         latency_batch_sizes: batch sizes timed for the latency section (``()`` skips it).
         results: further :class:`~deepnet.diagnose.DiagnosisResult` objects (e.g. a
             ``depth_tradeoff`` result) shown in the ``other`` section.
+        tuning: a hyperparameter search for the ``tuning`` section: a ``deepnet.tune.Tuner``
+            or the directory ``deepnet tune`` wrote (its ``trials.csv`` and plots).
 
     >>> import os, tempfile
     >>> path = os.path.join(tempfile.mkdtemp(), "report.html")
@@ -302,7 +319,7 @@ def report(path="report.html", model=None, history=None, data=None, validation_d
     sections = [_curves_section(history), _gradients_section(gradient_monitor, gradients),
                 _data_section(data, validation_data, model, history),
                 _memory_section(model, history, batch_size, memory_budget, latency_batch_sizes),
-                _other_section(results)]
+                _tuning_section(tuning), _other_section(results)]
     page = _page(title, [_summary_section(sections, model), *sections])
     with atomic_write(path, "w") as f:
         f.write(page)
