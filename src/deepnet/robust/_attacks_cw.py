@@ -74,7 +74,7 @@ def _cw_core(batch, *, eps, steps, search_steps, initial_const, lr, confidence):
 
 
 def cw_l2(model, x, y, *, eps=None, norm=2, targeted=False, target=None, clip=None, relative=False, steps=100,
-          step_size=0.01, restarts=1, binary_search_steps=9, initial_const=0.1, confidence=0.0, output="auto",
+          step_size=0.05, restarts=1, binary_search_steps=9, initial_const=0.1, confidence=0.0, output="auto",
           batch_size=256, seed=None):
     """Carlini-Wagner L2 attack (Carlini & Wagner 2017): per sample, the smallest L2 change
     that makes the model misclassify (or predict ``target``), minimising
