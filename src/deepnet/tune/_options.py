@@ -10,14 +10,14 @@ from typing import Any
 
 from ..utils.validation import invalid_value
 
-__all__ = ["PRUNERS", "SAMPLERS", "describe_pruner", "infer_direction", "make_pruner", "make_sampler",
-           "require_optuna"]
+__all__ = ["PRUNERS", "SAMPLERS", "TrialSeededSampler", "describe_pruner", "infer_direction", "make_pruner",
+           "make_sampler", "require_optuna"]
 
-SAMPLERS = ("tpe", "random", "gp", "cmaes", "grid")
+SAMPLERS = ("tpe", "random", "gp", "cmaes", "grid", "nsga2")
 PRUNERS = ("hyperband", "asha", "median", "none")
 # Objective names containing one of these are minimised; every other objective is maximised.
 _MINIMISED = ("loss", "error", "mae", "mse", "mape", "msle", "crossentropy", "hinge", "divergence",
-              "huber", "logcosh", "poisson")
+              "huber", "logcosh", "poisson", "params", "latency")
 
 
 def require_optuna():
@@ -35,8 +35,8 @@ def require_optuna():
 
 
 def infer_direction(objective: str) -> str:
-    """``"minimize"`` for losses and errors (``val_loss``, ``mae``, ``val_mse``...), else
-    ``"maximize"`` (accuracies, AUC, F1...).
+    """``"minimize"`` for losses and errors (``val_loss``, ``mae``, ``val_mse``...) and for the
+    ``"params"`` and ``"latency"`` objectives, else ``"maximize"`` (accuracies, AUC, F1...).
 
     >>> infer_direction("val_loss"), infer_direction("val_accuracy")
     ('minimize', 'maximize')
@@ -48,7 +48,8 @@ def infer_direction(objective: str) -> str:
 def make_sampler(sampler: Any, seed: int | None):
     """An Optuna sampler from a name in :data:`SAMPLERS` (seeded with ``seed``) or a sampler
     object (returned as is). ``"grid"`` is Optuna's ``BruteForceSampler``: every combination of
-    a discrete, define-by-run space (floats need a ``step``).
+    a discrete, define-by-run space (floats need a ``step``); ``"nsga2"`` is ``NSGAIISampler``
+    (multi-objective); ``"cmaes"`` needs the ``cmaes`` package (in the ``tune`` extra).
 
     >>> type(make_sampler("random", seed=0)).__name__
     'RandomSampler'
@@ -58,10 +59,81 @@ def make_sampler(sampler: Any, seed: int | None):
         "tpe": lambda: optuna.samplers.TPESampler(seed=seed),
         "random": lambda: optuna.samplers.RandomSampler(seed=seed),
         "gp": lambda: optuna.samplers.GPSampler(seed=seed),
-        "cmaes": lambda: optuna.samplers.CmaEsSampler(seed=seed),
+        "cmaes": lambda: _cmaes(optuna, seed),
         "grid": lambda: optuna.samplers.BruteForceSampler(seed=seed),
+        "nsga2": lambda: optuna.samplers.NSGAIISampler(seed=seed),
     }
     return _resolve("sampler", sampler, optuna.samplers.BaseSampler, factories)
+
+
+def _cmaes(optuna, seed):
+    try:
+        import cmaes  # noqa: F401 - Optuna imports it only when the first trial samples
+    except ImportError as error:
+        raise ImportError("sampler='cmaes' needs the `cmaes` package. help: pip install 'deepnet[tune]' "
+                          "(or pip install cmaes), or pick another sampler, e.g. sampler='tpe'.") from error
+    return optuna.samplers.CmaEsSampler(seed=seed)
+
+
+class TrialSeededSampler:
+    """A sampler that re-seeds itself per trial: trial ``n`` is sampled by a fresh sampler of
+    the named kind seeded with ``seed + n``, so the parameters drawn for a trial depend only on
+    the seed, the trial number and (for model-based samplers) the trials finished before it,
+    whichever process or worker runs it. A subclass of Optuna's ``BaseSampler`` is made on
+    first use (Optuna is imported lazily).
+
+    >>> sampler = TrialSeededSampler.make("random", seed=0)
+    >>> type(sampler).__name__, sampler.name
+    ('TrialSeededSampler', 'random')
+    """
+
+    _class = None
+
+    @classmethod
+    def make(cls, name: str, seed: int):
+        """The per-trial-seeded sampler for ``name`` (one of :data:`SAMPLERS`) and ``seed``.
+
+        >>> TrialSeededSampler.make("tpe", seed=3).seed
+        3
+        """
+        if cls._class is None:
+            cls._class = type("TrialSeededSampler", (_SeededMixin, require_optuna().samplers.BaseSampler),
+                              {"__doc__": cls.__doc__})
+        make_sampler(name, seed)  # a bad name fails here
+        return cls._class(name, seed)
+
+
+class _SeededMixin:
+    def __init__(self, name: str, seed: int):
+        self.name, self.seed, self._current = name, seed, (None, None)
+
+    def _for(self, trial):
+        number, sampler = self._current
+        if number != trial.number:
+            sampler = make_sampler(self.name, self.seed + trial.number)
+            self._current = (trial.number, sampler)
+        return sampler
+
+    def infer_relative_search_space(self, study, trial):
+        return self._for(trial).infer_relative_search_space(study, trial)
+
+    def sample_relative(self, study, trial, search_space):
+        return self._for(trial).sample_relative(study, trial, search_space)
+
+    def sample_independent(self, study, trial, param_name, param_distribution):
+        return self._for(trial).sample_independent(study, trial, param_name, param_distribution)
+
+    def before_trial(self, study, trial):
+        self._for(trial).before_trial(study, trial)
+
+    def after_trial(self, study, trial, state, values):
+        self._for(trial).after_trial(study, trial, state, values)
+
+    def reseed_rng(self):
+        pass  # the seed of each trial is seed + number
+
+    def __repr__(self):
+        return f"{make_sampler(self.name, 0).__class__.__name__} (seed + trial number)"
 
 
 def make_pruner(pruner: Any, max_epochs: int):

@@ -23,15 +23,19 @@ def trial_params(frozen) -> dict:
     return {**frozen.params, **frozen.user_attrs.get("fixed_params", {})}
 
 
-def trial_row(frozen) -> dict:
+def trial_row(frozen, names: tuple[str, ...] | list[str] | None = None) -> dict:
     """``number``, ``state``, ``params``, ``objective`` (the last reported value of a pruned
-    trial), ``epochs`` and ``error`` of one trial.
+    trial; with the objective ``names`` of a multi-objective search, a dict name -> value),
+    ``epochs`` and ``error`` of one trial.
 
     >>> import optuna
     >>> trial_row(optuna.trial.create_trial(params={}, distributions={}, value=0.5))["objective"]
     0.5
     """
-    objective = frozen.value
+    if names is not None:
+        objective = None if frozen.values is None else dict(zip(names, frozen.values))
+    else:
+        objective = frozen.values[0] if frozen.values else None
     if objective is None and frozen.intermediate_values:
         objective = frozen.intermediate_values[max(frozen.intermediate_values)]
     return {"number": frozen.number, "state": frozen.state.name, "params": trial_params(frozen),
@@ -58,6 +62,15 @@ class ResultsTable(list):
 
     columns = ("number", "state", "objective", "epochs", "params")
 
+    @staticmethod
+    def cell(value) -> str:
+        """A value as printed in the table (floats to 4 significant digits, dicts as k=v).
+
+        >>> ResultsTable.cell({"val_accuracy": 0.91234, "params": 1034})
+        'val_accuracy=0.9123, params=1034'
+        """
+        return _cell(value)
+
     def __str__(self) -> str:
         rows = [list(self.columns)] + [[_cell(row.get(c)) for c in self.columns] for row in self]
         widths = [max(len(r[i]) for r in rows) for i in range(len(self.columns))]
@@ -68,14 +81,17 @@ class ResultsTable(list):
 _PLOTS = (
     ("optimization_history.png", "plot_optimization_history"),
     ("param_importances.png", "plot_param_importances"),
+    ("parallel_coordinates.png", "plot_parallel_coordinate"),
     ("intermediate_values.png", "plot_intermediate_values"),
 )
+_MULTI_PLOTS = (("pareto_front.png", "plot_pareto_front"),)
 
 
-def plot_study(study, directory: Path) -> list[Path]:
-    """Save Optuna's optimisation history, parameter importances and per-epoch (intermediate)
-    values as PNG files in ``directory``; returns the paths written. A plot Optuna cannot draw
-    yet (importances need two finished trials) is skipped with a warning.
+def plot_study(study, directory: Path, names: list[str] | None = None) -> list[Path]:
+    """Save Optuna's optimisation history, parameter importances, parallel coordinates and
+    per-epoch (intermediate) values as PNG files in ``directory``; for a multi-objective study
+    (objective ``names`` given) the Pareto front. Returns the paths written. A plot Optuna
+    cannot draw yet (importances need two finished trials) is skipped with a warning.
 
     >>> import optuna
     >>> study = optuna.create_study()
@@ -87,11 +103,12 @@ def plot_study(study, directory: Path) -> list[Path]:
     import optuna.visualization.matplotlib as ovm
 
     written = []
-    for filename, name in _PLOTS:
+    kwargs = {} if names is None else {"target_names": list(names)}
+    for filename, name in _PLOTS if names is None else _MULTI_PLOTS:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", category=Warning)  # Optuna's ExperimentalWarning
             try:
-                axes = getattr(ovm, name)(study)
+                axes = getattr(ovm, name)(study, **kwargs)
             except (ValueError, RuntimeError) as error:
                 warnings.warn(f"tune: {name} skipped: {error}", stacklevel=2)
                 continue

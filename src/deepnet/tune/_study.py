@@ -4,6 +4,13 @@ A trial records the ``host:pid`` of the process running it (user attribute ``wor
 search starts, a trial still RUNNING whose process on this host is gone (killed, crashed) is
 marked FAIL with ``interrupted=True`` and its parameters are queued to run again. Interrupted
 trials do not count towards ``max_trials``; completed, pruned and failed ones do, across runs.
+
+The budget rule, for any number of processes sharing the study (``n_workers``, ``deepnet tune``
+started by hand, machines on one PostgreSQL database): a process checks the budget before it
+asks for a trial, and once Optuna has numbered the new trial it runs it only when fewer than
+``max_trials`` counted trials have a lower number (a running trial counts). Otherwise the trial
+is surplus: it is told FAIL with the user attribute ``surplus=True``, never counted, hidden from
+the results table, and the process stops. So the budget is never over-run, whatever the timing.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from typing import Any
 from ..utils.validation import invalid_value
 from ._options import require_optuna
 
-__all__ = ["counted_trials", "open_storage", "open_study", "recover_interrupted"]
+__all__ = ["claim_budget", "counted_trials", "open_storage", "open_study", "recover_interrupted"]
 
 
 def open_storage(storage: Any, directory: Path):
@@ -49,21 +56,24 @@ def open_storage(storage: Any, directory: Path):
                          "or URL, its permissions and that the database server is running.") from error
 
 
-def open_study(storage, study_name: str, direction: str):
-    """Create the study, or load it when it exists (resume). A stored study optimised in the
-    other direction raises ValueError.
+def open_study(storage, study_name: str, direction: str | list[str]):
+    """Create the study, or load it when it exists (resume). ``direction`` is one direction, or
+    a list of them for a multi-objective study. A stored study optimised in other directions
+    raises ValueError.
 
     >>> open_study(open_storage(None, Path("t")), "s", "maximize").direction.name
     'MAXIMIZE'
     """
     optuna = require_optuna()
-    study = optuna.create_study(storage=storage, study_name=study_name, direction=direction,
+    directions = [direction] if isinstance(direction, str) else list(direction)
+    study = optuna.create_study(storage=storage, study_name=study_name, directions=directions,
                                 load_if_exists=True)
-    stored = study.direction.name.lower()
-    if stored != direction:
-        raise invalid_value("Tuner", "direction", direction, f"{stored!r}, the direction of the stored "
+    stored = [d.name.lower() for d in study.directions]
+    if stored != directions:
+        shown = stored[0] if len(stored) == 1 else stored
+        raise invalid_value("Tuner", "direction", direction, f"{shown!r}, the direction of the stored "
                             f"study {study_name!r}", help="use another directory or study_name for a "
-                            "search in the other direction.")
+                            "search with other objectives or directions.")
     return study
 
 
@@ -111,18 +121,37 @@ def _fixed(user_attrs: dict) -> dict:
     return {"fixed_params": user_attrs["fixed_params"]} if "fixed_params" in user_attrs else {}
 
 
-def counted_trials(study) -> int:
-    """Trials that count towards the budget: complete, pruned, failed (not interrupted) and
-    running ones (other workers' included).
+def _counts(frozen, states) -> bool:
+    if frozen.state in (states.COMPLETE, states.PRUNED, states.RUNNING):
+        return True
+    return frozen.state == states.FAIL and not (frozen.user_attrs.get("interrupted")
+                                                or frozen.user_attrs.get("surplus"))
+
+
+def counted_trials(study, below: int | None = None) -> int:
+    """Trials that count towards the budget: complete, pruned, failed (not interrupted, not
+    surplus) and running ones (other workers' included); with ``below``, only those numbered
+    lower.
 
     >>> counted_trials(open_study(open_storage(None, Path("t")), "s", "maximize"))
     0
     """
     states = require_optuna().trial.TrialState
-    count = 0
-    for frozen in study.get_trials(deepcopy=False):
-        if frozen.state in (states.COMPLETE, states.PRUNED, states.RUNNING):
-            count += 1
-        elif frozen.state == states.FAIL and not frozen.user_attrs.get("interrupted"):
-            count += 1
-    return count
+    return sum(1 for frozen in study.get_trials(deepcopy=False)
+               if (below is None or frozen.number < below) and _counts(frozen, states))
+
+
+def claim_budget(study, trial, max_trials: int) -> bool:
+    """True when ``trial`` (just asked) is within the budget: fewer than ``max_trials`` counted
+    trials have a lower number. Otherwise it is told FAIL as ``surplus`` and False is returned
+    (when the trial was a queued retry, the slot it would have filled is taken already).
+
+    >>> study = open_study(open_storage(None, Path("t")), "s", "maximize")
+    >>> claim_budget(study, study.ask(), max_trials=1)
+    True
+    """
+    if counted_trials(study, below=trial.number) < max_trials:
+        return True
+    trial.set_user_attr("surplus", True)
+    study.tell(trial, state=require_optuna().trial.TrialState.FAIL)
+    return False

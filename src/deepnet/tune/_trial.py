@@ -98,9 +98,10 @@ def _split_build_result(built: Any) -> tuple[Any, dict]:
     return model, extra
 
 
-def build_and_fit(build, hp: HyperParameters, x, y, fit_kwargs: dict, callback: PruningCallback,
+def build_and_fit(build, hp: HyperParameters, x, y, fit_kwargs: dict, callback: Callback | list,
                   seed: int | None, number: int):
-    """Build the trial's model (fresh layer names, seeded with ``seed + number``) and fit it.
+    """Build the trial's model (fresh layer names, seeded with ``seed + number``) and fit it with
+    ``callback`` (one, or a list) after the user's callbacks.
 
     Returns the trained model. ``fit`` runs with ``verbose=0`` unless ``fit_kwargs`` says
     otherwise; fit arguments returned by ``build`` override those given to ``search``.
@@ -126,6 +127,6 @@ def build_and_fit(build, hp: HyperParameters, x, y, fit_kwargs: dict, callback: 
     user_callbacks = kwargs.get("callbacks") or []
     if not isinstance(user_callbacks, (list, tuple)):
         user_callbacks = [user_callbacks]
-    kwargs["callbacks"] = [*user_callbacks, callback]
+    kwargs["callbacks"] = [*user_callbacks, *(callback if isinstance(callback, list) else [callback])]
     model.fit(x, y, **kwargs)
     return model
