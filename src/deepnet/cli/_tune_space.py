@@ -360,11 +360,26 @@ def check_ends(raw: dict, space: Space) -> list[SpaceError]:
             RunConfig.model_validate(trial_raw(raw, space, HyperParameters(values=values))[0])
         except ValidationError as err:
             first = err.errors(include_url=False)[0]
-            where = format_loc(tuple(p for p in first["loc"] if isinstance(p, (int, str)) and "[" not in str(p)))
-            errors.append(SpaceError(("tune",), f"with every searched value at its {which}, the config is invalid: "
-                                                f"{where}: {one_line(first['msg'])}"))
+            loc = tuple(p for p in first["loc"] if isinstance(p, (int, str)) and "[" not in str(p))
+            message = one_line(first["msg"])
+            errors.append(SpaceError(_key_of(loc, space), f"with every searched value at its {which}, the config "
+                                                          f"is invalid: {format_loc(loc)}: "
+                                                          f"{message[:1].lower() + message[1:]}"))
             break
     return errors
+
+
+_NAMED_PATHS = {("compile", "learning_rate"): "learning_rate", ("fit", "batch_size"): "batch_size",
+                ("compile", "optimizer"): "optimizer"}
+
+
+def _key_of(loc: tuple, space: Space) -> tuple:
+    """The ``[tune]`` key whose values made the config invalid at ``loc`` (else ``[tune]``)."""
+    for param in space.params:
+        path = _path_parts(param.key) if "." in param.key else None
+        if (path is not None and loc[:len(path)] == path) or _NAMED_PATHS.get(loc[:2]) == param.key:
+            return ("tune", param.key)
+    return ("tune",)
 
 
 # ------------------------------------------------------------------------------- trials
