@@ -11,10 +11,11 @@ from ._attacks import fgsm, pgd
 from ._attacks_apgd import apgd
 from ._attacks_cw import cw_l2
 from ._attacks_square import square
+from ._check import CheckResult, Verdict, check
 from ._defenses import AdversarialTraining
 from ._distill import distill
 from ._ensemble import Ensemble
 from ._transforms import BitDepthReduction, MedianSmoothing, bpda, bpda_active
 
-__all__ = ["AdversarialTraining", "BitDepthReduction", "Ensemble", "MedianSmoothing", "apgd", "bpda",
-           "bpda_active", "cw_l2", "distill", "fgsm", "pgd", "square"]
+__all__ = ["AdversarialTraining", "BitDepthReduction", "CheckResult", "Ensemble", "MedianSmoothing", "Verdict",
+           "apgd", "bpda", "bpda_active", "check", "cw_l2", "distill", "fgsm", "pgd", "square"]
