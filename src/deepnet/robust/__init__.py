@@ -15,7 +15,10 @@ from ._check import CheckResult, Verdict, check
 from ._defenses import AdversarialTraining
 from ._distill import distill
 from ._ensemble import Ensemble
+from ._evaluate import apgd_targeted, evaluate, standard_attack
+from ._evaluate_result import RobustnessResult
 from ._transforms import BitDepthReduction, MedianSmoothing, bpda, bpda_active
 
-__all__ = ["AdversarialTraining", "BitDepthReduction", "CheckResult", "Ensemble", "MedianSmoothing", "Verdict",
-           "apgd", "bpda", "bpda_active", "check", "cw_l2", "distill", "fgsm", "pgd", "square"]
+__all__ = ["AdversarialTraining", "BitDepthReduction", "CheckResult", "Ensemble", "MedianSmoothing",
+           "RobustnessResult", "Verdict", "apgd", "apgd_targeted", "bpda", "bpda_active", "check", "cw_l2",
+           "distill", "evaluate", "fgsm", "pgd", "square", "standard_attack"]

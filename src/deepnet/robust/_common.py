@@ -214,9 +214,20 @@ def _bounds(owner: str, clip, x: torch.Tensor):
     return lo, hi
 
 
-def _scale(x: torch.Tensor, relative: bool):
-    if not relative:
+def _scale(owner: str, x: torch.Tensor, relative):
+    """None (absolute budget), the per-feature std of ``x`` (True) or the given per-feature scale."""
+    if relative is False or relative is None:
         return None
+    if relative is not True:
+        scale = _to_tensor(owner, "relative", relative, x.device, x.dtype)
+        try:
+            scale = torch.broadcast_to(scale, x.shape[1:])
+        except RuntimeError:
+            raise invalid_value(owner, "relative", f"an array of shape {tuple(scale.shape)}",
+                                f"True, False or per-feature scales broadcastable to {tuple(x.shape[1:])}") from None
+        if not bool(torch.all(scale > 0)):
+            raise invalid_value(owner, "relative", "scales <= 0", "positive per-feature scales")
+        return scale
     std = x.std(0, unbiased=False) if len(x) > 1 else torch.ones_like(x[0])
     positive = std[std > 0]
     fill = positive.mean() if positive.numel() else torch.ones((), device=x.device, dtype=x.dtype)
@@ -279,9 +290,8 @@ def prepare(owner: str, model, x, y, *, eps, norm="inf", targeted=False, target=
         raise invalid_value(owner, "x", f"array of shape {tuple(x_t.shape)}", "a non-empty batch (N, ...)")
     y_t = _labels(owner, y, len(x_t), device)
     norm = normalize_norm(owner, norm)
-    relative = check(owner, "relative", relative, Options([False, True]))
     lo, hi = _bounds(owner, clip, x_t)
-    scale = _scale(x_t, relative)
+    scale = _scale(owner, x_t, relative)
     eps = check_eps(owner, eps, norm, lo, hi, scale, optional=eps_optional)
     raw, logits_fn = _forward_fn(module, "logits")
     with eval_mode(module):
