@@ -196,7 +196,7 @@ def _verdicts(acc: dict, tol: float, zero_grad: float) -> list:
                 "the attack stops working at larger budgets: its gradients are masked or its step size is "
                 "wrong; try loss='margin', more steps, or BPDA for non-differentiable layers."),
         Verdict("unbounded attack reaches ~0%", acc["pgd@unbounded"] <= _UNBOUNDED_LIMIT,
-                f"accuracy {acc['pgd_ce@unbounded']:.2%} with a budget of the whole input range",
+                f"PGD (CE and margin) {acc['pgd@unbounded']:.2%} with a budget of the whole input range",
                 f"<= {_UNBOUNDED_LIMIT:.0%}",
                 "a budget that allows any input must fool every prediction: the gradients mislead the attack "
                 "(saturated softmax, shattered or zero gradients); use loss='margin', BPDA, or Square."),
