@@ -1,0 +1,78 @@
+"""PGD speed: deepnet.robust.pgd against ART's ProjectedGradientDescent (PyTorch wrapper).
+
+    python benchmarks/attack_speed.py [--n 512] [--batch 128] [--steps 40] [--repeats 3] [--threads 1]
+
+Same trained small CNN (digits, 8x8x1), same samples, batch size, eps, step and iterations, one
+process, runs interleaved (deepnet, ART, deepnet, ...); prints samples/s medians and the ratio
+(target: deepnet >= 3x ART). Runs on the GPU when one is present (--device).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import deepnet as dn
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from attack_strength import art_classifier, digits_cnn  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=512)
+    parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--steps", type=int, default=40)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    args = parser.parse_args()
+    from art.attacks.evasion import ProjectedGradientDescent
+
+    torch.set_num_threads(args.threads)
+    model, x_train, _, x_test, _ = digits_cnn(0, 10)
+    model = model.to(args.device).eval()
+    x = np.concatenate([x_test, x_train])[: args.n]
+    with torch.no_grad():
+        y = model(torch.as_tensor(x, device=args.device)).argmax(1).cpu().numpy()
+    eps = 0.1
+    step = 2.5 * eps / args.steps
+    clf = art_classifier(model, x.shape[1:])
+    art = ProjectedGradientDescent(clf, eps=eps, eps_step=step, max_iter=args.steps, batch_size=args.batch,
+                                   num_random_init=1, verbose=False)
+    sync = torch.cuda.synchronize if args.device.startswith("cuda") else (lambda: None)
+
+    def run_dn():
+        out = dn.robust.pgd(model, x, y, eps=eps, steps=args.steps, step_size=step, clip=(0, 1),
+                            batch_size=args.batch)
+        sync()
+        return out
+
+    def run_art():
+        return art.generate(x, y=np.eye(10)[y])
+
+    times = {"deepnet": [], "ART": []}
+    run_dn(), run_art()  # warm-up
+    for _ in range(args.repeats):
+        for name, fn in (("deepnet", run_dn), ("ART", run_art)):
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    rates = {k: args.n / statistics.median(v) for k, v in times.items()}
+    print(f"PGD-{args.steps} L-inf, digits small CNN, {args.n} samples, batch {args.batch}, device {args.device}, "
+          f"{args.threads} thread(s), median of {args.repeats}")
+    for name, rate in rates.items():
+        print(f"{name:<8} {rate:10.1f} samples/s")
+    ratio = rates["deepnet"] / rates["ART"]
+    print(f"ratio    {ratio:10.2f}x  ({'target met' if ratio >= 3 else 'TARGET MISSED'}: >= 3x)")
+    return 0 if ratio >= 3 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
