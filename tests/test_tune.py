@@ -41,10 +41,11 @@ def build_mlp(hp):
 def search(tmp_path, digits, name="run", build=build_mlp, max_trials=2, **kwargs):
     kwargs.setdefault("seed", 0)
     kwargs.setdefault("verbose", 0)
+    timeout = kwargs.pop("timeout", None)
     tuner = Tuner(build, objective=kwargs.pop("objective", "val_accuracy"), max_trials=max_trials,
                   directory=tmp_path / name, **kwargs)
     x, y = digits
-    tuner.search(x, y, epochs=kwargs.pop("epochs", 1), validation_split=0.25, batch_size=32)
+    tuner.search(x, y, epochs=kwargs.pop("epochs", 1), validation_split=0.25, batch_size=32, timeout=timeout)
     return tuner
 
 
@@ -299,3 +300,75 @@ def test_importing_tune_does_not_import_optuna():
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# ---------------------------------------------------------------- several objectives, timeout, progress
+def test_multi_objective_search_returns_the_pareto_front(tmp_path, digits):
+    tuner = search(tmp_path, digits, objective=["val_accuracy", "params"], max_trials=3, sampler="nsga2")
+    assert tuner.direction == ["maximize", "minimize"] and tuner.multi_objective
+    assert type(tuner.study.sampler).__name__ == "TrialSeededSampler"
+    rows = tuner.results_table()
+    assert len(rows) == 3 and set(rows[0]["objective"]) == {"val_accuracy", "params"}
+    assert "val_accuracy=" in str(rows) and "params=" in str(rows)
+    front = tuner.best_hyperparameters()
+    assert 1 <= len(front) <= 3 and all("units_0" in row["params"] for row in front)
+    accuracies = [row["objective"]["val_accuracy"] for row in front]
+    assert accuracies == sorted(accuracies, reverse=True)  # sorted by the first objective (maximised)
+    with pytest.raises(ValueError, match="no single best trial.*best_model\\(trial=number\\)"):
+        tuner.best_model()
+    assert tuner.best_model(trial=front[0]["number"]).count_params() == front[0]["objective"]["params"]
+    assert [p.name for p in tuner.plot()] == ["pareto_front.png"]
+
+
+def test_latency_objective_and_bad_objectives(tmp_path, digits):
+    tuner = search(tmp_path, digits, objective=["val_loss", "latency"], max_trials=1)
+    latency = tuner.results_table()[0]["objective"]["latency"]
+    assert 0 < latency < 50  # ms per sample
+    for objective, error in [([], ValueError), (["loss", "loss"], ValueError), ([1], TypeError)]:
+        with pytest.raises(error, match="`objective` of Tuner"):
+            Tuner(build_mlp, objective=objective, verbose=0)
+    with pytest.raises(ValueError, match="`direction` of Tuner.*list of 2 directions"):
+        Tuner(build_mlp, objective=["loss", "params"], direction=["minimize"], verbose=0)
+
+
+def test_timeout_stops_starting_trials(tmp_path, digits, capsys):
+    tuner = search(tmp_path, digits, max_trials=5, verbose=1, timeout=1e-6)
+    assert tuner.results_table() == [] and "timeout reached; 0 of 5 trials done" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="`timeout` of Tuner.search"):
+        tuner.search(*digits, timeout=-1)
+
+
+def test_progress_bar_on_a_terminal(capsys):
+    from deepnet.tune._progress import SearchProgress
+
+    with SearchProgress(verbose=1, total=4, done=1, bar=True) as progress:
+        progress.line("Trial   1 COMPLETE")
+        progress.update(2)
+        assert progress._progress is not None
+    assert "Trial   1 COMPLETE" in capsys.readouterr().out
+
+
+def test_cmaes_sampler_runs(tmp_path, digits):
+    pytest.importorskip("cmaes")
+    tuner = search(tmp_path, digits, sampler="cmaes", max_trials=2,
+                   build=lambda hp: build_mlp(HyperParameters(values={"learning_rate": hp.Float(
+                       "learning_rate", 1e-3, 1e-1, log=True)})))
+    assert [r["state"] for r in tuner.results_table()] == ["COMPLETE", "COMPLETE"]
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="needs Linux /proc")
+def test_memory_does_not_grow_across_trials(tmp_path, digits):
+    rss = []
+
+    def build(hp):
+        rss.append(_rss_mb())  # at the start of each trial
+        return build_mlp(hp)
+
+    search(tmp_path, digits, build=build, max_trials=12, pruner="none")
+    assert len(rss) == 12
+    assert rss[11] - rss[2] < 50, f"resident memory grew {rss[11] - rss[2]:.1f} MB from trial 3 to 12"

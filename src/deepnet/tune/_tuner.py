@@ -331,8 +331,8 @@ class Tuner:
 
         With several objectives: the Pareto front, a :class:`ResultsTable` with one row per
         trial that no other trial beats on every objective (``row["params"]`` its
-        hyperparameters, ``row["objective"]`` a dict of its objective values), sorted by the
-        first objective. ValueError when no trial has completed.
+        hyperparameters, ``row["objective"]`` a dict of its objective values), best first on
+        the first objective. ValueError when no trial has completed.
 
         >>> dn.tune.Tuner(lambda hp: None, verbose=0).best_hyperparameters()
         Traceback (most recent call last):
@@ -340,7 +340,8 @@ class Tuner:
         ValueError: No trial of the search in 'tuning' has completed yet. help: run tuner.search(x, y, ...) first.
         """
         if self.multi_objective:
-            front = sorted(self.study.best_trials, key=lambda t: t.values[0])
+            sign = -1 if self.direction[0] == "maximize" else 1
+            front = sorted(self.study.best_trials, key=lambda t: sign * t.values[0])
             if not front:
                 self._best_trial()
             return ResultsTable(self._row(t) for t in front)
