@@ -62,6 +62,7 @@ def run(capsys, *argv):
 BAD = [
     ("trails = 3", r"unknown key 'trails' in \[tune\]\. Did you mean 'trials'\?"),
     ("unit = {int = [8, 32]}", r"Did you mean 'units'\?"),
+    ("lr = {float = [1e-4, 1e-1]}", r"unknown key 'lr' in \[tune\]\. Did you mean 'learning_rate'\?"),
     ("units = 64", r"`units` needs a search range such as"),
     ("units = {int = []}", r"empty range for `units`"),
     ("units = {int = [32, 8]}", r"`units`: min 32 > max 8"),
@@ -194,3 +195,21 @@ def test_lr_find_prints_the_suggestion_and_writes_the_plot(tmp_path, capsys):
     assert "Suggested learning rate" in out or "No suggestion" in out
     code, _, err = run(capsys, "lr-find", path, "--min-lr", "1", "--max-lr", "0.1")
     assert code == 2 and "--max-lr" in err
+
+
+def test_tune_workers_share_one_search_and_its_budget(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = config(tmp_path, """\
+        trials = 4
+        pruner = "none"
+        units = {int = [8, 32]}
+        learning_rate = {float = [1e-3, 1e-2], log = true}
+        """)
+    code, out, err = run(capsys, "tune", path, "--workers", "2", "--set", "fit.epochs=1")
+    assert code == 0, err
+    folder = tmp_path / "tuning" / "exp"
+    assert "Started 1 more worker process(es)" in out and (folder / "worker-1.log").is_file()
+    with open(folder / "trials.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["number"] for r in rows] == ["0", "1", "2", "3"] and {r["state"] for r in rows} == {"COMPLETE"}
+    assert len({(r["units"], r["learning_rate"]) for r in rows}) == 4  # no parameter set twice

@@ -41,6 +41,11 @@ NAMED = {
 KINDS = ("int", "float", "choice", "bool")
 _OPTIONS = {"int": ("log", "step"), "float": ("log", "step"), "choice": (), "bool": ()}
 _EXAMPLES = "{int = [1, 4]}, {float = [1e-4, 1e-1], log = true}, {choice = [\"relu\", \"gelu\"]} or {bool = true}"
+_ALIASES = {"lr": "learning_rate", "learning-rate": "learning_rate", "batch": "batch_size",
+            "num_layers": "layers", "n_layers": "layers", "depth": "layers", "neurons": "units", "width": "units",
+            "hidden_units": "units", "weight_decay": "l2", "regularization": "l2", "dropout_rate": "dropout",
+            "act": "activation", "opt": "optimizer", "epochs": "fit.epochs", "n_trials": "trials",
+            "max_trials": "trials", "n_workers": "workers"}
 _MODEL_NAMES = ("layers", "units", "l2", "dropout", "activation")
 _PATH_ROOTS = ("model", "compile", "fit", "callbacks")
 
@@ -314,7 +319,9 @@ def _parse_key(key: str, spec, raw: dict, block) -> Param:
         _check_path(key, raw)
     elif key not in NAMED:
         valid = [*SETTINGS, *NAMED]
-        raise SpaceError(("tune", key), f"unknown key {key!r} in [tune].{cat.suggest(key, valid)} Settings: "
+        hint = cat.suggest(key, valid) or (f" Did you mean {_ALIASES[key.lower()]!r}?" if key.lower() in _ALIASES
+                                           else "")
+        raise SpaceError(("tune", key), f"unknown key {key!r} in [tune].{hint} Settings: "
                                         f"{', '.join(SETTINGS)}; ready-made hyperparameters: {', '.join(NAMED)}; "
                                         f"or any config key by its dotted path, e.g. \"model.layers.0.units\"")
     param = parse_param(key, spec)
