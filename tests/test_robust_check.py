@@ -13,6 +13,9 @@ import deepnet as dn
 
 pytest.importorskip("sklearn")
 
+from robust_data import compile_logits, mlp  # noqa: E402
+from robust_data import digits as _digits  # noqa: E402
+
 EPS = 0.1
 CHECK = dict(eps=EPS, clip=(0, 1), steps=10, restarts=1, queries=300, draws=10, surrogate_epochs=20,
              max_samples=200)
@@ -20,24 +23,15 @@ CHECK = dict(eps=EPS, clip=(0, 1), steps=10, restarts=1, queries=300, draws=10, 
 
 @pytest.fixture(scope="session")
 def digits():
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-
-    x, y = load_digits(return_X_y=True)
-    x = (x / 16.0).astype("float32")
-    return train_test_split(x, y, test_size=0.25, random_state=0, stratify=y)
+    return _digits()
 
 
 def _mlp(pre=None, units=128):
-    return dn.Sequential([dn.Input((64,)), *([pre] if pre is not None else []),
-                          dn.layers.Dense(units, activation="relu"), dn.layers.Dense(units, activation="relu"),
-                          dn.layers.Dense(10)])
+    return mlp(pre, units=units, hidden=2)
 
 
 def _fit(model, x, y, epochs, adversarial=None):
-    model.compile(optimizer="adam", loss=dn.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=["accuracy"], adversarial=adversarial, device="cpu")
-    model.fit(x, y, batch_size=64, epochs=epochs, verbose=0)
+    compile_logits(model, adversarial).fit(x, y, batch_size=64, epochs=epochs, verbose=0)
     return model
 
 

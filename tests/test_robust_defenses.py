@@ -14,28 +14,16 @@ import deepnet as dn
 
 pytest.importorskip("sklearn")
 
+from robust_data import compile_logits as _compile  # noqa: E402
+from robust_data import digits as _digits  # noqa: E402
+from robust_data import mlp as _mlp  # noqa: E402
+
 EPS = 0.1
 
 
 @pytest.fixture(scope="session")
 def digits():
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-
-    x, y = load_digits(return_X_y=True)
-    x = (x / 16.0).astype("float32")
-    return train_test_split(x, y, test_size=0.25, random_state=0, stratify=y)
-
-
-def _mlp(pre=None, units=64):
-    return dn.Sequential([dn.Input((64,)), *([pre] if pre is not None else []),
-                          dn.layers.Dense(units, activation="relu"), dn.layers.Dense(10)])
-
-
-def _compile(model, adversarial=None, **kwargs):
-    model.compile(optimizer="adam", loss=dn.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=["accuracy"], adversarial=adversarial, device="cpu", **kwargs)
-    return model
+    return _digits()
 
 
 def _accuracy(model, x, y) -> float:
@@ -145,6 +133,27 @@ def test_adversarial_option_saves_and_loads(tmp_path, digits):
     restored = loaded._trainer.adversarial
     assert isinstance(restored, dn.robust.AdversarialTraining) and restored.get_config() == adv.get_config()
     loaded.fit(x[:64], y[:64], epochs=1, verbose=0)  # training resumes adversarially
+
+
+def test_backup_and_restore_resumes_adversarial_training(tmp_path):
+    x, y = np.random.rand(64, 8).astype("float32"), np.arange(64) % 3
+
+    class Crash(dn.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                raise RuntimeError("crash")
+
+    def make():
+        model = dn.Sequential([dn.Input((8,)), dn.layers.Dense(3)])
+        return _compile(model, dn.robust.AdversarialTraining(eps=0.1, steps=2, clip=(0, 1)))
+
+    with pytest.raises(RuntimeError, match="crash"):
+        make().fit(x, y, epochs=4, verbose=0, callbacks=[dn.callbacks.BackupAndRestore(tmp_path), Crash()])
+    seen = []
+    epochs = dn.callbacks.LambdaCallback(on_epoch_begin=lambda epoch, logs: seen.append(epoch))
+    with pytest.warns(RuntimeWarning, match="differ"):
+        make().fit(x, y, epochs=4, verbose=0, callbacks=[dn.callbacks.BackupAndRestore(tmp_path), epochs])
+    assert seen[0] > 0 and seen[-1] == 3  # resumed after the last completed epoch
 
 
 @pytest.mark.parametrize("kwargs, match", [
