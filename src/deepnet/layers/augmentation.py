@@ -451,8 +451,8 @@ class RandomRoll1D(_RandomImageLayer):
 
     The shift of each sample is drawn uniformly from the integers in ``[-m, m]``; a positive
     shift moves the signal later in time and the steps that fall off the end come back at the
-    start. This is the random circular shift that lifts an MLP on MNIST-1D from ~80% to
-    over 90% test accuracy. Keras 3 has no 1-D shift layer; the name follows ``numpy.roll``.
+    start: the augmentation searched by the MNIST-1D MLP benchmark of ``docs/tuning.md``.
+    Keras 3 has no 1-D shift layer; the name follows ``numpy.roll``.
 
     Args:
         max_shift: ``m`` as an int (a number of steps, >= 0) or a float in ``[0, 1]`` (a
