@@ -352,15 +352,17 @@ class Tuner:
             return self.study.trials[number]
         if self.multi_objective:
             if not self.study.best_trials:
-                raise ValueError(f"No trial of the search in {str(self.directory)!r} has completed yet. "
-                                 "help: run tuner.search(x, y, ...) first.")
+                raise self._nothing_completed()
             raise ValueError("A multi-objective search has no single best trial. help: pick one on the "
                              "Pareto front, tuner.best_hyperparameters(), and call best_model(trial=number).")
         try:
             return self.study.best_trial
         except ValueError as error:
-            raise ValueError(f"No trial of the search in {str(self.directory)!r} has completed yet. "
-                             "help: run tuner.search(x, y, ...) first.") from error
+            raise self._nothing_completed() from error
+
+    def _nothing_completed(self) -> ValueError:
+        return ValueError(f"No trial of the search in {str(self.directory)!r} has completed yet. "
+                          "help: run tuner.search(x, y, ...) first.")
 
     def best_model(self, trial: int | None = None):
         """The best trial's model (or trial number ``trial``'s, e.g. one on a Pareto front):
