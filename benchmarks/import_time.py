@@ -3,7 +3,9 @@
 Each sample is a fresh interpreter that first imports ``torch`` and ``numpy`` (their cost is
 not deepnet's) and then times ``import deepnet``. Samples of the two trees alternate (baseline,
 this tree, baseline, ...; the order flips every round) so machine noise hits both alike; the
-script prints the median of each and the ratio this / baseline.
+script prints the median of each and the ratio this / baseline, for the wall-clock time and for
+the CPU time of the process (``time.process_time``: less disturbed by other processes on a busy
+machine).
 
 Usage: python benchmarks/import_time.py [--baseline /tmp/baseline/src] [--rounds 15]
 
@@ -25,9 +27,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent.parent / "src"
 SNIPPET = (
     "import time, torch, numpy\n"
-    "t = time.perf_counter()\n"
+    "t, c = time.perf_counter(), time.process_time()\n"
     "import deepnet\n"
-    "print(time.perf_counter() - t)\n"
+    "print(time.perf_counter() - t, time.process_time() - c)\n"
 )
 
 
@@ -39,12 +41,13 @@ def environment(src: str, cache: str) -> dict:
     return env
 
 
-def sample(src: str, cache: str) -> float:
-    """Seconds one fresh interpreter spends in ``import deepnet`` from the tree at ``src``."""
+def sample(src: str, cache: str) -> tuple[float, float]:
+    """(wall, CPU) seconds one fresh interpreter spends in ``import deepnet`` from ``src``."""
     env = environment(src, cache)
     out = subprocess.run([sys.executable, "-c", SNIPPET], env=env, check=True,
                          capture_output=True, text=True)
-    return float(out.stdout.strip().splitlines()[-1])
+    wall, cpu = out.stdout.strip().splitlines()[-1].split()
+    return float(wall), float(cpu)
 
 
 def slowest_modules(src: str, cache: str, count: int = 25) -> list[tuple[int, int, str]]:
@@ -72,7 +75,7 @@ def main() -> None:
     trees = {"this": str(HERE)}
     if args.baseline:
         trees = {"baseline": args.baseline, **trees}
-    times: dict[str, list[float]] = {name: [] for name in trees}
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in trees}
     names = list(trees)
     caches = {name: tempfile.mkdtemp(prefix=f"import_time_{name}_") for name in names}
     for name in names:  # warm-up: writes the byte code and fills the OS file cache
@@ -80,11 +83,12 @@ def main() -> None:
     for round_ in range(args.rounds):
         for name in names if round_ % 2 == 0 else names[::-1]:
             times[name].append(sample(trees[name], caches[name]))
-    medians = {name: statistics.median(values) for name, values in times.items()}
-    for name, value in medians.items():
-        print(f"{name:>8}: median {value * 1e3:7.1f} ms over {args.rounds} runs ({trees[name]})")
-    if "baseline" in medians:
-        print(f"   ratio: {medians['this'] / medians['baseline']:.3f} (this / baseline)")
+    for index, clock in enumerate(("wall", "CPU")):
+        medians = {name: statistics.median(v[index] for v in values) for name, values in times.items()}
+        for name, value in medians.items():
+            print(f"{clock:>4} {name:>8}: median {value * 1e3:6.1f} ms over {args.rounds} runs ({trees[name]})")
+        if "baseline" in medians:
+            print(f"{clock:>4}    ratio: {medians['this'] / medians['baseline']:.3f} (this / baseline)")
     if args.importtime:
         print("\nslowest deepnet modules of this tree (self us, cumulative us):")
         for self_us, cum_us, name in slowest_modules(str(HERE), caches["this"]):
