@@ -3,7 +3,7 @@
 Every worker opens the same study (the journal file, or the database) and runs the same trial
 loop; the budget rule of :mod:`._study` keeps the trial count exact. What a worker gets:
 
-- the build function and the fit arguments, pickled: the build function must be importable
+- the build function and the fit arguments, sent by multiprocessing (by reference): the build function must be importable
   (defined at the top level of a module or of the script started with ``python script.py``),
   not a lambda, a closure or a function defined inside another function;
 - ``x``, ``y`` and array ``validation_data`` through a temporary ``.npz`` file in the directory
@@ -16,8 +16,8 @@ the cores.
 from __future__ import annotations
 
 import multiprocessing
+from multiprocessing.reduction import ForkingPickler
 import os
-import pickle
 import sys
 import traceback
 from pathlib import Path
@@ -62,9 +62,9 @@ def _pickles(owner: str, what: str, value: Any) -> None:
     if "<lambda>" in getattr(value, "__qualname__", "") or "<locals>" in getattr(value, "__qualname__", ""):
         raise TypeError(f"{owner}: {what} cannot be sent to worker processes (a lambda or a function "
                         f"defined inside another function). {_HELP}")
-    try:
-        pickle.dumps(value)
-    except (pickle.PicklingError, AttributeError, TypeError) as error:
+    try:  # serialise as multiprocessing will (only to send it; deepnet never unpickles anything it reads)
+        ForkingPickler.dumps(value)
+    except Exception as error:  # PicklingError, AttributeError, TypeError...: re-raised with the cause
         raise TypeError(f"{owner}: {what} cannot be sent to worker processes: {error}. {_HELP}") from error
 
 
@@ -82,7 +82,7 @@ def save_data(directory: Path, x, y, fit_kwargs: dict) -> tuple[Path, dict]:
     returns its path and the fit arguments without ``validation_data``.
 
     >>> path, rest = save_data(Path("."), np.ones((2, 3)), np.ones(2), {"epochs": 1})
-    >>> sorted(np.load(path).files), rest
+    >>> sorted(np.load(path, allow_pickle=False).files), rest
     (['x', 'y'], {'epochs': 1})
     """
     owner = "Tuner.search (n_workers > 1)"
