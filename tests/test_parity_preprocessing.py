@@ -34,7 +34,8 @@ for _mod in (augmentation, preprocessing):
     for _name in _mod.__all__:
         setattr(D, _name, getattr(_mod, _name))
 K = types.SimpleNamespace(Input=keras.Input, Model=keras.Model, Sequential=keras.Sequential, **{
-    n: getattr(keras.layers, n) for n in vars(D) if n not in ("Input", "Model", "Sequential")
+    n: getattr(keras.layers, n) for n in vars(D)
+    if n not in ("Input", "Model", "Sequential") and hasattr(keras.layers, n)  # deepnet-only layers (RandomRoll1D) have no twin
 })
 
 
