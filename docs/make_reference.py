@@ -30,6 +30,7 @@ MODULES = (
     "deepnet.constraints",
     "deepnet.datasets",
     "deepnet.diagnose",
+    "deepnet.explain",
     "deepnet.initializers",
     "deepnet.layers",
     "deepnet.losses",
