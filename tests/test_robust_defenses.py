@@ -99,6 +99,23 @@ def test_perturbation_respects_budget_and_range():
         assert bool((size <= 0.2 + 1e-5).all()) and bool(((x_adv >= 0) & (x_adv <= 1)).all())
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="host-sync detection needs CUDA")
+@pytest.mark.parametrize("method", ["madry", "trades", "fast"])
+def test_training_step_has_no_host_sync_on_cuda(method):
+    model = _compile(dn.Sequential([dn.Input((8,)), dn.layers.Dense(16, activation="relu"), dn.layers.Dense(3)]),
+                     dn.robust.AdversarialTraining(eps=0.1, steps=3, method=method, clip=(0, 1)))
+    model._trainer.device = torch.device("cuda")
+    model._trainer._prepare()
+    x, y = torch.rand(32, 8, device="cuda"), torch.arange(32, device="cuda") % 3
+    model._trainer.adversarial.training_loss(model._trainer, x, y, None)  # warm-up (lazy set-up may sync)
+    torch.cuda.set_sync_debug_mode("error")
+    try:
+        loss, _ = model._trainer.adversarial.training_loss(model._trainer, x, y, None)
+        loss.backward()
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+
+
 def test_callbacks_schedules_and_mixed_precision_keep_working(digits):
     x, _, y, _ = digits
     dn.utils.set_random_seed(0)
