@@ -213,3 +213,12 @@ def test_tune_workers_share_one_search_and_its_budget(tmp_path, capsys, monkeypa
         rows = list(csv.DictReader(f))
     assert [r["number"] for r in rows] == ["0", "1", "2", "3"] and {r["state"] for r in rows} == {"COMPLETE"}
     assert len({(r["units"], r["learning_rate"]) for r in rows}) == 4  # no parameter set twice
+
+
+def test_timeout_stops_starting_new_trials(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = config(tmp_path, "trials = 50\nunits = {int = [8, 32]}")
+    code, out, err = run(capsys, "tune", path, "--timeout", "0.001")
+    assert code == 0, err
+    with open(tmp_path / "tuning" / "exp" / "trials.csv", newline="") as f:
+        assert len(list(csv.DictReader(f))) <= 1

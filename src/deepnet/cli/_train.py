@@ -8,6 +8,7 @@ import math
 import os
 import time
 import traceback
+from typing import Any, NamedTuple
 
 from ._build import build_callbacks, build_compiled, check_callbacks
 from ._checks import check_model_fits
@@ -16,7 +17,7 @@ from ._data import check_finite, fit_split, load_data
 from ._errors import CLIError, UsageFailure, one_line
 from ._toml import dumps
 
-__all__ = ["make_run_dir", "train", "write_learning_curves"]
+__all__ = ["Prepared", "make_run_dir", "prepare", "train", "write_learning_curves"]
 
 # deepnet modules are imported inside the functions of cli/ so that `deepnet --help` starts fast.
 
@@ -64,27 +65,47 @@ def write_learning_curves(history: dict, folder: str, say=print, filename: str =
     return result.verdict
 
 
+class Prepared(NamedTuple):
+    data: Any
+    train: tuple                 # (x, y) that fit trains on
+    validation: tuple | None     # (x_val, y_val) or None
+    model: Any                   # compiled, untrained
+    logged: list                 # the names fit logs per epoch (without val_)
+
+
+def prepare(loaded) -> Prepared:
+    """Threads and seed set, data loaded and checked, validation split made, the compiled model
+    built and checked against the data and the callbacks: everything that can fail because of
+    the user's input, before anything is written."""
+    import torch
+
+    from ..utils import set_random_seed
+
+    cfg = loaded.config
+    if cfg.threads is not None:
+        torch.set_num_threads(cfg.threads)
+    set_random_seed(cfg.seed)
+    data = load_data(loaded)
+    check_finite(data, loaded.error)
+    (x, y), validation = fit_split(loaded, data)
+    model = build_compiled(loaded, x.shape[1:], data.num_classes, len(x))
+    logged = check_model_fits(model, loaded, x, y, labels=(data.y_train, data.y_test))
+    check_callbacks(loaded, validation is not None, logged)
+    return Prepared(data, (x, y), validation, model, logged)
+
+
 def train(loaded, say=print, quiet: bool = False) -> dict:
     """Run the experiment of ``loaded`` (a ``LoadedConfig``); returns a summary dict."""
     import torch
 
-    from ..utils import set_random_seed
     from ..version import __version__
     from ._config import resolved_dict
 
     t_start = time.perf_counter()
     cfg = loaded.config
-    if cfg.threads is not None:
-        torch.set_num_threads(cfg.threads)
-    set_random_seed(cfg.seed)
 
     # 1. Everything that can fail because of the user's input happens before the run folder exists.
-    data = load_data(loaded)
-    check_finite(data, loaded.error)
-    (x_train, y_train), validation = fit_split(loaded, data)
-    model = build_compiled(loaded, x_train.shape[1:], data.num_classes, len(x_train))
-    logged = check_model_fits(model, loaded, x_train, y_train, labels=(data.y_train, data.y_test))
-    check_callbacks(loaded, validation is not None, logged)
+    data, (x_train, y_train), validation, model, _ = prepare(loaded)
 
     say(f"Data: {data.description}: {len(x_train)} train, "
         f"{len(validation[0]) if validation else 0} validation, {len(data.x_test)} test samples; "

@@ -7,20 +7,18 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import inspect
 import json
 import math
 import os
 import subprocess
 import sys
 
-from ._build import build_callbacks, build_compiled, check_callbacks
+from ._build import build_callbacks, build_compiled
 from ._catalogue import suggest
-from ._checks import check_model_fits
 from ._common import written
-from ._data import check_finite, fit_split, load_data
 from ._errors import UsageFailure, one_line
 from ._toml import dumps
+from ._train import prepare
 from ._tune_space import parse_space, trial_raw
 
 __all__ = ["TuneOptions", "run_lr_find", "run_tune", "show", "write_results"]
@@ -94,26 +92,14 @@ def _check_objective(loaded, objective: str, logged: list[str], has_validation: 
 def _prepare(loaded, say) -> _Search:
     """Data, a check of the base model and the objective: every input problem before the
     tuning directory is touched."""
-    import torch
-
-    from ..utils import set_random_seed
-
     cfg = loaded.config
     if cfg.tune is None:
         raise loaded.error(("tune",), "the config has no [tune] table. help: `deepnet init --tune tune.toml` "
                                       "writes an example (an MLP on MNIST-1D)")
-    if cfg.threads is not None:
-        torch.set_num_threads(cfg.threads)
-    set_random_seed(cfg.seed)
-    data = load_data(loaded)
-    check_finite(data, loaded.error)
-    (x, y), validation = fit_split(loaded, data)
-    model = build_compiled(loaded, x.shape[1:], data.num_classes, len(x))
-    logged = check_model_fits(model, loaded, x, y, labels=(data.y_train, data.y_test))
-    check_callbacks(loaded, validation is not None, logged)
+    data, (x, y), validation, model, logged = prepare(loaded)
+    del model
     objective = cfg.tune.objective or _default_objective(loaded, validation is not None)
     _check_objective(loaded, objective, logged, validation is not None)
-    del model
     stem = os.path.splitext(os.path.basename(loaded.filename))[0]
     directory = cfg.tune.directory or os.path.join("tuning", stem)
     space, _ = parse_space(loaded.raw)
@@ -158,13 +144,11 @@ def _wait_workers(procs: list, say) -> None:
             say(f"warning: worker {k} exited with code {code} (see worker-{k}.log)")
 
 
-def _search_kwargs(search: _Search, tuner) -> dict:
+def _search_kwargs(search: _Search) -> dict:
     fit = search.loaded.config.fit
     kwargs = {"validation_data": search.validation, "epochs": fit.epochs, "batch_size": fit.batch_size}
     timeout = search.loaded.config.tune.timeout
     if timeout is not None:
-        if "timeout" not in inspect.signature(tuner.search).parameters:  # pragma: no cover - older Tuner
-            raise UsageFailure("this deepnet.tune has no timeout; remove [tune] timeout / --timeout")
         kwargs["timeout"] = timeout
     return kwargs
 
@@ -183,7 +167,12 @@ def run_tune(loaded, options: TuneOptions, say=print) -> dict:
         say("Search space: " + "; ".join(f"{p.key}: {p.describe()}" for p in search.space.params))
     procs = _start_workers(search, options, say)
     try:
-        tuner.search(search.x, search.y, **_search_kwargs(search, tuner))
+        tuner.search(search.x, search.y, **_search_kwargs(search))
+    except KeyboardInterrupt:
+        if not options.worker:
+            say("Interrupted: writing the results so far (run the same command again to resume the search)")
+            write_results(tuner, search, say)
+        raise
     finally:
         _wait_workers(procs, say)
     if options.worker:
@@ -300,15 +289,9 @@ def show(target: str, say=print) -> None:
 def run_lr_find(loaded, output: str, min_lr: float, max_lr: float, steps: int, say=print):
     """The LR range test on the config's (untrained) model and training data."""
     from ..tune import lr_find
-    from ..utils import set_random_seed
 
     cfg = loaded.config
-    set_random_seed(cfg.seed)
-    data = load_data(loaded)
-    check_finite(data, loaded.error)
-    (x, y), _ = fit_split(loaded, data)
-    model = build_compiled(loaded, x.shape[1:], data.num_classes, len(x))
-    check_model_fits(model, loaded, x, y, labels=(data.y_train, data.y_test))
+    _, (x, y), _, model, _ = prepare(loaded)
     say(f"LR range test: {steps} steps of batch size {cfg.fit.batch_size}, learning rate {min_lr:g} -> {max_lr:g} "
         f"(stops when the smoothed loss exceeds 4x its best)")
     result = lr_find(model, x, y, min_lr=min_lr, max_lr=max_lr, num_steps=steps, batch_size=cfg.fit.batch_size)
