@@ -10,5 +10,6 @@ optional dependency (``pip install 'deepnet[explain]'``), imported on first use.
 from __future__ import annotations
 
 from ._attribute import attribute, completeness_error, method_names
+from ._check import ExplanationCheck, MethodCheck, check
 
-__all__ = ["attribute", "completeness_error", "method_names"]
+__all__ = ["ExplanationCheck", "MethodCheck", "attribute", "check", "completeness_error", "method_names"]
