@@ -11,5 +11,8 @@ from __future__ import annotations
 
 from ._attribute import attribute, completeness_error, method_names
 from ._check import ExplanationCheck, MethodCheck, check
+from ._global import PermutationImportance, class_average, permutation_importance
+from ._plot import plot
 
-__all__ = ["ExplanationCheck", "MethodCheck", "attribute", "check", "completeness_error", "method_names"]
+__all__ = ["ExplanationCheck", "MethodCheck", "PermutationImportance", "attribute", "check", "class_average",
+           "completeness_error", "method_names", "permutation_importance", "plot"]

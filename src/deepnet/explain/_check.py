@@ -8,7 +8,8 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 
-from ..utils.validation import Interval, check as check_arg
+from ..utils.validation import Interval
+from ..utils.validation import check as check_arg
 from ._attribute import _completeness, _method, _run
 from ._common import eval_mode, prepare, resolve_baseline, resolve_target, to_numpy, to_tensor
 from ._faithfulness import cascade, curves, spearman
@@ -103,7 +104,7 @@ def _sensitivity(explain, prep, attr: np.ndarray, radius: float, repeats: int, s
     return float(worst.mean())
 
 
-def _one(prep, name, t, b, threshold, steps, seed) -> MethodCheck:  # long-function: one record, field by field
+def _one(prep, name, t, b, threshold, steps, seed) -> MethodCheck:
     opts = dict(METHODS[name].options)
 
     def explain(method_opts=opts):

@@ -20,7 +20,7 @@ from ..utils.lookup import did_you_mean
 from ..utils.validation import ArgumentTypeError, invalid_value
 
 __all__ = ["Prepared", "all_layer_names", "batches", "check_options", "eval_mode", "prepare", "resolve_baseline",
-           "resolve_target", "spatial_layers", "to_numpy", "to_tensor"]
+           "resolve_target", "scores_of", "spatial_layers", "to_numpy", "to_tensor"]
 
 
 @contextlib.contextmanager
@@ -80,10 +80,10 @@ class Prepared:
     def forward(self, inputs: torch.Tensor, tokens: torch.Tensor | None = None) -> torch.Tensor:
         """The model's scores ``(N, C)`` at attribution inputs ``inputs``."""
         if self.embedding is None:
-            return _scores(self.module(inputs))
+            return scores_of(self.module(inputs))
         handle = self.embedding.register_forward_hook(lambda _m, _i, _o: inputs)
         try:
-            return _scores(self.module(tokens))
+            return scores_of(self.module(tokens))
         finally:
             handle.remove()
 
@@ -104,7 +104,7 @@ class Prepared:
         return None if self.tokens is None else (self.tokens,)
 
 
-def _scores(out) -> torch.Tensor:
+def scores_of(out) -> torch.Tensor:
     if isinstance(out, (list, tuple, dict)):
         raise ValueError("The model has several outputs; explanations need one output of class scores.\n"
                          "help: wrap the output you want to explain in a one-output model, "

@@ -10,8 +10,9 @@ functional activations and reused modules); Grad-CAM is computed here for channe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
