@@ -207,6 +207,19 @@ def _device_problem(device: str) -> str | None:
     return None
 
 
+def _adversarial(loaded):
+    """The ``[robust]`` table as a ``deepnet.robust.AdversarialTraining`` (None without one)."""
+    r = loaded.config.robust
+    if r is None:
+        return None
+    from ..robust import AdversarialTraining
+
+    try:
+        return AdversarialTraining(**r.model_dump())
+    except (TypeError, ValueError) as e:
+        raise loaded.error(("robust",), one_line(e)) from e
+
+
 def compile_model(model, loaded, total_steps: int) -> None:
     c = loaded.config.compile
     device = None if loaded.config.device == "auto" else loaded.config.device
@@ -215,9 +228,10 @@ def compile_model(model, loaded, total_steps: int) -> None:
         raise loaded.error(("device",), problem)
     optimizer = build_optimizer(loaded, total_steps)
     loss = build_loss(loaded)
+    adversarial = _adversarial(loaded)
     try:
         model.compile(optimizer=optimizer, loss=loss, metrics=list(c.metrics), jit_compile=c.jit_compile,
-                      device=device)
+                      device=device, **({"adversarial": adversarial} if adversarial is not None else {}))
     except (TypeError, ValueError) as e:
         raise loaded.error(("compile",), one_line(e)) from e
     except RuntimeError as e:

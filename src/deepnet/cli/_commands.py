@@ -22,6 +22,7 @@ from ._common import (
 from ._diagnose_command import diagnose
 from ._errors import EXIT_OK, EXIT_USAGE, ConfigError, UsageFailure, one_line
 from ._model_commands import evaluate, export, predict
+from ._robust_commands import attack, robust_check
 from ._tune_command import lr_find_command, tune
 
 __all__ = ["cli"]
@@ -231,5 +232,5 @@ def info(as_json):
 
 
 
-for _command in (evaluate, predict, export, diagnose, tune, lr_find_command):
+for _command in (evaluate, predict, export, diagnose, tune, lr_find_command, attack, robust_check):
     cli.add_command(_command)

@@ -74,7 +74,8 @@ def diagnose(target, report, allow_code):
         else:
             say(f"No config.toml in {target}: the data checks and gradient health are skipped.")
         if report:
-            _write_report(target, history=hist, **checks)
+            attacked = any(os.path.isfile(os.path.join(target, f)) for f in ("robustness.json", "robust_check.json"))
+            _write_report(target, history=hist, **checks, **({"robustness": target} if attacked else {}))
         return
     if not target.endswith(".toml"):
         raise UsageFailure(f"{target} is neither a run folder nor a .toml config file"

@@ -25,8 +25,8 @@ from ._code import parse_reference
 # Switches are TOML booleans (true/false): "no" or 0 is a mistake, not False (as in utils.validation).
 
 __all__ = [
-    "BUILTIN_DATASETS", "CallbacksConfig", "CompileConfig", "DataConfig", "FitConfig", "ModelConfig", "RunConfig",
-    "SCHEDULE_SHORTCUTS", "TuneConfig",
+    "BUILTIN_DATASETS", "CallbacksConfig", "CompileConfig", "DataConfig", "FitConfig", "ModelConfig", "RobustConfig",
+    "RunConfig", "SCHEDULE_SHORTCUTS", "TuneConfig",
 ]
 
 BUILTIN_DATASETS = ("mnist1d", "digits", "mnist", "fashion_mnist", "cifar10")
@@ -304,6 +304,29 @@ class TuneConfig(_Table):
         return v
 
 
+# ----------------------------------------------------------------------------------- robust
+class RobustConfig(_Table):
+    """``[robust]``: adversarial training, i.e. ``compile(adversarial=deepnet.robust.AdversarialTraining(...))``
+    with these arguments (``eps`` in the units of the inputs)."""
+
+    method: Literal["madry", "trades", "fast"] = "madry"
+    attack: Literal["pgd", "fgsm"] = "pgd"
+    eps: float = Field(gt=0)
+    steps: PositiveInt = 10
+    step_size: float | None = Field(None, gt=0)
+    clip: tuple[float, float] | None = None
+    beta: float = Field(6.0, ge=0)
+    norm: Literal["inf", "2"] = "inf"
+    random_start: StrictBool = True
+
+    @field_validator("clip")
+    @classmethod
+    def _clip_order(cls, v):
+        if v is not None and not v[0] < v[1]:
+            raise ValueError(f"`clip` = [low, high] is the valid input range (low < high); received {list(v)}")
+        return v
+
+
 # -------------------------------------------------------------------------------------- run
 class RunConfig(_Table):
     """The whole experiment."""
@@ -319,6 +342,7 @@ class RunConfig(_Table):
     fit: FitConfig = Field(default_factory=FitConfig)
     callbacks: CallbacksConfig = Field(default_factory=CallbacksConfig)
     tune: TuneConfig | None = None
+    robust: RobustConfig | None = None
 
     @field_validator("device")
     @classmethod

@@ -6,7 +6,8 @@ no reference to anything outside the file, so it can be mailed, archived or open
 Sections (each an element with a fixed ``id`` to link to): ``summary`` (model summary, parameter
 counts and an overview of every verdict), ``learning-curves``, ``gradients``, ``data-checks``,
 ``memory`` (memory plan and, inside it, ``latency``), ``tuning`` (the trials of a hyperparameter
-search) and ``other`` (extra results passed in).
+search), ``robustness`` (robust accuracy under adversarial attacks, gradient-masking checks) and
+``other`` (extra results passed in).
 A section whose inputs are missing says what to pass; a diagnosis that fails shows its error in
 its section (and warns) instead of losing the whole report.
 """
@@ -28,13 +29,14 @@ from ._curves import learning_curves
 from ._data import data as data_check
 from ._latency import latency
 from ._memory import memory
+from ._report_robust import robustness_html
 from ._report_tuning import tuning_html
 from ._result import DiagnosisResult
 
 __all__ = ["SECTION_IDS", "report"]
 
 #: the ``id`` of every section, in page order
-SECTION_IDS = ("summary", "learning-curves", "gradients", "data-checks", "memory", "tuning", "other")
+SECTION_IDS = ("summary", "learning-curves", "gradients", "data-checks", "memory", "tuning", "robustness", "other")
 
 _CSS = """
 :root { --fg: #1a202c; --muted: #4a5568; --line: #e2e8f0; --bg: #ffffff; --panel: #f7fafc; }
@@ -210,6 +212,20 @@ def _tuning_section(tuning) -> _Section:
     return section
 
 
+def _robustness_section(robustness, robust_check) -> _Section:
+    section = _Section("robustness", "Adversarial robustness")
+    if robustness is None and robust_check is None:
+        section.add_missing("Robustness", "No robustness evaluation: pass robustness=deepnet.robust.evaluate(...) "
+                                          "(or the folder `deepnet attack` wrote) and robust_check=deepnet.robust."
+                                          "check(...).")
+        return section
+    try:
+        section.parts.extend(robustness_html(robustness, robust_check))
+    except Exception as e:  # shown in the page and warned, like the other sections
+        section.add_failure("Adversarial robustness", e)
+    return section
+
+
 def _other_section(results) -> _Section:
     section = _Section("other", "Other diagnoses")
     for r in results:
@@ -226,7 +242,7 @@ def _overview_row(section: _Section, label: str, result, error) -> str | None:
         return f"{link}<td>{badge}</td><td><code>{_esc(result.verdict)}</code></td><td>{_esc(result.summary)}</td></tr>"
     if error is not None:
         return f'{link}<td><span class="badge badge-error">failed</span></td><td></td><td>{_esc(error)}</td></tr>'
-    if section.id not in ("other", "tuning"):
+    if section.id not in ("other", "tuning", "robustness"):
         return f'{link}<td><span class="badge badge-missing">not run</span></td><td></td><td></td></tr>'
     return None
 
@@ -275,7 +291,8 @@ def _page(title: str, sections: list[_Section]) -> str:
 
 def report(path="report.html", model=None, history=None, data=None, validation_data=None, title=None,
            gradient_monitor=None, *, batch_size: int | None = None, memory_budget=None,
-           latency_batch_sizes=(1, 32), results=(), gradients=None, tuning=None) -> str:
+           latency_batch_sizes=(1, 32), results=(), gradients=None, tuning=None, robustness=None,
+           robust_check=None) -> str:
     """Write one self-contained HTML report and return its path.
 
     Args:
@@ -296,6 +313,10 @@ def report(path="report.html", model=None, history=None, data=None, validation_d
             ``depth_tradeoff`` result) shown in the ``other`` section.
         tuning: a hyperparameter search for the ``tuning`` section: a ``deepnet.tune.Tuner``
             or the directory ``deepnet tune`` wrote (its ``trials.csv`` and plots).
+        robustness: a ``deepnet.robust.RobustnessResult`` (or its ``to_dict()``, or the folder /
+            ``robustness.json`` that ``deepnet attack`` wrote) for the ``robustness`` section.
+        robust_check: a ``deepnet.robust.CheckResult`` (or its ``to_dict()``, or a folder /
+            ``robust_check.json``): the gradient-masking verdicts, in the same section.
 
     >>> import os, tempfile
     >>> path = os.path.join(tempfile.mkdtemp(), "report.html")
@@ -319,7 +340,7 @@ def report(path="report.html", model=None, history=None, data=None, validation_d
     sections = [_curves_section(history), _gradients_section(gradient_monitor, gradients),
                 _data_section(data, validation_data, model, history),
                 _memory_section(model, history, batch_size, memory_budget, latency_batch_sizes),
-                _tuning_section(tuning), _other_section(results)]
+                _tuning_section(tuning), _robustness_section(robustness, robust_check), _other_section(results)]
     page = _page(title, [_summary_section(sections, model), *sections])
     with atomic_write(path, "w") as f:
         f.write(page)
