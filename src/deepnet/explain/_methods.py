@@ -61,7 +61,7 @@ def _saliency(prep, inputs, tokens, target, baseline, opts):
 
 def _input_x_gradient(prep, inputs, tokens, target, baseline, opts):
     return _captum().InputXGradient(prep.forward).attribute(
-        inputs, target=target, additional_forward_args=_fwd(tokens))
+        inputs.detach().requires_grad_(True), target=target, additional_forward_args=_fwd(tokens))
 
 
 def _fwd(tokens):
