@@ -102,6 +102,10 @@ def test_tune_needs_a_tune_table_and_a_logged_objective(tmp_path, capsys):
     assert code == 2 and "no [tune] table" in err and "deepnet init --tune" in err
     code, _, err = run(capsys, "tune", config(tmp_path, 'objective = "val_f1"\nunits = {int = [8, 16]}'))
     assert code == 2 and "'val_f1' is not among the logged metrics" in err and "val_accuracy" in err
+    code, _, err = run(capsys, "tune", str(tmp_path), "--show")
+    assert code == 2 and "holds no `deepnet tune` search" in err
+    code, _, err = run(capsys, "tune", str(tmp_path))
+    assert code == 2 and "is a folder" in err and "--show" in err
 
 
 def test_the_eight_named_hyperparameters_substitute_into_the_config(tmp_path):
