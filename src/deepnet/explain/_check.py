@@ -128,6 +128,9 @@ def _one(prep, name, t, b, threshold, steps, seed) -> MethodCheck:
             for s in (4, 8, 16, 32, 64):
                 a = _run(prep, name, t, b, {**opts, "steps": s}, 64)
                 rec.completeness_by_steps[s] = float(np.mean(_completeness(prep, a, t, b)[1]))
+    zero = int((np.abs(attr.reshape(len(attr), -1)).max(1) == 0).sum())
+    if zero:
+        rec.reasons.append(f"all-zero maps for {zero} of {len(attr)} samples")
     if not rec.randomisation_passed:
         rec.reasons.append(f"insensitive to the weights (rho={rho:.2f} >= {threshold})")
     if not rec.faithful:
