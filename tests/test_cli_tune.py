@@ -148,6 +148,7 @@ def test_tune_end_to_end_resume_show_and_best_toml_reproduces(tmp_path, capsys, 
         learning_rate = {float = [1e-3, 3e-2], log = true}
         units = {int = [8, 32]}
         activation = {choice = ["relu", "tanh"]}
+        l2 = {float = [1e-5, 1e-3], log = true}
         """)
     code, out, err = run(capsys, "tune", path)
     assert code == 0, err
@@ -170,6 +171,7 @@ def test_tune_end_to_end_resume_show_and_best_toml_reproduces(tmp_path, capsys, 
     assert code == 0 and "3 of 3 trials; 3 complete" in out and f"Best: trial {best['number']}" in out
 
     # best.toml is a complete train config: retraining it gives the best trial's objective
+    assert 'kernel_regularizer = {class_name = "L2", config = {l2 = ' in (folder / "best.toml").read_text()
     code, out, err = run(capsys, "train", str(folder / "best.toml"), "--quiet")
     assert code == 0, err
     run_dir = next((tmp_path / "runs").iterdir())

@@ -290,13 +290,18 @@ def _value(v) -> str:
     return _scalar(v)
 
 
-def dumps(data: dict, header: str = "") -> str:
-    """TOML text for a dict of plain values (``None`` values are left out: TOML has no null)."""
+def dumps(data: dict, header: str = "", inline_lists: bool = False) -> str:
+    """TOML text for a dict of plain values (``None`` values are left out: TOML has no null).
+    ``inline_lists=True`` writes every list of tables as one inline table a line (as configs
+    write ``[model] layers``), also when the tables hold nested tables."""
     out: list[str] = [header] if header else []
 
+    def sections(v) -> bool:
+        return not inline_lists and _is_table_array(v)
+
     def table(d: dict, path: tuple, array: bool = False) -> None:
-        simple = [(k, v) for k, v in d.items() if v is not None and not isinstance(v, dict) and not _is_table_array(v)]
-        nested = [(k, v) for k, v in d.items() if isinstance(v, dict) or _is_table_array(v)]
+        simple = [(k, v) for k, v in d.items() if v is not None and not isinstance(v, dict) and not sections(v)]
+        nested = [(k, v) for k, v in d.items() if isinstance(v, dict) or sections(v)]
         if path:
             name = ".".join(_key(k) for k in path)
             if array:

@@ -215,7 +215,7 @@ def _best_toml(tuner, search: _Search, path: str) -> dict:
               f"# {search.objective} = {best.value:.6g} with {shown}\n"
               f"# Retrain it (same seed, same number on CPU): deepnet train {path}\n")
     with written(path) as f:
-        f.write(dumps(resolved, header=header))
+        f.write(dumps(resolved, header=header, inline_lists=True))
     return {"number": best.number, "value": best.value, "params": params}
 
 
