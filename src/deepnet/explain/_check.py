@@ -33,7 +33,12 @@ COMPLETENESS_TOLERANCE = 0.01
 
 @dataclass
 class MethodCheck:
-    """The trust checks of one method (see :func:`check`)."""
+    """The trust checks of one method (see :func:`check`); ``trusted`` when ``reasons`` is empty.
+
+    >>> m = MethodCheck("saliency", 0.1, {"dense": 0.1}, True, 0.2, 0.5, 0.8, 0.5, True, 0.05)
+    >>> m.trusted, m.reasons
+    (False, [])
+    """
 
     method: str
     randomisation: float                      # highest Spearman (signed) over the cascade

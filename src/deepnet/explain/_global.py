@@ -31,6 +31,10 @@ class PermutationImportance:
 
     ``importances``: ``(features, repeats)``; ``mean``, ``ci_low``, ``ci_high``: the mean and its
     95% confidence interval (Student t over repeats); ``names``: feature names.
+
+    >>> r = PermutationImportance(np.array([[0.1, 0.3], [0.0, 0.0]]), ["a", "b"], score=0.9)
+    >>> r.ranking(), r.mean
+    (['a', 'b'], array([0.2, 0. ]))
     """
 
     importances: np.ndarray
