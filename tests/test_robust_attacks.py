@@ -185,3 +185,18 @@ def test_bad_targets_models_and_names(digits_model):
         dn.robust.square(model, x[:4], y[:4], eps=EPS, norm=2)
     with pytest.raises(ValueError, match="one label per sample"):
         dn.robust.fgsm(model, x[:4], y[:3], eps=EPS)
+
+
+@pytest.mark.parametrize("kw", [{}, {"restarts": 3, "steps": 6}, {"targeted": True, "target": "random"}])
+def test_pgd_dropping_fooled_samples_changes_nothing(digits_model, monkeypatch, kw):
+    """PGD leaves the samples already fooled out of later steps (their result is final): the
+    same adversarial inputs as attacking every sample for every step."""
+    import functools
+
+    from deepnet.robust import _attacks
+
+    model, x, y = digits_model
+    args = {"eps": 0.1, "clip": (0, 1), "steps": 12, "batch_size": 64, "seed": 1, **kw}
+    compacted = dn.robust.pgd(model, x, y, **args)
+    monkeypatch.setattr(_attacks, "_pgd_core", functools.partial(_attacks._pgd_core, compact_every=0))
+    np.testing.assert_allclose(compacted, dn.robust.pgd(model, x, y, **args), atol=1e-6)

@@ -79,21 +79,60 @@ def _factor(schedule, i: int, steps: int) -> float:
     return 1.0
 
 
-def _pgd_core(batch, *, eps, norm, loss, steps, step_size, restarts, random_init, schedule):
+def _pgd_restart(batch, best, best_score, delta, *, eps, norm, loss, steps, step_size, schedule, compact_every):
+    """One PGD run from ``delta``, updating ``best``/``best_score`` (full batch) in place. Every
+    ``compact_every`` steps the samples already fooled (their best is final: the first
+    adversarial point found) leave the working batch -- one host sync per compaction, none per
+    step; the result is the same as attacking every sample for every step."""
+    idx, sub = None, batch
+    for i in range(steps):
+        if compact_every and i and i % compact_every == 0:
+            score = best_score if idx is None else best_score[idx]
+            live = torch.nonzero(score != float("inf")).reshape(-1)
+            if len(live) == 0:
+                return
+            if len(live) < len(delta):
+                idx = live if idx is None else idx[live]
+                sub, delta = batch.subset(idx), delta[live]
+        values, logits, grad = _gradient(sub, delta, loss)
+        _keep(best, best_score, idx, delta, values, sub.fooled(logits))
+        delta = sub.clip(project(step(delta, grad, step_size * _factor(schedule, i, steps), norm), eps, norm))
+    with torch.no_grad():
+        logits = sub.logits(delta)
+        values = attack_loss(loss, logits, sub.y, sub.target)
+    _keep(best, best_score, idx, delta, values, sub.fooled(logits))
+
+
+def _keep(best, best_score, idx, delta, values, fooled) -> None:
+    if idx is None:
+        b, s = keep_best(best, best_score, delta, values, fooled)
+        best.copy_(b), best_score.copy_(s)
+    else:
+        b, s = keep_best(best[idx], best_score[idx], delta, values, fooled)
+        best[idx], best_score[idx] = b, s
+
+
+def _pgd_core(batch, *, eps, norm, loss, steps, step_size, restarts, random_init, schedule, compact_every=None):
+    if compact_every is None:  # a host sync is free on the CPU; on an accelerator, one every 5 steps
+        compact_every = 1 if batch.x0.device.type == "cpu" else 5
     best = torch.zeros_like(batch.x0)
     best_score = torch.full((len(best),), float("-inf"), device=best.device)
-    for _ in range(restarts):
+    for r in range(restarts):
         delta = torch.zeros_like(best)
         if random_init:
             delta = batch.clip(random_start(best.shape, eps, norm, batch.generator, best.device, best.dtype))
-        for i in range(steps):
-            values, logits, grad = _gradient(batch, delta, loss)
-            best, best_score = keep_best(best, best_score, delta, values, batch.fooled(logits))
-            delta = batch.clip(project(step(delta, grad, step_size * _factor(schedule, i, steps), norm), eps, norm))
-        with torch.no_grad():
-            logits = batch.logits(delta)
-            values = attack_loss(loss, logits, batch.y, batch.target)
-        best, best_score = keep_best(best, best_score, delta, values, batch.fooled(logits))
+        live, sub = None, batch
+        if r and compact_every:  # samples fooled by an earlier restart are done
+            live = torch.nonzero(best_score != float("inf")).reshape(-1)
+            if len(live) == 0:
+                break
+            sub, delta = batch.subset(live), delta[live]
+        sub_best = best if live is None else best[live]
+        sub_score = best_score if live is None else best_score[live]
+        _pgd_restart(sub, sub_best, sub_score, delta, eps=eps, norm=norm, loss=loss, steps=steps,
+                     step_size=step_size, schedule=schedule, compact_every=compact_every)
+        if live is not None:
+            best[live], best_score[live] = sub_best, sub_score
     return best
 
 

@@ -65,6 +65,14 @@ class Batch:
             return delta
         return torch.maximum(torch.minimum(delta, self.hi), self.lo)
 
+    def subset(self, idx: torch.Tensor) -> Batch:
+        """The samples ``idx`` of this batch (same model, scale and generator)."""
+        def pick(t):
+            return None if t is None else t[idx]
+
+        return Batch(self.forward, self.x0[idx], self.y[idx], pick(self.target), pick(self.lo), pick(self.hi),
+                     self.scale, self.generator)
+
     @property
     def labels(self) -> torch.Tensor:
         """The labels the loss is about: the target for a targeted attack, else the true label."""
