@@ -15,8 +15,7 @@ import pytest
 
 import deepnet as dn
 from deepnet import layers as L
-from deepnet.diagnose import GradientMonitor
-from deepnet.diagnose import latency
+from deepnet.diagnose import GradientMonitor, latency
 from deepnet.diagnose._report import SECTION_IDS, report
 
 CHROMIUM = "/usr/bin/chromium"

@@ -8,7 +8,6 @@ models, in which case ``tokens`` are the token ids fed alongside).
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 import numpy as np
@@ -17,44 +16,16 @@ from torch import nn
 
 from ..layers import Embedding, Layer
 from ..utils.lookup import did_you_mean
+from ..utils.tensors import as_tensor, device_and_dtype, eval_mode
 from ..utils.validation import ArgumentTypeError, invalid_value
 
 __all__ = ["Prepared", "all_layer_names", "batches", "check_options", "eval_mode", "prepare", "resolve_baseline",
            "resolve_target", "scores_of", "spatial_layers", "to_numpy", "to_tensor"]
 
 
-@contextlib.contextmanager
-def eval_mode(module: nn.Module):
-    """Put ``module`` in eval mode; restore every submodule's flag afterwards."""
-    flags = [(m, m.training) for m in module.modules()]
-    module.eval()
-    try:
-        yield module
-    finally:
-        for m, flag in flags:
-            m.training = flag
-
-
-def _device_dtype(module: nn.Module):
-    for p in module.parameters():
-        return p.device, (p.dtype if p.dtype.is_floating_point else torch.float32)
-    return torch.device("cpu"), torch.float32
-
-
 def to_tensor(owner: str, name: str, value, device, dtype=None) -> torch.Tensor:
-    """``value`` (array-like or tensor) as a detached tensor on ``device``."""
-    if isinstance(value, torch.Tensor):
-        t = value.detach()
-    else:
-        try:
-            t = torch.as_tensor(np.asarray(value))
-        except (TypeError, ValueError, RuntimeError) as e:
-            raise invalid_value(owner, name, type(value).__name__, "a NumPy array or a torch tensor",
-                                error=ArgumentTypeError) from e
-    if t.dtype == torch.bool or not (t.is_floating_point() or t.dtype in (torch.int64, torch.int32, torch.int16,
-                                                                         torch.int8, torch.uint8)):
-        raise invalid_value(owner, name, f"array of dtype {t.dtype}", "a numeric array", error=ArgumentTypeError)
-    return t.to(device=device, dtype=dtype) if dtype is not None else t.to(device)
+    """``value`` (array-like or tensor) as a detached numeric, non-boolean tensor on ``device``."""
+    return as_tensor(owner, name, value, device, dtype, allow_bool=False)
 
 
 def to_numpy(t: torch.Tensor) -> np.ndarray:
@@ -117,7 +88,7 @@ def prepare(owner: str, model, x) -> Prepared:
     if not isinstance(model, nn.Module):
         raise invalid_value(owner, "model", type(model).__name__, "a deepnet model or a torch.nn.Module",
                             error=ArgumentTypeError)
-    device, dtype = _device_dtype(model)
+    device, dtype = device_and_dtype(model)
     x_t = to_tensor(owner, "x", x, device)
     if x_t.ndim < 2 or len(x_t) == 0:
         raise invalid_value(owner, "x", f"array of shape {tuple(x_t.shape)}",

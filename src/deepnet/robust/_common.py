@@ -9,7 +9,6 @@ inputs of the caller's type.
 
 from __future__ import annotations
 
-import contextlib
 import math
 from numbers import Integral, Real
 from typing import Any
@@ -19,6 +18,7 @@ import torch
 from torch import nn
 
 from ..utils.lookup import did_you_mean
+from ..utils.tensors import as_tensor, device_and_dtype, eval_mode
 from ..utils.validation import ArgumentTypeError, Interval, Options, check, invalid_value
 
 __all__ = ["Batch", "OUTPUT_KINDS", "POSITIVE", "Prepared", "check_eps", "check_int", "eval_mode", "norm_of",
@@ -104,42 +104,8 @@ def _module_of(owner: str, model) -> nn.Module:
                         error=ArgumentTypeError)
 
 
-def _device_dtype(module: nn.Module) -> tuple[torch.device, torch.dtype]:
-    for p in module.parameters():
-        dtype = p.dtype if p.dtype.is_floating_point else torch.float32
-        return p.device, dtype
-    return torch.device("cpu"), torch.float32
-
-
-@contextlib.contextmanager
-def eval_mode(module: nn.Module):
-    """Put ``module`` (and every submodule) in eval mode; restore each flag afterwards."""
-    flags = [(m, m.training) for m in module.modules()]
-    module.eval()
-    try:
-        yield module
-    finally:
-        for m, flag in flags:
-            m.training = flag
-
-
-def _to_tensor(owner: str, name: str, value, device, dtype=None) -> torch.Tensor:
-    if isinstance(value, torch.Tensor):
-        t = value.detach()
-    else:
-        try:
-            t = torch.as_tensor(np.asarray(value))
-        except (TypeError, ValueError, RuntimeError) as e:
-            raise invalid_value(owner, name, type(value).__name__, "a NumPy array or a torch tensor",
-                                error=ArgumentTypeError) from e
-    if dtype is not None and not (t.dtype.is_floating_point or t.dtype in (torch.int64, torch.int32, torch.uint8,
-                                                                         torch.int16, torch.int8, torch.bool)):
-        raise invalid_value(owner, name, f"array of dtype {t.dtype}", "a numeric array", error=ArgumentTypeError)
-    return t.to(device=device, dtype=dtype) if dtype is not None else t.to(device)
-
-
 def _labels(owner: str, y, n: int, device) -> torch.Tensor:
-    t = _to_tensor(owner, "y", y, device)
+    t = as_tensor(owner, "y", y, device)
     if t.ndim == 2 and t.shape[1] > 1:  # one-hot or probabilities
         t = t.argmax(1)
     t = t.reshape(-1)
@@ -204,7 +170,7 @@ def _bounds(owner: str, clip, x: torch.Tensor):
         return None, None
     if not isinstance(clip, (tuple, list)) or len(clip) != 2:
         raise invalid_value(owner, "clip", clip, "None or a pair (low, high) of numbers or per-feature arrays")
-    lo, hi = (_to_tensor(owner, "clip", c, x.device, x.dtype) for c in clip)
+    lo, hi = (as_tensor(owner, "clip", c, x.device, x.dtype) for c in clip)
     try:
         lo, hi = torch.broadcast_to(lo, x.shape[1:]), torch.broadcast_to(hi, x.shape[1:])
     except RuntimeError:
@@ -227,7 +193,7 @@ def _scale(owner: str, x: torch.Tensor, relative):
     if relative is False or relative is None:
         return None
     if relative is not True:
-        scale = _to_tensor(owner, "relative", relative, x.device, x.dtype)
+        scale = as_tensor(owner, "relative", relative, x.device, x.dtype)
         try:
             scale = torch.broadcast_to(scale, x.shape[1:])
         except RuntimeError:
@@ -291,9 +257,9 @@ def prepare(owner: str, model, x, y, *, eps, norm="inf", targeted=False, target=
             relative=False, output="auto", gradient=True, seed=None, eps_optional=False) -> Prepared:
     """Check and convert an attack's arguments (see the attacks' docstrings for their meaning)."""
     module = _module_of(owner, model)
-    device, dtype = _device_dtype(module)
+    device, dtype = device_and_dtype(module)
     numpy = not isinstance(x, torch.Tensor)
-    x_t = _to_tensor(owner, "x", x, device, dtype)
+    x_t = as_tensor(owner, "x", x, device, dtype)
     if x_t.ndim < 2 or len(x_t) == 0:
         raise invalid_value(owner, "x", f"array of shape {tuple(x_t.shape)}", "a non-empty batch (N, ...)")
     y_t = _labels(owner, y, len(x_t), device)

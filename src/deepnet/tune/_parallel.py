@@ -16,10 +16,10 @@ the cores.
 from __future__ import annotations
 
 import multiprocessing
-from multiprocessing.reduction import ForkingPickler
 import os
 import sys
 import traceback
+from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
 from typing import Any
 

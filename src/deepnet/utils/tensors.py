@@ -1,0 +1,84 @@
+"""Small helpers on torch modules and tensors shared by the lifecycle packages (robust, explain).
+
+They live here, at the bottom of the package graph, because packages on one level (robust and
+explain) may not import each other.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from .validation import ArgumentTypeError, invalid_value
+
+__all__ = ["as_tensor", "device_and_dtype", "eval_mode"]
+
+_INTEGER_DTYPES = (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8)
+
+
+@contextlib.contextmanager
+def eval_mode(module: nn.Module) -> Iterator[nn.Module]:
+    """Put ``module`` and every submodule in eval mode; restore each one's flag afterwards.
+
+    >>> net = torch.nn.Sequential(torch.nn.Dropout(0.5), torch.nn.Linear(2, 2))
+    >>> net[0].train(); net[1].eval()  # mixed flags survive the block
+    Dropout(p=0.5, inplace=False)
+    Linear(in_features=2, out_features=2, bias=True)
+    >>> with eval_mode(net):
+    ...     print(net[0].training)
+    False
+    >>> net[0].training, net[1].training
+    (True, False)
+    """
+    flags = [(m, m.training) for m in module.modules()]
+    module.eval()
+    try:
+        yield module
+    finally:
+        for m, flag in flags:
+            m.training = flag
+
+
+def device_and_dtype(module: nn.Module) -> tuple[torch.device, torch.dtype]:
+    """The device of ``module``'s first parameter and its floating dtype (float32 when the first
+    parameter is not floating or there is none).
+
+    >>> device_and_dtype(torch.nn.Linear(2, 2).double())
+    (device(type='cpu'), torch.float64)
+    >>> device_and_dtype(torch.nn.ReLU())
+    (device(type='cpu'), torch.float32)
+    """
+    for p in module.parameters():
+        return p.device, (p.dtype if p.dtype.is_floating_point else torch.float32)
+    return torch.device("cpu"), torch.float32
+
+
+def as_tensor(owner: str, name: str, value: Any, device: torch.device | str,
+              dtype: torch.dtype | None = None, *, allow_bool: bool = True) -> torch.Tensor:
+    """``value`` (array-like or tensor) as a detached numeric tensor on ``device`` (cast to
+    ``dtype`` when given); anything else is an error naming ``owner`` and the argument ``name``.
+
+    >>> as_tensor("pgd", "x", [[0.5, 1.0]], "cpu", torch.float32)
+    tensor([[0.5000, 1.0000]])
+    >>> as_tensor("pgd", "x", np.array(["a"]), "cpu")
+    Traceback (most recent call last):
+    ...
+    deepnet.utils.validation.ArgumentTypeError: Received an invalid value for `x` of pgd, ...
+    """
+    if isinstance(value, torch.Tensor):
+        t = value.detach()
+    else:
+        try:
+            t = torch.as_tensor(np.asarray(value))
+        except (TypeError, ValueError, RuntimeError) as e:
+            raise invalid_value(owner, name, type(value).__name__, "a NumPy array or a torch tensor",
+                                error=ArgumentTypeError) from e
+    numeric = t.is_floating_point() or t.dtype in _INTEGER_DTYPES or (allow_bool and t.dtype == torch.bool)
+    if not numeric:
+        raise invalid_value(owner, name, f"array of dtype {t.dtype}", "a numeric array", error=ArgumentTypeError)
+    return t.to(device=device, dtype=dtype) if dtype is not None else t.to(device)
