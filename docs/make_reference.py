@@ -40,6 +40,7 @@ MODULES = (
     "deepnet.optimizers",
     "deepnet.optimizers.schedules",
     "deepnet.regularizers",
+    "deepnet.robust",
     "deepnet.saving",
     "deepnet.training",
     "deepnet.tune",
