@@ -265,7 +265,7 @@ def test_plot_written_and_readable(tmp_path, hist):
     img = mpimg.imread(path)
     assert img.ndim == 3 and img.shape[0] > 200 and img.shape[1] > 300
     assert "verdict" in fig._suptitle.get_text()
-    assert not list(tmp_path.glob(".*.tmp"))  # atomic write leaves no temp file
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["curves.png"]  # atomic write leaves no temp file
 
 
 def test_plot_into_given_axes_and_bad_extension(tmp_path):
