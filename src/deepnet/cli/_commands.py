@@ -21,6 +21,7 @@ from ._common import (
 )
 from ._diagnose_command import diagnose
 from ._errors import EXIT_OK, EXIT_USAGE, ConfigError, UsageFailure, one_line
+from ._explain_command import explain
 from ._model_commands import evaluate, export, predict
 from ._robust_commands import attack, robust_check
 from ._tune_command import lr_find_command, tune
@@ -232,5 +233,5 @@ def info(as_json):
 
 
 
-for _command in (evaluate, predict, export, diagnose, tune, lr_find_command, attack, robust_check):
+for _command in (evaluate, predict, export, diagnose, tune, lr_find_command, attack, robust_check, explain):
     cli.add_command(_command)

@@ -75,7 +75,9 @@ def diagnose(target, report, allow_code):
             say(f"No config.toml in {target}: the data checks and gradient health are skipped.")
         if report:
             attacked = any(os.path.isfile(os.path.join(target, f)) for f in ("robustness.json", "robust_check.json"))
-            _write_report(target, history=hist, **checks, **({"robustness": target} if attacked else {}))
+            explained = os.path.isfile(os.path.join(target, "explanations.json"))
+            _write_report(target, history=hist, **checks, **({"robustness": target} if attacked else {}),
+                          **({"explanations": target} if explained else {}))
         return
     if not target.endswith(".toml"):
         raise UsageFailure(f"{target} is neither a run folder nor a .toml config file"

@@ -29,6 +29,7 @@ from ._curves import learning_curves
 from ._data import data as data_check
 from ._latency import latency
 from ._memory import memory
+from ._report_explain import explanations_html
 from ._report_robust import robustness_html
 from ._report_tuning import tuning_html
 from ._result import DiagnosisResult
@@ -36,7 +37,8 @@ from ._result import DiagnosisResult
 __all__ = ["SECTION_IDS", "report"]
 
 #: the ``id`` of every section, in page order
-SECTION_IDS = ("summary", "learning-curves", "gradients", "data-checks", "memory", "tuning", "robustness", "other")
+SECTION_IDS = ("summary", "learning-curves", "gradients", "data-checks", "memory", "tuning", "robustness",
+               "explanations", "other")
 
 _CSS = """
 :root { --fg: #1a202c; --muted: #4a5568; --line: #e2e8f0; --bg: #ffffff; --panel: #f7fafc; }
@@ -226,6 +228,19 @@ def _robustness_section(robustness, robust_check) -> _Section:
     return section
 
 
+def _explanations_section(explanations) -> _Section:
+    section = _Section("explanations", "Explanations")
+    if explanations is None:
+        section.add_missing("Explanations", "No explanations: pass explanations=<the folder `deepnet explain` wrote, "
+                                            "or deepnet.explain.check(...)>.")
+        return section
+    try:
+        section.parts.extend(explanations_html(explanations))
+    except Exception as e:  # shown in the page and warned, like the other sections
+        section.add_failure("Explanations", e)
+    return section
+
+
 def _other_section(results) -> _Section:
     section = _Section("other", "Other diagnoses")
     for r in results:
@@ -242,7 +257,7 @@ def _overview_row(section: _Section, label: str, result, error) -> str | None:
         return f"{link}<td>{badge}</td><td><code>{_esc(result.verdict)}</code></td><td>{_esc(result.summary)}</td></tr>"
     if error is not None:
         return f'{link}<td><span class="badge badge-error">failed</span></td><td></td><td>{_esc(error)}</td></tr>'
-    if section.id not in ("other", "tuning", "robustness"):
+    if section.id not in ("other", "tuning", "robustness", "explanations"):
         return f'{link}<td><span class="badge badge-missing">not run</span></td><td></td><td></td></tr>'
     return None
 
@@ -292,7 +307,7 @@ def _page(title: str, sections: list[_Section]) -> str:
 def report(path="report.html", model=None, history=None, data=None, validation_data=None, title=None,
            gradient_monitor=None, *, batch_size: int | None = None, memory_budget=None,
            latency_batch_sizes=(1, 32), results=(), gradients=None, tuning=None, robustness=None,
-           robust_check=None) -> str:
+           robust_check=None, explanations=None) -> str:
     """Write one self-contained HTML report and return its path.
 
     Args:
@@ -317,6 +332,8 @@ def report(path="report.html", model=None, history=None, data=None, validation_d
             ``robustness.json`` that ``deepnet attack`` wrote) for the ``robustness`` section.
         robust_check: a ``deepnet.robust.CheckResult`` (or its ``to_dict()``, or a folder /
             ``robust_check.json``): the gradient-masking verdicts, in the same section.
+        explanations: the folder (or ``explanations.json``) that ``deepnet explain`` wrote, its
+            dict, or a ``deepnet.explain.ExplanationCheck``, for the ``explanations`` section.
 
     >>> import os, tempfile
     >>> path = os.path.join(tempfile.mkdtemp(), "report.html")
@@ -340,7 +357,8 @@ def report(path="report.html", model=None, history=None, data=None, validation_d
     sections = [_curves_section(history), _gradients_section(gradient_monitor, gradients),
                 _data_section(data, validation_data, model, history),
                 _memory_section(model, history, batch_size, memory_budget, latency_batch_sizes),
-                _tuning_section(tuning), _robustness_section(robustness, robust_check), _other_section(results)]
+                _tuning_section(tuning), _robustness_section(robustness, robust_check),
+                _explanations_section(explanations), _other_section(results)]
     page = _page(title, [_summary_section(sections, model), *sections])
     with atomic_write(path, "w") as f:
         f.write(page)
