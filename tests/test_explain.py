@@ -200,3 +200,30 @@ def test_bad_model_and_x():
         dn.explain.attribute(_cnn(), np.ones(3, "float32"))
     with pytest.raises(TypeError, match="`model`"):
         dn.explain.attribute("model.deepnet", _images())
+
+
+@pytest.mark.parametrize("pools", [
+    (dn.layers.MaxPooling1D(2), dn.layers.GlobalMaxPooling1D()),
+    (dn.layers.MaxPooling1D(3, strides=2, padding="same"), dn.layers.GlobalMaxPooling1D()),
+])
+def test_deeplift_completeness_through_max_pooling(pools, monkeypatch):
+    """The max-pool rule routes each output's gradient to the input's and the baseline's argmax
+    in the proportion that makes DeepLift exact; the plain gradient (everything to the input's
+    argmax, Captum's rule at the input point) is not."""
+    from deepnet.explain import _rules
+
+    rng = np.random.default_rng(0)
+    model = dn.Sequential([dn.Input((12, 2)), dn.layers.Conv1D(4, 3, activation="relu"), pools[0],
+                           dn.layers.Conv1D(3, 2, activation="relu"), pools[1], dn.layers.Dense(3)])
+    x, b = rng.normal(size=(2, 6, 12, 2)).astype("float32")
+    for method, base in (("deeplift", b), ("deeplift_shap", b[:3])):
+        _, err = dn.explain.attribute(model, x, method, baseline=base, return_error=True)
+        assert err.max() < 1e-4, (method, err)
+    image = dn.Sequential([dn.Input((8, 8, 1)), dn.layers.Conv2D(4, 3, activation="relu"),
+                           dn.layers.MaxPooling2D(2), dn.layers.Flatten(), dn.layers.Dense(3)])
+    xi, bi = rng.normal(size=(2, 6, 8, 8, 1)).astype("float32")
+    _, err = dn.explain.attribute(image, xi, "deeplift", baseline=bi, return_error=True)
+    assert err.max() < 1e-4
+    monkeypatch.setattr(_rules.DeepLiftMode, "functions", _rules._ELEMENTWISE)  # gradient through the pools
+    _, err = dn.explain.attribute(model, x, "deeplift", baseline=b, return_error=True)
+    assert err.max() > 1e-2

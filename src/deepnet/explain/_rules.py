@@ -13,6 +13,14 @@ the multiplier ``(f(z) - f(z_ref)) / (z - z_ref)`` (the rescale rule; ``f'(z)`` 
 ``z ~= z_ref``) to both halves, so the attributions ``(x - baseline) * d out / d x`` of the
 first half sum exactly to ``f(x) - f(baseline)`` through any composition of linear maps and
 elementwise activations.
+
+Max pooling (``F.max_pool1d/2d``, and ``amax`` as in global max pooling) gets an exact rule too.
+Per output, with ``a`` the argmax of the input's window and ``r`` the argmax of the baseline's,
+``Dy = max(z) - max(z_ref)`` lies between ``Dz_r`` and ``Dz_a`` (``Dz_a = z_a - z_ref_a >= Dy``,
+``Dz_r = z_r - z_ref_r <= Dy``), so ``Dy = lam * Dz_a + (1 - lam) * Dz_r`` with ``lam`` in [0, 1]:
+the output's gradient is routed ``lam`` to ``a`` and ``1 - lam`` to ``r`` (a gated linear map,
+no division by small differences), and completeness holds through the pooling exactly. Captum's
+gradient-at-the-input rule (everything to ``a``) overstates ``Dy`` by ``z_ref_r - z_ref_a``.
 """
 
 from __future__ import annotations
@@ -59,6 +67,48 @@ class _Rescale(torch.autograd.Function):
         return grad * torch.cat([mult, mult]), None, None, None
 
 
+def _select(func, args, kwargs, src, vals):
+    """``vals`` at the positions where ``src`` attains each output's maximum (linear in ``vals``)."""
+    if func in _MAXPOOL:
+        pool = F.max_pool2d if src.ndim == 4 else F.max_pool1d
+        _, idx = pool(src, *args, **{**kwargs, "return_indices": True})
+        return vals.flatten(2).gather(2, idx.flatten(2)).view_as(idx)
+    dim, keepdim = (args[0] if args else kwargs.get("dim", ())), kwargs.get("keepdim", False)
+    mask = (src == src.amax(dim=dim, keepdim=True)).to(vals.dtype)
+    return (vals * mask).sum(dim=dim, keepdim=keepdim) / mask.sum(dim=dim, keepdim=keepdim)
+
+
+class _MaxRescale(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, z, func, args, kwargs):
+        y = func(z, *args, **kwargs)
+        n = z.shape[0] // 2
+        zx, zr = z[:n], z[n:]
+        d_y = y[:n] - y[n:]
+        d_a = y[:n] - _select(func, args, kwargs, zx, zr)   # >= d_y
+        d_r = _select(func, args, kwargs, zr, zx) - y[n:]   # <= d_y
+        den = d_a - d_r
+        lam = torch.where(den > _EPS, (d_y - d_r) / torch.where(den > _EPS, den, torch.ones_like(den)),
+                          torch.full_like(den, 0.5)).clamp(0, 1)
+        ctx.save_for_backward(zx, zr, lam)
+        ctx.rule = (func, args, kwargs)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        zx, zr, lam = ctx.saved_tensors
+        func, args, kwargs = ctx.rule
+        n = zx.shape[0]
+        with torch.enable_grad():
+            v = torch.zeros_like(zx).requires_grad_(True)
+            out = []
+            for g in (grad[:n], grad[n:]):
+                routed = (_select(func, args, kwargs, zx, v) * lam * g).sum() \
+                    + (_select(func, args, kwargs, zr, v) * (1 - lam) * g).sum()
+                out.append(torch.autograd.grad(routed, v)[0])
+        return torch.cat(out), None, None, None
+
+
 class _Guided(torch.autograd.Function):
     @staticmethod
     def forward(ctx, z, func, args, kwargs):
@@ -72,6 +122,10 @@ class _Guided(torch.autograd.Function):
         return grad.clamp_min(0) * (z > 0).to(grad.dtype), None, None, None
 
 
+_MAXPOOL = {F.max_pool1d, F.max_pool2d}
+_MAX = _MAXPOOL | {torch.amax, torch.Tensor.amax}
+
+
 class _RuleMode(TorchFunctionMode):
     functions: set = set()
     rule: type = _Rescale
@@ -83,7 +137,10 @@ class _RuleMode(TorchFunctionMode):
         kwargs = kwargs or {}
         if func in self.functions and args and self.applies(args[0]) \
                 and not any(isinstance(a, torch.Tensor) for a in args[1:]):
-            return self.rule.apply(args[0], func, tuple(args[1:]), dict(kwargs))
+            rule = _MaxRescale if func in _MAX else self.rule
+            if func in _MAXPOOL and (kwargs.get("return_indices") or args[0].ndim not in (3, 4)):
+                return func(*args, **kwargs)
+            return rule.apply(args[0], func, tuple(args[1:]), dict(kwargs))
         return func(*args, **kwargs)
 
 
@@ -99,7 +156,7 @@ class DeepLiftMode(_RuleMode):
     tensor([0.6667])
     """
 
-    functions = _ELEMENTWISE
+    functions = _ELEMENTWISE | _MAX
     rule = _Rescale
 
     def applies(self, z) -> bool:
