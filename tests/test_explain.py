@@ -227,3 +227,18 @@ def test_deeplift_completeness_through_max_pooling(pools, monkeypatch):
     monkeypatch.setattr(_rules.DeepLiftMode, "functions", _rules._ELEMENTWISE)  # gradient through the pools
     _, err = dn.explain.attribute(model, x, "deeplift", baseline=b, return_error=True)
     assert err.max() > 1e-2
+
+
+def test_explanations_leave_a_training_mode_model_unchanged():
+    """Every forward pass runs in eval mode: BatchNormalization's moving statistics stay put."""
+    model = dn.Sequential([dn.Input((12, 1)), dn.layers.Conv1D(4, 3), dn.layers.BatchNormalization(),
+                           dn.layers.Activation("relu"), dn.layers.MaxPooling1D(2), dn.layers.Flatten(),
+                           dn.layers.Dense(3)])
+    model.train()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    x = np.random.default_rng(0).normal(size=(4, 12, 1)).astype("float32")
+    dn.explain.attribute(model, x, "integrated_gradients", steps=4)
+    dn.explain.check(model, x, methods=["saliency"], steps=2)
+    dn.explain.permutation_importance(model, x, np.zeros(4, int), repeats=1)
+    assert all(torch.equal(v, before[k]) for k, v in model.state_dict().items())
+    assert model.training

@@ -103,7 +103,8 @@ def prepare(owner: str, model, x) -> Prepared:
         with torch.no_grad():
             inputs = embedding(tokens).detach().to(dtype)
     prep = Prepared(model, x_t, inputs, tokens, embedding, device, 0)
-    prep.n_classes = prep.scores(inputs[:1], None if tokens is None else tokens[:1]).shape[1]
+    with eval_mode(model):  # a probe in training mode would move BatchNormalization's statistics
+        prep.n_classes = prep.scores(inputs[:1], None if tokens is None else tokens[:1]).shape[1]
     return prep
 
 
