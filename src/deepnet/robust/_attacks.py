@@ -83,32 +83,32 @@ def _pgd_restart(batch, best, best_score, delta, *, eps, norm, loss, steps, step
     """One PGD run from ``delta``, updating ``best``/``best_score`` (full batch) in place. Every
     ``compact_every`` steps the samples already fooled (their best is final: the first
     adversarial point found) leave the working batch -- one host sync per compaction, none per
-    step; the result is the same as attacking every sample for every step."""
-    idx, sub = None, batch
+    step; the result is the same as attacking every sample for every step. The working set's
+    best points live in their own tensors and are written back only when the set shrinks."""
+    idx, sub, b, s = None, batch, best, best_score
     for i in range(steps):
         if compact_every and i and i % compact_every == 0:
-            score = best_score if idx is None else best_score[idx]
-            live = torch.nonzero(score != float("inf")).reshape(-1)
-            if len(live) == 0:
-                return
+            live = torch.nonzero(s != float("inf")).reshape(-1)
             if len(live) < len(delta):
+                _write_back(best, best_score, idx, b, s)
+                if len(live) == 0:
+                    return
                 idx = live if idx is None else idx[live]
-                sub, delta = batch.subset(idx), delta[live]
+                sub, delta, b, s = sub.subset(live), delta[live], b[live], s[live]
         values, logits, grad = _gradient(sub, delta, loss)
-        _keep(best, best_score, idx, delta, values, sub.fooled(logits))
+        b, s = keep_best(b, s, delta, values, sub.fooled(logits))
         delta = sub.clip(project(step(delta, grad, step_size * _factor(schedule, i, steps), norm), eps, norm))
     with torch.no_grad():
         logits = sub.logits(delta)
         values = attack_loss(loss, logits, sub.y, sub.target)
-    _keep(best, best_score, idx, delta, values, sub.fooled(logits))
+    b, s = keep_best(b, s, delta, values, sub.fooled(logits))
+    _write_back(best, best_score, idx, b, s)
 
 
-def _keep(best, best_score, idx, delta, values, fooled) -> None:
+def _write_back(best, best_score, idx, b, s) -> None:
     if idx is None:
-        b, s = keep_best(best, best_score, delta, values, fooled)
         best.copy_(b), best_score.copy_(s)
     else:
-        b, s = keep_best(best[idx], best_score[idx], delta, values, fooled)
         best[idx], best_score[idx] = b, s
 
 
