@@ -54,6 +54,24 @@ def _summary(a, error) -> dict:
     return d
 
 
+def _picture_shape(model, x, kind: str):
+    """``(kind, shape)`` to draw ``x`` in: a flat input that the model's first layer reshapes
+    (MNIST-1D's ``Reshape((-1, 1))``) is drawn in the reshaped layout, as a signal or an image."""
+    import numpy as np
+
+    layers = getattr(model, "layers", None) or [None]
+    target = getattr(layers[0], "target_shape", None)
+    if x.ndim != 2 or target is None or kind not in ("auto", "signal", "image"):
+        return kind, x.shape
+    try:
+        shape = np.empty(x.shape[1:]).reshape(target).shape
+    except ValueError:
+        return kind, x.shape
+    if kind == "auto":
+        kind = {2: "signal", 3: "image"}.get(len(shape), "auto")
+    return kind, (len(x), *shape)
+
+
 def _predicted(model, x):
     import numpy as np
 
@@ -74,10 +92,12 @@ def _predicted(model, x):
               help="Also run the trust checks (randomisation, deletion/insertion, completeness) per method.")
 @click.option("--check-samples", type=click.IntRange(min=2), default=32, show_default=True,
               help="Samples the checks run on.")
+@click.option("--kind", type=click.Choice(["auto", "image", "signal", "tabular", "tokens"]), default="auto",
+              show_default=True, help="How to draw the inputs (auto: from their shape and the model's first layer).")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--output", "-o", metavar="DIR",
               help="Folder for the files (default: the run folder, or the model file's folder).")
-def explain(target, data_spec, split, method_text, samples, with_check, check_samples, seed, output):
+def explain(target, data_spec, split, method_text, samples, with_check, check_samples, kind, seed, output):
     """Explain a saved model's decisions (a run folder or a .deepnet file).
 
     Writes explain_<method>.png (one panel per sample, predicted and true class in the titles)
@@ -105,6 +125,7 @@ def explain(target, data_spec, split, method_text, samples, with_check, check_sa
     y = y_all[keep]
     say(f"deepnet explain: {target} on {source} ({len(x)} samples; {', '.join(methods)})")
     predicted = _predicted(model, x)
+    kind, shape = _picture_shape(model, x, kind)
     payload = {"data": source, "split": split, "samples": len(x), "seed": seed, "indices": keep.tolist(),
                "labels": y.tolist(), "predicted": None if predicted is None else predicted.tolist(), "methods": {}}
     for name in methods:
@@ -113,7 +134,7 @@ def explain(target, data_spec, split, method_text, samples, with_check, check_sa
         a, error = out if additive else (out, None)
         payload["methods"][name] = _summary(a, error)
         png = os.path.join(folder, f"explain_{name}.png")
-        ex.plot(x, a, y=y, predicted=predicted, path=png, title=name)
+        ex.plot(x.reshape(shape), a.reshape(shape), y=y, predicted=predicted, kind=kind, path=png, title=name)
         comp = "" if error is None else f"; completeness error {100 * float(np.mean(error)):.2f}%"
         say(f"{name}: wrote {png}{comp}")
     if with_check:
