@@ -55,7 +55,9 @@ class Verdict:
 class CheckResult:
     """What :func:`check` found: ``masked`` (any check failed), ``verdicts``, the accuracy
     under each attack run (``accuracies``), ``clean_accuracy`` and ``robust_accuracy`` (the
-    lowest accuracy any bounded attack reached: the most honest number of the battery).
+    lowest accuracy any bounded attack reached: the most honest number of the battery) and
+    ``tolerance`` (the accuracy gap a check allowed: ``max(tolerance, relative_tolerance *
+    clean_accuracy)`` of :func:`check`).
 
     >>> r = CheckResult(0.9, {"pgd_ce": 0.5}, [Verdict("x", True, "", "", "")], eps=0.1, n=10)
     >>> r.masked, r.to_dict()["robust_accuracy"]
