@@ -3,10 +3,7 @@ section of the report, on a tiny digits CNN run folder (in-process ``deepnet.cli
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-import os
 import textwrap
 
 import pytest
@@ -16,7 +13,7 @@ pytest.importorskip("pydantic")
 pytest.importorskip("captum")
 pytest.importorskip("matplotlib")
 
-from deepnet.cli import main  # noqa: E402
+from test_cli_robust import one_error, run  # noqa: E402 -- the in-process `deepnet` helpers
 
 CONFIG = """\
 seed = 0
@@ -43,24 +40,6 @@ batch_size = 64
 validation_split = 0.0
 """
 PNG = b"\x89PNG\r\n\x1a\n"
-
-
-def run(*args, cwd):
-    out, err, here = io.StringIO(), io.StringIO(), os.getcwd()
-    os.chdir(cwd)
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main([str(a) for a in args])
-    finally:
-        os.chdir(here)
-    return code, out.getvalue(), err.getvalue()
-
-
-def one_error(code, err, *fragments):
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert code == 2 and len(lines) == 1 and lines[0].startswith("error: "), (code, err)
-    for fragment in fragments:
-        assert fragment in lines[0], (fragment, lines[0])
 
 
 @pytest.fixture(scope="module")
