@@ -201,17 +201,23 @@ def _memory_section(model, history, batch_size, memory_budget, latency_batch_siz
     return section
 
 
-def _tuning_section(tuning) -> _Section:
-    section = _Section("tuning", "Hyperparameter search")
-    if tuning is None:
-        section.add_missing("Tuning", "No hyperparameter search: pass tuning=<a deepnet.tune.Tuner or the directory "
-                                      "`deepnet tune` wrote> to list its trials and plots.")
+def _optional_section(sid: str, title: str, given: bool, missing: tuple[str, str], parts) -> _Section:
+    """A section drawn from results passed to ``report`` (``parts()``), or a note when none were."""
+    section = _Section(sid, title)
+    if not given:
+        section.add_missing(*missing)
         return section
     try:
-        section.parts.extend(tuning_html(tuning))
+        section.parts.extend(parts())
     except Exception as e:  # shown in the page and warned, like the other sections
-        section.add_failure("Hyperparameter search", e)
+        section.add_failure(title, e)
     return section
+
+
+def _tuning_section(tuning) -> _Section:
+    return _optional_section("tuning", "Hyperparameter search", tuning is not None, (
+        "Tuning", "No hyperparameter search: pass tuning=<a deepnet.tune.Tuner or the directory `deepnet tune` "
+                  "wrote> to list its trials and plots."), lambda: tuning_html(tuning))
 
 
 def _robustness_section(robustness, robust_check) -> _Section:
@@ -229,16 +235,9 @@ def _robustness_section(robustness, robust_check) -> _Section:
 
 
 def _explanations_section(explanations) -> _Section:
-    section = _Section("explanations", "Explanations")
-    if explanations is None:
-        section.add_missing("Explanations", "No explanations: pass explanations=<the folder `deepnet explain` wrote, "
-                                            "or deepnet.explain.check(...)>.")
-        return section
-    try:
-        section.parts.extend(explanations_html(explanations))
-    except Exception as e:  # shown in the page and warned, like the other sections
-        section.add_failure("Explanations", e)
-    return section
+    return _optional_section("explanations", "Explanations", explanations is not None, (
+        "Explanations", "No explanations: pass explanations=<the folder `deepnet explain` wrote, or "
+                        "deepnet.explain.check(...)>."), lambda: explanations_html(explanations))
 
 
 def _other_section(results) -> _Section:
