@@ -3,10 +3,7 @@ the robustness section of the report, on a tiny digits MLP (in-process ``deepnet
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-import os
 import textwrap
 import zipfile
 
@@ -15,7 +12,7 @@ import pytest
 pytest.importorskip("click")
 pytest.importorskip("pydantic")
 
-from deepnet.cli import main  # noqa: E402
+from test_cli import run_main as run  # noqa: E402 -- the in-process `deepnet` runner
 
 CONFIG = """\
 seed = 0
@@ -48,18 +45,6 @@ steps = 2
 clip = [0, 16]
 """
 FAST = ["--samples", "60", "--steps", "3", "-q"]
-
-
-def run(*args, cwd):
-    """``deepnet ARGS`` in this process: (exit code, stdout, stderr)."""
-    out, err, here = io.StringIO(), io.StringIO(), os.getcwd()
-    os.chdir(cwd)
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main([str(a) for a in args])
-    finally:
-        os.chdir(here)
-    return code, out.getvalue(), err.getvalue()
 
 
 def one_error(code, err, *fragments):
