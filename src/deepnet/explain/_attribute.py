@@ -20,6 +20,7 @@ from ._common import (
     to_numpy,
 )
 from ._methods import ADDITIVE, ALIASES, METHODS, OWNER
+from ._multi import flatten, is_multi, multi_baseline, multi_options, split
 
 __all__ = ["attribute", "completeness_error", "method_names"]
 
@@ -94,6 +95,11 @@ def completeness_error(model, x, attributions, target=None, baseline=None, relat
     >>> bool(dn.explain.completeness_error(model, x, a, target=1).max() < 1e-4)
     True
     """
+    if is_multi(model, x):
+        model, x = flatten("explain.completeness_error", model, x)
+        baseline = multi_baseline("explain.completeness_error", model, baseline, len(x))
+        parts = list(attributions.values()) if isinstance(attributions, dict) else list(attributions)
+        attributions = np.concatenate([np.asarray(a).reshape(len(a), -1) for a in parts], 1)
     prep = prepare("explain.completeness_error", model, x)
     with eval_mode(model):
         t = resolve_target("explain.completeness_error", prep, target)
@@ -123,6 +129,11 @@ def attribute(model, x, method: str = "integrated_gradients", target=None, basel
     ``Embedding``): attributions on the embedding output, summed per token. ``return_error=True``
     (additive methods) returns ``(attributions, relative completeness error per sample)``.
 
+    Multi-input models: ``x`` a list / tuple / dict of inputs as the model takes them; the result
+    is a list (or dict) of arrays, one per input, of its shape (``baseline``, ``window`` and
+    ``feature_mask`` per input, too; occlusion uses non-overlapping windows). Every method but
+    ``grad_cam`` works; ``kernel_shap`` / ``lime`` when every input is a table.
+
     >>> model = dn.Sequential([dn.Input((8, 8, 1)), dn.layers.Conv2D(2, 3, activation="relu"),
     ...                        dn.layers.Flatten(), dn.layers.Dense(3)])
     >>> x = np.random.rand(2, 8, 8, 1).astype("float32")
@@ -132,6 +143,12 @@ def attribute(model, x, method: str = "integrated_gradients", target=None, basel
     name = _method(method)
     opts = check_options(OWNER, name, options, METHODS[name].options)
     batch_size = check(OWNER, "batch_size", batch_size, Interval(Integral, 1, None))
+    wrapper = None
+    if is_multi(model, x):
+        wrapper, x = flatten(OWNER, model, x)
+        baseline = multi_baseline(OWNER, wrapper, baseline, len(x))
+        name, opts = multi_options(OWNER, wrapper, name, opts)
+        model = wrapper
     prep = prepare(OWNER, model, x)
     with eval_mode(model):
         if METHODS[name].tabular and (prep.inputs.ndim != 2 and opts.get("feature_mask") is None):
@@ -150,4 +167,6 @@ def attribute(model, x, method: str = "integrated_gradients", target=None, basel
                                  f"received method={name!r}.")
             error = _completeness(prep, attr, t, b)[1]
     result = to_numpy(prep.reduce(attr)).astype(np.float32, copy=False)
+    if wrapper is not None:
+        result = split(wrapper, result)
     return (result, error) if return_error else result
