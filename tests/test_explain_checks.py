@@ -88,3 +88,53 @@ def test_check_bad_input(digits_cnn):
         dn.explain.check(model, x, methods=["salency"])
     with pytest.raises(ValueError, match="`threshold`"):
         dn.explain.check(model, x, methods="saliency", threshold=2)
+
+
+def _compiled_table_model():
+    dn.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(128, 6)).astype("float32")
+    y = (x[:, 1] - x[:, 4] > 0).astype("int64")
+    model = dn.Sequential([dn.Input((6,)), dn.layers.Dense(8, activation="relu"), dn.layers.Dense(2)])
+    model.compile(optimizer="adam", loss=dn.losses.SparseCategoricalCrossentropy(from_logits=True), device="cpu")
+    model.fit(x, y, epochs=10, verbose=0)
+    return model, x, y
+
+
+def test_data_randomisation_retrains_on_permuted_labels():
+    model, x, y = _compiled_table_model()
+    before = [p.detach().clone() for p in model.parameters()]
+    kwargs = dict(methods=["saliency", "guided_backprop"], steps=4, data_randomization=True, epochs=2)
+    r = dn.explain.check(model, x[:16], y[:16], **kwargs)
+    again = dn.explain.check(model, x[:16], y[:16], **kwargs)
+    for name, m in r.methods.items():
+        assert -1 <= m.data_randomisation <= 1
+        assert m.data_randomisation == again.methods[name].data_randomisation  # seeded
+        assert (m.data_randomisation >= 0.5) == any("insensitive to the labels" in s for s in m.reasons)
+    assert "data rho" in str(r) and "data_randomisation" in r.to_dict()["methods"]["saliency"]
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))  # the model is untouched
+    assert dn.explain.check(model, x[:4], methods="saliency", steps=2).methods["saliency"].data_randomisation is None
+
+
+def test_data_randomisation_bad_input():
+    model, x, y = _compiled_table_model()
+    with pytest.raises(ValueError, match="needs the labels `y`"):
+        dn.explain.check(model, x[:4], methods="saliency", data_randomization=True)
+    plain = dn.Sequential([dn.Input((6,)), dn.layers.Dense(2)])
+    with pytest.raises(ValueError, match="not a compiled deepnet model"):
+        dn.explain.check(plain, x[:4], y[:4], methods="saliency", data_randomization=True)
+    with pytest.raises(ValueError, match="epochs"):
+        dn.explain.check(model, x[:4], y[:4], methods="saliency", data_randomization=True, epochs=0)
+
+
+def test_check_on_a_multi_input_model():
+    dn.utils.set_random_seed(0)
+    a, b = dn.Input((5,)), dn.Input((3,))
+    h = dn.layers.Concatenate()([dn.layers.Dense(6, activation="relu")(a), dn.layers.Dense(6, activation="relu")(b)])
+    model = dn.Model([a, b], dn.layers.Dense(2)(h))
+    rng = np.random.default_rng(0)
+    x = [rng.random((6, 5), dtype="float32"), rng.random((6, 3), dtype="float32")]
+    r = dn.explain.check(model, x, methods=["integrated_gradients", "occlusion"], steps=4)
+    assert r.methods["integrated_gradients"].completeness_error < 0.01
+    with pytest.raises(ValueError, match="multi-input"):
+        dn.explain.check(model, x, methods=["grad_cam"])

@@ -12,8 +12,10 @@ from ..utils.validation import Interval
 from ..utils.validation import check as check_arg
 from ._attribute import _completeness, _method, _run
 from ._common import eval_mode, prepare, resolve_baseline, resolve_target, to_numpy, to_tensor
+from ._data import permuted_label_model
 from ._faithfulness import cascade, curves, spearman
 from ._methods import ADDITIVE, METHODS
+from ._multi import MULTI_INPUT_METHODS, FlatInputs, flatten, is_multi, multi_baseline
 
 __all__ = ["ExplanationCheck", "MethodCheck", "check"]
 
@@ -52,6 +54,7 @@ class MethodCheck:
     sensitivity: float                        # max relative change under small input noise
     completeness_error: float | None = None  # mean relative |sum attr - (f(x) - f(b))|
     completeness_by_steps: dict[int, float] = field(default_factory=dict)
+    data_randomisation: float | None = None  # Spearman with the model retrained on permuted labels
     trusted: bool = False
     reasons: list[str] = field(default_factory=list)
 
@@ -83,11 +86,15 @@ class ExplanationCheck:
                  f"{self.threshold}; faithful when deletion AUC < random and insertion AUC > random)",
                  f"{'method':<22}{'random. rho':>12}{'del AUC':>9}{'(rand)':>8}{'ins AUC':>9}{'(rand)':>8}"
                  f"{'complete':>10}  verdict"]
+        data = any(m.data_randomisation is not None for m in self.methods.values())
+        if data:
+            lines[1] = lines[1].replace("  verdict", f"{'data rho':>10}  verdict")
         for k, m in self.methods.items():
             comp = "-" if m.completeness_error is None else f"{100 * m.completeness_error:.2f}%"
+            rho = f"{m.data_randomisation:>10.3f}" if data else ""
             verdict = "trust" if m.trusted else "do not trust: " + "; ".join(m.reasons)
             lines.append(f"{k:<22}{m.randomisation:>12.3f}{m.deletion_auc:>9.3f}{m.deletion_auc_random:>8.3f}"
-                         f"{m.insertion_auc:>9.3f}{m.insertion_auc_random:>8.3f}{comp:>10}  {verdict}")
+                         f"{m.insertion_auc:>9.3f}{m.insertion_auc_random:>8.3f}{comp:>10}{rho}  {verdict}")
         trusted = ", ".join(self.trusted) or "none of the methods checked"
         lines.append(f"Trust this model's explanations from: {trusted}.")
         return "\n".join(lines)
@@ -109,7 +116,7 @@ def _sensitivity(explain, prep, attr: np.ndarray, radius: float, repeats: int, s
     return float(worst.mean())
 
 
-def _one(prep, name, t, b, threshold, steps, seed) -> MethodCheck:
+def _one(prep, name, t, b, threshold, steps, seed, data_prep=None) -> MethodCheck:
     opts = dict(METHODS[name].options)
 
     def explain(method_opts=opts):
@@ -117,6 +124,8 @@ def _one(prep, name, t, b, threshold, steps, seed) -> MethodCheck:
 
     attr = explain()
     layers = cascade(prep.module, explain, seed=seed)
+    data_rho = None if data_prep is None else spearman(attr, to_numpy(data_prep.reduce(
+        _run(data_prep, name, t, b, opts, 64))))
     by_layer = {layer: spearman(attr, a) for layer, a in layers}
     rho = max(by_layer.values()) if by_layer else 1.0
     faith = curves(prep, attr, t, b if len(b) == len(prep.inputs) else b.mean(0, keepdim=True).expand_as(prep.inputs),
@@ -125,7 +134,8 @@ def _one(prep, name, t, b, threshold, steps, seed) -> MethodCheck:
     sens = _sensitivity(explain, prep, attr, 0.02 * span, 3, seed)
     rec = MethodCheck(name, rho, by_layer, rho < threshold, **faith,
                       faithful=faith["deletion_auc"] < faith["deletion_auc_random"]
-                      and faith["insertion_auc"] > faith["insertion_auc_random"], sensitivity=sens)
+                      and faith["insertion_auc"] > faith["insertion_auc_random"], sensitivity=sens,
+                      data_randomisation=data_rho)
     if name in ADDITIVE and name != "kernel_shap":
         full = _run(prep, name, t, b, opts, 64)
         rec.completeness_error = float(np.mean(_completeness(prep, full, t, b)[1]))
@@ -133,46 +143,81 @@ def _one(prep, name, t, b, threshold, steps, seed) -> MethodCheck:
             for s in (4, 8, 16, 32, 64):
                 a = _run(prep, name, t, b, {**opts, "steps": s}, 64)
                 rec.completeness_by_steps[s] = float(np.mean(_completeness(prep, a, t, b)[1]))
-    zero = int((np.abs(attr.reshape(len(attr), -1)).max(1) == 0).sum())
-    if zero:
-        rec.reasons.append(f"all-zero maps for {zero} of {len(attr)} samples")
-    if not rec.randomisation_passed:
-        rec.reasons.append(f"insensitive to the weights (rho={rho:.2f} >= {threshold})")
-    if not rec.faithful:
-        rec.reasons.append("deletion/insertion no better than a random ordering")
-    if rec.completeness_error is not None and name != "gradient_shap" and rec.completeness_error > COMPLETENESS_TOLERANCE:
-        rec.reasons.append(f"completeness error {100 * rec.completeness_error:.1f}% > 1% (raise steps)")
+    rec.reasons = _reasons(rec, attr, threshold)
     rec.trusted = not rec.reasons
     return rec
 
 
+def _reasons(rec: MethodCheck, attr: np.ndarray, threshold: float) -> list[str]:
+    reasons = []
+    zero = int((np.abs(attr.reshape(len(attr), -1)).max(1) == 0).sum())
+    if zero:
+        reasons.append(f"all-zero maps for {zero} of {len(attr)} samples")
+    if not rec.randomisation_passed:
+        reasons.append(f"insensitive to the weights (rho={rec.randomisation:.2f} >= {threshold})")
+    if rec.data_randomisation is not None and rec.data_randomisation >= threshold:
+        reasons.append(f"insensitive to the labels (rho={rec.data_randomisation:.2f} >= {threshold} with a "
+                       f"model trained on permuted labels)")
+    if not rec.faithful:
+        reasons.append("deletion/insertion no better than a random ordering")
+    if rec.completeness_error is not None and rec.method != "gradient_shap" \
+            and rec.completeness_error > COMPLETENESS_TOLERANCE:
+        reasons.append(f"completeness error {100 * rec.completeness_error:.1f}% > 1% (raise steps)")
+    return reasons
+
+
 def check(model, x, y=None, methods=DEFAULT_METHODS, *, threshold: float = RANDOMISATION_THRESHOLD,
-          baseline=None, steps: int = 16, seed: int = 0) -> ExplanationCheck:
+          baseline=None, steps: int = 16, seed: int = 0, data_randomization: bool = False,
+          epochs: int = 5) -> ExplanationCheck:
     """Sanity checks that say which attribution methods to trust for ``model`` on ``x``.
 
     Per method: model-parameter randomisation (Adebayo et al. 2018: layers re-initialised from
     the top down; Spearman rank correlation of the signed attributions with the trained model's;
-    passes when it stays below ``threshold``, default 0.5, at every step), deletion and insertion AUCs against a random ordering
-    (``steps`` fractions), max-sensitivity under noise of 2% of the input range, and for
-    integrated gradients / DeepLift the completeness error (and its convergence with steps).
-    ``y``: explain the true class (default: the predicted class). ``trusted``: passed all.
+    passes when it stays below ``threshold``, default 0.5, at every step), deletion and insertion
+    AUCs against a random ordering (``steps`` fractions), max-sensitivity under noise of 2% of the
+    input range, and for integrated gradients / DeepLift the completeness error (and its
+    convergence with steps). ``y``: explain the true class (default: the predicted class).
+    ``trusted``: passed all. Multi-input models: ``x`` a list / dict of inputs (not Grad-CAM).
+
+    ``data_randomization=True`` (Adebayo et al.'s second test; costs a retrain): the model's
+    architecture, built fresh from its config and compiled as the model was, is trained for
+    ``epochs`` on ``(x, y)`` with ``y`` permuted (seeded); a method passes when the Spearman
+    correlation of its attributions on the two models is below ``threshold`` as well.
 
     >>> model = dn.Sequential([dn.Input((4,)), dn.layers.Dense(8, activation="relu"), dn.layers.Dense(2)])
     >>> r = dn.explain.check(model, np.random.rand(4, 4).astype("float32"), methods=["saliency"], steps=4)
     >>> sorted(r.to_dict()["methods"]["saliency"])[:3]
-    ['completeness_by_steps', 'completeness_error', 'deletion_auc']
+    ['completeness_by_steps', 'completeness_error', 'data_randomisation']
     """
     names = [_method(m) for m in ([methods] if isinstance(methods, str) else methods)]
     threshold = check_arg(OWNER, "threshold", threshold, Interval(Real, -1, 1))
     steps = check_arg(OWNER, "steps", steps, Interval(Integral, 2, None))
-    prep = prepare(OWNER, model, x)
-    with eval_mode(model):
+    epochs = check_arg(OWNER, "epochs", epochs, Interval(Integral, 1, None))
+    prep, data_prep = _prepare_both(model, x, y, names, data_randomization, epochs, seed)
+    if isinstance(prep.module, FlatInputs):
+        baseline = multi_baseline(OWNER, prep.module, baseline, len(prep.inputs))
+    with eval_mode(model), eval_mode(model if data_prep is None else data_prep.module):
         t = resolve_target(OWNER, prep, None if y is None else _labels(y, prep))
         result = {}
         for name in names:
             b = resolve_baseline(OWNER, prep, baseline, distribution=METHODS[name].distribution)
-            result[name] = _one(prep, name, t, b, threshold, steps, seed)
+            result[name] = _one(prep, name, t, b, threshold, steps, seed, data_prep)
     return ExplanationCheck(result, threshold, len(prep.inputs))
+
+
+def _prepare_both(model, x, y, names, data_randomization: bool, epochs: int, seed: int):
+    """The prepared inputs of the model and (with ``data_randomization``) of its copy trained
+    on permuted labels."""
+    clone = permuted_label_model(model, x, y, epochs, seed) if data_randomization else None
+    if not is_multi(model, x):
+        return prepare(OWNER, model, x), None if clone is None else prepare(OWNER, clone, x)
+    bad = [n for n in names if n not in MULTI_INPUT_METHODS]
+    if bad:
+        raise ValueError(f"{OWNER}: method {bad[0]!r} does not support multi-input models.\n"
+                         f"help: methods that do: {', '.join(MULTI_INPUT_METHODS)}.")
+    wrapper, flat = flatten(OWNER, model, x)
+    data_prep = None if clone is None else prepare(OWNER, FlatInputs(clone, wrapper.shapes, wrapper.keys), flat)
+    return prepare(OWNER, wrapper, flat), data_prep
 
 
 def _labels(y, prep):
