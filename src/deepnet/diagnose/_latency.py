@@ -407,10 +407,11 @@ def _try_depth(build_fn, depth, split, epochs: int, batch_size: int, latency_bat
     """Build, train, evaluate and time one candidate: (its row, the metric it can be compared on)."""
     x, y, xv, yv = split
     model = build_fn(depth)
-    if getattr(model, "_trainer", None) is None:
+    compile_config = model.get_compile_config() if hasattr(model, "get_compile_config") else None
+    if compile_config is None:
         metric = _auto_compile(model, y)
     else:
-        names = [str(s) for s in (model._compile_config.get("metrics") or [])]
+        names = [str(s) for s in (compile_config.get("metrics") or [])]
         metric = "accuracy" if any("acc" in n for n in names) else "loss"
     t0 = time.perf_counter()
     model.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=verbose)

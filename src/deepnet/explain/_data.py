@@ -22,7 +22,8 @@ def permuted_label_model(model: nn.Module, x, y, epochs: int, seed: int = 0, bat
     """A fresh copy of ``model``'s architecture (from its config), compiled as ``model`` was and
     trained for ``epochs`` on ``(x, y)`` with the labels permuted (seeded). The global random
     state is restored afterwards."""
-    compile_config = getattr(model, "_compile_config", None)
+    get_compile_config = getattr(model, "get_compile_config", None)
+    compile_config = get_compile_config() if get_compile_config is not None else None
     if not hasattr(model, "get_config") or not compile_config:
         raise ValueError(f"{OWNER}: data_randomization=True retrains the model's architecture with its "
                          f"compile settings; received a {type(model).__name__} that is not a compiled deepnet "

@@ -106,6 +106,19 @@ class TrainingAPI:
         }
         self.compiled = True
 
+    def get_compile_config(self) -> dict | None:
+        """The arguments ``compile`` was called with (as given), or ``None`` before ``compile`` (Keras).
+
+        >>> model = dn.Sequential([dn.layers.Input((2,)), dn.layers.Dense(1)])
+        >>> model.get_compile_config() is None
+        True
+        >>> model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+        >>> model.get_compile_config()["metrics"]
+        ['mae']
+        """
+        config = getattr(self, "_compile_config", None)
+        return dict(config) if config is not None else None
+
     @property
     def optimizer(self):
         """The compiled optimizer (``None`` before ``compile``).
