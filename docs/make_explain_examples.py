@@ -19,6 +19,12 @@ a, err = dn.explain.attribute(model, xs, "integrated_gradients", return_error=Tr
 print("IG completeness error: max", f"{err.max():.2e}", "mean", f"{err.mean():.2e}")
 pred = model.predict(xs[:8], verbose=0).argmax(1)
 dn.explain.plot(xs[:8], a[:8], y=ys[:8], predicted=pred, path="docs/images/explain/digits_ig.png")
+METHODS = ["saliency", "input_x_gradient", "smoothgrad", "deeplift", "gradient_shap", "occlusion", "grad_cam",
+           "guided_backprop"]
+for method in METHODS:  # one picture per method on the same 4 digits
+    options = {"baseline": x[:16]} if method == "gradient_shap" else {}
+    am = dn.explain.attribute(model, xs[:4], method, **options)
+    dn.explain.plot(xs[:4], am, y=ys[:4], predicted=pred[:4], path=f"docs/images/explain/digits_{method}.png")
 r = dn.explain.check(model, xs, ys, methods=["saliency", "input_x_gradient", "integrated_gradients", "smoothgrad", "deeplift", "occlusion", "grad_cam", "guided_backprop"])
 print(r)
 for k, v in r.methods.items():
