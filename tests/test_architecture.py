@@ -35,16 +35,17 @@ PKG = SRC / "deepnet"
 #: "(root)" is deepnet/__init__.py (plus __main__ and conftest, which belong to it).
 LEVELS: list[tuple[str, ...]] = [
     ("utils", "version"),
-    ("activations", "initializers", "regularizers", "constraints", "mixed_precision"),
+    ("activations", "initializers", "regularizers", "constraints", "mixed_precision", "ops", "random",
+     "backend"),
     ("losses", "optimizers"),
     ("metrics",),
     ("layers",),
-    ("saving",),
+    ("saving", "distribution"),
     ("training",),
     ("models", "callbacks"),
-    ("datasets", "visualization"),
+    ("datasets", "visualization", "applications"),
     ("diagnose",),
-    ("tune", "robust", "explain", "distribution"),
+    ("tune", "robust", "explain"),
     ("cli",),
     ("(root)",),
 ]

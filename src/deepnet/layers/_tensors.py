@@ -90,6 +90,7 @@ class KerasTensor:
     """
 
     __slots__ = ("shape", "dtype", "node", "index", "name")
+    _deepnet_symbolic = True  # read by deepnet.utils.symbolic (ops hand symbolic calls to layers)
 
     def __init__(self, shape, dtype=torch.float32, node: Node | None = None, index: int = 0, name=None):
         self.shape = tuple(shape)

@@ -1,0 +1,1 @@
+"""Keras 3 `keras.ops` on torch tensors (skeleton; the ops helpers fill it)."""
