@@ -24,6 +24,11 @@ __all__ = [
 ]
 
 
+# Classes that lazily loaded packages register: a model file naming one loads without importing
+# the package first (tests/test_saving.py checks this table against what the packages register).
+utils.registry.declare_provider("deepnet.robust", ("AdversarialTraining", "BitDepthReduction", "Ensemble",
+                                                   "MedianSmoothing"))
+
 _LAZY_ATTRIBUTES = {"load_model": "saving", "plot_model": "visualization"}  # attribute -> lazy submodule holding it
 
 

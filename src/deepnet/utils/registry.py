@@ -15,13 +15,14 @@ True
 from __future__ import annotations
 
 import contextlib
+import importlib
 import threading
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 __all__ = [
     "KINDS", "custom_object_scope", "get_custom_objects", "get_registered_class", "get_registered_name",
-    "get_registered_object", "register_builtin", "register_kind", "register_public", "register_serializable",
+    "get_registered_object", "declare_provider", "register_builtin", "register_kind", "register_public", "register_serializable",
     "registered_kinds", "registered_names",
 ]
 
@@ -32,6 +33,22 @@ KINDS = ("layer", "initializer", "regularizer", "constraint", "loss", "metric", 
          "schedule")
 _KINDS: dict[str, type] = {}
 _SCOPE = threading.local()
+# name -> the deepnet module that registers it when imported (lazily loaded packages, e.g. robust)
+_PROVIDERS: dict[str, str] = {}
+
+
+def declare_provider(module: str, names) -> None:
+    """Declare that importing ``module`` (a lazily loaded deepnet package) registers ``names``, so
+    a config naming one of them loads without the caller importing the package first. The root
+    package declares its lazy packages; the registry imports a provider only when asked for one of
+    its names.
+
+    >>> declare_provider("deepnet.robust", ["Ensemble"])
+    >>> get_registered_class("Ensemble").__name__
+    'Ensemble'
+    """
+    for name in names:
+        _PROVIDERS[name] = module
 
 
 def register_kind(kind: str, base: type) -> type:
@@ -180,6 +197,8 @@ def get_registered_class(name: str, custom_objects: Mapping[str, Any] | None = N
         candidates = [custom_objects[name]]
     else:
         scoped = get_custom_objects()
+        if name not in scoped and name not in _REGISTRY and name in _PROVIDERS:
+            importlib.import_module(_PROVIDERS[name])  # registers the name (see declare_provider)
         candidates = [scoped[name]] if name in scoped else _REGISTRY.get(name, [])
     return next((c for c in candidates if _is_kind(c, kind)), None)
 
