@@ -25,7 +25,7 @@ __all__ = [
 
 
 # Classes that lazily loaded packages register: a model file naming one loads without importing
-# the package first (tests/test_saving.py checks this table against what the packages register).
+# the package first (tests/test_lazy_providers.py checks this table against what the packages register).
 utils.registry.declare_provider("deepnet.robust", ("AdversarialTraining", "BitDepthReduction", "Ensemble",
                                                    "MedianSmoothing"))
 
