@@ -14,8 +14,8 @@ from .layers import Input
 from .models import Model, Sequential
 
 _LAZY_MODULES = (
-    "callbacks", "datasets", "diagnose", "explain", "losses", "metrics", "mixed_precision", "optimizers", "saving", "training",
-    "robust", "tune", "visualization",
+    "callbacks", "datasets", "diagnose", "explain", "losses", "metrics", "mixed_precision", "ops", "optimizers", "saving", "training",
+    "robust", "tune", "visualization", "random", "backend", "applications",
 )
 
 __all__ = [
