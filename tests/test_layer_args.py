@@ -57,6 +57,12 @@ REQUIRED = {
     "SeparableConv2D": {"filters": 2, "kernel_size": 3},
     "AveragePooling1D": {"pool_size": 2},
     "AveragePooling2D": {"pool_size": 2},
+    # part B of issue 14 (3-D layers, adaptive pooling, RNN and cells, ConvLSTM)
+    "AveragePooling3D": {"pool_size": 2},
+    "Conv3D": {"filters": 2, "kernel_size": 3},
+    "Conv3DTranspose": {"filters": 2, "kernel_size": 3},
+    "SpatialDropout3D": {"rate": 0.5},
+    **{f"Adaptive{k}Pooling{r}D": {"output_size": 2} for k in ("Average", "Max") for r in (1, 2, 3)},
 }
 
 LAYERS = sorted(

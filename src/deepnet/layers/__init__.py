@@ -4,6 +4,16 @@ Every layer is a ``torch.nn.Module``; see ``docs/layers.md`` for the catalogue.
 """
 
 from ..utils.registry import register_builtin
+from ._adaptive_pooling import (
+    AdaptiveAveragePooling1D,
+    AdaptiveAveragePooling2D,
+    AdaptiveAveragePooling3D,
+    AdaptiveMaxPooling1D,
+    AdaptiveMaxPooling2D,
+    AdaptiveMaxPooling3D,
+)
+from ._conv3d import Conv3D, Conv3DTranspose
+from ._volumes import Cropping3D, SpatialDropout3D, UpSampling3D, ZeroPadding3D
 from .attention import AdditiveAttention, Attention, MultiHeadAttention
 from .augmentation import (
     RandomBrightness,
@@ -46,6 +56,7 @@ from .pooling import (
     MaxPooling1D,
     MaxPooling2D,
 )
+from .pooling import AveragePooling3D, GlobalAveragePooling3D, GlobalMaxPooling3D, MaxPooling3D
 from .preprocessing import CenterCrop, Normalization, Rescaling, Resizing
 from .recurrent import GRU, LSTM, Bidirectional, SimpleRNN
 from .regularization import (
@@ -79,6 +90,12 @@ __all__ = [
     "Conv1D", "Conv1DTranspose", "Conv2D", "Conv2DTranspose", "DepthwiseConv1D", "DepthwiseConv2D",
     "SeparableConv1D", "SeparableConv2D", "AveragePooling1D", "AveragePooling2D", "GlobalAveragePooling1D",
     "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "MaxPooling1D", "MaxPooling2D",
+]
+__all__ += [  # 3-D layers and adaptive pooling
+    "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D", "AdaptiveAveragePooling3D", "AdaptiveMaxPooling1D",
+    "AdaptiveMaxPooling2D", "AdaptiveMaxPooling3D", "AveragePooling3D", "Conv3D", "Conv3DTranspose", "Cropping3D",
+    "GlobalAveragePooling3D", "GlobalMaxPooling3D", "MaxPooling3D", "SpatialDropout3D", "UpSampling3D",
+    "ZeroPadding3D",
 ]
 
 for _name in __all__:

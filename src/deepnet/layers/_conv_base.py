@@ -1,5 +1,6 @@
 """Shared machinery of the convolution layers: argument normalisation, Keras' padding rules,
-the 4-D channels-last view and weights stored in ``conv2d`` layout (see :mod:`.convolutional`)."""
+the channels-first view (4-D; 5-D for the 3-D layers) and weights stored in ``conv2d`` /
+``conv3d`` layout (see :mod:`.convolutional` and :mod:`._conv3d`)."""
 
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ def same_padding(size: int, kernel: int, stride: int, dilation: int = 1) -> tupl
 
 
 def spatial_layout(rank: int, data_format: str) -> str:
-    axes = "steps" if rank == 1 else "height, width"
+    axes = {1: "steps", 2: "height, width"}.get(rank, "depth, height, width")
     return f"batch, {axes}, channels" if data_format == "channels_last" else f"batch, channels, {axes}"
 
 
@@ -68,7 +69,25 @@ def rank_hint(rank: int, data_format: str, input_shape) -> str:
         return "Use the 2-D layer for images, or Reshape the input to (steps, channels)."
     if rank == 2 and len(input_shape) == 5:
         return "Use TimeDistributed for sequences of images, or the 3-D layer for volumes."
+    if rank == 3 and len(input_shape) == 4 and all(input_shape[1:]):
+        shape = (1, *input_shape[1:]) if first else (*input_shape[1:], 1)
+        return f"Add Reshape({shape}) before it (a single-channel volume needs a channel axis)."
     return ""
+
+
+def channels_first_view(x: torch.Tensor, rank: int, channels_last: bool) -> torch.Tensor:
+    """The ``(batch, channels, *spatial)`` view torch's convolution/pooling kernels take (a
+    permutation, no copy); a 1-D input gets a unit height axis (it runs the 2-D kernel)."""
+    if channels_last:
+        x = x.permute(0, rank + 1, *range(1, rank + 1))
+    return x.unsqueeze(2) if rank == 1 else x
+
+
+def from_channels_first_view(y: torch.Tensor, rank: int, channels_last: bool) -> torch.Tensor:
+    """Inverse of :func:`channels_first_view` for the kernel's output."""
+    if rank == 1:
+        y = y.squeeze(2)
+    return y.permute(0, *range(2, rank + 2), 1) if channels_last else y
 
 
 # --------------------------------------------------------------------------- weights
@@ -154,14 +173,11 @@ class _BaseConv(Layer):
 
     # -- the 4-D view ------------------------------------------------------------------------
     def _to4d(self, x: torch.Tensor) -> torch.Tensor:
-        if self._channels_last:
-            return x.permute(0, 3, 1, 2) if self.rank == 2 else x.permute(0, 2, 1).unsqueeze(2)
-        return x if self.rank == 2 else x.unsqueeze(2)
+        """The channels-first view (4-D; 5-D for the 3-D layers)."""
+        return channels_first_view(x, self.rank, self._channels_last)
 
     def _from4d(self, y: torch.Tensor) -> torch.Tensor:
-        if self._channels_last:
-            return y.permute(0, 2, 3, 1) if self.rank == 2 else y.squeeze(2).permute(0, 2, 1)
-        return y if self.rank == 2 else y.squeeze(2)
+        return from_channels_first_view(y, self.rank, self._channels_last)
 
     def _pad_input(self, x: torch.Tensor):
         """Handle ``"same"``/``"causal"``: returns ``(x, symmetric 4-D padding)``; an asymmetric
@@ -206,8 +222,9 @@ class _BaseConv(Layer):
                                  trainable=spec.trainable, torch_shape=tuple(torch_shape))
         self._weight_specs[-1] = new_spec
         value = t.detach().reshape(torch_shape)
-        if self._channels_last and value.dim() == 4:
-            value = value.contiguous(memory_format=torch.channels_last)
+        if self._channels_last and value.dim() in (4, 5):
+            fmt = torch.channels_last if value.dim() == 4 else torch.channels_last_3d
+            value = value.contiguous(memory_format=fmt)
         self.register_parameter(spec.attr, nn.Parameter(value, requires_grad=t.requires_grad))
         return getattr(self, spec.attr)
 

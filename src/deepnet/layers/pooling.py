@@ -1,10 +1,11 @@
-"""Pooling layers: MaxPooling1D/2D, AveragePooling1D/2D, GlobalAveragePooling1D/2D,
-GlobalMaxPooling1D/2D (Keras 3 arguments and output shapes; no weights).
+"""Pooling layers: MaxPooling1D/2D/3D, AveragePooling1D/2D/3D, GlobalAveragePooling1D/2D/3D,
+GlobalMaxPooling1D/2D/3D (Keras 3 arguments and output shapes; no weights).
 
 Like the convolutions, windowed pooling runs ``F.max_pool2d`` / ``F.avg_pool2d`` on a 4-D
 ``(batch, channels, height, width)`` view of a channels-last input (1-D inputs get a unit
-height axis): the result is channels-last in memory, so permuting back gives a contiguous
-``(N, H', W', C)`` tensor without any copy. Keras' ``"same"`` padding (extra element at the
+height axis; 3-D inputs run ``F.max_pool3d`` / ``F.avg_pool3d`` on the 5-D view): the result
+is channels-last in memory, so permuting back gives a contiguous ``(N, H', W', C)`` tensor
+without any copy. Keras' ``"same"`` padding (extra element at the
 bottom/right) is expressed with torch's symmetric ``padding`` plus ``ceil_mode`` for strided
 windows; padded positions never win a max and are excluded from averages.
 """
@@ -16,12 +17,21 @@ import torch.nn.functional as F
 
 from ..utils.validation import NoneOr, validate_params
 from ._checks import BOOL, DATA_FORMAT
-from ._conv_base import PADDING, RANK_TUPLE, rank_hint, same_padding, spatial_layout
+from ._conv_base import (
+    PADDING,
+    RANK_TUPLE,
+    channels_first_view,
+    from_channels_first_view,
+    rank_hint,
+    same_padding,
+    spatial_layout,
+)
 from .base import Layer, format_shape
 
 __all__ = [
-    "AveragePooling1D", "AveragePooling2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D",
-    "GlobalMaxPooling1D", "GlobalMaxPooling2D", "MaxPooling1D", "MaxPooling2D",
+    "AveragePooling1D", "AveragePooling2D", "AveragePooling3D", "GlobalAveragePooling1D", "GlobalAveragePooling2D",
+    "GlobalAveragePooling3D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D", "MaxPooling1D",
+    "MaxPooling2D", "MaxPooling3D",
 ]
 
 
@@ -57,8 +67,8 @@ class _Pooling(Layer):
                         f"of shape {format_shape(input_shape)} with padding='valid', so the output would be empty. "
                         "help: use padding='same', a smaller pool_size, or a larger input."
                     )
-        self._stride4 = self.strides if self.rank == 2 else (1, *self.strides)
-        self._kernel4 = self.pool_size if self.rank == 2 else (1, *self.pool_size)
+        self._stride4 = self.strides if self.rank > 1 else (1, *self.strides)
+        self._kernel4 = self.pool_size if self.rank > 1 else (1, *self.pool_size)
 
     def _plan(self, spatial):
         """``(padding, ceil_mode, output slice)`` reproducing Keras' ``"same"`` windows."""
@@ -81,10 +91,7 @@ class _Pooling(Layer):
         return tuple(pads), ceil, crop
 
     def call(self, inputs):
-        if self._channels_last:
-            x = inputs.permute(0, 3, 1, 2) if self.rank == 2 else inputs.permute(0, 2, 1).unsqueeze(2)
-        else:
-            x = inputs if self.rank == 2 else inputs.unsqueeze(2)
+        x = channels_first_view(inputs, self.rank, self._channels_last)
         if self.padding == "valid":
             pad, ceil, crop = 0, False, None
         else:
@@ -93,15 +100,15 @@ class _Pooling(Layer):
             if plan is None:
                 plan = self._plans[spatial] = self._plan(spatial)
             pad, ceil, crop = plan
+        volume = self.rank == 3
         if self._max:
-            y = F.max_pool2d(x, self._kernel4, self._stride4, pad, ceil_mode=ceil)
+            y = (F.max_pool3d if volume else F.max_pool2d)(x, self._kernel4, self._stride4, pad, ceil_mode=ceil)
         else:
-            y = F.avg_pool2d(x, self._kernel4, self._stride4, pad, ceil_mode=ceil, count_include_pad=False)
+            y = (F.avg_pool3d if volume else F.avg_pool2d)(x, self._kernel4, self._stride4, pad, ceil_mode=ceil,
+                                                          count_include_pad=False)
         if crop is not None:
             y = y[crop]
-        if self._channels_last:
-            return y.permute(0, 2, 3, 1) if self.rank == 2 else y.squeeze(2).permute(0, 2, 1)
-        return y if self.rank == 2 else y.squeeze(2)
+        return from_channels_first_view(y, self.rank, self._channels_last)
 
     def compute_output_shape(self, input_shape):
         out = []
@@ -178,11 +185,38 @@ class AveragePooling2D(_Pooling):
     _max = False
 
 
+class MaxPooling3D(_Pooling):
+    """Max over ``pool_size`` windows of volumes ``(batch, depth, height, width, channels)``.
+    No weights.
+
+    >>> dn.layers.MaxPooling3D(pool_size=2)(torch.ones(1, 8, 8, 8, 3)).shape
+    torch.Size([1, 4, 4, 4, 3])
+    """
+
+    rank = 3
+
+    def __init__(self, pool_size=(2, 2, 2), strides=None, padding="valid", data_format=None, name=None, **kwargs):
+        super().__init__(pool_size, strides, padding, data_format, name=name, **kwargs)
+
+
+class AveragePooling3D(_Pooling):
+    """Mean over ``pool_size`` windows of volumes (``"same"`` padding is excluded from the
+    mean). No weights.
+
+    >>> dn.layers.AveragePooling3D(pool_size=2)(torch.ones(1, 8, 8, 8, 3)).shape
+    torch.Size([1, 4, 4, 4, 3])
+    """
+
+    rank = 3
+    _max = False
+
+
 # --------------------------------------------------------------------------- global pooling
 
 
 class _GlobalPooling(Layer):
     rank = 2
+    _max = False
 
     @validate_params({"data_format": DATA_FORMAT, "keepdims": BOOL})
     def __init__(self, data_format=None, keepdims=False, **kwargs):
@@ -195,6 +229,11 @@ class _GlobalPooling(Layer):
     def build(self, input_shape):
         self._check_rank(input_shape, self.rank + 2, spatial_layout(self.rank, self.data_format),
                          rank_hint(self.rank, self.data_format, input_shape))
+
+    def call(self, inputs):
+        if self._max:
+            return inputs.amax(dim=self._axes, keepdim=self.keepdims)
+        return inputs.mean(dim=self._axes, keepdim=self.keepdims)
 
     def compute_output_shape(self, input_shape):
         if self.keepdims:
@@ -234,9 +273,6 @@ class GlobalAveragePooling2D(_GlobalPooling):
 
     rank = 2
 
-    def call(self, inputs):
-        return inputs.mean(dim=self._axes, keepdim=self.keepdims)
-
 
 class GlobalMaxPooling1D(_GlobalPooling):
     """Max over the steps axis: ``(batch, steps, channels)`` -> ``(batch, channels)``.
@@ -247,9 +283,7 @@ class GlobalMaxPooling1D(_GlobalPooling):
     """
 
     rank = 1
-
-    def call(self, inputs):
-        return inputs.amax(dim=self._axes, keepdim=self.keepdims)
+    _max = True
 
 
 class GlobalMaxPooling2D(_GlobalPooling):
@@ -261,6 +295,27 @@ class GlobalMaxPooling2D(_GlobalPooling):
     """
 
     rank = 2
+    _max = True
 
-    def call(self, inputs):
-        return inputs.amax(dim=self._axes, keepdim=self.keepdims)
+
+class GlobalAveragePooling3D(_GlobalPooling):
+    """Mean over depth, height and width: ``(batch, d, h, w, channels)`` -> ``(batch, channels)``.
+    No weights.
+
+    >>> dn.layers.GlobalAveragePooling3D()(torch.ones(2, 4, 4, 4, 3)).shape
+    torch.Size([2, 3])
+    """
+
+    rank = 3
+
+
+class GlobalMaxPooling3D(_GlobalPooling):
+    """Max over depth, height and width: ``(batch, d, h, w, channels)`` -> ``(batch, channels)``.
+    No weights.
+
+    >>> dn.layers.GlobalMaxPooling3D(keepdims=True)(torch.ones(2, 4, 4, 4, 3)).shape
+    torch.Size([2, 1, 1, 1, 3])
+    """
+
+    rank = 3
+    _max = True

@@ -66,22 +66,31 @@ class _Permutation(Constraint):
 
 class _PairOfPairs(Constraint):
     """``n`` -> ``((n, n), (n, n))``; ``(h, w)`` -> ``((h, h), (w, w))``;
-    ``((top, bottom), (left, right))`` unchanged. All non-negative."""
+    ``((top, bottom), (left, right))`` unchanged. All non-negative. ``axes=3``: the same with
+    one pair per axis of a volume (depth, height, width)."""
 
-    description = ("an int, a pair of ints (symmetric_height, symmetric_width) or a pair of pairs "
-                   "((top, bottom), (left, right)) of non-negative integers")
     _PAIR = IntTuple(2, low=0)
+
+    def __init__(self, axes: int = 2):
+        self.axes = axes
+        if axes == 2:
+            self.description = ("an int, a pair of ints (symmetric_height, symmetric_width) or a pair of pairs "
+                                "((top, bottom), (left, right)) of non-negative integers")
+        else:
+            self.description = ("an int, a tuple of 3 ints (symmetric_dim1, symmetric_dim2, symmetric_dim3) or "
+                                "3 pairs ((left_dim1, right_dim1), (left_dim2, right_dim2), (left_dim3, "
+                                "right_dim3)) of non-negative integers")
 
     def convert(self, value):
         if INT.accepts(value) or not isinstance(value, (tuple, list)):
             pair = self._PAIR.convert(value)
-            return (pair, pair)
-        if len(value) != 2:
+            return (pair,) * self.axes
+        if len(value) != self.axes:
             raise Rejected(type_error=False)
         return tuple(self._PAIR.convert(v) for v in value)
 
     def extra_probes(self) -> tuple:
-        return ((1, 2, 3), ((1, 2), (3, -1)), "a")
+        return ((1,) * (self.axes + 1), ((1, 2), *((3, -1),) * (self.axes - 1)), "a")
 
 
 _PADDING_1D = IntTuple(2, low=0, description="an int or a pair (left, right) of non-negative integers")
