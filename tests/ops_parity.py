@@ -36,8 +36,8 @@ def rand(rng, *shape, low=-1.0, high=1.0):
 def _to_torch(value):
     if isinstance(value, np.ndarray):
         return torch.from_numpy(value.copy())
-    if isinstance(value, (list, tuple)) and value and all(isinstance(v, np.ndarray) for v in value):
-        return type(value)(_to_torch(v) for v in value)
+    if isinstance(value, tuple) and value and all(isinstance(v, np.ndarray) for v in value):
+        return tuple(_to_torch(v) for v in value)
     return value
 
 
