@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import inspect
 
-import numpy as np
 import torch
 from torch import nn
+from torch._subclasses.fake_tensor import FakeTensor
 
 from .. import constraints as _constraints
 from .. import initializers as _initializers
@@ -33,7 +33,9 @@ from ..utils import nest
 from ..utils.naming import to_snake_case, unique_name
 from ..utils.registry import register_kind
 from ..utils.validation import InstanceOf, NoneOr, validate_params
+from ..utils.variables import as_variable
 from ._checks import BOOL, DTYPE, NAME, POSITIVE_INT, REGULARIZER, SHAPE
+from ._layer_weights import LayerWeights
 from ._tensors import (  # noqa: F401  (re-exported: layers.base is the public home of these names)
     KerasTensor,
     Node,
@@ -60,7 +62,7 @@ __all__ = ["Input", "InputLayer", "KerasTensor", "Layer", "Node", "TorchModuleWr
 # --------------------------------------------------------------------------- Layer
 
 
-class Layer(nn.Module):
+class Layer(LayerWeights, nn.Module):
     """Base class of every deepnet layer; a real ``torch.nn.Module``.
 
     Args:
@@ -109,6 +111,7 @@ class Layer(nn.Module):
         self._weight_specs: list[WeightSpec] = []
         self._inbound_nodes: list[Node] = []
         self._activity_loss = None
+        self._added_losses: list = []  # add_loss() values of the latest call
         self._fwd_info = None
 
     # -- identity ---------------------------------------------------------------------------
@@ -178,10 +181,13 @@ class Layer(nn.Module):
             value = value.permute(layout)
         value = value.contiguous()
         attr = attr or name
+        # Keras Variable semantics (assign, numpy, path...) on a parameter / buffer
+        variable = as_variable(value, trainable, name=name, path=f"{self.name}/{name}", layout=layout,
+                               requires_grad=self._trainable)
         if trainable:
-            self.register_parameter(attr, nn.Parameter(value, requires_grad=self._trainable))
+            self.register_parameter(attr, variable)
         else:
-            self.register_buffer(attr, value)
+            self.register_buffer(attr, variable)
         self._weight_specs.append(WeightSpec(
             attr=attr, keras_name=name, keras_shape=shape, layout=layout,
             regularizer=_regularizers.get(regularizer, f"{name}_regularizer"),
@@ -267,6 +273,8 @@ class Layer(nn.Module):
             ref = next((t for t in nest.flatten(args) if isinstance(t, torch.Tensor)), None)
             if ref is not None and ref.device.type != "cpu":
                 self.to(ref.device)
+        if self._added_losses:  # add_loss() values belong to one call (Keras)
+            self._added_losses = []
         accepts_mask, accepts_training, training_slot = self._fwd_info or self._forward_info()
         if "training" in kwargs and not accepts_training:
             kwargs.pop("training")
@@ -323,110 +331,37 @@ class Layer(nn.Module):
         return self.dtype if self.dtype.is_floating_point else torch.float32
 
     def compute_output_shape(self, *shapes, **kwargs):
-        """Default: run ``call`` on fake tensors (no computation) and read the shapes."""
-        return infer_output_shape(self, shapes, kwargs)
+        """Default: run ``call`` on fake tensors (no computation) and read the shapes.
 
-    # -- weights ----------------------------------------------------------------------------
-    def _own_weights(self) -> list[tuple[torch.Tensor, WeightSpec]]:
-        # Keras order: the weights created trainable first, then the others (each in creation order)
-        specs = [s for s in self._weight_specs if s.trainable] + [s for s in self._weight_specs if not s.trainable]
-        return [(getattr(self, s.attr), s) for s in specs]
-
-    def _weight_entries(self) -> list[tuple[torch.Tensor, WeightSpec | None]]:
-        """All weights (own first, then sub-modules') with their specs (``None`` for plain
-        torch modules, whose tensors are already in their natural layout)."""
-        entries = self._own_weights()
-        for child in self.children():
-            if isinstance(child, Layer):
-                entries.extend(child._weight_entries())
-            else:
-                entries.extend((p, None) for p in child.parameters())
-                entries.extend((b, None) for b in child.buffers() if b.is_floating_point())
-        seen, unique = set(), []
-        for t, spec in entries:
-            if id(t) not in seen:
-                seen.add(id(t))
-                unique.append((t, spec))
-        return unique
-
-    @property
-    def weights(self) -> list[torch.Tensor]:
-        return [t for t, _ in self._weight_entries()]
-
-    @property
-    def trainable_weights(self) -> list[torch.Tensor]:
-        return [t for t in self.weights if isinstance(t, nn.Parameter) and t.requires_grad]
-
-    @property
-    def non_trainable_weights(self) -> list[torch.Tensor]:
-        return [t for t in self.weights if not (isinstance(t, nn.Parameter) and t.requires_grad)]
-
-    def count_params(self) -> int:
-        if not self.built and not any(True for _ in self.parameters()):
-            raise ValueError(
-                f"You tried to call count_params() on layer {self.name!r}, but the layer isn't built. "
-                "help: call it on an input first, or build it with layer.build(input_shape)."
+        Sublayers that are not built yet (created in ``__init__`` or ``build`` and built on
+        first use, the usual Keras pattern) are first built by one real call on zeros, so that
+        their weights are real tensors, never fakes of the shape inference."""
+        if any(isinstance(m, Layer) and not m.built for m in self.modules() if m is not self):
+            self._build_sublayers(shapes, kwargs)
+        out = infer_output_shape(self, shapes, kwargs)
+        fake = next((n for n, t in [*self.named_parameters(), *self.named_buffers()] if isinstance(t, FakeTensor)), None)
+        if fake is not None:
+            raise RuntimeError(
+                f"{type(self).__name__} {self.name!r} created the weight {fake!r} while its output shape was being "
+                "inferred, so it holds no value. help: create sublayers in __init__() or build() (not inside "
+                "call()), or implement compute_output_shape()."
             )
-        return int(sum(t.numel() for t in self.weights))
-
-    def get_weights(self) -> list[np.ndarray]:
-        """Weights as NumPy arrays in Keras' layout and order."""
-        out = []
-        for t, spec in self._weight_entries():
-            t = t.detach()
-            if spec is not None:
-                t = spec.to_keras(t)
-            out.append(t.cpu().numpy().copy())
         return out
 
-    def set_weights(self, weights) -> None:
-        """Load NumPy arrays (Keras layout and order, as from ``get_weights``)."""
-        entries = self._weight_entries()
-        weights = list(weights)
-        if len(weights) != len(entries):
-            raise ValueError(
-                f"Layer {self.name!r} expects {len(entries)} weight arrays "
-                f"({', '.join(self._describe_entry(t, s) for t, s in entries) or 'none'}); "
-                f"received {len(weights)}."
-            )
-        with torch.no_grad():
-            for (t, spec), value in zip(entries, weights):
-                value = torch.as_tensor(np.asarray(value))
-                expected = spec.keras_shape if spec is not None else tuple(t.shape)
-                if tuple(value.shape) != tuple(expected):
-                    raise ValueError(
-                        f"Layer {self.name!r}: weight {self._describe_entry(t, spec)} expects shape "
-                        f"{tuple(expected)}; received an array of shape {tuple(value.shape)}."
-                    )
-                if spec is not None:
-                    value = spec.from_keras(value)
-                t.copy_(value.to(dtype=t.dtype, device=t.device))
+    def _build_sublayers(self, shapes: tuple, kwargs: dict) -> None:
+        """One real call of ``call`` on zeros (inference mode, no gradients): builds sublayers."""
+        def realize(s):
+            return torch.zeros(_materialize(s), dtype=torch.float32) if is_shape(s) else s
 
-    def _describe_entry(self, t, spec) -> str:
-        if spec is not None:
-            return f"{spec.keras_name} {tuple(spec.keras_shape)}"
-        return f"{tuple(t.shape)}"
-
-    @property
-    def losses(self) -> list[torch.Tensor]:
-        """Regularization penalties of this layer and its sublayers (recomputed on access)."""
-        out = [spec.regularizer(t) for t, spec in self._own_weights() if spec.regularizer is not None]
-        if self._activity_loss is not None:
-            out.append(self._activity_loss)
-        for child in self.children():
-            if isinstance(child, Layer):
-                out.extend(child.losses)
-        return out
-
-    def apply_constraints(self) -> None:
-        """Project weights onto their constraints (called by the trainer after each step)."""
-        with torch.no_grad():
-            for t, spec in self._own_weights():
-                if spec.constraint is not None:
-                    t.copy_(spec.from_keras(spec.constraint(spec.to_keras(t))))
-        for child in self.children():
-            if isinstance(child, Layer):
-                child.apply_constraints()
+        args = map_shapes(realize, shapes)
+        kw = {k: map_shapes(realize, v) for k, v in kwargs.items()}
+        was_training = self.training
+        self.eval()
+        try:
+            with torch.no_grad():
+                self.call(*args, **filter_kwargs(type(self).call, kw))
+        finally:
+            self.train(was_training)
 
     # -- functional-API introspection -------------------------------------------------------------
     def _first_node(self, what: str) -> Node:

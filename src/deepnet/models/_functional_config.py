@@ -84,11 +84,14 @@ def functional_from_config(cls, config: dict, custom_objects: dict | None = None
     pending: list[tuple[Layer, int, dict]] = []
     for entry in config["layers"]:
         layer = deserialize_layer(entry, custom_objects)
-        created[entry.get("name", layer.name)] = layer
+        # Tensors are keyed by the name the config gives (Keras): a custom layer whose
+        # get_config() omits `name` comes back with a new automatic name.
+        key = entry.get("name") or entry.get("config", {}).get("name") or layer.name
+        created[key] = layer
         if isinstance(layer, InputLayer):
-            tensors[(layer.name, 0)] = layer.output_tensor
+            tensors[(key, 0)] = layer.output_tensor
         for i, node_cfg in enumerate(entry.get("inbound_nodes", [])):
-            pending.append((layer, i, node_cfg))
+            pending.append((layer, key, i, node_cfg))
 
     def decode(x):
         if isinstance(x, dict) and "__keras_tensor__" in x:
@@ -103,17 +106,17 @@ def functional_from_config(cls, config: dict, custom_objects: dict | None = None
     while pending:
         progressed = False
         for item in list(pending):
-            layer, i, node_cfg = item
+            layer, key, i, node_cfg = item
             if ready(node_cfg):
                 args = [_walk(a, decode) for a in node_cfg.get("args", [])]
                 kwargs = {k: _walk(v, decode) for k, v in node_cfg.get("kwargs", {}).items()}
-                tensors[(layer.name, i)] = layer(*args, **kwargs)
+                tensors[(key, i)] = layer(*args, **kwargs)
                 pending.remove(item)
                 progressed = True
         if not progressed:
             raise ValueError(
                 "Invalid functional model config: some layer calls refer to tensors that are never produced "
-                f"({[p[0].name for p in pending]})."
+                f"({[p[1] for p in pending]})."
             )
 
     def lookup(ref):

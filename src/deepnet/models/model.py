@@ -48,6 +48,23 @@ def _to_tensor(x: Any, dtype: torch.dtype | None = None) -> Any:
     return x
 
 
+def adjust_input_rank(x: Any, ref_shape: tuple) -> Any:
+    """Keras' trailing-axis rule: a tensor one axis short of its Input's shape, whose last
+    axis is 1, gets that axis added; one with an extra last axis of size 1 loses it.
+
+    >>> from deepnet.models.model import adjust_input_rank
+    >>> tuple(adjust_input_rank(torch.zeros(2, 28, 28), (None, 28, 28, 1)).shape)
+    (2, 28, 28, 1)
+    """
+    if not isinstance(x, torch.Tensor) or x.dim() == len(ref_shape):
+        return x
+    if x.dim() == len(ref_shape) - 1 and ref_shape[-1] == 1:
+        return x.unsqueeze(-1)
+    if x.dim() == len(ref_shape) + 1 and x.shape[-1] == 1:
+        return x.squeeze(-1)
+    return x
+
+
 class Model(TrainingAPI, Layer):
     """A model: a graph of layers built with the functional API, or a subclass with ``call``.
 
@@ -250,7 +267,8 @@ class Model(TrainingAPI, Layer):
                 f"Model {self.name!r} expects {n} input(s) "
                 f"({', '.join(format_shape(t.shape) for t in self._input_tensors)}); received {len(flat)}."
             )
-        return [_to_tensor(x, t.dtype if t.dtype.is_floating_point else None) for x, t in zip(flat, self._input_tensors)]
+        return [adjust_input_rank(_to_tensor(x, t.dtype if t.dtype.is_floating_point else None), t.shape)
+                for x, t in zip(flat, self._input_tensors)]
 
     # ------------------------------------------------------------------ nn.Module / Layer API
     def call(self, inputs, training=None, mask=None):

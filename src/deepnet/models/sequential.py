@@ -16,7 +16,7 @@ from ..layers.base import (
 from ..utils.lazy import lazy_import
 from ..utils.naming import unique_name
 from ..utils.registry import register_builtin
-from .model import Model, _to_tensor
+from .model import Model, _to_tensor, adjust_input_rank
 
 # layer (de)serialisation loads with the first get_config/from_config: `import deepnet` stays fast.
 _serialization = lazy_import("deepnet.utils.serialization")
@@ -131,6 +131,8 @@ class Sequential(Model):
     def forward(self, *args, **kwargs):
         if args and not isinstance(args[0], torch.Tensor):
             args = (_to_tensor(args[0], self.dtype), *args[1:])
+        if args and self._input_layer is not None:
+            args = (adjust_input_rank(args[0], self._input_layer.batch_shape), *args[1:])
         return Layer.forward(self, *args, **kwargs)
 
     def compute_output_shape(self, input_shape, **kwargs):

@@ -162,15 +162,21 @@ def check_input_count(view: DataView, env: CheckEnv) -> None:
 
 
 def check_feature_shapes(view: DataView, env: CheckEnv) -> None:
-    """Every feature array has the per-sample shape of its Input."""
+    """Every feature array has the per-sample shape of its Input (up to a trailing axis of size
+    1, which the model adds or drops as Keras does)."""
     for spec, t in zip(env.spec.leaves(view.x), nest.flatten(view.x)):
         if spec is None:
             continue
         e, g = tuple(spec.shape), tuple(t.shape)
+        shown = g
+        if len(g) == len(e) - 1 and e[-1] == 1:  # Keras adds a trailing axis of size 1 ...
+            g = (*g, 1)
+        elif len(g) == len(e) + 1 and g[-1] == 1:  # ... or drops one
+            g = g[:-1]
         if len(e) != len(g) or any(a is not None and a != b for a, b in zip(e[1:], g[1:])):
             raise ValueError(
                 f"Model {env.spec.model_name!r} expects input of shape {_fmt_shape(e)}; "
-                f"{view.names.x}{view.names.where} has shape {g} (per sample {g[1:]} vs expected {tuple(e[1:])}). "
+                f"{view.names.x}{view.names.where} has shape {shown} (per sample {shown[1:]} vs expected {tuple(e[1:])}). "
                 "help: reshape the data or change the Input shape."
             )
 

@@ -1,0 +1,198 @@
+"""Keras ``Variable`` semantics on the torch tensors that hold weights and metric state.
+
+A layer's trainable weight is a :class:`TrainableVariable` (a ``torch.nn.Parameter``
+subclass: the engine, ``torch.optim`` and ``state_dict`` see an ordinary parameter); a
+non-trainable weight or a metric's state is a :class:`StateVariable` (a plain tensor subclass,
+registered as a buffer). Both add Keras' ``assign``/``assign_add``/``assign_sub``, ``value``,
+``numpy()``, ``trainable``, ``name`` and ``path``. Torch operations on them return plain
+tensors and skip ``__torch_function__`` dispatch, so they cost nothing in the training loop.
+
+Layouts: deepnet stores some kernels in PyTorch's axis order (a ``Dense`` kernel as
+``(units, input_dim)``). ``numpy()`` returns Keras' order, like ``get_weights``; ``assign``
+takes NumPy arrays (and Python values) in Keras' order and torch tensors (the results of
+operations on the variable itself) in the stored order. ``shape`` and ``dtype`` are the torch
+tensor's.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+__all__ = ["StateVariable", "TrainableVariable", "Variable", "as_variable"]
+
+
+class Variable:
+    """What the variables of both kinds add to a torch tensor (Keras' ``Variable`` API).
+
+    >>> layer = dn.layers.Dense(2)
+    >>> _ = layer(torch.ones(1, 3))
+    >>> kernel = layer.kernel
+    >>> isinstance(kernel, dn.utils.variables.Variable), kernel.path, kernel.numpy().shape
+    (True, 'dense/kernel', (3, 2))
+    >>> _ = kernel.assign(np.ones((3, 2)))
+    >>> float(kernel.numpy().sum())
+    6.0
+    """
+
+    # --- Keras metadata -------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        """The weight's name (``"kernel"``)."""
+        return self.__dict__.get("_dn_name", "variable")
+
+    @property
+    def path(self) -> str:
+        """``"<layer name>/<weight name>"``."""
+        return self.__dict__.get("_dn_path", self.name)
+
+    @property
+    def value(self) -> torch.Tensor:
+        """The torch tensor itself (Keras' torch backend: ``variable.value.grad`` is the gradient)."""
+        return self
+
+    @property
+    def trainable(self) -> bool:
+        return bool(self.requires_grad)
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        if not isinstance(self, nn.Parameter):
+            raise ValueError(
+                f"Variable {self.path!r} was created with trainable=False and is stored as a buffer; it "
+                "cannot become trainable. help: create it with add_weight(..., trainable=True), or set "
+                "`layer.trainable` to freeze or unfreeze a layer."
+            )
+        self.requires_grad_(bool(value))
+
+    @property
+    def _keras_layout(self):
+        return self.__dict__.get("_dn_layout")
+
+    def _keras_shape(self) -> tuple:
+        layout = self._keras_layout
+        shape = tuple(self.shape)
+        return shape if layout is None else tuple(shape[i] for i in np.argsort(layout))
+
+    # --- values ---------------------------------------------------------------------------
+    def numpy(self) -> np.ndarray:
+        """The value as a NumPy array in Keras' axis order."""
+        t = torch.Tensor.detach(self)
+        layout = self._keras_layout
+        if layout is not None:
+            t = t.permute(tuple(int(i) for i in np.argsort(layout)))
+        return t.cpu().numpy()
+
+    def __array__(self, dtype=None, copy=None):
+        array = self.numpy()
+        return array if dtype is None else array.astype(dtype)
+
+    def _coerce(self, value) -> torch.Tensor:
+        layout = self._keras_layout
+        if isinstance(value, torch.Tensor):
+            t = value.detach()
+            if layout is not None and tuple(t.shape) != tuple(self.shape) and tuple(t.shape) == self._keras_shape():
+                t = t.permute(layout)
+        else:
+            t = torch.as_tensor(np.asarray(value))
+            if layout is not None and t.dim() == len(layout) and tuple(t.shape) == self._keras_shape():
+                t = t.permute(layout)
+        return t.to(device=self.device, dtype=self.dtype)
+
+    def assign(self, value):
+        """Set the value in place (a tensor, NumPy array or number broadcast to the shape)."""
+        with torch.no_grad():
+            self.copy_(self._coerce(value))
+        return self
+
+    def assign_add(self, value):
+        """Add ``value`` in place."""
+        with torch.no_grad():
+            self.add_(self._coerce(value))
+        return self
+
+    def assign_sub(self, value):
+        """Subtract ``value`` in place."""
+        with torch.no_grad():
+            self.sub_(self._coerce(value))
+        return self
+
+    def _copy_metadata(self, other) -> None:
+        for key in ("_dn_name", "_dn_path", "_dn_layout", "constraint", "regularizer"):
+            if key in self.__dict__:
+                other.__dict__[key] = self.__dict__[key]
+
+
+class TrainableVariable(Variable, nn.Parameter):
+    """A trainable weight: an ``nn.Parameter`` with :class:`Variable`'s methods.
+
+    >>> v = dn.utils.variables.TrainableVariable(torch.zeros(2))
+    >>> _ = v.assign_add(np.array([1.0, 2.0]))
+    >>> v.numpy().tolist(), isinstance(v, torch.nn.Parameter), v.trainable
+    ([1.0, 2.0], True, True)
+    """
+
+    def __new__(cls, data=None, requires_grad=True):
+        return nn.Parameter.__new__(cls, data, requires_grad)
+
+    def __deepcopy__(self, memo):
+        result = nn.Parameter.__deepcopy__(self, memo)
+        self._copy_metadata(result)
+        return result
+
+    def __repr__(self) -> str:
+        return f"<Variable path={self.path!r} shape={tuple(self.shape)} trainable={self.trainable}>"
+
+
+class StateVariable(Variable, torch.Tensor):
+    """A non-trainable weight or a metric's state: a plain tensor with :class:`Variable`'s methods.
+
+    >>> v = dn.utils.variables.StateVariable(torch.zeros(()))
+    >>> float(v.assign(3.0).assign_sub(1.0).numpy()), v.trainable
+    (2.0, False)
+    """
+
+    __torch_function__ = torch._C._disabled_torch_function_impl
+
+    def __new__(cls, data=None):
+        data = torch.empty(0) if data is None else data
+        return torch.Tensor._make_subclass(cls, data.detach(), False)
+
+    def __deepcopy__(self, memo):
+        if id(self) in memo:
+            return memo[id(self)]
+        result = StateVariable(torch.Tensor.detach(self).clone())
+        self._copy_metadata(result)
+        memo[id(self)] = result
+        return result
+
+    def __reduce_ex__(self, proto):  # pickles as a plain tensor (torch.load(weights_only=True) reads it)
+        return torch.Tensor.__reduce_ex__(torch.Tensor.detach(self), proto)
+
+    def __repr__(self) -> str:
+        return f"<Variable path={self.path!r} shape={tuple(self.shape)} trainable=False>"
+
+
+def as_variable(tensor: torch.Tensor, trainable: bool, name: str | None = None, path: str | None = None,
+                layout=None, requires_grad: bool | None = None):
+    """``tensor`` as a :class:`TrainableVariable` (``trainable``) or :class:`StateVariable`
+    sharing its storage, with Keras' name, path and the stored-axis ``layout``.
+
+    >>> v = dn.utils.variables.as_variable(torch.ones(2, 3), trainable=True, name="kernel",
+    ...                                    path="dense/kernel", layout=(1, 0))
+    >>> v.name, v.numpy().shape
+    ('kernel', (3, 2))
+    """
+    if trainable:
+        grad = True if requires_grad is None else requires_grad
+        out = TrainableVariable(tensor.detach() if isinstance(tensor, nn.Parameter) else tensor, grad)
+    else:
+        out = StateVariable(tensor)
+    if name is not None:
+        out.__dict__["_dn_name"] = name
+    if path is not None:
+        out.__dict__["_dn_path"] = path
+    if layout is not None:
+        out.__dict__["_dn_layout"] = tuple(int(i) for i in layout)
+    return out
