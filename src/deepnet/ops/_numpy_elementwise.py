@@ -190,7 +190,6 @@ def _make_unary(name: str, fn, kind: str, doc: str):
 
     unary.__name__ = unary.__qualname__ = name
     unary.__doc__ = doc
-    unary.__module__ = "deepnet.ops.numpy"
     return keras_op(unary)
 
 
@@ -206,7 +205,6 @@ def _make_binary(name: str, fn, kind: str, doc: str):
 
     binary.__name__ = binary.__qualname__ = name
     binary.__doc__ = doc
-    binary.__module__ = "deepnet.ops.numpy"
     return keras_op(binary)
 
 

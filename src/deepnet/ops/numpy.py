@@ -12,9 +12,9 @@ tensor([2., 3.])
 
 from __future__ import annotations
 
-from . import _numpy_elementwise, _numpy_reduce
+from . import _numpy_create, _numpy_elementwise, _numpy_misc, _numpy_reduce, _numpy_shape
 
-_MODULES = (_numpy_elementwise, _numpy_reduce)
+_MODULES = (_numpy_create, _numpy_elementwise, _numpy_misc, _numpy_reduce, _numpy_shape)
 
 __all__ = sorted(name for module in _MODULES for name in module.__all__)
 globals().update({name: getattr(module, name) for module in _MODULES for name in module.__all__})
