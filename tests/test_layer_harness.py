@@ -16,6 +16,8 @@ import torch
 import deepnet.layers as L
 from harness import LayerCase
 from test_layers_keras_breadth_b import CASES as BREADTH_B_CASES
+from test_layers_preprocessing_breadth import CASES as PREPROCESSING_C_CASES
+from test_layers_preprocessing_breadth import EXEMPT as PREPROCESSING_C_EXEMPT
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*rms_scaling.*:DeprecationWarning")
 
@@ -361,12 +363,13 @@ BIDIRECTIONAL = [
 CASES = [*CORE, *ATTENTION, *AUGMENTATION, *CONV, *REGULARIZATION_RESHAPING, *MERGE, *NORMALIZATION,
          *EMBEDDING, *RECURRENT, *BIDIRECTIONAL]
 # Rows kept (and run) in other files, counted by the meta-test below.
-COVERED_ELSEWHERE = [*BREADTH_B_CASES]  # part B of issue 14: tests/test_layers_keras_breadth_b.py
+COVERED_ELSEWHERE = [*BREADTH_B_CASES, *PREPROCESSING_C_CASES]  # issue 14 parts B and C (their own test files)
 
 # Public layer classes that cannot go through the harness, each with the reason.
 EXEMPT = {
     L.Layer: "the abstract base class; every row exercises it",
     L.InputLayer: "the graph's entry point, not called on tensors; every row builds from Input()",
+    **PREPROCESSING_C_EXEMPT,  # part C of issue 14: string layers, with the reasons
 }
 
 

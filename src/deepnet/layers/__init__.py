@@ -26,6 +26,7 @@ from .augmentation import (
     RandomZoom,
 )
 from .base import Input, InputLayer, KerasTensor, Layer, TorchModuleWrapper
+from .categorical import CategoryEncoding, Discretization, HashedCrossing, Hashing
 from .convolutional import (
     Conv1D,
     Conv1DTranspose,
@@ -38,6 +39,7 @@ from .convolutional import (
 )
 from .core import Activation, Dense, Flatten
 from .embedding import Embedding
+from .lookup import IntegerLookup, StringLookup
 from .merge import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
 from .normalization import (
     BatchNormalization,
@@ -46,6 +48,7 @@ from .normalization import (
     RMSNormalization,
     UnitNormalization,
 )
+from .pipeline import Pipeline
 from .pooling import (
     AveragePooling1D,
     AveragePooling2D,
@@ -77,6 +80,7 @@ from .reshaping import (
     ZeroPadding1D,
     ZeroPadding2D,
 )
+from .text_vectorization import TextVectorization
 
 __all__ = [
     "Activation", "Add", "AdditiveAttention", "Attention", "Average", "BatchNormalization", "Bidirectional",
@@ -90,6 +94,8 @@ __all__ = [
     "Conv1D", "Conv1DTranspose", "Conv2D", "Conv2DTranspose", "DepthwiseConv1D", "DepthwiseConv2D",
     "SeparableConv1D", "SeparableConv2D", "AveragePooling1D", "AveragePooling2D", "GlobalAveragePooling1D",
     "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "MaxPooling1D", "MaxPooling2D",
+    "CategoryEncoding", "Discretization", "HashedCrossing", "Hashing", "IntegerLookup", "Pipeline", "StringLookup",
+    "TextVectorization",
 ]
 __all__ += [  # 3-D layers and adaptive pooling
     "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D", "AdaptiveAveragePooling3D", "AdaptiveMaxPooling1D",
