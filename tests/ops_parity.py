@@ -5,8 +5,8 @@ compared carry the reason. Shared by tests/test_ops_{nn,image,linalg,core}.py.""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 

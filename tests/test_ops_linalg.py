@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from ops_parity import Row, check_row, coverage, keras, keras_names, rand
 
 import deepnet.ops.linalg as linalg
+from ops_parity import Row, check_row, coverage, keras, keras_names, rand
 
 
 def spd(rng, n=4, batch=2):
