@@ -26,6 +26,8 @@ sys.path.insert(0, str(HERE.parent / "src"))
 MODULES = (
     "deepnet",
     "deepnet.activations",
+    "deepnet.applications",
+    "deepnet.backend",
     "deepnet.callbacks",
     "deepnet.constraints",
     "deepnet.datasets",
@@ -39,6 +41,7 @@ MODULES = (
     "deepnet.models",
     "deepnet.optimizers",
     "deepnet.optimizers.schedules",
+    "deepnet.random",
     "deepnet.regularizers",
     "deepnet.robust",
     "deepnet.saving",

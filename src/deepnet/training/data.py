@@ -269,7 +269,8 @@ class IterableAdapter:
         self.x_dtype_fn = x_dtype_fn
         kind = "DataLoader" if isinstance(data, DataLoader) else "Dataset" if isinstance(data, Dataset) else "generator"
         self.names = ArgNames(names.x, names.y, names.sample_weight, f" (first batch of the {kind})")
-        self._is_generator = kind == "generator"
+        # an iterator is consumed across epochs; a re-iterable (PyDataset) is iterated afresh each epoch
+        self._is_generator = kind == "generator" and hasattr(data, "__next__")
         if isinstance(data, Dataset):
             self.loader = DataLoader(data, batch_size=batch_size or 32, shuffle=shuffle, generator=generator)
         else:  # a DataLoader, or a generator / iterator consumed as it comes, `steps` batches per epoch
