@@ -66,10 +66,20 @@ REQUIRED = {
     # part C of issue 14 (categorical and text preprocessing)
     "CategoryEncoding": {"num_tokens": 3}, "Hashing": {"num_bins": 3}, "HashedCrossing": {"num_bins": 3},
     "Discretization": {"bin_boundaries": [0.0]}, "Pipeline": {"layers": []},
+    # part A of issue 14 (activations, wrappers, core extras, EinsumDense, attention, embeddings)
+    "AlphaDropout": {"rate": 0.5},
+    "Lambda": {"function": abs},
+    "SpectralNormalization": {"layer": lambda: L.Dense(2)},
+    "TimeDistributed": {"layer": lambda: L.Dense(2)},
+    "Wrapper": {"layer": lambda: L.Dense(2)},
+    "EinsumDense": {"equation": "ab,bc->ac", "output_shape": 2},
+    "GroupQueryAttention": {"head_dim": 2, "num_query_heads": 2, "num_key_value_heads": 1},
+    "ReversibleEmbedding": {"input_dim": 5, "output_dim": 2},
 }
 
-LAYERS = sorted(
-    (name for name in L.__all__ if isinstance(getattr(L, name), type) and issubclass(getattr(L, name), L.Layer)),
+LAYERS = sorted(  # Keras' aliases (MaxPool2D is MaxPooling2D) are checked under the class's own name
+    (name for name in L.__all__ if isinstance(getattr(L, name), type) and issubclass(getattr(L, name), L.Layer)
+     and getattr(L, name).__name__ == name),
 )
 
 

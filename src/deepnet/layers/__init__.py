@@ -14,6 +14,9 @@ from ._adaptive_pooling import (
 )
 from ._conv3d import Conv3D, Conv3DTranspose
 from ._volumes import Cropping3D, SpatialDropout3D, UpSampling3D, ZeroPadding3D
+from .activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from .aliases import *  # noqa: F403  (Keras' alternative names: MaxPool2D, Convolution2D...)
+from .aliases import __all__ as _aliases
 from .attention import AdditiveAttention, Attention, MultiHeadAttention
 from .augmentation import (
     RandomBrightness,
@@ -38,7 +41,9 @@ from .convolutional import (
     SeparableConv2D,
 )
 from .core import Activation, Dense, Flatten
+from .core_extras import ActivityRegularization, AlphaDropout, Identity, Lambda, Masking
 from .embedding import Embedding
+from .functional import add, average, concatenate, dot, maximum, minimum, multiply, subtract
 from .lookup import IntegerLookup, StringLookup
 from .merge import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
 from .normalization import (
@@ -80,6 +85,7 @@ from .reshaping import (
     ZeroPadding1D,
     ZeroPadding2D,
 )
+from .wrappers import SpectralNormalization, TimeDistributed, Wrapper
 from .text_vectorization import TextVectorization
 
 __all__ = [
@@ -102,6 +108,11 @@ __all__ += [  # 3-D layers and adaptive pooling
     "AdaptiveMaxPooling2D", "AdaptiveMaxPooling3D", "AveragePooling3D", "Conv3D", "Conv3DTranspose", "Cropping3D",
     "GlobalAveragePooling3D", "GlobalMaxPooling3D", "MaxPooling3D", "SpatialDropout3D", "UpSampling3D",
     "ZeroPadding3D",
+]
+__all__ += [  # Keras breadth A: activations, wrappers, core extras, merge functions, aliases
+    "ActivityRegularization", "AlphaDropout", "ELU", "Identity", "Lambda", "LeakyReLU", "Masking", "PReLU", "ReLU",
+    "Softmax", "SpectralNormalization", "TimeDistributed", "Wrapper", "add", "average", "concatenate", "dot",
+    "maximum", "minimum", "multiply", "subtract", *_aliases,
 ]
 
 for _name in __all__:

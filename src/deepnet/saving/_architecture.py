@@ -58,7 +58,7 @@ def _check_saveable(model) -> None:
         if id(obj) in seen:
             continue
         seen.add(id(obj))
-        if get_registered_class(get_registered_name(obj)) is not type(obj):
+        if get_registered_class(get_registered_name(obj), kind="layer") is not type(obj):
             kind = "subclassed model" if isinstance(obj, model_cls) and not is_graph_model(obj) else "layer"
             raise ValueError(
                 f"Cannot save {kind} {obj.name!r} of class {type(obj).__name__}: the class is not registered, "
@@ -142,7 +142,7 @@ def model_architecture(model) -> dict:
 def _resolve_class(name, custom_objects, where: str, path: str):
     if not isinstance(name, str):
         raise ModelFileError(f"{where}: {path}.class_name must be a string; received {name!r:.100}.")
-    cls = get_registered_class(name, custom_objects)
+    cls = get_registered_class(name, custom_objects, kind="layer")
     if not (isinstance(cls, type) and issubclass(cls, Layer)):
         raise ModelFileError(
             f"{where}: {path} names the unknown layer class {name!r:.200}. deepnet resolves class names only "
@@ -311,7 +311,7 @@ def build_model(arch: dict, custom_objects, where: str, raw_errors: bool = False
     8
     """
     validate_architecture(arch, custom_objects, where, top=True)
-    cls = get_registered_class(arch["class_name"], custom_objects)
+    cls = get_registered_class(arch["class_name"], custom_objects, kind="layer")
     build_cfg = arch.get("build_config")
     shape = None
     if build_cfg is not None:
