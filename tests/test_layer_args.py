@@ -63,6 +63,9 @@ REQUIRED = {
     "Conv3DTranspose": {"filters": 2, "kernel_size": 3},
     "SpatialDropout3D": {"rate": 0.5},
     **{f"Adaptive{k}Pooling{r}D": {"output_size": 2} for k in ("Average", "Max") for r in (1, 2, 3)},
+    "RNN": {"cell": L.SimpleRNNCell(2)},
+    "StackedRNNCells": {"cells": [L.SimpleRNNCell(2)]},
+    **{name: {"units": 2} for name in ("SimpleRNNCell", "LSTMCell", "GRUCell")},
     # part C of issue 14 (categorical and text preprocessing)
     "CategoryEncoding": {"num_tokens": 3}, "Hashing": {"num_bins": 3}, "HashedCrossing": {"num_bins": 3},
     "Discretization": {"bin_boundaries": [0.0]}, "Pipeline": {"layers": []},

@@ -13,6 +13,8 @@ from ._adaptive_pooling import (
     AdaptiveMaxPooling3D,
 )
 from ._conv3d import Conv3D, Conv3DTranspose
+from ._generic_rnn import RNN
+from ._rnn_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
 from ._volumes import Cropping3D, SpatialDropout3D, UpSampling3D, ZeroPadding3D
 from .activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from .aliases import *  # noqa: F403  (Keras' alternative names: MaxPool2D, Convolution2D...)
@@ -108,6 +110,7 @@ __all__ += [  # 3-D layers and adaptive pooling
     "AdaptiveMaxPooling2D", "AdaptiveMaxPooling3D", "AveragePooling3D", "Conv3D", "Conv3DTranspose", "Cropping3D",
     "GlobalAveragePooling3D", "GlobalMaxPooling3D", "MaxPooling3D", "SpatialDropout3D", "UpSampling3D",
     "ZeroPadding3D",
+    "GRUCell", "LSTMCell", "RNN", "SimpleRNNCell", "StackedRNNCells",
 ]
 __all__ += [  # Keras breadth A: activations, wrappers, core extras, merge functions, aliases
     "ActivityRegularization", "AlphaDropout", "ELU", "Identity", "Lambda", "LeakyReLU", "Masking", "PReLU", "ReLU",

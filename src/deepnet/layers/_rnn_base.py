@@ -1,5 +1,5 @@
-"""The recurrent layers' shared base class ``_RNN``, masks and the fused-kernel runner
-(see :mod:`deepnet.layers.recurrent`)."""
+"""The recurrent layers' shared base classes (``_GateWeights`` for layers and cells, ``_RNN``
+for the sequence layers), masks and the fused-kernel runner (see :mod:`deepnet.layers.recurrent`)."""
 
 from __future__ import annotations
 
@@ -120,25 +120,22 @@ def _run_vf(fn, x, hx, weights, has_biases: bool, bidirectional: bool, lengths=N
 # --------------------------------------------------------------------------- base class
 
 
-class _RNN(Layer):
-    """Shared machinery of the recurrent layers (not public).
+class _GateWeights(Layer):
+    """Weights in PyTorch's RNN layout and one step of the recurrence in plain PyTorch: shared
+    by the recurrent layers (:class:`_RNN`) and the cells (``LSTMCell``...; not public).
 
-    Subclasses set ``_gates`` (gate blocks per weight), ``_n_states`` and implement
-    ``_fused_fn`` (the ``torch._VF`` kernel or ``None``), ``_input_bias``/``_flat_weights`` and
-    ``_step`` (one step of the loop fallback in stored PyTorch layout)."""
+    Subclasses (the step mixins of :mod:`._rnn_steps`) set ``_gates`` (gate blocks per weight),
+    ``_n_states`` and implement ``_fused_fn`` (the ``torch._VF`` kernel or ``None``),
+    ``_input_bias``/``_flat_weights`` and ``_step`` (one step in stored PyTorch layout)."""
 
-    supports_masking = True
     _gates = 1
     _n_states = 1
-    _rnn_kind = "RNN"
 
-    def _init_common(self, units, activation, use_bias, kernel_initializer, recurrent_initializer,
-                     bias_initializer, kernel_regularizer, recurrent_regularizer, bias_regularizer,
-                     activity_regularizer, kernel_constraint, recurrent_constraint, bias_constraint,
-                     dropout, recurrent_dropout, seed, return_sequences, return_state, go_backwards,
-                     stateful, unroll, zero_output_for_mask):
-        """Store the shared arguments (validated by ``RNN_ARGS`` on the subclass constructor)."""
-        owner = type(self).__name__
+    def _init_weight_args(self, units, activation, use_bias, kernel_initializer, recurrent_initializer,
+                          bias_initializer, kernel_regularizer, recurrent_regularizer, bias_regularizer,
+                          kernel_constraint, recurrent_constraint, bias_constraint, dropout, recurrent_dropout,
+                          seed):
+        """Store the weight and dropout arguments (validated by the subclass constructor)."""
         self.units, self.activation, self.use_bias = units, activation, use_bias
         resolve_weight_args(
             self, ("kernel", "recurrent", "bias"),
@@ -150,32 +147,14 @@ class _RNN(Layer):
         )
         self.dropout, self.recurrent_dropout, self.seed = dropout, recurrent_dropout, seed
         self._generators: dict = {}
-        self.return_sequences, self.return_state = return_sequences, return_state
-        self.go_backwards = go_backwards
-        if stateful:
-            raise ValueError(
-                f"{owner}: `stateful=True` is not supported by deepnet yet (states are not carried "
-                f"between batches). Received: stateful={stateful!r}. help: pass the previous states "
-                "explicitly with `initial_state=` and `return_state=True`."
-            )
-        self.stateful = False
-        self.unroll, self.zero_output_for_mask = unroll, zero_output_for_mask
 
-    # -- configuration of the fast path -------------------------------------------------------
-    def _fused_fn(self):
-        raise NotImplementedError
-
-    # -- weights ------------------------------------------------------------------------------
-    def build(self, input_shape):
-        self._check_rank(input_shape, 3, "batch, timesteps, features", _RANK_HINT)
-        in_dim = self._check_defined_dim(input_shape, -1, "features")
+    def _build_weights(self, in_dim: int) -> None:
         n = self._gates * self.units
         self._add_gate_weight("kernel", (in_dim, n), self.kernel_initializer, self.kernel_regularizer,
                               self.kernel_constraint, layout=(1, 0))
         self._add_gate_weight("recurrent_kernel", (self.units, n), self.recurrent_initializer,
                               self.recurrent_regularizer, self.recurrent_constraint, layout=(1, 0))
         self._build_bias()
-        self._vf = self._fused_fn() if getattr(self, "use_cudnn", "auto") is not False else None
 
     _gate_order: tuple | None = None  # stored order of Keras' gate blocks (None = same order)
 
@@ -212,6 +191,9 @@ class _RNN(Layer):
     def _input_bias(self):
         return self.bias
 
+    def _fused_fn(self):
+        raise NotImplementedError
+
     # -- randomness ---------------------------------------------------------------------------
     def _generator(self, device):
         return device_generator(self._generators, self.seed, device)
@@ -220,6 +202,56 @@ class _RNN(Layer):
         keep = 1.0 - rate
         m = torch.empty(shape, dtype=like.dtype, device=like.device)
         return m.bernoulli_(keep, generator=self._generator(like.device)).div_(keep)
+
+    # -- one step -----------------------------------------------------------------------------
+    def _step(self, xp_t, states, rec_masks):
+        raise NotImplementedError
+
+    @staticmethod
+    def _rec_linear(h, w, bias, rec_masks, gates):
+        """``h @ w.T + bias`` with optional recurrent dropout (one mask, or one per gate)."""
+        if rec_masks is None:
+            return F.linear(h, w, bias)
+        if len(rec_masks) == 1:
+            return F.linear(h * rec_masks[0], w, bias)
+        bs = bias.chunk(gates) if bias is not None else [None] * gates
+        return torch.cat([F.linear(h * m, wg, bg) for m, wg, bg in zip(rec_masks, w.chunk(gates), bs)], -1)
+
+
+class _RNN(_GateWeights):
+    """Shared machinery of the recurrent layers (not public): the fused kernel and the step
+    loop over a sequence, masks, states and configuration."""
+
+    supports_masking = True
+    _rnn_kind = "RNN"
+
+    def _init_common(self, units, activation, use_bias, kernel_initializer, recurrent_initializer,
+                     bias_initializer, kernel_regularizer, recurrent_regularizer, bias_regularizer,
+                     activity_regularizer, kernel_constraint, recurrent_constraint, bias_constraint,
+                     dropout, recurrent_dropout, seed, return_sequences, return_state, go_backwards,
+                     stateful, unroll, zero_output_for_mask):
+        """Store the shared arguments (validated by ``RNN_ARGS`` on the subclass constructor)."""
+        owner = type(self).__name__
+        self._init_weight_args(units, activation, use_bias, kernel_initializer, recurrent_initializer,
+                               bias_initializer, kernel_regularizer, recurrent_regularizer, bias_regularizer,
+                               kernel_constraint, recurrent_constraint, bias_constraint, dropout,
+                               recurrent_dropout, seed)
+        self.return_sequences, self.return_state = return_sequences, return_state
+        self.go_backwards = go_backwards
+        if stateful:
+            raise ValueError(
+                f"{owner}: `stateful=True` is not supported by deepnet yet (states are not carried "
+                f"between batches). Received: stateful={stateful!r}. help: pass the previous states "
+                "explicitly with `initial_state=` and `return_state=True`."
+            )
+        self.stateful = False
+        self.unroll, self.zero_output_for_mask = unroll, zero_output_for_mask
+
+    # -- weights ------------------------------------------------------------------------------
+    def build(self, input_shape):
+        self._check_rank(input_shape, 3, "batch, timesteps, features", _RANK_HINT)
+        self._build_weights(self._check_defined_dim(input_shape, -1, "features"))
+        self._vf = self._fused_fn() if getattr(self, "use_cudnn", "auto") is not False else None
 
     # -- forward --------------------------------------------------------------------------------
     def _initial_states(self, x, initial_state):
@@ -329,19 +361,6 @@ class _RNN(Layer):
                 outputs.append(out_t)
         out = torch.stack(outputs, 1) if self.return_sequences else out_t
         return out, tuple(states)
-
-    def _step(self, xp_t, states, rec_masks):
-        raise NotImplementedError
-
-    @staticmethod
-    def _rec_linear(h, w, bias, rec_masks, gates):
-        """``h @ w.T + bias`` with optional recurrent dropout (one mask, or one per gate)."""
-        if rec_masks is None:
-            return F.linear(h, w, bias)
-        if len(rec_masks) == 1:
-            return F.linear(h * rec_masks[0], w, bias)
-        bs = bias.chunk(gates) if bias is not None else [None] * gates
-        return torch.cat([F.linear(h * m, wg, bg) for m, wg, bg in zip(rec_masks, w.chunk(gates), bs)], -1)
 
     # -- shapes, masks, config ----------------------------------------------------------------
     def compute_output_shape(self, input_shape):

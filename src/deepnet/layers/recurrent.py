@@ -23,17 +23,13 @@ from __future__ import annotations
 import copy
 
 import torch
-import torch.nn.functional as F
 
 from .. import activations as _activations
 from ..utils.lazy import lazy_import
 from ..utils.validation import Constraint, InstanceOf, NoneOr, Options, Rejected, validate_params
 from ._checks import BOOL
 from ._rnn_base import (
-    _RELU,
     _RNN,
-    _SIGMOID,
-    _TANH,
     GATED_ARGS,
     RNN_ARGS,
     _as_mask,
@@ -41,6 +37,7 @@ from ._rnn_base import (
     _mask_plan,
     _run_vf,
 )
+from ._rnn_steps import _GRUStep, _LSTMStep, _SimpleRNNStep
 from .base import Layer
 
 # layer (de)serialisation loads with the first get_config/from_config: `import deepnet` stays fast.
@@ -52,7 +49,7 @@ __all__ = ["GRU", "LSTM", "Bidirectional", "SimpleRNN"]
 # --------------------------------------------------------------------------- SimpleRNN
 
 
-class SimpleRNN(_RNN):
+class SimpleRNN(_SimpleRNNStep, _RNN):
     """Fully connected RNN: ``h_t = activation(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias)``.
 
     Weights (Keras layout): ``kernel (features, units)``, ``recurrent_kernel (units, units)``,
@@ -76,22 +73,12 @@ class SimpleRNN(_RNN):
                           dropout, recurrent_dropout, seed, return_sequences, return_state, go_backwards,
                           stateful, unroll, zero_output_for_mask)
 
-    def _fused_fn(self):
-        if self.activation in _TANH:
-            return torch._VF.rnn_tanh
-        if self.activation in _RELU:
-            return torch._VF.rnn_relu
-        return None
-
-    def _step(self, xp_t, states, rec_masks):
-        h = self.activation(xp_t + self._rec_linear(states[0], self.recurrent_kernel, None, rec_masks, 1))
-        return h, [h]
 
 
 # --------------------------------------------------------------------------- LSTM
 
 
-class LSTM(_RNN):
+class LSTM(_LSTMStep, _RNN):
     """Long short-term memory layer (Hochreiter & Schmidhuber, 1997).
 
     Weights (Keras layout, gate order ``i, f, c, o``): ``kernel (features, 4*units)``,
@@ -102,9 +89,6 @@ class LSTM(_RNN):
     >>> dn.layers.LSTM(4)(torch.ones(2, 5, 3)).shape  # the last output of each sequence
     torch.Size([2, 4])
     """
-
-    _gates = 4
-    _n_states = 2
 
     @validate_params({**RNN_ARGS, **GATED_ARGS, "unit_forget_bias": BOOL})
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
@@ -126,31 +110,6 @@ class LSTM(_RNN):
         self.use_cudnn = _check_use_cudnn("LSTM", use_cudnn, self._fused_fn() is not None,
                                           "it needs activation='tanh' and recurrent_activation='sigmoid'")
 
-    def _fused_fn(self):
-        if self.activation in _TANH and self.recurrent_activation in _SIGMOID:
-            return torch._VF.lstm
-        return None
-
-    def _bias_init(self):
-        if not self.unit_forget_bias:
-            return self.bias_initializer
-        base, units = self.bias_initializer, self.units
-
-        def unit_forget(shape, dtype=torch.float32):
-            part = lambda n: torch.as_tensor(base((n,), dtype=dtype), dtype=dtype)  # noqa: E731
-            return torch.cat([part(units), torch.ones(units, dtype=dtype), part(2 * units)])
-
-        return unit_forget
-
-    def _step(self, xp_t, states, rec_masks):
-        h, c = states
-        z = xp_t + self._rec_linear(h, self.recurrent_kernel, None, rec_masks, 4)
-        i, f, g, o = z.chunk(4, dim=-1)
-        ra = self.recurrent_activation
-        c = ra(f) * c + ra(i) * self.activation(g)
-        h = ra(o) * self.activation(c)
-        return h, [h, c]
-
     def get_config(self):
         return {
             **super().get_config(),
@@ -163,7 +122,7 @@ class LSTM(_RNN):
 # --------------------------------------------------------------------------- GRU
 
 
-class GRU(_RNN):
+class GRU(_GRUStep, _RNN):
     """Gated recurrent unit (Cho et al., 2014), Keras' formulation.
 
     Weights (Keras layout, gate order ``z, r, h``): ``kernel (features, 3*units)``,
@@ -175,9 +134,6 @@ class GRU(_RNN):
     >>> dn.layers.GRU(4, return_sequences=True)(torch.ones(2, 5, 3)).shape
     torch.Size([2, 5, 4])
     """
-
-    _gates = 3
-    _gate_order = (1, 0, 2)  # stored r, z, n = Keras blocks 1, 0, 2 of z, r, h
 
     @validate_params({**RNN_ARGS, **GATED_ARGS, "reset_after": BOOL})
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
@@ -199,53 +155,6 @@ class GRU(_RNN):
         self.use_cudnn = _check_use_cudnn(
             "GRU", use_cudnn, self._fused_fn() is not None,
             "it needs activation='tanh', recurrent_activation='sigmoid' and reset_after=True")
-
-    def _fused_fn(self):
-        if self.reset_after and self.activation in _TANH and self.recurrent_activation in _SIGMOID:
-            return torch._VF.gru
-        return None
-
-    def _build_bias(self):
-        n = 3 * self.units
-        if not self.use_bias:
-            self.bias = None
-            return
-        shape = (2, n) if self.reset_after else (n,)
-        self._add_gate_weight("bias", shape, self.bias_initializer, self.bias_regularizer,
-                              self.bias_constraint)
-
-    def _flat_weights(self) -> tuple:
-        if self.bias is None:
-            return (self.kernel, self.recurrent_kernel)
-        return (self.kernel, self.recurrent_kernel, self.bias[0], self.bias[1])
-
-    def _input_bias(self):
-        if self.bias is None:
-            return None
-        return self.bias[0] if self.reset_after else self.bias
-
-    def _step(self, xp_t, states, rec_masks):
-        h = states[0]
-        u = self.units
-        ra = self.recurrent_activation
-        x_r, x_z, x_n = xp_t.chunk(3, dim=-1)
-        if self.reset_after:
-            b_hh = self.bias[1] if self.bias is not None else None
-            hp = self._rec_linear(h, self.recurrent_kernel, b_hh, rec_masks, 3)
-            h_r, h_z, h_n = hp.chunk(3, dim=-1)
-            r = ra(x_r + h_r)
-            z = ra(x_z + h_z)
-            n = self.activation(x_n + r * h_n)
-        else:
-            w_rz, w_n = self.recurrent_kernel[: 2 * u], self.recurrent_kernel[2 * u:]
-            rz_masks = rec_masks[:2] if rec_masks is not None and len(rec_masks) == 3 else rec_masks
-            h_r, h_z = self._rec_linear(h, w_rz, None, rz_masks, 2).chunk(2, dim=-1)
-            r = ra(x_r + h_r)
-            z = ra(x_z + h_z)
-            h_for_n = h if rec_masks is None else h * rec_masks[-1]
-            n = self.activation(x_n + F.linear(r * h_for_n, w_n))
-        h = z * h + (1.0 - z) * n
-        return h, [h]
 
     def get_config(self):
         return {
