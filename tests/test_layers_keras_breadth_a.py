@@ -65,7 +65,34 @@ WRAPPERS = [
          skip=INNER_DTYPE),
 ]
 
-CASES = [*ACTIVATIONS, *CORE_EXTRAS, *WRAPPERS]
+
+
+UNTIED = "untied weights: each direction uses one of the two tables, so the other gets no gradient"
+
+
+def _reverse(layer, xs, **kwargs):
+    return layer(xs[0], reverse=True, **kwargs)
+
+
+DENSE_EMBEDDING = [
+    case(L.EinsumDense, {"equation": "ab,bc->ac", "output_shape": 3, "bias_axes": "c"}, (4,), (None, 3), 15),
+    case(L.EinsumDense, {"equation": "abc,cde->abde", "output_shape": (None, 2, 3), "bias_axes": "de",
+                         "activation": "relu", "kernel_regularizer": "l2"}, SEQ, (None, 5, 2, 3), 30),
+    case(L.EinsumDense, {"equation": "...b,bc->...c", "output_shape": 3}, (2, 5, 4), (None, 2, 5, 3), 12),
+    case(L.EinsumDense, {"equation": "ab...,bc->ac...", "output_shape": 3, "bias_axes": "c"}, (4, 5), (None, 3, 5),
+         15),
+    case(L.EinsumDense, {"equation": "abc,cd->abd", "output_shape": (5, 2), "bias_axes": "d"}, SEQ, (None, 5, 2), 10),
+    case(L.ReversibleEmbedding, {"input_dim": 10, "output_dim": 3}, (4,), (None, 4, 3), 30, input_dtype="int64"),
+    case(L.ReversibleEmbedding, {"input_dim": 10, "output_dim": 3, "mask_zero": True, "tie_weights": False}, (4,),
+         (None, 4, 3), 60, input_dtype="int64",
+         skip={"backward": UNTIED, "mixed_bfloat16": UNTIED}),
+    case(L.ReversibleEmbedding, {"input_dim": 10, "output_dim": 3, "logit_soft_cap": 5.0}, (4, 3), (None, 4, 10), 30,
+         call=_reverse),
+    case(L.ReversibleEmbedding, {"input_dim": 10, "output_dim": 3, "tie_weights": False}, (4, 3), (None, 4, 10), 60,
+         call=_reverse, skip={"backward": UNTIED, "mixed_bfloat16": UNTIED}),
+]
+
+CASES = [*ACTIVATIONS, *CORE_EXTRAS, *WRAPPERS, *DENSE_EMBEDDING]
 
 
 def _ids(cases):
@@ -223,6 +250,25 @@ def test_merge_functions_build_graph_nodes():
         torch.testing.assert_close(g, e)
 
 
+def test_einsum_dense_rejects_bad_equations():
+    with pytest.raises(ValueError, match="invalid einsum equation"):
+        L.EinsumDense("ab->b", output_shape=2)
+    with pytest.raises(ValueError, match="bias_axes='x'"):
+        L.EinsumDense("ab,bc->ac", output_shape=2, bias_axes="x")(torch.ones(1, 3))
+    with pytest.raises(ValueError, match="shared axis 'b'"):
+        L.EinsumDense("abc,cd->abd", output_shape=(7, 2))(torch.ones(1, 5, 3))
+
+
+def test_reversible_embedding_reverse_uses_the_tied_table():
+    layer = L.ReversibleEmbedding(6, 3, mask_zero=True)
+    ids = torch.tensor([[1, 0, 2]])
+    hidden = layer(ids)
+    assert torch.equal(hidden._keras_mask, ids != 0)
+    logits = layer(hidden, reverse=True)
+    torch.testing.assert_close(logits, hidden @ layer.embeddings.T)
+    assert getattr(logits, "_keras_mask", None) is None
+
+
 @pytest.mark.parametrize("alias, name", [
     ("MaxPool1D", "MaxPooling1D"), ("MaxPool2D", "MaxPooling2D"), ("AvgPool1D", "AveragePooling1D"),
     ("AvgPool2D", "AveragePooling2D"), ("GlobalAvgPool1D", "GlobalAveragePooling1D"),
@@ -230,6 +276,8 @@ def test_merge_functions_build_graph_nodes():
     ("GlobalMaxPool2D", "GlobalMaxPooling2D"), ("Convolution1D", "Conv1D"), ("Convolution2D", "Conv2D"),
     ("Convolution1DTranspose", "Conv1DTranspose"), ("Convolution2DTranspose", "Conv2DTranspose"),
     ("SeparableConvolution1D", "SeparableConv1D"), ("SeparableConvolution2D", "SeparableConv2D"),
+    ("MaxPool3D", "MaxPooling3D"), ("AvgPool3D", "AveragePooling3D"), ("GlobalAvgPool3D", "GlobalAveragePooling3D"),
+    ("GlobalMaxPool3D", "GlobalMaxPooling3D"), ("Convolution3D", "Conv3D"), ("Convolution3DTranspose", "Conv3DTranspose"),
 ])
 def test_aliases_are_the_keras_classes(alias, name):
     assert getattr(L, alias) is getattr(L, name)

@@ -44,6 +44,7 @@ from .convolutional import (
 )
 from .core import Activation, Dense, Flatten
 from .core_extras import ActivityRegularization, AlphaDropout, Identity, Lambda, Masking
+from .einsum_dense import EinsumDense
 from .embedding import Embedding
 from .functional import add, average, concatenate, dot, maximum, minimum, multiply, subtract
 from .lookup import IntegerLookup, StringLookup
@@ -87,6 +88,7 @@ from .reshaping import (
     ZeroPadding1D,
     ZeroPadding2D,
 )
+from .reversible_embedding import ReversibleEmbedding
 from .wrappers import SpectralNormalization, TimeDistributed, Wrapper
 from .text_vectorization import TextVectorization
 
@@ -115,6 +117,7 @@ __all__ += [  # 3-D layers and adaptive pooling
 __all__ += [  # Keras breadth A: activations, wrappers, core extras, merge functions, aliases
     "ActivityRegularization", "AlphaDropout", "ELU", "Identity", "Lambda", "LeakyReLU", "Masking", "PReLU", "ReLU",
     "Softmax", "SpectralNormalization", "TimeDistributed", "Wrapper", "add", "average", "concatenate", "dot",
+    "EinsumDense", "ReversibleEmbedding",
     "maximum", "minimum", "multiply", "subtract", *_aliases,
 ]
 
