@@ -16,6 +16,7 @@ from __future__ import annotations
 import inspect
 import math
 import numbers
+import re
 
 import torch
 
@@ -82,6 +83,16 @@ def _schedule_caller(schedule):
 
 _DECAY = NoneOr(Interval(Real, 0, None), description="a float >= 0 (or None: no decay)")
 _CLIP = NoneOr(Interval(Real, 0, None, closed="neither"), description="a float > 0 (or None: no clipping)")
+
+
+def _decay_groups(params: list, decays: list, kwargs: dict):
+    """``params`` as torch parameter groups: all in one, or the decay-exempt ones apart with
+    ``weight_decay=0`` when torch applies the decay."""
+    if all(decays) or "weight_decay" not in kwargs:
+        return params
+    decayed = [p for p, d in zip(params, decays) if d]
+    groups = [{"params": decayed}] if decayed else []
+    return [*groups, {"params": [p for p, d in zip(params, decays) if not d], "weight_decay": 0.0}]
 
 
 class Optimizer:
@@ -166,6 +177,8 @@ class Optimizer:
         self._params: list[torch.Tensor] = []
         self._group_overrides: dict = {}
         self._pending_torch_state = None
+        self._exclude_ids: set = set()
+        self._exclude_names: list = []
         self._schedule = None
         self._schedule_fn = None
         self._lr = None
@@ -312,7 +325,9 @@ class Optimizer:
         torch_class, kwargs = self._torch_factory()
         implementation, flags = self._implementation_flags(torch_class, params)
         self._params = params
-        self._torch_optimizer = torch_class(params, lr=self.learning_rate, **kwargs, **flags)
+        self._param_ids = {id(p) for p in params}
+        self._torch_optimizer = torch_class(_decay_groups(params, self._decays(params), kwargs),
+                                            lr=self.learning_rate, **kwargs, **flags)
         self._group_overrides = {**kwargs, **flags}
         self.implementation = implementation
         self._torch_step = self._torch_optimizer.step
@@ -332,6 +347,8 @@ class Optimizer:
         elif self.global_clipnorm is not None:
             clip = self._clip_by_global_norm
         decay = bool(self.weight_decay) and not self._torch_applies_decay
+        self._decayed = None if not decay or not self._params else [
+            p for p, d in zip(self._params, self._decays(self._params)) if d]
         self._pre_clip = clip
         self._pre_decay = decay
         needed = clip is not None or decay or self._schedule_fn is not None
@@ -371,7 +388,7 @@ class Optimizer:
         else:
             lr = self._lr
         if self._pre_decay:
-            params = [p for p in self._params if p.grad is not None]
+            params = [p for p in (self._decayed if self._decayed is not None else self._params) if p.grad is not None]
             if params:
                 torch._foreach_mul_(params, 1.0 - lr * self.weight_decay)
 
@@ -382,6 +399,87 @@ class Optimizer:
             self._pre_step()
         self._torch_step()
         self.iterations += 1
+
+    def apply(self, grads, trainable_variables=None) -> None:
+        """Apply ``grads`` to ``trainable_variables`` (Keras 3): one update with clipping,
+        schedule and weight decay, ``iterations += 1``. The first call builds the optimizer for
+        the variables given; later calls may pass any subset of them (others stay unchanged),
+        or ``None`` for all. A ``None`` gradient skips its variable.
+
+        >>> w = torch.nn.Parameter(torch.ones(2))
+        >>> opt = dn.optimizers.SGD(learning_rate=0.5)
+        >>> opt.apply([torch.ones(2)], [w])
+        >>> w.tolist(), opt.iterations
+        ([0.5, 0.5], 1)
+        """
+        grads = list(grads)
+        variables = self._params if trainable_variables is None else list(trainable_variables)
+        owner = type(self).__name__
+        if trainable_variables is None and not self.built:
+            raise ValueError(f"{owner}.apply(grads): the first call needs `trainable_variables` (the optimizer "
+                             "is not built yet). help: optimizer.apply(grads, model.trainable_weights).")
+        if len(grads) != len(variables):
+            raise ValueError(f"{owner}.apply received {len(grads)} gradients for {len(variables)} variables; "
+                             "expected one gradient (or None) per variable.")
+        if not self.built:
+            self.build(variables)
+        unknown = sum(id(v) not in self._param_ids for v in variables)
+        if unknown:
+            raise ValueError(
+                f"{owner} {self.name!r} was built for {len(self._params)} variables and received {unknown} others. "
+                "help: use one optimizer per set of variables (e.g. one for the generator, one for the "
+                "discriminator of a GAN)."
+            )
+        given = {id(v): g for v, g in zip(variables, grads)}
+        with torch.no_grad():
+            saved = [(p, p.grad) for p in self._params]
+            for p in self._params:
+                p.grad = given.get(id(p))
+            try:
+                self.step()
+            finally:
+                for p, g in saved:
+                    p.grad = g
+
+    def apply_gradients(self, grads_and_vars) -> None:
+        """``apply`` for a list of ``(gradient, variable)`` pairs (Keras).
+
+        >>> w = torch.nn.Parameter(torch.ones(2))
+        >>> dn.optimizers.SGD(learning_rate=1.0).apply_gradients([(torch.ones(2), w)])
+        >>> w.tolist()
+        [0.0, 0.0]
+        """
+        pairs = list(grads_and_vars)
+        self.apply([g for g, _ in pairs], [v for _, v in pairs])
+
+    def exclude_from_weight_decay(self, var_list=None, var_names=None) -> None:
+        """Exempt variables from ``weight_decay`` (Keras): those in ``var_list``, and those
+        whose name or path (``"dense/bias"``) contains a match of one of the regular
+        expressions in ``var_names``. Call it before the optimizer is built.
+
+        >>> opt = dn.optimizers.AdamW(learning_rate=0.1, weight_decay=0.5)
+        >>> opt.exclude_from_weight_decay(var_names=["bias"])
+        >>> layer = dn.layers.Dense(1, kernel_initializer="ones", bias_initializer="ones")
+        >>> _ = layer(torch.zeros(1, 1))
+        >>> opt.apply([torch.zeros(1, 1), torch.zeros(1)], layer.trainable_weights)
+        >>> layer.kernel.item(), layer.bias.item()
+        (0.95, 1.0)
+        """
+        if self.built:
+            raise ValueError(f"{type(self).__name__}.exclude_from_weight_decay() must be called before the "
+                             "optimizer is built (before fit() or the first apply()).")
+        self._exclude_ids |= {id(v) for v in var_list or []}
+        self._exclude_names.extend(re.compile(n) for n in var_names or [])
+
+    def _decays(self, params) -> list[bool]:
+        """Whether each parameter gets weight decay (``exclude_from_weight_decay``)."""
+        def excluded(p):
+            if id(p) in self._exclude_ids:
+                return True
+            names = (getattr(p, "name", None), getattr(p, "path", None))
+            return any(rx.search(n) for rx in self._exclude_names for n in names if isinstance(n, str))
+
+        return [not excluded(p) for p in params]
 
     def zero_grad(self) -> None:
         """Drop the parameters' gradients (``set_to_none=True`` semantics)."""
@@ -408,7 +506,10 @@ class Optimizer:
         # implementation chosen for this device; the learning rate is the wrapper's current one.
         lr = self.learning_rate
         for group in self._torch_optimizer.param_groups:
+            no_decay = group.get("weight_decay") == 0.0 and "weight_decay" in self._group_overrides
             group.update(self._group_overrides)
+            if no_decay:
+                group["weight_decay"] = 0.0
             group["lr"] = lr
         if self.implementation == "fused":
             # Fused kernels keep `step` on the parameter's device; a state saved by the foreach

@@ -15,12 +15,14 @@ from ..utils.validation import (
     Real,
     validate_params,
 )
+from ._keras_steps import KerasStepAPI
 from .step_wrapper import StepWrapper
 
 # The loop, its data adapters, checks and progress bars load at the first compile/predict:
 # `import deepnet` stays fast.
 _engine = lazy_import("deepnet.training.engine")
 _data = lazy_import("deepnet.training.data")
+_custom = lazy_import("deepnet.training._custom_step")  # the loop of overridden Keras steps
 
 __all__ = ["TrainingAPI"]
 
@@ -50,7 +52,7 @@ EVALUATE_CONSTRAINTS = {"batch_size": _OPTIONAL_POSITIVE, "verbose": _VERBOSE, "
 PREDICT_CONSTRAINTS = {"batch_size": _OPTIONAL_POSITIVE, "verbose": _VERBOSE, "steps": _OPTIONAL_POSITIVE}
 
 
-class TrainingAPI:
+class TrainingAPI(KerasStepAPI):
     """Mixed into :class:`deepnet.Model`: ``compile``, ``fit``, ``evaluate``, ``predict`` and the
     single-batch variants, with Keras 3 names, arguments and return values.
 
@@ -190,6 +192,9 @@ class TrainingAPI:
         >>> model.predict(np.ones((5, 2)), verbose=0).shape
         (5, 3)
         """
+        if _custom.custom_predict(self):  # an overridden predict_step (Keras)
+            return _custom.predict(self, x, batch_size=batch_size, steps=steps,
+                                   device=self._trainer.device if self._trainer is not None else None)
         if self._trainer is not None:
             return self._trainer.predict(x, batch_size=batch_size, verbose=verbose, steps=steps, callbacks=callbacks)
         return _engine.predict(self, x, batch_size=batch_size, verbose=verbose, steps=steps, callbacks=callbacks)
@@ -226,15 +231,6 @@ class TrainingAPI:
         (2, 3)
         """
         return self.predict(x, batch_size=max(1, _data.batch_length(x)), verbose=0)
-
-    def reset_metrics(self) -> None:
-        """Reset the state of every compiled metric.
-
-        >>> model = dn.Sequential([dn.layers.Input((2,)), dn.layers.Dense(1)])
-        >>> model.reset_metrics()  # a no-op before compile
-        """
-        if self._trainer is not None:
-            self._trainer.reset_metrics()
 
     @property
     def metrics_names(self) -> list[str]:

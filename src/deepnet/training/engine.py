@@ -20,6 +20,7 @@ from ..layers import Layer
 from ..utils import nest
 from ..utils.lazy import lazy_import
 from ..utils.seeding import make_generator
+from . import _custom_step as _custom
 from ._checks import (
     CheckEnv,
     InputSpec,
@@ -88,9 +89,12 @@ class Trainer:
         self._shape_cache: dict = {}
 
     # ------------------------------------------------------------------ setup
-    def _prepare(self) -> None:
-        """Move the model, collect regularizers/constraints, build the optimizer."""
+    def _prepare(self, allow_unbuilt: bool = False) -> None:
+        """Move the model, collect regularizers/constraints, build the optimizer (an unbuilt
+        model with ``allow_unbuilt``: later, once built on the first batch)."""
         model = self.model
+        if not model.built and allow_unbuilt:
+            return
         if not model.built:
             raise ValueError(
                 f"Model {model.name!r} is not built: its input shape is unknown. help: start it with "
@@ -200,7 +204,7 @@ class Trainer:
         for layer in self._act_layers:
             if layer._activity_loss is not None:
                 loss = loss + layer._activity_loss
-        return loss
+        return _custom.layer_losses(self, loss)  # add_loss() terms
 
     def compute_loss(self, y, y_pred, sample_weight=None):
         """The compiled loss for one batch, regularization penalties included (public form of
@@ -310,11 +314,13 @@ class Trainer:
         if initial_epoch > epochs:
             raise ValueError(f"Received an invalid value for `initial_epoch` of fit, expected an int in [0, epochs="
                              f"{epochs}]. Received: initial_epoch={initial_epoch!r}")
-        self._prepare()
+        self._prepare(allow_unbuilt=True)
         train, val = self._fit_adapters(
             x, y, sample_weight, class_weight, validation_split, validation_data,
             dict(batch_size=batch_size, shuffle=bool(shuffle), steps=steps_per_epoch, generator=self._generator()),
             dict(batch_size=validation_batch_size or batch_size, shuffle=False, steps=validation_steps))
+        if _custom.build_from_data(self, train):  # a subclassed model is built on the first batch
+            self._prepare()
         history = History()
         cbs = CallbackList([*CallbackList.normalize(callbacks), history], model,
                            {"epochs": epochs, "steps": train.num_batches, "verbose": verbose})
@@ -383,6 +389,8 @@ class Trainer:
         With ``steps_per_execution=n`` the batch hooks and the progress bar see every n-th
         step, as in Keras (``on_train_batch_begin`` at the first step of a group,
         ``on_train_batch_end`` at its last)."""
+        if _custom.custom_fit(self):  # the model's own (Keras) train_step
+            return _custom.train_epoch(self, train, cbs, progress)
         model = self.model
         want_batch_logs = cbs.wants_batch_hooks("train")
         report = want_batch_logs or progress.interactive
@@ -439,6 +447,8 @@ class Trainer:
 
     # ------------------------------------------------------------------ evaluate / predict
     def _evaluate_adapter(self, adapter, cbs: CallbackList | None) -> dict:
+        if _custom.custom_evaluate(self):  # the model's own (Keras) test_step
+            return _custom.evaluate(self, adapter, cbs)
         model = self.model
         was_training = model.training
         model.eval()
@@ -506,6 +516,8 @@ class Trainer:
             sample_weight = class_weights_to_sample_weights(class_weight, y, sample_weight, output_classes(self.model))
         adapter = self._adapter(x, y, sample_weight, batch_size=batch_length(x), shuffle=False)
         self.model.train()
+        if _custom.custom_fit(self):
+            return _result(_custom.train_batch(self, adapter), return_dict)
         xb, yb, swb = next(iter(adapter))
         loss, y_pred = self.train_step(xb, yb, swb)
         self.apply_gradients(loss)
