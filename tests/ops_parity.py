@@ -66,9 +66,10 @@ def _assert_close(ours, theirs, atol, where):
 
 def check_row(row: Row, ours_module, keras_module):
     """Run the op of ``row`` in deepnet and in Keras on the same random inputs and compare."""
-    rng = np.random.default_rng(0)
-    args = [_to_torch(a) for a in row.build(rng)]
+    # fresh arguments for each side: some Keras ops write into their inputs (affine_transform)
+    args = [_to_torch(a) for a in row.build(np.random.default_rng(0))]
     theirs = getattr(keras_module, row.name)(*args, **row.kwargs)
+    args = [_to_torch(a) for a in row.build(np.random.default_rng(0))]
     ours = getattr(ours_module, row.name)(*args, **row.kwargs)
     if row.compare is not None:
         row.compare(_numpy(ours), _numpy(theirs))
