@@ -14,6 +14,7 @@ from ._adaptive_pooling import (
 )
 from ._conv3d import Conv3D, Conv3DTranspose
 from ._generic_rnn import RNN
+from ._operation import Operation  # installs the symbolic handler of deepnet.ops
 from ._rnn_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
 from ._volumes import Cropping3D, SpatialDropout3D, UpSampling3D, ZeroPadding3D
 from .activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
@@ -125,3 +126,4 @@ for _name in __all__:
     _obj = globals()[_name]
     if isinstance(_obj, type) and issubclass(_obj, Layer):
         register_builtin(_obj)
+register_builtin(Operation)  # saved graphs name it; not in __all__: created by deepnet.ops, not by users

@@ -14,9 +14,12 @@ from torch import nn
 
 from ..utils import nest
 from ..utils.formatting import format_shape
+from ..utils.lazy import lazy_import
 
 if TYPE_CHECKING:
     from .base import Layer
+
+ops = lazy_import("deepnet.ops")  # operators on KerasTensors record deepnet.ops nodes
 
 __all__ = [
     "KerasTensor", "Node", "accepted_kwargs", "collect_shapes", "dtype_name", "filter_kwargs",
@@ -110,23 +113,138 @@ class KerasTensor:
     @classmethod
     def __torch_function__(cls, func, types, args=(), kwargs=None):
         name = getattr(func, "__name__", str(func))
+        if name in _TORCH_OPERATORS and len(args) == 2 and not kwargs:  # torch_tensor + keras_tensor, ...
+            op, reflected = _TORCH_OPERATORS[name]
+            return getattr(ops, op)(*(args[::-1] if reflected else args))
         raise TypeError(
             f"`{name}` was applied to a symbolic KerasTensor (a placeholder of a functional model "
-            "under construction). Only deepnet layers can be called on KerasTensors. "
-            "help: wrap a plain torch.nn.Module as deepnet.layers.TorchModuleWrapper(module)(x), "
-            "or use a merge layer such as deepnet.layers.Add()([a, b]) instead of `a + b`."
+            "under construction). Only deepnet layers and deepnet.ops can be called on KerasTensors. "
+            "help: use the op of the same name in deepnet.ops (e.g. deepnet.ops.exp(x) for torch.exp(x)), or "
+            "wrap a plain torch.nn.Module as deepnet.layers.TorchModuleWrapper(module)(x)."
         )
 
-    def _op_error(self, *_):
-        raise TypeError(
-            "Arithmetic on symbolic KerasTensors is not supported. help: use a merge layer, e.g. "
-            "Add()([a, b]), Subtract()([a, b]), Multiply()([a, b]), or a custom Layer."
-        )
+    # Python operators record deepnet.ops nodes (Keras' KerasTensor operators)
+    def __add__(self, other):
+        return ops.add(self, other)
 
-    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = __matmul__ = _op_error
+    def __radd__(self, other):
+        return ops.add(other, self)
+
+    def __sub__(self, other):
+        return ops.subtract(self, other)
+
+    def __rsub__(self, other):
+        return ops.subtract(other, self)
+
+    def __mul__(self, other):
+        return ops.multiply(self, other)
+
+    def __rmul__(self, other):
+        return ops.multiply(other, self)
+
+    def __truediv__(self, other):
+        return ops.divide(self, other)
+
+    def __rtruediv__(self, other):
+        return ops.divide(other, self)
+
+    def __floordiv__(self, other):
+        return ops.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return ops.floor_divide(other, self)
+
+    def __mod__(self, other):
+        return ops.mod(self, other)
+
+    def __rmod__(self, other):
+        return ops.mod(other, self)
+
+    def __pow__(self, other):
+        return ops.power(self, other)
+
+    def __rpow__(self, other):
+        return ops.power(other, self)
+
+    def __matmul__(self, other):
+        return ops.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return ops.matmul(other, self)
+
+    def __neg__(self):
+        return ops.negative(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return ops.absolute(self)
+
+    def __invert__(self):
+        return ops.bitwise_invert(self)
+
+    def __and__(self, other):
+        return ops.logical_and(self, other)
+
+    def __rand__(self, other):
+        return ops.logical_and(other, self)
+
+    def __or__(self, other):
+        return ops.logical_or(self, other)
+
+    def __ror__(self, other):
+        return ops.logical_or(other, self)
+
+    def __xor__(self, other):
+        return ops.logical_xor(self, other)
+
+    def __rxor__(self, other):
+        return ops.logical_xor(other, self)
+
+    def __lt__(self, other):
+        return ops.less(self, other)
+
+    def __le__(self, other):
+        return ops.less_equal(self, other)
+
+    def __gt__(self, other):
+        return ops.greater(self, other)
+
+    def __ge__(self, other):
+        return ops.greater_equal(self, other)
+
+    def __eq__(self, other):  # Keras: an op; identity checks in the graph code use `is`
+        return ops.equal(self, other)
+
+    def __ne__(self, other):
+        return ops.not_equal(self, other)
+
+    __hash__ = object.__hash__  # KerasTensors stay usable as dict keys / set members (by identity)
+
+    def __getitem__(self, key):
+        return ops.get_item(self, key)
+
+    def __iter__(self):
+        raise TypeError("A symbolic KerasTensor cannot be iterated: its length along axis 0 may be unknown. "
+                        "help: index it (x[:, 0]) or use deepnet.ops.split / deepnet.ops.unstack.")
 
     def __bool__(self):
         raise TypeError("A symbolic KerasTensor has no truth value: its values are unknown until the model runs.")
+
+
+# torch.Tensor operator (a torch tensor on the left of a KerasTensor) -> (op, arguments reflected)
+_TORCH_OPERATORS = {
+    **{f"__{n}__": (op, False) for n, op in (
+        ("add", "add"), ("sub", "subtract"), ("mul", "multiply"), ("truediv", "divide"), ("floordiv", "floor_divide"),
+        ("mod", "mod"), ("pow", "power"), ("matmul", "matmul"), ("and", "logical_and"), ("or", "logical_or"),
+        ("xor", "logical_xor"), ("lt", "less"), ("le", "less_equal"), ("gt", "greater"), ("ge", "greater_equal"),
+        ("eq", "equal"), ("ne", "not_equal"))},
+    **{f"__r{n}__": (op, True) for n, op in (
+        ("add", "add"), ("sub", "subtract"), ("mul", "multiply"), ("truediv", "divide"), ("floordiv", "floor_divide"),
+        ("mod", "mod"), ("pow", "power"), ("matmul", "matmul"), ("and", "logical_and"), ("or", "logical_or"),
+        ("xor", "logical_xor"))},
+}
 
 
 class Node:
