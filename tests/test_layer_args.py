@@ -66,6 +66,7 @@ REQUIRED = {
     "RNN": {"cell": L.SimpleRNNCell(2)},
     "StackedRNNCells": {"cells": [L.SimpleRNNCell(2)]},
     **{name: {"units": 2} for name in ("SimpleRNNCell", "LSTMCell", "GRUCell")},
+    **{f"ConvLSTM{r}D": {"filters": 2, "kernel_size": 3} for r in (1, 2, 3)},
     # part C of issue 14 (categorical and text preprocessing)
     "CategoryEncoding": {"num_tokens": 3}, "Hashing": {"num_bins": 3}, "HashedCrossing": {"num_bins": 3},
     "Discretization": {"bin_boundaries": [0.0]}, "Pipeline": {"layers": []},

@@ -124,7 +124,27 @@ RNN_CASES = [
          2 * P_LSTM, skip={"float64": "the wrapped layers keep their own dtype"}),
 ]
 
-CASES = [*THREE_D, *ADAPTIVE, *RNN_CASES]
+# --------------------------------------------------------------------------- ConvLSTM
+
+
+def conv_lstm_params(rank, channels, filters, k):
+    return 4 * filters * (k ** rank * (channels + filters) + 1)
+
+
+CONV_LSTM = [
+    case(L.ConvLSTM1D, {"filters": 3, "kernel_size": 3}, (T, 8, 2), (None, 6, 3), conv_lstm_params(1, 2, 3, 3)),
+    case(L.ConvLSTM1D, {"filters": 2, "kernel_size": 3, "padding": "same", "return_sequences": True,
+                        "dropout": 0.2, "recurrent_dropout": 0.2, "seed": 1, **CF}, (T, 2, 8), (None, T, 2, 8),
+         conv_lstm_params(1, 2, 2, 3)),
+    case(L.ConvLSTM2D, {"filters": 2, "kernel_size": 3, "padding": "same", "return_sequences": True,
+                        "kernel_regularizer": "l2"}, (T, 5, 6, 2), (None, T, 5, 6, 2), conv_lstm_params(2, 2, 2, 3)),
+    case(L.ConvLSTM2D, {"filters": 2, "kernel_size": 2, "strides": 2, "return_state": True, "go_backwards": True},
+         (T, 5, 6, 3), [(None, 2, 3, 2)] * 3, conv_lstm_params(2, 3, 2, 2)),
+    case(L.ConvLSTM3D, {"filters": 2, "kernel_size": 2, "use_bias": False}, (3, 4, 4, 4, 1), (None, 3, 3, 3, 2),
+         conv_lstm_params(3, 1, 2, 2) - 8),
+]
+
+CASES = [*THREE_D, *ADAPTIVE, *RNN_CASES, *CONV_LSTM]
 
 
 def _ids(cases):

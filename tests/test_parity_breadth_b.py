@@ -181,3 +181,43 @@ def test_custom_cell_parity(stacked):
     d_out = dn.layers.RNN(d_cell, return_sequences=True, return_state=True)(d_in)
     k_out = keras.layers.RNN(k_cell, return_sequences=True, return_state=True)(k_in)
     assert_parity(dn.Model(d_in, list(d_out)), keras.Model(k_in, list(k_out)), X_SEQ)
+
+
+# --------------------------------------------------------------------------- ConvLSTM
+
+CONV_LSTM = [
+    ("ConvLSTM1D", {"filters": 3, "kernel_size": 3}, (4, 9, 2)),
+    ("ConvLSTM1D", {"filters": 2, "kernel_size": 2, "padding": "same", "strides": 2, "return_sequences": True},
+     (4, 9, 2)),
+    ("ConvLSTM2D", {"filters": 3, "kernel_size": 3, "padding": "same", "return_sequences": True}, (4, 6, 7, 2)),
+    ("ConvLSTM2D", {"filters": 2, "kernel_size": (2, 3), "go_backwards": True, "return_state": True,
+                    "unit_forget_bias": False}, (3, 6, 7, 2)),
+    ("ConvLSTM2D", {"filters": 2, "kernel_size": 2, "dilation_rate": 2, "use_bias": False,
+                    "recurrent_activation": "hard_sigmoid", **CF}, (3, 2, 6, 7)),
+    ("ConvLSTM3D", {"filters": 2, "kernel_size": 2, "padding": "same", "return_sequences": True}, (3, 4, 5, 4, 2)),
+]
+
+
+@pytest.mark.parametrize("name, kwargs, shape", CONV_LSTM, ids=[f"{c[0]}-{i}" for i, c in enumerate(CONV_LSTM)])
+def test_conv_lstm_parity(name, kwargs, shape):
+    d_in, k_in = dn.Input(shape=shape), keras.Input(shape=shape)
+    d_out = getattr(dn.layers, name)(**kwargs)(d_in)
+    k_out = getattr(keras.layers, name)(**kwargs)(k_in)
+    as_list = lambda o: list(o) if isinstance(o, (list, tuple)) else o  # noqa: E731
+    x = RNG.standard_normal((2, *shape)).astype("float32")
+    assert_parity(dn.Model(d_in, as_list(d_out)), keras.Model(k_in, as_list(k_out)), x, atol=2e-5)
+
+
+@pytest.mark.parametrize("go_backwards", [False, True])
+def test_conv_lstm_masked_parity(go_backwards):
+    kwargs = {"filters": 2, "kernel_size": 3, "padding": "same", "return_sequences": True,
+              "go_backwards": go_backwards}
+    d_layer, k_layer = dn.layers.ConvLSTM1D(**kwargs), keras.layers.ConvLSTM1D(**kwargs)
+    x = RNG.standard_normal((3, 6, 5, 2)).astype("float32")
+    k_layer(x)
+    d_layer(torch.as_tensor(x))
+    d_layer.set_weights([np.asarray(w) for w in k_layer.get_weights()])
+    k_out = k_layer(x, mask=MASK)
+    with torch.no_grad():
+        d_out = d_layer(torch.as_tensor(x), mask=torch.as_tensor(MASK))
+    np.testing.assert_allclose(d_out.numpy(), np.asarray(k_out.detach().cpu()), atol=2e-5, rtol=1e-5)

@@ -13,6 +13,7 @@ from ._adaptive_pooling import (
     AdaptiveMaxPooling3D,
 )
 from ._conv3d import Conv3D, Conv3DTranspose
+from ._conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from ._generic_rnn import RNN
 from ._operation import Operation  # installs the symbolic handler of deepnet.ops
 from ._rnn_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
@@ -113,7 +114,7 @@ __all__ += [  # 3-D layers and adaptive pooling
     "AdaptiveMaxPooling2D", "AdaptiveMaxPooling3D", "AveragePooling3D", "Conv3D", "Conv3DTranspose", "Cropping3D",
     "GlobalAveragePooling3D", "GlobalMaxPooling3D", "MaxPooling3D", "SpatialDropout3D", "UpSampling3D",
     "ZeroPadding3D",
-    "GRUCell", "LSTMCell", "RNN", "SimpleRNNCell", "StackedRNNCells",
+    "GRUCell", "LSTMCell", "RNN", "SimpleRNNCell", "StackedRNNCells", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D",
 ]
 __all__ += [  # Keras breadth A: activations, wrappers, core extras, merge functions, aliases
     "ActivityRegularization", "AlphaDropout", "ELU", "Identity", "Lambda", "LeakyReLU", "Masking", "PReLU", "ReLU",
