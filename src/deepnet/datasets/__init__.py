@@ -5,7 +5,14 @@ Every loader returns ``(x_train, y_train), (x_test, y_test)``. Built-in sets:
 scikit-learn), :func:`load_mnist` / :func:`load_fashion_mnist` (IDX files; downloaded with
 SHA-256 verification only when missing and a network is reachable), :func:`load_cifar10`
 (binary batches). Your own data: :func:`load_csv`, :func:`load_image_folder`,
-:func:`load_npz`. Nothing here unpickles data.
+:func:`load_npz`. Nothing here unpickles data, except Keras' own files (next paragraph), and
+those only through an unpickler that can rebuild NumPy arrays and nothing else.
+
+Keras' names: ``mnist``, ``fashion_mnist``, ``cifar10``, ``cifar100``, ``imdb``, ``reuters``,
+``boston_housing``, ``california_housing``, each with ``load_data()`` returning Keras' shapes and
+dtypes from Keras' files (same names, origins and checksums, cached by
+:func:`deepnet.utils.get_file` so a cache Keras filled is reused; without a network the error
+names the path to place the file at).
 
 ``get(name)`` returns the loader of a built-in set by name. Heavy dependencies (scikit-learn,
 mnist1d, Pillow) are imported only by the loader that needs them.
@@ -14,6 +21,16 @@ mnist1d, Pillow) are imported only by the loader that needs them.
 from __future__ import annotations
 
 from ..utils.lookup import unknown_name_error
+from . import (
+    boston_housing,
+    california_housing,
+    cifar10,
+    cifar100,
+    fashion_mnist,
+    imdb,
+    mnist,
+    reuters,
+)
 from ._cifar import load_cifar10
 from ._common import get_cache_dir
 from ._csv import load_csv, read_csv_features
@@ -23,6 +40,7 @@ from ._images import load_image_folder
 from ._npz import load_npz
 
 __all__ = [
+    "boston_housing", "california_housing", "cifar10", "cifar100", "fashion_mnist", "imdb", "mnist", "reuters",
     "BUILTIN_DATASETS", "get", "get_cache_dir", "load_cifar10", "load_csv", "load_digits",
     "load_fashion_mnist", "load_image_folder", "load_mnist", "load_mnist1d", "load_npz", "read_csv_features",
 ]

@@ -151,6 +151,8 @@ def get_file(fname=None, origin=None, untar=False, md5_hash=None, file_hash=None
         file_hash, hash_algorithm = md5_hash, "md5"
     datadir = os.path.join(cache_root(cache_dir), cache_subdir)
     target, folder = _targets(fname, origin, datadir, extract or untar)
+    if folder is not None and os.path.isdir(folder) and not os.path.exists(target) and not force_download:
+        return folder  # extracted earlier from a verified archive that was deleted since
     if force_download or not os.path.exists(target) or not _matches(target, file_hash, hash_algorithm):
         if os.path.exists(target) and not force_download:
             print(f"get_file: {target} does not match its {hash_algorithm} hash {file_hash}; "
