@@ -16,18 +16,11 @@ tensor(5.)
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
+from . import core, image, linalg, math, nn, numpy
 
-from . import numpy
-
-# The submodules written alongside `numpy` (nn, image, linalg, and the top-level-only core and
-# math ops); each one's `__all__` is re-exported here, as Keras' `keras.ops` does.
-_SUBMODULES = ("nn", "image", "linalg", "math", "core")
-_modules = [numpy]
-for _name in _SUBMODULES:
-    if importlib.util.find_spec(f"{__name__}.{_name}") is not None:
-        _modules.append(importlib.import_module(f"{__name__}.{_name}"))
+# Keras' `keras.ops` holds every op of its submodules (numpy, nn, image, linalg) and the core and
+# math ops; `deepnet.ops.core` and `deepnet.ops.math` are deepnet's homes of the latter two.
+_modules = (numpy, nn, image, linalg, math, core)
 
 __all__ = sorted({name for module in _modules for name in module.__all__})
 globals().update({name: getattr(module, name) for module in _modules for name in module.__all__})
