@@ -22,7 +22,7 @@ from ..utils.seeding import device_generator
 from ..utils.validation import validate_params
 from ._checks import ACTIVATION, BOOL, DATA_FORMAT, FRACTION_OPEN, POSITIVE_INT, SEED, weight_args
 from ._conv_base import PADDING, RANK_TUPLE, same_padding
-from ._rnn_base import _as_mask
+from ._rnn_base import _as_mask, sequence_config
 from ._weights import resolve_weight_args, serialize_weight_args
 from .base import Layer, format_shape
 
@@ -227,10 +227,7 @@ class _ConvLSTM(Layer):
     def get_config(self):
         return {
             **super().get_config(),
-            "return_sequences": self.return_sequences,
-            "return_state": self.return_state,
-            "go_backwards": self.go_backwards,
-            "stateful": self.stateful,
+            **sequence_config(self),
             "filters": self.filters,
             "kernel_size": self.kernel_size,
             "strides": self.strides,

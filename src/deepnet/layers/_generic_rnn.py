@@ -17,7 +17,7 @@ import torch
 from ..utils.lazy import lazy_import
 from ..utils.validation import validate_params
 from ._checks import BOOL
-from ._rnn_base import _as_mask
+from ._rnn_base import _as_mask, sequence_config
 from ._rnn_cells import CELL, StackedRNNCells, initial_states, output_size, state_sizes
 from .base import Layer, format_shape
 
@@ -171,10 +171,7 @@ class RNN(Layer):
     def get_config(self):
         return {
             **super().get_config(),
-            "return_sequences": self.return_sequences,
-            "return_state": self.return_state,
-            "go_backwards": self.go_backwards,
-            "stateful": self.stateful,
+            **sequence_config(self),
             "unroll": self.unroll,
             "zero_output_for_mask": self.zero_output_for_mask,
             "cell": _serialization.serialize_layer(self.cell),

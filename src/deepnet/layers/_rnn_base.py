@@ -395,6 +395,11 @@ class _RNN(_GateWeights):
         }
 
 
+def sequence_config(layer) -> dict:
+    """The config entries of Keras' ``RNN`` base shared by ``RNN`` and the ConvLSTM layers."""
+    return {k: getattr(layer, k) for k in ("return_sequences", "return_state", "go_backwards", "stateful")}
+
+
 def _check_use_cudnn(owner: str, use_cudnn, fusable: bool, reason: str):
     """``use_cudnn=True`` (validated by ``GATED_ARGS``) needs a configuration the fused kernel runs."""
     if use_cudnn is True and not fusable:
