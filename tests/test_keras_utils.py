@@ -261,3 +261,48 @@ def test_registry_names_and_source_inputs():
     assert U.is_keras_tensor(out) and not U.is_keras_tensor(torch.ones(1))
     sources = U.get_source_inputs(out)
     assert len(sources) == 2 and {id(s) for s in sources} == {id(a), id(b)}
+
+
+# ---------------------------------------------------------------- models helpers
+def test_clone_model_functional_shared_layers_and_options(tmp_path):
+    a, b = dn.Input((4,)), dn.Input((4,))
+    shared = dn.layers.Dense(3)
+    model = dn.Model([a, b], dn.layers.Dense(1)(dn.layers.Concatenate()([shared(a), shared(b)])))
+    clone = dn.models.clone_model(model)
+    assert clone.count_params() == model.count_params() and len(clone.layers) == len(model.layers)
+    assert all(c is not o for c, o in zip(clone.layers, model.layers))
+    clone.set_weights(model.get_weights())
+    x = [torch.randn(2, 4), torch.randn(2, 4)]
+    torch.testing.assert_close(clone(x), model(x))
+    wider = dn.models.clone_model(model, clone_function=lambda layer: dn.layers.Dense(5) if layer is shared
+                                  else layer.__class__.from_config(layer.get_config()))
+    assert wider.count_params() == 4 * 5 + 5 + 10 + 1
+    calls = []
+    dn.models.clone_model(model, call_function=lambda layer, *args, **kw: calls.append(layer.name) or layer(*args, **kw))
+    assert len(calls) == 4  # the shared Dense twice, Concatenate, the head
+    new_inputs = [dn.Input((4,)), dn.Input((4,))]
+    assert dn.models.clone_model(model, input_tensors=new_inputs).inputs[0] is new_inputs[0]
+
+
+def test_clone_model_sequential_nested_and_subclassed():
+    seq = dn.Sequential([dn.Input((3,)), dn.layers.Dense(4), dn.layers.Dense(1)])
+    assert dn.models.clone_model(seq).count_params() == seq.count_params()
+    inputs = dn.Input((3,))
+    outer = dn.Model(inputs, seq(inputs))
+    deep = dn.models.clone_model(outer, recursive=True)
+    assert deep.count_params() == outer.count_params() and deep.layers[1] is not seq
+
+    class Sub(dn.Model):
+        def call(self, x):
+            return x
+
+    with pytest.raises(ValueError, match="subclassed"):
+        dn.models.clone_model(Sub())
+
+
+def test_models_load_save_names(tmp_path):
+    model = dn.Sequential([dn.Input((3,)), dn.layers.Dense(2)])
+    dn.models.save_model(model, tmp_path / "m.deepnet")
+    loaded = dn.models.load_model(tmp_path / "m.deepnet")
+    assert loaded.count_params() == 8
+    assert {n for n in dir(keras.models) if not n.startswith("_")} <= set(dn.models.__all__)

@@ -5,7 +5,9 @@
 10
 """
 
+from ._clone import clone_model
+from ._files import load_model, save_model
 from .model import Model, model_from_json
 from .sequential import Sequential
 
-__all__ = ["Model", "Sequential", "model_from_json"]
+__all__ = ["Model", "Sequential", "clone_model", "load_model", "model_from_json", "save_model"]
