@@ -92,7 +92,26 @@ DENSE_EMBEDDING = [
          call=_reverse, skip={"backward": UNTIED, "mixed_bfloat16": UNTIED}),
 ]
 
-CASES = [*ACTIVATIONS, *CORE_EXTRAS, *WRAPPERS, *DENSE_EMBEDDING]
+
+
+def _attend(layer, xs, **kwargs):
+    return layer(xs[0], xs[-1], **kwargs) if len(xs) < 3 else layer(*xs, **kwargs)
+
+
+GQA = L.GroupedQueryAttention
+GQA_ARGS = {"head_dim": 2, "num_query_heads": 4, "num_key_value_heads": 2}
+ATTENTION = [
+    case(GQA, GQA_ARGS, [(5, 6)], (None, 5, 6), 166, call=_attend),
+    case(GQA, GQA_ARGS, [(5, 6), (7, 6)], (None, 5, 6), 166, call=_attend),
+    case(GQA, {**GQA_ARGS, "use_gate": True, "use_bias": False, "kernel_regularizer": "l2"}, [(5, 6)], (None, 5, 6),
+         192, call=_attend),
+    case(GQA, {**GQA_ARGS, "dropout": 0.2, "seed": 1, "sliding_window": 2}, [(5, 6), (5, 6), (5, 3)], (None, 5, 6),
+         154, call=_attend),
+    case(GQA, GQA_ARGS, [(5, 6)], [(None, 5, 6), (None, 4, 5, 5)], 166, call=_attend,
+         call_kwargs={"return_attention_scores": True, "use_causal_mask": True}),
+]
+
+CASES = [*ACTIVATIONS, *CORE_EXTRAS, *WRAPPERS, *DENSE_EMBEDDING, *ATTENTION]
 
 
 def _ids(cases):

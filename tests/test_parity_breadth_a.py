@@ -117,3 +117,28 @@ def test_spectral_normalization_training_step_parity():
     np.testing.assert_allclose(d_out.detach().numpy(), np.asarray(k_out.detach().cpu()), atol=1e-5)
     for a, b in zip(d.get_weights(), k.get_weights()):
         np.testing.assert_allclose(a, np.asarray(b), atol=1e-5)
+
+
+@pytest.mark.parametrize("kwargs, call_kwargs", [
+    ({}, {}),
+    ({"use_gate": True}, {"use_causal_mask": True}),
+    ({"use_bias": False, "sliding_window": 2}, {}),
+    ({}, {"return_attention_scores": True}),
+], ids=["plain", "gate-causal", "no-bias-window", "scores"])
+def test_grouped_query_attention_parity(kwargs, call_kwargs):
+    def build(ns):
+        q, v = ns.Input((5, 6)), ns.Input((7, 6))
+        layer = ns.L.GroupQueryAttention(head_dim=3, num_query_heads=4, num_key_value_heads=2, **kwargs)
+        return ns.Model([q, v], layer(q, v, **call_kwargs))
+    assert_parity(build(D), build(K), [_rand((5, 6)), _rand((7, 6), 1)])
+
+
+def test_grouped_query_attention_mask_parity():
+    x = _rand((5, 6))
+    x[1, 3:] = 0.0
+    def build(ns):
+        inputs = ns.Input((5, 6))
+        masked = ns.L.Masking()(inputs)
+        layer = ns.L.GroupQueryAttention(head_dim=2, num_query_heads=2, num_key_value_heads=1)
+        return ns.Model(inputs, layer(masked, masked))
+    assert_parity(build(D), build(K), x)

@@ -15,6 +15,7 @@ from ._adaptive_pooling import (
 from ._conv3d import Conv3D, Conv3DTranspose
 from ._conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from ._generic_rnn import RNN
+from ._gqa import GroupedQueryAttention
 from ._operation import Operation  # installs the symbolic handler of deepnet.ops
 from ._rnn_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
 from ._volumes import Cropping3D, SpatialDropout3D, UpSampling3D, ZeroPadding3D
@@ -49,6 +50,7 @@ from .core_extras import ActivityRegularization, AlphaDropout, Identity, Lambda,
 from .einsum_dense import EinsumDense
 from .embedding import Embedding
 from .functional import add, average, concatenate, dot, maximum, minimum, multiply, subtract
+from .input_spec import InputSpec
 from .lookup import IntegerLookup, StringLookup
 from .merge import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
 from .normalization import (
@@ -119,7 +121,7 @@ __all__ += [  # 3-D layers and adaptive pooling
 __all__ += [  # Keras breadth A: activations, wrappers, core extras, merge functions, aliases
     "ActivityRegularization", "AlphaDropout", "ELU", "Identity", "Lambda", "LeakyReLU", "Masking", "PReLU", "ReLU",
     "Softmax", "SpectralNormalization", "TimeDistributed", "Wrapper", "add", "average", "concatenate", "dot",
-    "EinsumDense", "ReversibleEmbedding",
+    "EinsumDense", "ReversibleEmbedding", "GroupedQueryAttention", "InputSpec",
     "maximum", "minimum", "multiply", "subtract", *_aliases,
 ]
 

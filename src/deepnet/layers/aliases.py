@@ -7,6 +7,7 @@ dn.layers.MaxPooling2D``), so configs and saved files always use the main name.
 from __future__ import annotations
 
 from ._conv3d import Conv3D, Conv3DTranspose
+from ._gqa import GroupedQueryAttention
 from .convolutional import (
     Conv1D,
     Conv1DTranspose,
@@ -33,8 +34,8 @@ from .pooling import (
 __all__ = [
     "AvgPool1D", "AvgPool2D", "AvgPool3D", "Convolution1D", "Convolution1DTranspose", "Convolution2D",
     "Convolution2DTranspose", "Convolution3D", "Convolution3DTranspose", "GlobalAvgPool1D", "GlobalAvgPool2D",
-    "GlobalAvgPool3D", "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPool3D", "MaxPool1D", "MaxPool2D",
-    "MaxPool3D", "SeparableConvolution1D", "SeparableConvolution2D",
+    "GlobalAvgPool3D", "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPool3D", "GroupQueryAttention", "MaxPool1D",
+    "MaxPool2D", "MaxPool3D", "SeparableConvolution1D", "SeparableConvolution2D",
 ]
 
 MaxPool1D, MaxPool2D, MaxPool3D = MaxPooling1D, MaxPooling2D, MaxPooling3D
@@ -44,3 +45,4 @@ GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPool3D = GlobalMaxPooling1D, GlobalMa
 Convolution1D, Convolution2D, Convolution3D = Conv1D, Conv2D, Conv3D
 Convolution1DTranspose, Convolution2DTranspose, Convolution3DTranspose = Conv1DTranspose, Conv2DTranspose, Conv3DTranspose
 SeparableConvolution1D, SeparableConvolution2D = SeparableConv1D, SeparableConv2D
+GroupQueryAttention = GroupedQueryAttention  # Keras exports the class under this name
