@@ -77,7 +77,7 @@ REQUIRED = {
     "TimeDistributed": {"layer": lambda: L.Dense(2)},
     "Wrapper": {"layer": lambda: L.Dense(2)},
     "EinsumDense": {"equation": "ab,bc->ac", "output_shape": 2},
-    "GroupQueryAttention": {"head_dim": 2, "num_query_heads": 2, "num_key_value_heads": 1},
+    "GroupedQueryAttention": {"head_dim": 2, "num_query_heads": 2, "num_key_value_heads": 1},
     "ReversibleEmbedding": {"input_dim": 5, "output_dim": 2},
 }
 
