@@ -14,7 +14,7 @@ from .layers import Input
 from .models import Model, Sequential
 
 _LAZY_MODULES = (
-    "callbacks", "datasets", "diagnose", "explain", "losses", "metrics", "mixed_precision", "ops", "optimizers", "saving", "training",
+    "callbacks", "datasets", "diagnose", "distribution", "explain", "losses", "metrics", "mixed_precision", "ops", "optimizers", "saving", "training",
     "robust", "tune", "visualization", "random", "backend", "applications",
 )
 

@@ -46,6 +46,7 @@ from ..saving.safe import (
     write_archive,
 )
 from ..saving.weights import weight_tensors
+from ..utils.lazy import lazy_import
 from ..utils.validation import (
     AnyOf,
     Boolean,
@@ -57,6 +58,8 @@ from ..utils.validation import (
     validate_params,
 )
 from .callback_base import Callback, History
+
+_distribution = lazy_import("deepnet.distribution")  # rank 0 alone writes and deletes the backup
 
 __all__ = ["BackupAndRestore"]
 
@@ -166,7 +169,7 @@ class BackupAndRestore(Callback):
                 self._save(self._epoch, exact=False)
 
     def on_train_end(self, logs=None):
-        if self.delete_checkpoint:
+        if self.delete_checkpoint and _distribution.is_main_process():
             for path in (self._latest, self._previous):
                 with contextlib.suppress(FileNotFoundError):
                     os.remove(path)
@@ -189,6 +192,8 @@ class BackupAndRestore(Callback):
         return [cb for cb in cbs if cb is not self and not isinstance(cb, History)]
 
     def _save(self, next_epoch: int, exact: bool) -> None:
+        if not _distribution.is_main_process():
+            return
         model = self.model
         tensors: dict[str, torch.Tensor] = {}
         trainer = model._trainer

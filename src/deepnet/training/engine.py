@@ -21,6 +21,7 @@ from ..utils import nest
 from ..utils.lazy import lazy_import
 from ..utils.seeding import make_generator
 from . import _custom_step as _custom
+from . import _distributed
 from ._checks import (
     CheckEnv,
     InputSpec,
@@ -59,6 +60,8 @@ class Trainer:
     >>> type(model._trainer).__name__, model._trainer.output_names
     ('Trainer', ['output'])
     """
+
+    _dist = None  # a training._distributed.DistState under a deepnet.distribution
 
     def __init__(self, model, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
                  weighted_metrics=None, jit_compile=False, device=None, steps_per_execution=1, adversarial=None):
@@ -101,6 +104,7 @@ class Trainer:
                 "deepnet.Input(shape=...), or call model.build(input_shape) before fit()."
             )
         model.to(self.device)
+        self._dist = _distributed.attach(self)
         self._collect_terms()
         params = [p for p in model.parameters() if p.requires_grad]
         if not params:
@@ -139,8 +143,8 @@ class Trainer:
 
     def _adapter(self, x, y, sample_weight, names: ArgNames | None = None, **kwargs):
         spec = self._input_spec()
-        adapter = make_adapter(x, y, sample_weight, device=self.device, float_dtype=self.model.dtype,
-                               x_dtype_fn=spec.dtypes, names=names or ArgNames(), **kwargs)
+        adapter = _distributed.shard(self, make_adapter(x, y, sample_weight, device=self.device, float_dtype=self.model.dtype,
+                               x_dtype_fn=spec.dtypes, names=names or ArgNames(), **kwargs))
         env = CheckEnv(self.model, spec, trainer=self)
         run_checks(adapter, env)
         if adapter.check_view()[1] is None and any(fn is not None for fn in self.losses):
@@ -214,7 +218,7 @@ class Trainer:
         return self._compute_loss(y, y_pred, sample_weight)
 
     def _forward_loss(self, x, y, sw):
-        y_pred = self.model(x)
+        y_pred = (self.model if self._dist is None else self._dist.net)(x)
         return self._compute_loss(y, y_pred, sw), y_pred
 
     def forward_loss(self, x, y, sample_weight=None):
@@ -278,8 +282,7 @@ class Trainer:
 
     # ------------------------------------------------------------------ one step
     def train_step(self, x, y, sw):
-        opt = self.optimizer
-        opt.zero_grad()
+        _distributed.begin_step(self)  # zero_grad (at a group's first micro-batch), DDP sync
         cast = self._autocast()
         if cast is None:
             loss, y_pred = self._step_loss(x, y, sw)
@@ -288,16 +291,21 @@ class Trainer:
                 loss, y_pred = self._step_loss(x, y, sw)
         return loss, y_pred
 
-    def apply_gradients(self, loss) -> None:
+    def apply_gradients(self, loss, batch_size: int | None = None) -> None:
         opt = self.optimizer
+        loss, step_now = _distributed.loss_for_backward(self, loss, batch_size)
         if self._scaler is not None:
             self._scaler.scale(loss).backward()
+            if not step_now:
+                return
             # The scaler unscales the gradients, then calls our optimizer's step (clipping,
             # schedule, iteration count) only when they are finite.
             self._scaler.step(self._scaler_shim)
             self._scaler.update()
         else:
             loss.backward()
+            if not step_now:
+                return
             opt.step()
         if self._constrained:
             with torch.no_grad():
@@ -310,7 +318,7 @@ class Trainer:
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
             validation_batch_size=None, validation_freq=1):
         model = self.model
-        verbose = resolve_verbose(verbose)
+        verbose = resolve_verbose(verbose) if _distributed.is_main() else 0
         if initial_epoch > epochs:
             raise ValueError(f"Received an invalid value for `initial_epoch` of fit, expected an int in [0, epochs="
                              f"{epochs}]. Received: initial_epoch={initial_epoch!r}")
@@ -322,7 +330,7 @@ class Trainer:
         if _custom.build_from_data(self, train):  # a subclassed model is built on the first batch
             self._prepare()
         history = History()
-        cbs = CallbackList([*CallbackList.normalize(callbacks), history], model,
+        cbs = CallbackList([*_distributed.quiet_callbacks(CallbackList.normalize(callbacks)), history], model,
                            {"epochs": epochs, "steps": train.num_batches, "verbose": verbose})
         progress = ProgressReporter(verbose, epochs, train.num_batches)
         model.stop_training = False
@@ -344,7 +352,7 @@ class Trainer:
         ``set_random_seed`` makes the order reproducible), then carried across ``fit`` calls."""
         gen = getattr(self.model, "_shuffle_generator", None)
         if gen is None:
-            gen = make_generator(int(torch.randint(0, 2**62, (1,)).item()))
+            gen = make_generator(_distributed.shuffle_seed(self, int(torch.randint(0, 2**62, (1,)).item())))
             self.model._shuffle_generator = gen
         return gen
 
@@ -394,7 +402,7 @@ class Trainer:
         model = self.model
         want_batch_logs = cbs.wants_batch_hooks("train")
         report = want_batch_logs or progress.interactive
-        sync_each_step = self.device.type == "cpu"
+        sync_each_step = self.device.type == "cpu" and self._dist is None  # reduced at the epoch's end
         every = self.steps_per_execution
         total, count, steps, total_t = 0.0, 0, 0, None
         for step, (xb, yb, swb) in enumerate(train):
@@ -411,7 +419,7 @@ class Trainer:
             else:
                 total_t = loss.detach() * bs if total_t is None else total_t + loss.detach() * bs
             count += bs
-            self.apply_gradients(loss)
+            self.apply_gradients(loss, bs)
             self._update_metrics(yb, y_pred, swb)
             steps += 1
             if report and steps % every == 0:
@@ -420,7 +428,7 @@ class Trainer:
                 break
         if report and steps % every and not model.stop_training:
             self._report_step(cbs, progress, want_batch_logs, steps - 1, steps, total, total_t, count)
-        logs = self._running_logs(total, total_t, count)
+        logs = _distributed.reduced_logs(self, total, total_t, count)
         if steps and not sync_each_step and not math.isfinite(logs["loss"]):
             self._stop_on_nan(epoch, steps - 1, logs["loss"], progress)
         return steps, logs
@@ -470,7 +478,9 @@ class Trainer:
                         cbs.batch_end("test", step, LazyLogs(lambda t=total_t, c=count: self._running_logs(0.0, t, c)))
         finally:
             model.train(was_training)
-        return self._running_logs(0.0, total_t, count) if count else {"loss": float("nan")}
+        if count or self._dist is not None:  # every rank joins the reduction, even with no batch of its own
+            return _distributed.reduced_logs(self, 0.0, total_t, count)
+        return {"loss": float("nan")}
 
     def _eval_batch(self, xb, yb, swb, cast):
         if yb is None:
@@ -487,7 +497,7 @@ class Trainer:
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
                  callbacks=None, return_dict=False):
-        verbose = resolve_verbose(verbose)
+        verbose = resolve_verbose(verbose) if _distributed.is_main() else 0
         self._prepare_eval()
         adapter = self._adapter(x, y, sample_weight, batch_size=batch_size, shuffle=False, steps=steps)
         cbs = CallbackList(callbacks, self.model, {"steps": adapter.num_batches, "verbose": verbose})
@@ -503,6 +513,7 @@ class Trainer:
         if not self.model.built:
             raise ValueError(f"Model {self.model.name!r} is not built; call it on data or build(input_shape) first.")
         self.model.to(self.device)
+        self._dist = _distributed.attach(self)
         self._collect_terms()
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
