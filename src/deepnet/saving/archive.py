@@ -33,6 +33,7 @@ from ._architecture import (
     validate_architecture,
 )
 from ._compile import compile_config_to_json, compile_from_json
+from ._keras_file import is_keras_path, load_keras_model, save_keras_model
 from ._optimizer_state import (
     load_optimizer_members,
     optimizer_state_members,
@@ -111,7 +112,9 @@ _PATH = InstanceOf(str, os.PathLike, description="a file path (str or os.PathLik
 
 def save_model(model, filepath, overwrite: bool = True) -> None:
     """Write ``model`` (architecture, weights, compile config, optimizer state) to a
-    ``.deepnet`` archive, atomically (``overwrite=False`` refuses to replace a file).
+    ``.deepnet`` archive, atomically (``overwrite=False`` refuses to replace a file). A path
+    ending in ``.keras`` writes a Keras 3 file instead (architecture, weights and compile
+    config, no optimizer state; needs h5py), which ``keras.saving.load_model`` reads.
 
     >>> model = dn.Sequential([dn.Input((3,)), dn.layers.Dense(2)])
     >>> dn.saving.save_model(model, "tiny.deepnet")
@@ -120,9 +123,10 @@ def save_model(model, filepath, overwrite: bool = True) -> None:
     """
     path = os.fspath(check("save", "filepath", filepath, _PATH))
     overwrite = check("save", "overwrite", overwrite, Boolean())
-    if not path.endswith(".deepnet"):
+    if not path.endswith((".deepnet", ".keras")):
         hint = " help: use model.save_weights(path) for a .safetensors weights file." if path.endswith(".safetensors") else ""
-        raise ValueError(f"model.save: the filename must end in '.deepnet'; received {path!r}.{hint}")
+        raise ValueError(f"model.save: the filename must end in '.deepnet' (or '.keras' for a Keras 3 file); "
+                         f"received {path!r}.{hint}")
     if not overwrite and os.path.exists(path):
         raise FileExistsError(f"model.save: {path!r} exists and overwrite=False.")
     if not model.built:
@@ -130,6 +134,9 @@ def save_model(model, filepath, overwrite: bool = True) -> None:
             f"model.save: model {model.name!r} is not built, so it has no weights yet. help: give it an Input, "
             "call model.build(input_shape), or call it on a batch first."
         )
+    if is_keras_path(path):
+        save_keras_model(model, path)
+        return
     arch = model_architecture(model)
     compile_cfg = compile_config_to_json(model)
     if compile_cfg is not None:
@@ -162,7 +169,8 @@ def _check_metadata(meta, where: str) -> None:
 
 
 def load_model(filepath, custom_objects: dict | None = None, compile: bool = True, safe_mode: bool = True):
-    """Load a model saved with ``model.save("model.deepnet")``.
+    """Load a model saved with ``model.save("model.deepnet")``, or a Keras 3 ``.keras`` file
+    (saved by Keras or by deepnet; needs h5py: see ``docs/saving.md``, "Keras files").
 
     Rebuilds the architecture (class names resolve only through the registry and
     ``custom_objects``), loads and checks every weight, and with ``compile=True`` re-compiles
@@ -186,8 +194,10 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
     path = os.fspath(check("load_model", "filepath", filepath, _PATH))
     compile = check("load_model", "compile", compile, Boolean())
     where = repr(path)
-    if path.endswith(".safetensors"):
+    if path.endswith((".safetensors", ".weights.h5")):
         raise ModelFileError(f"{where} is a weights file: build the model, then call model.load_weights(path).")
+    if is_keras_path(path):
+        return load_keras_model(path, custom_objects, compile)
     members = read_archive(path, _REQUIRED, _OPTIONAL, MEMBER_LIMITS, "deepnet model file")
     if ("optimizer.json" in members) != ("optimizer.safetensors" in members):
         raise ModelFileError(f"{where}: optimizer.json and optimizer.safetensors must be present together.")

@@ -13,6 +13,7 @@ import os
 import torch
 
 from ..utils.io import atomic_write_bytes
+from ._keras_file import is_keras_path, load_keras_weights, save_keras_weights
 from .safe import ModelFileError
 
 __all__ = ["assign_checked", "assign_weights", "check_weights_header", "load_weights", "save_weights",
@@ -41,7 +42,8 @@ def weight_tensors(model) -> dict[str, torch.Tensor]:
 
 
 def save_weights(model, filepath) -> None:
-    """Write every weight (trainable and not) to ``filepath`` (``.safetensors``) atomically.
+    """Write every weight (trainable and not) to ``filepath`` (``.safetensors``) atomically;
+    a path ending in ``.weights.h5`` writes Keras 3's HDF5 layout instead (needs h5py).
 
     >>> model = dn.Sequential([dn.Input((3,)), dn.layers.Dense(2)])
     >>> dn.saving.save_weights(model, "tiny.weights.safetensors")
@@ -53,8 +55,12 @@ def save_weights(model, filepath) -> None:
     from safetensors.torch import save
 
     filepath = os.fspath(filepath)
+    if is_keras_path(filepath, weights=True):
+        save_keras_weights(model, filepath)
+        return
     if not filepath.endswith(".safetensors"):
-        raise ValueError(f"save_weights: the filename must end in '.safetensors'; received {filepath!r}.")
+        raise ValueError(f"save_weights: the filename must end in '.safetensors' (or '.weights.h5' for Keras' "
+                         f"format); received {filepath!r}.")
     if not model.built:
         raise ValueError(f"save_weights: model {model.name!r} is not built, so it has no weights yet.")
     tensors = {k: v.detach().cpu().contiguous() for k, v in weight_tensors(model).items()}
@@ -62,7 +68,8 @@ def save_weights(model, filepath) -> None:
 
 
 def load_weights(model, filepath) -> None:
-    """Load weights saved by :func:`save_weights`; count, shapes and dtypes are checked.
+    """Load weights saved by :func:`save_weights`; count, shapes and dtypes are checked. A
+    Keras 3 ``.weights.h5`` file (from Keras or deepnet) is read in Keras' layout.
 
     >>> dn.saving.save_weights(dn.Sequential([dn.Input((3,)), dn.layers.Dense(2)]), "w.safetensors")
     >>> try:
@@ -74,6 +81,9 @@ def load_weights(model, filepath) -> None:
     from safetensors.torch import load
 
     filepath = os.fspath(filepath)
+    if is_keras_path(filepath, weights=True):
+        load_keras_weights(model, filepath)
+        return
     try:
         with open(filepath, "rb") as f:
             data = f.read()

@@ -1,0 +1,165 @@
+"""Keras 3's HDF5 weights layout (``model.weights.h5`` in a ``.keras`` file, ``*.weights.h5``).
+
+Keras stores each layer's own variables as datasets ``<path>/vars/0``, ``vars/1``... where the
+path follows the object tree: a graph model's layers under ``layers/<snake_case class name>``
+(``dense``, ``dense_1``... counted per class in the order of ``model.layers``), a layer's
+sublayers under their attribute names (``cell`` of an RNN, ``forward_layer`` of a
+``Bidirectional``, ``query_dense`` of ``MultiHeadAttention``). deepnet keeps every layer's
+weights in Keras' order and layout (``get_weights``), so this module only needs, for each
+layer, the dataset path of each of its weights: :func:`layer_paths`.
+"""
+
+from __future__ import annotations
+
+from ..layers.base import InputLayer, Layer
+from ..utils.naming import to_snake_case
+from ..utils.registry import get_registered_name
+from ._keras_config import keras_class_of
+from .safe import ModelFileError
+
+__all__ = ["layer_paths", "model_layer_paths", "read_h5_weights", "write_h5_weights"]
+
+_RNN = {"LSTM", "GRU", "SimpleRNN", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"}
+_ATTENTION_PARTS = ("query_dense", "key_dense", "value_dense", "output_dense")
+
+
+def _vars(prefix: str, count: int) -> list[str]:
+    return [f"{prefix}/vars/{i}" for i in range(count)]
+
+
+def _class(layer, names: dict | None = None) -> str:
+    """Keras' class name of ``layer``: the one its ``.keras`` config names when known (``names``:
+    layer name -> class name), else the one deepnet registered it under."""
+    if names and layer.name in names:
+        return names[layer.name]
+    return keras_class_of(get_registered_name(layer))
+
+
+def _sublayers(layer) -> list[tuple[str, Layer]]:
+    return [(name, child) for name, child in layer.named_children() if isinstance(child, Layer)]
+
+
+def _graph_layers(model) -> list:
+    layers = [lay for lay in model.layers if isinstance(lay, Layer)]
+    if _class(model) == "Sequential":
+        layers = [lay for lay in layers if not isinstance(lay, InputLayer)]
+    return layers
+
+
+def model_layer_paths(model, prefix: str, names: dict | None = None) -> list[tuple[Layer, str]]:
+    """``(layer, group path)`` of each layer of a graph model, named as Keras names them.
+
+    >>> from deepnet.saving._keras_h5 import model_layer_paths
+    >>> model = dn.Sequential([dn.Input((3,)), dn.layers.Dense(2), dn.layers.Dense(1)])
+    >>> [path for _, path in model_layer_paths(model, "")]
+    ['layers/dense', 'layers/dense_1']
+    """
+    used: dict[str, int] = {}
+    out = []
+    for layer in _graph_layers(model):
+        key = to_snake_case(_class(layer, names))
+        used[key] = used.get(key, -1) + 1
+        name = key if used[key] == 0 else f"{key}_{used[key]}"
+        out.append((layer, f"{prefix}/layers/{name}".lstrip("/")))
+    return out
+
+
+def _is_graph(layer) -> bool:
+    return _class(layer) in ("Sequential", "Functional") and hasattr(layer, "layers")
+
+
+def layer_paths(layer, prefix: str, names: dict | None = None) -> list[str]:
+    """The HDF5 dataset path of each weight of ``layer`` (in ``layer.get_weights()`` order).
+
+    >>> from deepnet.saving._keras_h5 import layer_paths
+    >>> lstm = dn.layers.LSTM(2)
+    >>> _ = lstm(torch.ones(1, 4, 3))
+    >>> layer_paths(lstm, "layers/lstm")
+    ['layers/lstm/cell/vars/0', 'layers/lstm/cell/vars/1', 'layers/lstm/cell/vars/2']
+    """
+    cls = _class(layer, names)
+    count = len(layer.weights)
+    if _is_graph(layer):
+        return [p for sub, path in model_layer_paths(layer, prefix, names) for p in layer_paths(sub, path, names)]
+    if cls in _RNN:
+        return _vars(f"{prefix}/cell", count)
+    if cls == "MultiHeadAttention":
+        per = 2 if getattr(layer, "use_bias", True) else 1
+        return [p for part in _ATTENTION_PARTS for p in _vars(f"{prefix}/{part}", per)]
+    children = _sublayers(layer)
+    if not children:
+        return _vars(prefix, count)
+    own = len(layer._own_weights())
+    out = _vars(prefix, own)
+    for name, child in children:
+        out += layer_paths(child, f"{prefix}/{name}", names)
+    return out
+
+
+def _all_paths(model, names: dict | None = None) -> list[tuple[Layer, str, list[str]]]:
+    """``(layer, group, dataset paths)`` of every layer holding weights (the model itself when
+    it is not a graph)."""
+    if _is_graph(model):
+        return [(layer, path, layer_paths(layer, path, names)) for layer, path in model_layer_paths(model, "", names)]
+    return [(model, "", layer_paths(model, "", names))]
+
+
+def _datasets(h5) -> dict[str, object]:
+    found: dict[str, object] = {}
+
+    def visit(name, obj):
+        if hasattr(obj, "shape") and not name.startswith("optimizer/"):
+            found[name] = obj
+
+    h5.visititems(visit)
+    return found
+
+
+def read_h5_weights(model, h5, where: str, names: dict | None = None) -> None:
+    """Load every weight of ``model`` from an open ``h5py.File`` in Keras' layout; the file's
+    datasets and the model's weights must match one to one (paths, shapes), else nothing is
+    changed and :class:`ModelFileError` says what differs. ``names`` maps layer names to the
+    Keras class names a ``.keras`` config gives them (the groups are named after those)."""
+    stored = _datasets(h5)
+    plan, expected = [], set()
+    for layer, _, paths in _all_paths(model, names):
+        current = layer.get_weights()
+        for path, value in zip(paths, current):
+            expected.add(path)
+            if path not in stored:
+                raise ModelFileError(
+                    f"{where}: no weight {path!r} for layer {layer.name!r}; the file was saved from a different "
+                    f"architecture (it holds {len(stored)} weights: {sorted(stored)[:6]}...)."
+                )
+            if tuple(stored[path].shape) != tuple(value.shape):
+                raise ModelFileError(
+                    f"{where}: weight {path!r} of layer {layer.name!r} has shape {tuple(stored[path].shape)}; the "
+                    f"model expects {tuple(value.shape)}."
+                )
+        plan.append((layer, paths))
+    extra = sorted(set(stored) - expected)
+    if extra:
+        raise ModelFileError(f"{where}: the file holds weights the model does not have: {extra[:6]}.")
+    for layer, paths in plan:
+        if paths:
+            layer.set_weights([stored[p][()] for p in paths])
+
+
+def _group(h5, path: str, name: str | None):
+    group = h5.require_group(path) if path else h5
+    if name is not None:
+        group.attrs["name"] = name
+    return group
+
+
+def write_h5_weights(model, h5) -> None:
+    """Write every weight of ``model`` into an open, writable ``h5py.File`` in Keras' layout
+    (also the empty ``vars`` groups Keras writes for layers without weights)."""
+    _group(h5, "vars", model.name)
+    if _is_graph(model):
+        _group(h5, "layers", None)
+    for layer, group, paths in _all_paths(model):
+        if layer is not model:
+            _group(h5, f"{group}/vars", layer.name)
+        for path, value in zip(paths, layer.get_weights()):
+            h5.create_dataset(path, data=value)
