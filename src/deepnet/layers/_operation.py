@@ -196,8 +196,9 @@ def _decode(value: Any, tensors: list):  # noqa: C901 -- the inverse of _encode,
         return Ellipsis
     if "__dtype__" in value:
         return standardize_dtype(value["__dtype__"])
-    if "__array__" in value:
-        return torch.as_tensor(np.asarray(value["__array__"], dtype=np.dtype(value["dtype"])))
+    if "__array__" in value:  # on the device of the op's inputs
+        array = np.asarray(value["__array__"], dtype=np.dtype(value["dtype"]))
+        return torch.as_tensor(array, device=tensors[0].device if tensors else None)
     raise ValueError(f"Operation: unknown argument encoding {sorted(value)}; expected one written by deepnet.")
 
 

@@ -151,7 +151,9 @@ def as_tensors(*xs) -> list[torch.Tensor]:
     [torch.float32, torch.float32]
     """
     dtype = result_type(*xs)
-    return [as_tensor(x, dtype) for x in xs]
+    device = next((x.device for x in xs if isinstance(x, torch.Tensor)), None)
+    return [as_tensor(x, dtype) if isinstance(x, torch.Tensor) or device is None else as_tensor(x, dtype).to(device)
+            for x in xs]
 
 
 def result_type(*xs) -> torch.dtype:

@@ -17,7 +17,10 @@ def _promoted(x1, x2, to_float_type: bool = False) -> tuple[torch.Tensor, torch.
     dtype = result_type(x1, x2)
     if to_float_type:
         dtype = float_dtype(dtype)
-    return as_tensor(x1, dtype), as_tensor(x2, dtype)
+    a, b = as_tensor(x1, dtype), as_tensor(x2, dtype)
+    if a.device != b.device:  # a NumPy array or Python number meets a tensor on an accelerator
+        a, b = (a.to(b.device), b) if isinstance(x2, torch.Tensor) else (a, b.to(a.device))
+    return a, b
 
 
 def _cbrt(x):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ._dispatch import as_tensor, as_tensors, keras_op, resolve_dtype, result_type
+from ._dispatch import as_tensor, as_tensors, keras_op, resolve_dtype
 
 __all__ = [
     "append", "array_split", "broadcast_to", "clip", "concatenate", "copy", "diag", "diagflat", "diagonal",
@@ -405,14 +405,16 @@ def where(condition, x1=None, x2=None):
     >>> dn.ops.where(torch.tensor([True, False]), 1.0, 0.0)
     tensor([1., 0.])
     """
+    given = condition
     condition = as_tensor(condition).bool()
     if x1 is None and x2 is None:
         return tuple(i.to(torch.int32) for i in torch.nonzero(condition, as_tuple=True))
     if x1 is None or x2 is None:
         raise ValueError("ops.where: `x1` and `x2` must both be given, or neither (to get the indices of "
                          "the true elements).")
-    dtype = result_type(x1, x2)
-    return torch.where(condition, as_tensor(x1, dtype), as_tensor(x2, dtype))
+    a, b = as_tensors(x1, x2)
+    device = next((t.device for t in (given, x1, x2) if isinstance(t, torch.Tensor)), condition.device)
+    return torch.where(condition.to(device), a.to(device), b.to(device))
 
 
 @keras_op
