@@ -1,0 +1,87 @@
+"""EfficientNetB0 (Tan & Le, 2019): MBConv blocks with squeeze-and-excitation and swish."""
+
+from __future__ import annotations
+
+import math
+
+from .. import layers
+from ..utils.validation import validate_params
+from ._common import APPLICATION_ARGS, correct_pad, finish, make_input
+
+__all__ = ["EfficientNetB0"]
+
+#: (kernel, repeats, filters in, filters out, expansion, stride) of the seven stages; SE ratio 0.25.
+_STAGES = ((3, 1, 32, 16, 1, 1), (3, 2, 16, 24, 6, 2), (5, 2, 24, 40, 6, 2), (3, 3, 40, 80, 6, 2),
+           (5, 3, 80, 112, 6, 1), (5, 4, 112, 192, 6, 2), (3, 1, 192, 320, 6, 1))
+_SE_RATIO = 0.25
+
+
+def round_filters(filters: float, width: float, divisor: int = 8) -> int:
+    filters *= width
+    rounded = max(divisor, int(filters + divisor / 2) // divisor * divisor)
+    return int(rounded + divisor if rounded < 0.9 * filters else rounded)
+
+
+def _mbconv(x, filters_in, filters_out, kernel, stride, expansion, drop_rate, name):
+    inputs = x
+    filters = filters_in * expansion
+    if expansion != 1:
+        x = layers.Conv2D(filters, 1, padding="same", use_bias=False, name=f"{name}expand_conv")(x)
+        x = layers.BatchNormalization(name=f"{name}expand_bn")(x)
+        x = layers.Activation("swish", name=f"{name}expand_activation")(x)
+    if stride == 2:
+        x = layers.ZeroPadding2D(correct_pad(x.shape, kernel), name=f"{name}dwconv_pad")(x)
+    x = layers.DepthwiseConv2D(kernel, strides=stride, padding="same" if stride == 1 else "valid",
+                               use_bias=False, name=f"{name}dwconv")(x)
+    x = layers.Activation("swish", name=f"{name}activation")(layers.BatchNormalization(name=f"{name}bn")(x))
+    se = layers.GlobalAveragePooling2D(name=f"{name}se_squeeze")(x)
+    se = layers.Reshape((1, 1, filters), name=f"{name}se_reshape")(se)
+    se = layers.Conv2D(max(1, int(filters_in * _SE_RATIO)), 1, padding="same", activation="swish",
+                       name=f"{name}se_reduce")(se)
+    se = layers.Conv2D(filters, 1, padding="same", activation="sigmoid", name=f"{name}se_expand")(se)
+    x = layers.Multiply(name=f"{name}se_excite")([x, se])
+    x = layers.Conv2D(filters_out, 1, padding="same", use_bias=False, name=f"{name}project_conv")(x)
+    x = layers.BatchNormalization(name=f"{name}project_bn")(x)
+    if stride == 1 and filters_in == filters_out:
+        if drop_rate > 0:
+            x = layers.Dropout(drop_rate, noise_shape=(None, 1, 1, 1), name=f"{name}drop")(x)
+        x = layers.Add(name=f"{name}add")([x, inputs])
+    return x
+
+
+def _efficientnet(inputs, width: float, depth: float, drop_connect_rate: float = 0.2):
+    x = layers.Rescaling(1.0 / 255.0, name="rescaling")(inputs)
+    x = layers.Normalization(axis=-1, name="normalization")(x)
+    x = layers.ZeroPadding2D(correct_pad(x.shape, 3), name="stem_conv_pad")(x)
+    x = layers.Conv2D(round_filters(32, width), 3, strides=2, padding="valid", use_bias=False, name="stem_conv")(x)
+    x = layers.Activation("swish", name="stem_activation")(layers.BatchNormalization(name="stem_bn")(x))
+    total = sum(math.ceil(depth * stage[1]) for stage in _STAGES)
+    b = 0
+    for i, (kernel, repeats, f_in, f_out, expansion, stride) in enumerate(_STAGES):
+        f_in, f_out = round_filters(f_in, width), round_filters(f_out, width)
+        for j in range(math.ceil(depth * repeats)):
+            x = _mbconv(x, f_in if j == 0 else f_out, f_out, kernel, stride if j == 0 else 1, expansion,
+                        drop_connect_rate * b / total, f"block{i + 1}{chr(j + 97)}_")
+            b += 1
+    x = layers.Conv2D(round_filters(1280, width), 1, padding="same", use_bias=False, name="top_conv")(x)
+    return layers.Activation("swish", name="top_activation")(layers.BatchNormalization(name="top_bn")(x))
+
+
+@validate_params(APPLICATION_ARGS)
+def EfficientNetB0(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None, classes=1000,
+                   classifier_activation="softmax", name="efficientnetb0"):
+    """EfficientNetB0 (Keras' layout and names; 5,330,571 parameters with the top, 7 of them the
+    input ``Normalization``'s statistics). Takes 0-255 RGB: the model rescales and normalises
+    itself (:func:`deepnet.applications.efficientnet.preprocess_input` is the identity).
+
+    >>> dn.applications.EfficientNetB0(include_top=False, input_shape=(32, 32, 3)).count_params()
+    4049571
+    """
+    inputs = make_input("EfficientNetB0", input_tensor, input_shape, 224, 32, include_top, weights, classes)
+    x = _efficientnet(inputs, 1.0, 1.0)
+
+    def head(t):
+        t = layers.GlobalAveragePooling2D(name="avg_pool")(t)
+        return layers.Dropout(0.2, name="top_dropout")(t)
+
+    return finish(inputs, x, name, include_top, pooling, classes, classifier_activation, weights, head)

@@ -1,0 +1,27 @@
+"""Keras' ``keras.applications.efficientnet``: :func:`EfficientNetB0`; the model rescales its
+0-255 RGB input itself, so ``preprocess_input`` is the identity (as in Keras)."""
+
+from __future__ import annotations
+
+from . import imagenet_utils
+from ._efficientnet import EfficientNetB0
+
+__all__ = ["EfficientNetB0", "decode_predictions", "preprocess_input"]
+
+
+def preprocess_input(x, data_format=None):
+    """The identity: EfficientNet models take 0-255 RGB images (Keras' placeholder).
+
+    >>> dn.applications.efficientnet.preprocess_input(np.array([255.0])).tolist()
+    [255.0]
+    """
+    return x
+
+
+def decode_predictions(preds, top=5):
+    """The top ImageNet classes of each prediction row (see :func:`imagenet_utils.decode_predictions`).
+
+    >>> callable(dn.applications.efficientnet.decode_predictions)
+    True
+    """
+    return imagenet_utils.decode_predictions(preds, top=top)
