@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from . import imagenet_utils
 from ._efficientnet import EfficientNetB0
+from .imagenet_utils import decode_predictions
 
 __all__ = ["EfficientNetB0", "decode_predictions", "preprocess_input"]
 
@@ -17,11 +17,3 @@ def preprocess_input(x, data_format=None):
     """
     return x
 
-
-def decode_predictions(preds, top=5):
-    """The top ImageNet classes of each prediction row (see :func:`imagenet_utils.decode_predictions`).
-
-    >>> callable(dn.applications.efficientnet.decode_predictions)
-    True
-    """
-    return imagenet_utils.decode_predictions(preds, top=top)

@@ -10,7 +10,7 @@ import torch
 from ..utils.files import get_file
 from ..utils.validation import NoneOr, Options, validate_params
 
-__all__ = ["decode_predictions", "preprocess_input"]
+__all__ = ["decode_predictions", "preprocess_caffe", "preprocess_input"]
 
 CLASS_INDEX_URL = "https://storage.googleapis.com/download.tensorflow.org/data/imagenet_class_index.json"
 CLASS_INDEX_MD5 = "c2c37ea517e94d9795004a39431a14cb"
@@ -72,3 +72,13 @@ def decode_predictions(preds, top=5):
         best = row.argsort()[-top:][::-1]
         out.append([(*index[str(i)], float(row[i])) for i in best])
     return out
+
+
+def preprocess_caffe(x, data_format=None):
+    """0-255 RGB images to the input of VGG16, VGG19 and ResNet50: BGR order minus the ImageNet
+    mean (``preprocess_input(x, mode="caffe")``; their modules' ``preprocess_input``).
+
+    >>> dn.applications.vgg16.preprocess_input(np.zeros((1, 1, 1, 3))).round(3).tolist()
+    [[[[-103.939, -116.779, -123.68]]]]
+    """
+    return preprocess_input(x, data_format=data_format, mode="caffe")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from . import imagenet_utils
 from ._mobilenet_v2 import MobileNetV2
+from .imagenet_utils import decode_predictions
 
 __all__ = ["MobileNetV2", "decode_predictions", "preprocess_input"]
 
@@ -16,11 +17,3 @@ def preprocess_input(x, data_format=None):
     """
     return imagenet_utils.preprocess_input(x, data_format=data_format, mode="tf")
 
-
-def decode_predictions(preds, top=5):
-    """The top ImageNet classes of each prediction row (see :func:`imagenet_utils.decode_predictions`).
-
-    >>> callable(dn.applications.mobilenet_v2.decode_predictions)
-    True
-    """
-    return imagenet_utils.decode_predictions(preds, top=top)
