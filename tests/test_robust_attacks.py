@@ -181,8 +181,8 @@ def test_bad_targets_models_and_names(digits_model):
         dn.robust.evaluate(model, x, y, ["pgdd"], eps=EPS)
     with pytest.raises(TypeError, match="`model`"):
         dn.robust.fgsm("model", x, y, eps=EPS)
-    with pytest.raises(ValueError, match="L-inf only"):
-        dn.robust.square(model, x[:4], y[:4], eps=EPS, norm=2)
+    with pytest.raises(ValueError, match="`norm`"):  # L2 is supported since issue 11's leftover (R11)
+        dn.robust.square(model, x[:4], y[:4], eps=EPS, norm=1)
     with pytest.raises(ValueError, match="one label per sample"):
         dn.robust.fgsm(model, x[:4], y[:3], eps=EPS)
 

@@ -56,7 +56,7 @@ def apgd_targeted(model, x, y, *, eps, norm="inf", clip=None, relative=False, st
 def standard_attack(model, x, y, *, eps, norm="inf", clip=None, relative=False, steps=100, queries=5000,
                     output="auto", batch_size=256, seed=None):
     """The AutoAttack-style standard evaluation: APGD-CE, then APGD-T (9 target classes), then
-    Square (``queries`` queries; L-inf only), each on the samples the previous ones did not
+    Square (``queries`` queries), each on the samples the previous ones did not
     fool; the worst case per sample. A user needs no attack expertise for an honest number.
 
     >>> model = dn.Sequential([dn.Input((4,)), dn.layers.Dense(5)])
@@ -69,10 +69,8 @@ def standard_attack(model, x, y, *, eps, norm="inf", clip=None, relative=False, 
     common = dict(eps=eps, norm=norm, clip=clip, relative=prep.scale if prep.scale is not None else relative,
                   output=prep.output, batch_size=batch_size, seed=seed)
     runs = [lambda a, b: apgd(prep.module, a, b, steps=steps, loss="ce", **common),
-            lambda a, b: apgd_targeted(prep.module, a, b, steps=steps, **common)]
-    if prep.norm == "inf":
-        common.pop("norm")
-        runs.append(lambda a, b: square(prep.module, a, b, steps=queries, **common))
+            lambda a, b: apgd_targeted(prep.module, a, b, steps=steps, **common),
+            lambda a, b: square(prep.module, a, b, steps=queries, **common)]
     x_adv = prep.x.clone()
     robust = _predict(prep.module, prep.x, prep.forward, batch_size).argmax(1) == prep.y
     for run in runs:
@@ -127,9 +125,7 @@ def _one(ctx: _Context, name: str, eps: float, clip) -> tuple[float, float, floa
     p, idx = ctx.prep, ctx.idx
     x_adv = p.x.clone()
     kwargs = dict(eps=eps, clip=clip, relative=p.scale if p.scale is not None else False, output=p.output,
-                  batch_size=ctx.batch_size, seed=ctx.seed, **ctx.kwargs.get(name, {}))
-    if name != "square":
-        kwargs["norm"] = p.norm
+                  batch_size=ctx.batch_size, seed=ctx.seed, norm=p.norm, **ctx.kwargs.get(name, {}))
     if p.target is not None:
         kwargs.update(targeted=True, target=p.target[idx])
     if len(idx):
