@@ -55,6 +55,7 @@ MODULES = (
     "deepnet.training",
     "deepnet.tune",
     "deepnet.utils",
+    "deepnet.utils.variables",
     "deepnet.visualization",
 )
 WIDTH = 92  # signatures longer than this are written one parameter per line

@@ -7,10 +7,12 @@ import functools
 import numpy as np
 import torch
 
+from .. import initializers as _initializers
 from ..losses import EPSILON, squeeze_or_expand_to_same_rank
 from ..utils.lookup import wrapper_from_config
 from ..utils.naming import to_snake_case, unique_name
 from ..utils.validation import Integral, Interval, Real, check, invalid_value
+from ..utils.variables import StateVariable, as_variable
 
 NEG_INF = -1e10
 
@@ -79,10 +81,11 @@ def _evenly_distributed(thresholds) -> bool:
 class Metric:
     """Base class of stateful metrics.
 
-    Subclasses create their state with ``self.add_variable(shape, name=...)`` (zero tensors,
-    moved to the inputs' device by ``self._place(tensor)``), update it in place in
-    ``update_state`` (which runs under ``torch.no_grad()`` automatically) and compute
-    ``result()`` from it. ``reset_state()`` zeroes every variable in place.
+    Subclasses create their state with ``self.add_variable(shape, initializer, name=...)``
+    (or Keras' ``add_weight``): Keras Variables (``assign``, ``assign_add``, ``numpy()``...)
+    that follow the inputs' device. They update it in ``update_state`` (which runs under
+    ``torch.no_grad()`` automatically, after the state moved to the first tensor argument's
+    device) and compute ``result()`` from it. ``reset_state()`` zeroes every variable in place.
 
     Args:
         name: metric name (default: snake_case of the class name, made unique per session
@@ -118,22 +121,39 @@ class Metric:
         super().__init_subclass__(**kwargs)
         fn = cls.__dict__.get("update_state")
         if fn is not None and not getattr(fn, "_no_grad_wrapped", False):
-            wrapped = functools.wraps(fn)(torch.no_grad()(fn))
-            wrapped._no_grad_wrapped = True
-            cls.update_state = wrapped
+            cls.update_state = _stateful_update(fn)
 
     # -- state ---------------------------------------------------------------------------
-    def add_variable(self, shape=(), initializer="zeros", dtype=None, name=None):
-        """Create a zero-initialised state tensor stored as attribute ``name``."""
-        if initializer not in ("zeros", None):
-            raise ValueError(f"{type(self).__name__}.add_variable only supports zero-initialised "
-                             f"state; received initializer={initializer!r}.")
+    def add_variable(self, shape=(), initializer="zeros", dtype=None, aggregation="sum", name=None):
+        """Create a state variable (Keras signature), stored as attribute ``name``.
+
+        >>> m = dn.metrics.Mean()
+        >>> v = m.add_variable((2,), initializer="ones", name="extra")
+        >>> v.numpy().tolist(), m.extra is v
+        ([1.0, 1.0], True)
+        """
         if not isinstance(name, str) or not name:
             raise ValueError(f"{type(self).__name__}.add_variable needs a `name`.")
-        tensor = torch.zeros(tuple(shape), dtype=dtype or self._torch_dtype, device=self._device)
-        setattr(self, name, tensor)
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        dtype = _check_dtype(type(self).__name__, dtype)[1] if dtype is not None and not isinstance(
+            dtype, torch.dtype) else (dtype or self._torch_dtype)
+        if initializer in ("zeros", None):
+            tensor = torch.zeros(shape, dtype=dtype, device=self._device)
+        else:
+            init = _initializers.get(initializer, "initializer")
+            tensor = torch.as_tensor(init(shape, dtype=dtype), dtype=dtype).to(self._device)
+        variable = as_variable(tensor, trainable=False, name=name, path=f"{self.name}/{name}")
+        setattr(self, name, variable)
         self._var_names.append(name)
-        return tensor
+        return variable
+
+    def add_weight(self, shape=(), initializer="zeros", dtype=None, name=None):
+        """Keras' other spelling of :meth:`add_variable`.
+
+        >>> float(dn.metrics.Mean().add_weight(name="n").assign_add(2.0).numpy())
+        2.0
+        """
+        return self.add_variable(shape, initializer=initializer, dtype=dtype, name=name)
 
     def _add_constant(self, name, value):
         setattr(self, name, torch.as_tensor(value, dtype=self._torch_dtype, device=self._device))
@@ -144,7 +164,12 @@ class Metric:
         device = x.device if isinstance(x, torch.Tensor) else self._device
         if device != self._device:
             for n in self._var_names + self._const_names:
-                setattr(self, n, getattr(self, n).to(device))
+                old = getattr(self, n)
+                new = old.to(device)
+                if isinstance(old, StateVariable):  # keep the Variable (and its name)
+                    new = StateVariable(new)
+                    old._copy_metadata(new)
+                setattr(self, n, new)
             self._device = device
         return device
 
@@ -177,6 +202,21 @@ class Metric:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}>"
+
+
+def _stateful_update(fn):
+    """``update_state`` under ``torch.no_grad()``, with the state moved to the device of its
+    first tensor argument (what Keras-style subclasses, which never call ``_place``, need)."""
+    @functools.wraps(fn)
+    def update_state(self, *args, **kwargs):
+        with torch.no_grad():
+            ref = next((a for a in args if isinstance(a, torch.Tensor)), None)
+            if ref is not None and ref.device != self._device:
+                self._place(ref)
+            return fn(self, *args, **kwargs)
+
+    update_state._no_grad_wrapped = True
+    return update_state
 
 
 def _samplewise(values: torch.Tensor, sample_weight, reduce_fn):
