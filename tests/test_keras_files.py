@@ -259,3 +259,37 @@ def test_missing_h5py_names_the_extra(tmp_path, monkeypatch):
     model = dn.Sequential([dn.Input((3,)), dn.layers.Dense(2)])
     with pytest.raises(ImportError, match=r"deepnet\[keras-files\]"):
         model.save(str(tmp_path / "m.keras"))
+
+
+def _layer_zoo():
+    seq = RNG.normal(size=(2, 6, 4)).astype("float32")
+    img = RNG.normal(size=(2, 8, 8, 3)).astype("float32")
+    return {
+        "wrappers_and_cells": ((6, 4), [
+            K.TimeDistributed(K.Dense(3)), K.Bidirectional(K.GRU(2, reset_after=False, return_sequences=True),
+                                                           merge_mode="sum"),
+            K.RNN([K.GRUCell(3), K.SimpleRNNCell(2)], return_sequences=True), K.RNN(K.LSTMCell(2)),
+            K.SpectralNormalization(K.Dense(3)),
+        ], seq),
+        "convolutions": ((8, 8, 3), [
+            K.SeparableConv2D(4, 3), K.DepthwiseConv2D(3, depth_multiplier=2), K.Conv2DTranspose(2, 3, strides=2),
+            K.GroupNormalization(2), K.PReLU(), K.GlobalMaxPooling2D(),
+        ], img),
+        "einsum_identity_attention": ((6, 4), [
+            K.EinsumDense("abc,cd->abd", output_shape=(None, 5), bias_axes="d"), K.Identity(),
+            K.LayerNormalization(rms_scaling=True), K.Dense(3, use_bias=False,
+                                                            kernel_regularizer=keras.regularizers.L1L2(0.01, 0.02)),
+        ], seq),
+    }
+
+
+@pytest.mark.parametrize("case", ["wrappers_and_cells", "convolutions", "einsum_identity_attention"])
+def test_layer_zoo_round_trips(case, tmp_path):
+    shape, layers, x = _layer_zoo()[case]
+    km = keras.Sequential([K.Input(shape), *layers])
+    km.save(tmp_path / "k.keras")
+    dm = dn.load_model(str(tmp_path / "k.keras"))
+    expected = _keras_predict(km, x)
+    _assert_close(_dn_predict(dm, x), expected)
+    dm.save(str(tmp_path / "d.keras"))
+    _assert_close(_keras_predict(keras.saving.load_model(tmp_path / "d.keras"), x), expected)

@@ -290,7 +290,10 @@ def keras_class_of(name: str) -> str:
     return "Functional" if name == "Model" else name.split(">")[-1]
 
 
-_KIND_BY_KEY = {"optimizer": "optimizer", "loss": "loss", "metrics": "metric", "weighted_metrics": "metric"}
+_KIND_BY_KEY = {"optimizer": "optimizer", "loss": "loss", "metrics": "metric", "weighted_metrics": "metric",
+                "layer": "layer", "backward_layer": "layer", "cell": "layer", "cells": "layer"}
+# Where a key does not say: a layer first (``Identity`` is a layer and an initializer).
+_KIND_ORDER = ("layer", "loss", "metric", "optimizer", "schedule", "initializer", "regularizer", "constraint")
 
 
 def _object_kind(key: str, name: str) -> str:
@@ -299,7 +302,7 @@ def _object_kind(key: str, name: str) -> str:
     for suffix, kind in _KIND_BY_SUFFIX:
         if key.endswith(suffix):
             return kind
-    for kind in _MODULES:
+    for kind in _KIND_ORDER:
         if get_registered_class(name, kind=kind) is not None:
             return kind
     return "layer"
@@ -341,7 +344,7 @@ def to_keras_architecture(arch: dict, shapes) -> dict:
     >>> to_keras_architecture({"class_name": "Dense", "config": {"units": 2}}, None)["module"]
     'keras.layers'
     """
-    out = _to_object("", {"class_name": arch["class_name"], "config": {}}, shapes)
+    out = _to_object("layer", {"class_name": arch["class_name"], "config": {}}, shapes)
     config = arch["config"]
     if "layers" in config and arch["class_name"] in ("Model", "Sequential"):
         layers = []

@@ -21,6 +21,9 @@ __all__ = ["layer_paths", "model_layer_paths", "read_h5_weights", "write_h5_weig
 
 _RNN = {"LSTM", "GRU", "SimpleRNN", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"}
 _ATTENTION_PARTS = ("query_dense", "key_dense", "value_dense", "output_dense")
+# Datasets Keras writes twice: SpectralNormalization tracks the wrapped kernel as its own variable
+# too (own vars: [kernel, vector_u]). alias -> the dataset it repeats (relative to the layer).
+_ALIASES = {"SpectralNormalization": (("vars/0", "layer/vars/0"),)}
 
 
 def _vars(prefix: str, count: int) -> list[str]:
@@ -35,8 +38,38 @@ def _class(layer, names: dict | None = None) -> str:
     return keras_class_of(get_registered_name(layer))
 
 
-def _sublayers(layer) -> list[tuple[str, Layer]]:
-    return [(name, child) for name, child in layer.named_children() if isinstance(child, Layer)]
+def _name_key(name: str) -> str:
+    return f"~{name}" if name.startswith("_") else name  # Keras visits private attributes last
+
+
+def _container_paths(layer, prefix: str, names) -> list[tuple[Layer, str]]:
+    """Sublayers held in list/tuple/dict attributes: ``<attr>/<snake class>[_k]`` (Keras' rule)."""
+    out = []
+    for attr in sorted(a for a in vars(layer) if not a.startswith("_")):  # not torch's _modules...
+        value = vars(layer)[attr]
+        items = list(value.values()) if isinstance(value, dict) else value
+        if not isinstance(items, (list, tuple)) or not any(isinstance(v, Layer) for v in items):
+            continue
+        used: dict[str, int] = {}
+        for item in items:
+            if isinstance(item, Layer):
+                key = to_snake_case(_class(item, names))
+                used[key] = used.get(key, -1) + 1
+                out.append((item, f"{prefix}/{attr}/{key if used[key] == 0 else f'{key}_{used[key]}'}"))
+    return out
+
+
+def _sublayers(layer, prefix: str, names) -> list[tuple[Layer, str]]:
+    """Each sublayer of ``layer`` with its group path: list attributes first (deepnet also
+    registers their items as numbered torch children, which Keras does not have), then the
+    sublayers held in attributes, visited in Keras' order (sorted, private names last)."""
+    out = _container_paths(layer, prefix, names)
+    seen = {id(child) for child, _ in out}
+    for attr, child in sorted(layer.named_children(), key=lambda kv: _name_key(kv[0])):
+        if isinstance(child, Layer) and id(child) not in seen:
+            seen.add(id(child))
+            out.append((child, f"{prefix}/{attr}"))
+    return out
 
 
 def _graph_layers(model) -> list:
@@ -83,17 +116,21 @@ def layer_paths(layer, prefix: str, names: dict | None = None) -> list[str]:
         return [p for sub, path in model_layer_paths(layer, prefix, names) for p in layer_paths(sub, path, names)]
     if cls in _RNN:
         return _vars(f"{prefix}/cell", count)
+    if cls == "SpectralNormalization":
+        inner = layer_paths(layer.layer, f"{prefix}/layer", names)
+        return inner[:1] + [f"{prefix}/vars/1"] + inner[1:]  # Keras' order: kernel, vector_u, bias
     if cls == "MultiHeadAttention":
         per = 2 if getattr(layer, "use_bias", True) else 1
         return [p for part in _ATTENTION_PARTS for p in _vars(f"{prefix}/{part}", per)]
-    children = _sublayers(layer)
+    children = _sublayers(layer, prefix, names)
     if not children:
         return _vars(prefix, count)
-    own = len(layer._own_weights())
-    out = _vars(prefix, own)
-    for name, child in children:
-        out += layer_paths(child, f"{prefix}/{name}", names)
-    return out
+    own = [t for t, _ in layer._own_weights()]
+    where = {id(t): path for t, path in zip(own, _vars(prefix, len(own)))}
+    for child, path in children:
+        for t, p in zip(child.weights, layer_paths(child, path, names)):
+            where.setdefault(id(t), p)
+    return [where.get(id(t), f"{prefix}/vars/{i}") for i, t in enumerate(layer.weights)]
 
 
 def _all_paths(model, names: dict | None = None) -> list[tuple[Layer, str, list[str]]]:
@@ -137,6 +174,8 @@ def read_h5_weights(model, h5, where: str, names: dict | None = None) -> None:
                     f"model expects {tuple(value.shape)}."
                 )
         plan.append((layer, paths))
+    for layer, group, _ in _all_paths(model, names):
+        expected.update(f"{group}/{alias}".lstrip("/") for alias, _ in _ALIASES.get(_class(layer, names), ()))
     extra = sorted(set(stored) - expected)
     if extra:
         raise ModelFileError(f"{where}: the file holds weights the model does not have: {extra[:6]}.")
@@ -163,3 +202,5 @@ def write_h5_weights(model, h5) -> None:
             _group(h5, f"{group}/vars", layer.name)
         for path, value in zip(paths, layer.get_weights()):
             h5.create_dataset(path, data=value)
+        for alias, source in _ALIASES.get(_class(layer), ()):
+            h5.create_dataset(f"{group}/{alias}".lstrip("/"), data=h5[f"{group}/{source}".lstrip("/")][()])
