@@ -70,8 +70,9 @@ def cli(debug=False):
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
               help="Override any config key, e.g. --set compile.learning_rate=1e-3 (repeatable; TOML values).")
 @click.option("--quiet", "-q", is_flag=True, help="No model summary and no per-epoch progress.")
+@click.option("--nproc", type=click.IntRange(min=1), help="Train data-parallel in N processes (torchrun; one per device).")
 @allow_code_option
-def train(config, epochs, batch_size, seed, output, data, threads, sets, quiet, allow_code):
+def train(config, epochs, batch_size, seed, output, data, threads, sets, quiet, allow_code, nproc=None):
     """Train the experiment described by CONFIG.toml (default: a CNN on MNIST-1D).
 
     Writes a new run folder <output>/<timestamp>/ with model.deepnet, history.csv,
@@ -79,6 +80,11 @@ def train(config, epochs, batch_size, seed, output, data, threads, sets, quiet, 
     """
     from ._train import train as run_training
 
+    if nproc:
+        from ._launch import launch, train_argv
+
+        launch(nproc, train_argv(config, epochs, batch_size, seed, output, data, threads, sets, quiet, allow_code))
+        return
     loaded = load_config_file(config, overrides(epochs, batch_size, seed, output, data, threads, sets), allow_code)
     say(f"deepnet train: {loaded.filename}")
     run_training(loaded, say=say, quiet=quiet)

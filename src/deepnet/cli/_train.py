@@ -98,11 +98,15 @@ def train(loaded, say=print, quiet: bool = False) -> dict:
     """Run the experiment of ``loaded`` (a ``LoadedConfig``); returns a summary dict."""
     import torch
 
+    from ..distribution import is_main_process
     from ..version import __version__
     from ._config import resolved_dict
 
     t_start = time.perf_counter()
     cfg = loaded.config
+    main = is_main_process()  # under torchrun, rank 0 alone prints and writes the run folder
+    if not main:
+        say, quiet = (lambda *a, **k: None), True
 
     # 1. Everything that can fail because of the user's input happens before the run folder exists.
     data, (x_train, y_train), validation, model, _ = prepare(loaded)
@@ -114,13 +118,14 @@ def train(loaded, say=print, quiet: bool = False) -> dict:
         model.summary()
 
     # 2. The run folder: config first, history.csv is flushed every epoch.
-    run_dir = make_run_dir(cfg.output, cfg.name)
+    run_dir = make_run_dir(cfg.output, cfg.name) if main else os.path.join(cfg.output, "(rank 0's run folder)")
     say(f"Run folder: {run_dir}")
-    resolved = resolved_dict(loaded)
-    header = (f"# Resolved config of run {os.path.basename(run_dir)} (from {loaded.filename}).\n"
-              f"# Re-run it with: deepnet train {os.path.join(run_dir, 'config.toml')}\n")
-    with written(os.path.join(run_dir, "config.toml")) as f:
-        f.write(dumps(resolved, header=header))
+    if main:
+        resolved = resolved_dict(loaded)
+        header = (f"# Resolved config of run {os.path.basename(run_dir)} (from {loaded.filename}).\n"
+                  f"# Re-run it with: deepnet train {os.path.join(run_dir, 'config.toml')}\n")
+        with written(os.path.join(run_dir, "config.toml")) as f:
+            f.write(dumps(resolved, header=header))
 
     callbacks = build_callbacks(loaded, run_dir, verbose=0 if quiet else 1)
     t_fit = time.perf_counter()
@@ -129,17 +134,21 @@ def train(loaded, say=print, quiet: bool = False) -> dict:
                             validation_data=validation, shuffle=cfg.fit.shuffle,
                             verbose=0 if quiet else cfg.fit.verbose, callbacks=callbacks)
     except KeyboardInterrupt:
-        _save_model(model, run_dir, say, name="model.interrupted.deepnet")
+        if main:
+            _save_model(model, run_dir, say, name="model.interrupted.deepnet")
         raise
     except Exception as e:
-        with written(os.path.join(run_dir, "error.txt")) as f:
-            f.write(traceback.format_exc())
+        if main:
+            with written(os.path.join(run_dir, "error.txt")) as f:
+                f.write(traceback.format_exc())
         raise CLIError(f"training failed: {type(e).__name__}: {one_line(e)} (run folder {run_dir} keeps the "
                        f"config, history.csv and error.txt)") from e
     fit_seconds = time.perf_counter() - t_fit
 
     # 3. Test metrics, model file, learning curves.
-    test = _test_metrics(model, data, max(256, cfg.fit.batch_size), say)
+    test = _test_metrics(model, data, max(256, cfg.fit.batch_size), say)  # every rank: a collective
+    if not main:
+        return {"run_dir": None, "test": test}
     model_file = _save_model(model, run_dir, say)
     hist = {k: [float(x) for x in v] for k, v in history.history.items()}
     verdict = write_learning_curves(hist, run_dir, say)
