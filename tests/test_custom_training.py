@@ -81,8 +81,8 @@ def test_simple_override_equals_a_hand_written_torch_loop():
             loss = ((xt[i:i + 8] @ kernel.T + bias - yt[i:i + 8]) ** 2).mean()
             loss.backward()
             opt.step()
-    torch.testing.assert_close(model.trainable_weights[0].detach(), kernel.detach())
-    torch.testing.assert_close(model.trainable_weights[1].detach(), bias.detach())
+    torch.testing.assert_close(model.trainable_weights[0].detach().cpu(), kernel.detach(), rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(model.trainable_weights[1].detach().cpu(), bias.detach(), rtol=1e-4, atol=1e-5)
 
 
 class OwnTrackers(keras.Model):
@@ -238,12 +238,13 @@ class GAN(keras.Model):
     def train_step(self, real_images):
         if isinstance(real_images, (tuple, list)):
             real_images = real_images[0]
-        batch_size = real_images.shape[0]
-        noise = torch.randn(batch_size, self.latent_dim)
+        batch_size, device = real_images.shape[0], real_images.device
+        noise = torch.randn(batch_size, self.latent_dim, device=device)
         generated = self.generator(noise)
         combined = torch.concat([generated, real_images], axis=0)
-        labels = torch.concat([torch.ones((batch_size, 1)), torch.zeros((batch_size, 1))], axis=0)
-        labels += 0.05 * torch.rand(labels.shape)
+        labels = torch.concat([torch.ones((batch_size, 1), device=device),
+                               torch.zeros((batch_size, 1), device=device)], axis=0)
+        labels += 0.05 * torch.rand(labels.shape, device=device)
         self.zero_grad()
         d_loss = self.loss_fn(labels, self.discriminator(combined))
         d_loss.backward()
@@ -251,8 +252,8 @@ class GAN(keras.Model):
         with torch.no_grad():
             self.d_optimizer.apply(grads, self.discriminator.trainable_weights)
 
-        noise = torch.randn(batch_size, self.latent_dim)
-        misleading = torch.zeros((batch_size, 1))
+        noise = torch.randn(batch_size, self.latent_dim, device=device)
+        misleading = torch.zeros((batch_size, 1), device=device)
         self.zero_grad()
         g_loss = self.loss_fn(misleading, self.discriminator(self.generator(noise)))
         g_loss.backward()
@@ -292,8 +293,8 @@ def test_gan_with_two_optimizers_trains_under_fit(capsys):
     assert sorted(history.history) == ["d_loss", "g_loss"]
     assert len(recorder.batches) == 8 and all(set(b) == {"d_loss", "g_loss"} for b in recorder.batches)
     assert gan.d_optimizer.iterations == 8 and gan.g_optimizer.iterations == 8
-    assert all(not torch.equal(a, b) for a, b in zip(d0, discriminator.weights))
-    assert all(not torch.equal(a, b) for a, b in zip(g0, generator.weights))
+    assert all(not torch.equal(a, b.detach().cpu()) for a, b in zip(d0, discriminator.weights))
+    assert all(not torch.equal(a, b.detach().cpu()) for a, b in zip(g0, generator.weights))
     assert "d_loss" in capsys.readouterr().out
 
 
@@ -315,6 +316,14 @@ def test_optimizer_apply_subset_and_errors():
         opt.apply([torch.ones(2)], [torch.nn.Parameter(torch.ones(2))])
     with pytest.raises(ValueError, match="2 gradients for 1"):
         opt.apply([torch.ones(2), torch.ones(2)], [a])
+
+
+def test_optimizer_apply_projects_weights_onto_their_constraints():
+    layer = keras.layers.Dense(2, kernel_constraint=keras.constraints.NonNeg())
+    layer(torch.zeros(1, 3))
+    opt = keras.optimizers.SGD(learning_rate=10.0)
+    opt.apply([torch.ones(2, 3), torch.ones(2)], layer.trainable_weights)
+    assert float(layer.kernel.detach().min()) == 0.0 and float(layer.bias.detach().max()) < 0  # bias: no constraint
 
 
 @pytest.mark.parametrize("name", ["AdamW", "SGD"])
@@ -353,8 +362,9 @@ def test_add_loss_is_added_to_the_training_loss_and_reset_each_call():
     loss = model.evaluate(x, y, batch_size=16, verbose=0)
     expected = float(np.mean((pred - y) ** 2) + 0.5 * np.sum(pred ** 2))
     assert abs(loss - expected) < 1e-4 * expected
-    model(torch.from_numpy(x))
-    model(torch.from_numpy(x))
+    xt = torch.from_numpy(x).to(next(model.parameters()).device)
+    model(xt)
+    model(xt)
     assert len(model.losses) == 1  # reset at each call, not accumulated
     history = model.fit(x, y, batch_size=16, epochs=1, verbose=0)
     assert abs(history.history["loss"][0] - expected) < 1e-4 * expected

@@ -182,8 +182,9 @@ class Layer(LayerWeights, nn.Module):
         value = value.contiguous()
         attr = attr or name
         # Keras Variable semantics (assign, numpy, path...) on a parameter / buffer
+        constraint = _constraints.get(constraint, f"{name}_constraint")
         variable = as_variable(value, trainable, name=name, path=f"{self.name}/{name}", layout=layout,
-                               requires_grad=self._trainable)
+                               requires_grad=self._trainable, constraint=constraint)
         if trainable:
             self.register_parameter(attr, variable)
         else:
@@ -191,7 +192,7 @@ class Layer(LayerWeights, nn.Module):
         self._weight_specs.append(WeightSpec(
             attr=attr, keras_name=name, keras_shape=shape, layout=layout,
             regularizer=_regularizers.get(regularizer, f"{name}_regularizer"),
-            constraint=_constraints.get(constraint, f"{name}_constraint"), trainable=trainable,
+            constraint=constraint, trainable=trainable,
         ))
         return getattr(self, attr)
 

@@ -404,7 +404,8 @@ class Optimizer:
         """Apply ``grads`` to ``trainable_variables`` (Keras 3): one update with clipping,
         schedule and weight decay, ``iterations += 1``. The first call builds the optimizer for
         the variables given; later calls may pass any subset of them (others stay unchanged),
-        or ``None`` for all. A ``None`` gradient skips its variable.
+        or ``None`` for all. A ``None`` gradient skips its variable. Weights created with a
+        ``constraint`` are projected onto it after the update, as in Keras.
 
         >>> w = torch.nn.Parameter(torch.ones(2))
         >>> opt = dn.optimizers.SGD(learning_rate=0.5)
@@ -440,6 +441,9 @@ class Optimizer:
             finally:
                 for p, g in saved:
                     p.grad = g
+            for v in variables:  # Keras: the optimizer applies the variables' constraints
+                if getattr(v, "constraint", None) is not None and given.get(id(v)) is not None:
+                    v._apply_constraint()
 
     def apply_gradients(self, grads_and_vars) -> None:
         """``apply`` for a list of ``(gradient, variable)`` pairs (Keras).

@@ -118,8 +118,26 @@ class Variable:
             self.sub_(self._coerce(value))
         return self
 
+    @property
+    def constraint(self):
+        """The constraint applied after each optimizer update (``add_weight(constraint=...)``)."""
+        return self.__dict__.get("_dn_constraint")
+
+    def _apply_constraint(self) -> None:
+        """Project the value onto its constraint (in Keras' axis order), if it has one."""
+        constraint = self.constraint
+        if constraint is None:
+            return
+        layout = self._keras_layout
+        with torch.no_grad():
+            value = torch.Tensor.detach(self)
+            if layout is not None:
+                value = value.permute(tuple(int(i) for i in np.argsort(layout)))
+            value = constraint(value)
+            self.copy_(value if layout is None else value.permute(layout))
+
     def _copy_metadata(self, other) -> None:
-        for key in ("_dn_name", "_dn_path", "_dn_layout", "constraint", "regularizer"):
+        for key in ("_dn_name", "_dn_path", "_dn_layout", "_dn_constraint"):
             if key in self.__dict__:
                 other.__dict__[key] = self.__dict__[key]
 
@@ -175,7 +193,7 @@ class StateVariable(Variable, torch.Tensor):
 
 
 def as_variable(tensor: torch.Tensor, trainable: bool, name: str | None = None, path: str | None = None,
-                layout=None, requires_grad: bool | None = None):
+                layout=None, requires_grad: bool | None = None, constraint=None):
     """``tensor`` as a :class:`TrainableVariable` (``trainable``) or :class:`StateVariable`
     sharing its storage, with Keras' name, path and the stored-axis ``layout``.
 
@@ -195,4 +213,6 @@ def as_variable(tensor: torch.Tensor, trainable: bool, name: str | None = None, 
         out.__dict__["_dn_path"] = path
     if layout is not None:
         out.__dict__["_dn_layout"] = tuple(int(i) for i in layout)
+    if constraint is not None:
+        out.__dict__["_dn_constraint"] = constraint
     return out
