@@ -293,3 +293,45 @@ def test_layer_zoo_round_trips(case, tmp_path):
     _assert_close(_dn_predict(dm, x), expected)
     dm.save(str(tmp_path / "d.keras"))
     _assert_close(_keras_predict(keras.saving.load_model(tmp_path / "d.keras"), x), expected)
+
+
+@keras.saving.register_keras_serializable(package="KerasFilesTest")
+class KNet(keras.Model):
+    def __init__(self, units=3, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.hidden = K.Dense(8, activation="relu")
+        self.out = K.Dense(units)  # sorts after Keras' `layers`: saved as layers/dense_1
+
+    def call(self, x):
+        return self.out(self.hidden(x))
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
+@dn.saving.register_keras_serializable(package="KerasFilesTest", name="KNet")
+class DNet(dn.Model):
+    def __init__(self, units=3, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.hidden = dn.layers.Dense(8, activation="relu")
+        self.out = dn.layers.Dense(units)
+
+    def call(self, x):
+        return self.out(self.hidden(x))
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
+def test_registered_subclassed_model_both_directions(tmp_path):
+    x = RNG.normal(size=(4, 5)).astype("float32")
+    km = KNet(units=2)
+    expected = _as_list(km(x))
+    km.save(tmp_path / "k.keras")
+    dm = dn.load_model(str(tmp_path / "k.keras"))
+    assert isinstance(dm, DNet) and dm.units == 2
+    _assert_close(_dn_predict(dm, x), expected)
+    dm.save(str(tmp_path / "d.keras"))
+    _assert_close(_keras_predict(keras.saving.load_model(tmp_path / "d.keras"), x), expected)

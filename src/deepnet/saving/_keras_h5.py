@@ -14,6 +14,7 @@ from __future__ import annotations
 from ..layers.base import InputLayer, Layer
 from ..utils.naming import to_snake_case
 from ..utils.registry import get_registered_name
+from ._architecture import is_model
 from ._keras_config import keras_class_of
 from .safe import ModelFileError
 
@@ -27,7 +28,7 @@ _ALIASES = {"SpectralNormalization": (("vars/0", "layer/vars/0"),)}
 
 
 def _vars(prefix: str, count: int) -> list[str]:
-    return [f"{prefix}/vars/{i}" for i in range(count)]
+    return [_join(prefix, f"vars/{i}") for i in range(count)]
 
 
 def _class(layer, names: dict | None = None) -> str:
@@ -48,27 +49,43 @@ def _container_paths(layer, prefix: str, names) -> list[tuple[Layer, str]]:
     for attr in sorted(a for a in vars(layer) if not a.startswith("_")):  # not torch's _modules...
         value = vars(layer)[attr]
         items = list(value.values()) if isinstance(value, dict) else value
-        if not isinstance(items, (list, tuple)) or not any(isinstance(v, Layer) for v in items):
-            continue
-        used: dict[str, int] = {}
-        for item in items:
-            if isinstance(item, Layer):
-                key = to_snake_case(_class(item, names))
-                used[key] = used.get(key, -1) + 1
-                out.append((item, f"{prefix}/{attr}/{key if used[key] == 0 else f'{key}_{used[key]}'}"))
+        if isinstance(items, (list, tuple)) and any(isinstance(v, Layer) for v in items):
+            out += _numbered(items, _join(prefix, attr), names)
+    return out
+
+
+def _join(prefix: str, name: str) -> str:
+    return f"{prefix}/{name}" if prefix else name
+
+
+def _numbered(items, prefix: str, names) -> list[tuple[Layer, str]]:
+    """``<prefix>/<snake class>[_k]`` for the layers of a list (Keras' container naming)."""
+    used: dict[str, int] = {}
+    out = []
+    for item in items:
+        if isinstance(item, Layer):
+            key = to_snake_case(_class(item, names))
+            used[key] = used.get(key, -1) + 1
+            out.append((item, _join(prefix, key if used[key] == 0 else f"{key}_{used[key]}")))
     return out
 
 
 def _sublayers(layer, prefix: str, names) -> list[tuple[Layer, str]]:
     """Each sublayer of ``layer`` with its group path: list attributes first (deepnet also
     registers their items as numbered torch children, which Keras does not have), then the
-    sublayers held in attributes, visited in Keras' order (sorted, private names last)."""
+    sublayers held in attributes, visited in Keras' order (sorted, private names last). In a
+    subclassed model Keras' ``layers`` property (every sublayer) is one of those attributes."""
     out = _container_paths(layer, prefix, names)
     seen = {id(child) for child, _ in out}
-    for attr, child in sorted(layer.named_children(), key=lambda kv: _name_key(kv[0])):
-        if isinstance(child, Layer) and id(child) not in seen:
-            seen.add(id(child))
-            out.append((child, f"{prefix}/{attr}"))
+    direct = [(attr, child) for attr, child in layer.named_children() if isinstance(child, Layer)]
+    groups = [(attr, [(child, _join(prefix, attr))]) for attr, child in direct]
+    if is_model(layer):
+        groups.append(("layers", _numbered([c for _, c in direct], _join(prefix, "layers"), names)))
+    for _, members in sorted(groups, key=lambda g: _name_key(g[0])):
+        for child, path in members:
+            if id(child) not in seen:
+                seen.add(id(child))
+                out.append((child, path))
     return out
 
 
@@ -115,13 +132,13 @@ def layer_paths(layer, prefix: str, names: dict | None = None) -> list[str]:
     if _is_graph(layer):
         return [p for sub, path in model_layer_paths(layer, prefix, names) for p in layer_paths(sub, path, names)]
     if cls in _RNN:
-        return _vars(f"{prefix}/cell", count)
+        return _vars(_join(prefix, "cell"), count)
     if cls == "SpectralNormalization":
-        inner = layer_paths(layer.layer, f"{prefix}/layer", names)
-        return inner[:1] + [f"{prefix}/vars/1"] + inner[1:]  # Keras' order: kernel, vector_u, bias
+        inner = layer_paths(layer.layer, _join(prefix, "layer"), names)
+        return inner[:1] + [_join(prefix, "vars/1")] + inner[1:]  # Keras' order: kernel, vector_u, bias
     if cls == "MultiHeadAttention":
         per = 2 if getattr(layer, "use_bias", True) else 1
-        return [p for part in _ATTENTION_PARTS for p in _vars(f"{prefix}/{part}", per)]
+        return [p for part in _ATTENTION_PARTS for p in _vars(_join(prefix, part), per)]
     children = _sublayers(layer, prefix, names)
     if not children:
         return _vars(prefix, count)
@@ -130,7 +147,7 @@ def layer_paths(layer, prefix: str, names: dict | None = None) -> list[str]:
     for child, path in children:
         for t, p in zip(child.weights, layer_paths(child, path, names)):
             where.setdefault(id(t), p)
-    return [where.get(id(t), f"{prefix}/vars/{i}") for i, t in enumerate(layer.weights)]
+    return [where.get(id(t), _join(prefix, f"vars/{i}")) for i, t in enumerate(layer.weights)]
 
 
 def _all_paths(model, names: dict | None = None) -> list[tuple[Layer, str, list[str]]]:
