@@ -79,6 +79,10 @@ REQUIRED = {
     "EinsumDense": {"equation": "ab,bc->ac", "output_shape": 2},
     "GroupedQueryAttention": {"head_dim": 2, "num_query_heads": 2, "num_key_value_heads": 1},
     "ReversibleEmbedding": {"input_dim": 5, "output_dim": 2},
+    # part D of issue 14 (image augmentation)
+    **{name: {"factor": 0.5} for name in ("RandomColorDegeneration", "RandomHue", "RandomSaturation",
+                                          "RandomSharpness")},
+    "RandomPosterization": {"factor": 4}, "MaxNumBoundingBoxes": {"max_number": 2},
 }
 
 LAYERS = sorted(  # Keras' aliases (MaxPool2D is MaxPooling2D) are checked under the class's own name

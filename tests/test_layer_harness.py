@@ -15,6 +15,7 @@ import torch
 
 import deepnet.layers as L
 from harness import LayerCase
+from test_layers_augmentation_breadth import CASES as AUGMENTATION_D_CASES
 from test_layers_keras_breadth_a import CASES as BREADTH_A_CASES
 from test_layers_keras_breadth_b import CASES as BREADTH_B_CASES
 from test_layers_preprocessing_breadth import CASES as PREPROCESSING_C_CASES
@@ -366,6 +367,7 @@ CASES = [*CORE, *ATTENTION, *AUGMENTATION, *CONV, *REGULARIZATION_RESHAPING, *ME
 # Rows kept (and run) in other files, counted by the meta-test below.
 COVERED_ELSEWHERE = [*BREADTH_B_CASES, *PREPROCESSING_C_CASES]  # issue 14 parts B and C (their own test files)
 COVERED_ELSEWHERE += BREADTH_A_CASES  # part A of issue 14: tests/test_layers_keras_breadth_a.py
+COVERED_ELSEWHERE += AUGMENTATION_D_CASES  # part D of issue 14: tests/test_layers_augmentation_breadth.py
 
 # Public layer classes that cannot go through the harness, each with the reason.
 EXEMPT = {

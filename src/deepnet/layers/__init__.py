@@ -12,6 +12,30 @@ from ._adaptive_pooling import (
     AdaptiveMaxPooling2D,
     AdaptiveMaxPooling3D,
 )
+from ._augment_color import (
+    RandomColorDegeneration,
+    RandomColorJitter,
+    RandomGrayscale,
+    RandomHue,
+    RandomInvert,
+    RandomPosterization,
+    RandomSaturation,
+    RandomSharpness,
+    Solarization,
+)
+from ._augment_geometric import (
+    RandomElasticTransform,
+    RandomErasing,
+    RandomGaussianBlur,
+    RandomPerspective,
+    RandomShear,
+)
+from ._augment_histogram import (
+    AutoContrast,
+    ContrastLimitedAdaptiveHistogramEqualization,
+    Equalization,
+)
+from ._augment_mix import AugMix, CutMix, MaxNumBoundingBoxes, MixUp, RandAugment
 from ._conv3d import Conv3D, Conv3DTranspose
 from ._conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from ._generic_rnn import RNN
@@ -123,6 +147,13 @@ __all__ += [  # Keras breadth A: activations, wrappers, core extras, merge funct
     "Softmax", "SpectralNormalization", "TimeDistributed", "Wrapper", "add", "average", "concatenate", "dot",
     "EinsumDense", "ReversibleEmbedding", "GroupedQueryAttention", "InputSpec",
     "maximum", "minimum", "multiply", "subtract", *_aliases,
+]
+
+__all__ += [  # Keras breadth D: image augmentation (colour, histogram, geometric, mixing)
+    "AugMix", "AutoContrast", "ContrastLimitedAdaptiveHistogramEqualization", "CutMix", "Equalization",
+    "MaxNumBoundingBoxes", "MixUp", "RandAugment", "RandomColorDegeneration", "RandomColorJitter",
+    "RandomElasticTransform", "RandomErasing", "RandomGaussianBlur", "RandomGrayscale", "RandomHue", "RandomInvert",
+    "RandomPerspective", "RandomPosterization", "RandomSaturation", "RandomSharpness", "RandomShear", "Solarization",
 ]
 
 for _name in __all__:

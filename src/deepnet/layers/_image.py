@@ -16,10 +16,12 @@ from ..utils.validation import Constraint, Interval, Options, Real, Rejected
 
 __all__ = [
     "FACTOR_PAIR", "FINITE", "VALUE_RANGE", "Factor", "aspect_crop_box", "check_image_rank",
-    "crop_and_resize", "factor_range", "from_nchw", "image_layout", "replace_spatial", "resize_nchw",
-    "spatial_axes", "to_float", "to_nchw",
+    "crop_and_resize", "factor_range", "from_nchw", "image_layout", "rescale", "replace_spatial",
+    "resize_nchw", "sample_grid", "sample_pixels", "spatial_axes", "to_float", "to_nchw",
 ]
 
+PADDING_MODES = {"reflect": "reflection", "nearest": "border", "constant": "zeros", "wrap": "border",
+                 "mirror": "border"}
 RESIZE_MODES = {"bilinear": "bilinear", "nearest": "nearest-exact", "bicubic": "bicubic"}
 FILL_MODES = Options(("reflect", "wrap", "constant", "nearest"))
 AFFINE_INTERPOLATIONS = Options(("bilinear", "nearest"))
@@ -172,3 +174,47 @@ def crop_and_resize(x: torch.Tensor, size: tuple[int, int], data_format: str,
         return x
     y = resize_nchw(to_nchw(x, data_format), size, interpolation)
     return from_nchw(y, data_format, x.dim() == 3)
+
+
+# --------------------------------------------------------------------------- values and resampling
+
+
+def rescale(x: torch.Tensor, source, target) -> torch.Tensor:
+    """Maps values linearly from the ``source`` range ``(low, high)`` to ``target``."""
+    (s0, s1), (t0, t1) = source, target
+    if (s0, s1) == (t0, t1):
+        return x
+    return (x - s0) * ((t1 - t0) / (s1 - s0)) + t0
+
+
+def sample_grid(img: torch.Tensor, grid: torch.Tensor, interpolation: str, fill_mode: str,
+                fill_value: float = 0.0) -> torch.Tensor:
+    """Resamples ``img`` (N, C, H, W) at ``grid`` (N, H', W', 2), normalised ``(x, y)``
+    coordinates of ``F.grid_sample`` with ``align_corners=False``, filling points outside the
+    image as Keras' ``fill_mode`` does (reflect d c b a | a b c d, mirror d c b | a b c d,
+    wrap, nearest, constant ``fill_value``)."""
+    height, width = img.shape[-2:]
+    size = torch.tensor([width, height], dtype=grid.dtype, device=grid.device)
+    if fill_mode in ("wrap", "mirror"):
+        pixels = (grid + 1) * (size / 2) - 0.5
+        if fill_mode == "wrap":  # modulo on a copy padded by one pixel: the seam interpolates right
+            grid = (2 * torch.remainder(pixels, size) + 1) / (size + 1) - 1
+            img = F.pad(img, (0, 1, 0, 1), mode="circular")
+        else:  # mirror about the edge pixels' centres: period 2 (size - 1)
+            period = torch.clamp(2 * (size - 1), min=1)
+            folded = torch.remainder(pixels, period)
+            folded = torch.where(folded > size - 1, period - folded, folded)
+            grid = (2 * folded + 1) / size - 1
+    fill = float(fill_value) if fill_mode == "constant" else 0.0
+    out = F.grid_sample(img - fill if fill else img, grid, mode=interpolation,
+                        padding_mode=PADDING_MODES[fill_mode], align_corners=False)
+    return out + fill if fill else out
+
+
+def sample_pixels(img: torch.Tensor, x_in: torch.Tensor, y_in: torch.Tensor, interpolation: str,
+                  fill_mode: str, fill_value: float = 0.0) -> torch.Tensor:
+    """:func:`sample_grid` at pixel-index coordinates ``x_in``, ``y_in`` of shape (N, H', W')
+    (pixel ``i`` has its centre at ``i``, as in ``keras.ops.image.affine_transform``)."""
+    height, width = img.shape[-2:]
+    grid = torch.stack([(2 * x_in + 1) / width - 1, (2 * y_in + 1) / height - 1], dim=-1)
+    return sample_grid(img, grid.to(img.dtype), interpolation, fill_mode, fill_value)

@@ -55,6 +55,7 @@ from ._image import (
     factor_range,
     from_nchw,
     replace_spatial,
+    sample_grid,
     spatial_axes,
     to_float,
     to_nchw,
@@ -66,7 +67,6 @@ __all__ = [
     "RandomRoll1D", "RandomTranslation", "RandomZoom",
 ]
 
-_PADDING_MODES = {"reflect": "reflection", "nearest": "border", "constant": "zeros", "wrap": "border"}
 _ZOOM_FACTOR = Factor(-1.0, 1.0, low_open=True)
 # The arguments every augmentation layer takes, and those of rotation / zoom / translation.
 _COMMON = {"seed": SEED, "data_format": DATA_FORMAT}
@@ -140,18 +140,7 @@ class _AffineLayer(_RandomImageLayer):
         batch, _, height, width = img.shape
         theta = self._theta(batch, height, width, img)
         grid = F.affine_grid(theta, list(img.shape), align_corners=False)
-        if self.fill_mode == "wrap":
-            size = torch.tensor([width, height], dtype=grid.dtype, device=grid.device)
-            pixels = torch.remainder((grid + 1) * (size / 2) - 0.5, size)
-            grid = (2 * pixels + 1) / (size + 1) - 1
-            img = F.pad(img, (0, 1, 0, 1), mode="circular")
-        fill = float(self.fill_value) if self.fill_mode == "constant" else 0.0
-        if fill:
-            img = img - fill
-        out = F.grid_sample(img, grid, mode=self.interpolation, padding_mode=_PADDING_MODES[self.fill_mode],
-                            align_corners=False)
-        if fill:
-            out = out + fill
+        out = sample_grid(img, grid, self.interpolation, self.fill_mode, self.fill_value)
         return from_nchw(out, self.data_format, unbatched)
 
     def get_config(self):
