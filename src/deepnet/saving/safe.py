@@ -310,7 +310,7 @@ def _zip_hint(names: list[str]) -> str:
     if any(n.endswith(".pkl") or n.endswith("/data.pkl") for n in names):
         return " It looks like a torch.save archive (a pickle): deepnet never loads pickles."
     if "model.weights.h5" in names:
-        return " It looks like a Keras .keras file: deepnet cannot read HDF5 weights."
+        return " It looks like a Keras 3 .keras file: name it with the .keras suffix, which load_model reads as Keras' format."
     return ""
 
 
