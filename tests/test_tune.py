@@ -157,6 +157,17 @@ def test_trial_of_a_dead_process_is_failed_and_run_again(tmp_path, digits):
     assert tuner.study.trials[1].user_attrs["retry_of"] == 0
 
 
+def test_trial_folders_hold_only_the_best_model_and_tracebacks(tmp_path, digits):
+    tuner = Tuner(build_mlp, objective="params", max_trials=4, directory=tmp_path / "run", seed=0, verbose=0)
+    for units in (32, 8, 16, 0):  # better, best, worse; units_0=0 fails (Dense needs units >= 1)
+        tuner.study.enqueue_trial({"layers": 1, "units_0": units}, skip_if_exists=False)
+    x, y = digits
+    tuner.search(x, y, epochs=1)
+    assert [t.state.name for t in tuner.study.trials] == ["COMPLETE", "COMPLETE", "COMPLETE", "FAIL"]
+    folders = {p.name: sorted(f.name for f in p.iterdir()) for p in (tmp_path / "run").glob("trial_*")}
+    assert folders == {"trial_0001": ["model.deepnet"], "trial_0003": ["traceback.txt"]}  # no empty folder
+
+
 def test_failing_build_is_recorded_and_the_search_goes_on(tmp_path, digits):
     def build(hp):
         if hp.Int("layers", 1, 2) and not os.environ.get("_TUNE_BUILT"):

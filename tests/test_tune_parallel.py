@@ -5,6 +5,7 @@ Each search is tiny (64 samples, 1 epoch); most of the time is the start of Pyth
 
 from __future__ import annotations
 
+import datetime
 import os
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import uuid
 import pytest
 
 optuna = pytest.importorskip("optuna")
+sqlalchemy = pytest.importorskip("sqlalchemy")
 
 import _tune_workers as workers  # noqa: E402 - tests/ is on sys.path (pytest rootdir-relative import)
 from deepnet.tune import Tuner  # noqa: E402
@@ -88,3 +90,52 @@ def test_unsendable_build_is_refused_with_n_workers(tmp_path):
     tuner = workers.tuner(tmp_path, 2, n_workers=2)
     with pytest.raises(ValueError, match="`x` of Tuner.search"):
         tuner.search(iter([1, 2]), epochs=1)
+
+
+def _rdb(storage):
+    """The RDBStorage under a study's storage (Optuna wraps it in a cache)."""
+    return getattr(storage, "_backend", storage)
+
+
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage is supposed")  # the test's own study.ask()
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_trial_of_a_dead_machine_is_failed_by_its_stale_heartbeat_and_run_again(tmp_path, backend):
+    if backend == "sqlite":  # a storage object; the Tuner installs its stale-trial callback
+        with pytest.warns(optuna.exceptions.ExperimentalWarning):
+            storage = optuna.storages.RDBStorage(f"sqlite:///{tmp_path / 'study.db'}", heartbeat_interval=60)
+        name = "deepnet"
+    else:  # a URL: the Tuner's heartbeat option makes the RDBStorage
+        if not POSTGRES_URL:
+            pytest.skip("DEEPNET_TEST_POSTGRES_URL is not set (.ci/run starts a local PostgreSQL server and sets it)")
+        pytest.importorskip("psycopg", reason="the tune-postgres extra (psycopg) is not installed")
+        storage, name = POSTGRES_URL, f"test-{uuid.uuid4().hex[:8]}"
+    tuner = workers.tuner(tmp_path, 3, storage, study_name=name)
+    study = tuner.study
+    assert study._storage.get_heartbeat_interval() == 60
+    dead, alive = study.ask(), study.ask()  # two trials of other machines, RUNNING
+    for trial in (dead, alive):
+        trial.suggest_int("units", 2, 64), trial.set_user_attr("worker", "another-host:1")
+        study._storage.record_heartbeat(trial._trial_id)
+    engine = _rdb(study._storage).engine
+    with engine.begin() as connection:  # the dead machine's last heartbeat: long ago
+        connection.execute(sqlalchemy.text("UPDATE trial_heartbeats SET heartbeat = :past WHERE trial_id = :id"),
+                           {"past": datetime.datetime(2000, 1, 1), "id": dead._trial_id})
+    tuner.search(*workers.data(), epochs=1)
+    states = [t.state.name for t in study.get_trials(deepcopy=False)]
+    assert states == ["FAIL", "RUNNING", "COMPLETE", "COMPLETE"]  # the live machine's trial is left alone
+    retry = study.trials[2]
+    assert retry.user_attrs["retry_of"] == 0 and retry.params["units"] == study.trials[0].params["units"]
+    assert counted_trials(study) == 3  # the stale trial is not counted; the live one is
+    with engine.connect() as connection:  # the Tuner's own trials recorded heartbeats
+        beating = {row[0] for row in connection.execute(sqlalchemy.text("SELECT trial_id FROM trial_heartbeats"))}
+    assert {study.trials[2]._trial_id, study.trials[3]._trial_id} <= beating
+
+
+def test_heartbeat_option_configures_database_storages_only(tmp_path):
+    from deepnet.tune._study import open_storage
+
+    assert workers.tuner(tmp_path, 1).study._storage.__class__.__name__ == "JournalStorage"  # pid check instead
+    off = open_storage(optuna.storages.RDBStorage(f"sqlite:///{tmp_path / 'off.db'}"), tmp_path, heartbeat=None)
+    assert off.get_heartbeat_interval() is None and off.get_heartbeat_stale_trial_callback() is None
+    with pytest.raises(ValueError, match="`heartbeat` of Tuner"):
+        workers.tuner(tmp_path, 1, heartbeat=0)

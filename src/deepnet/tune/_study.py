@@ -11,32 +11,52 @@ asks for a trial, and once Optuna has numbered the new trial it runs it only whe
 ``max_trials`` counted trials have a lower number (a running trial counts). Otherwise the trial
 is surplus: it is told FAIL with the user attribute ``surplus=True``, never counted, hidden from
 the results table, and the process stops. So the budget is never over-run, whatever the timing.
+
+A dead process on ANOTHER machine cannot be checked by its pid. In an RDB storage (PostgreSQL)
+a running trial therefore records a heartbeat (Optuna's mechanism: the database server's clock,
+every ``heartbeat`` seconds, from a thread); before each trial a process fails the RUNNING
+trials whose last heartbeat is older than twice that (``optuna.storages.fail_stale_trials``),
+and :func:`requeue_stale_trial` queues their parameters again. A failed trial that was queued
+again (user attribute ``retry_of`` of its retry) is interrupted: not counted.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
+import threading
+import time
+import warnings
 from pathlib import Path
 from typing import Any
 
 from ..utils.validation import invalid_value
 from ._options import require_optuna
 
-__all__ = ["claim_budget", "counted_trials", "open_storage", "open_study", "recover_interrupted"]
+__all__ = ["DEFAULT_HEARTBEAT", "claim_budget", "counted_trials", "heartbeat", "open_storage", "open_study",
+           "recover_interrupted", "recover_stale", "requeue_stale_trial"]
+
+#: Seconds between two heartbeats of a running trial in an RDB storage (Tuner's default); a
+#: trial whose last heartbeat is older than twice this is stale: failed and run again.
+DEFAULT_HEARTBEAT = 60
 
 
-def open_storage(storage: Any, directory: Path):
+def open_storage(storage: Any, directory: Path, heartbeat: int | None = DEFAULT_HEARTBEAT):
     """The Optuna storage: ``None`` is a ``JournalStorage`` on ``directory/journal.log``
     (safe for several processes on one host); a ``postgresql://`` (or other RDB) URL an
-    ``RDBStorage``; a storage object is used as is. SQLite is refused (it locks under
-    parallel workers).
+    ``RDBStorage`` whose running trials record a heartbeat every ``heartbeat`` seconds (None:
+    no heartbeat); a storage object is used as is, except that an ``RDBStorage`` with a
+    heartbeat but no stale-trial callback gets :func:`requeue_stale_trial`. SQLite URLs are
+    refused (SQLite locks under parallel workers).
 
     >>> type(open_storage(None, Path("tuning"))).__name__
     'JournalStorage'
     """
     optuna = require_optuna()
     if storage is not None and not isinstance(storage, str):
+        if getattr(storage, "heartbeat_interval", None) and storage.get_heartbeat_stale_trial_callback() is None:
+            storage.heartbeat_stale_trial_callback = storage.failed_trial_callback = requeue_stale_trial
         return storage
     if isinstance(storage, str) and storage.lower().startswith("sqlite"):
         raise invalid_value("Tuner", "storage", storage, "None (a journal file in the directory) or a "
@@ -49,11 +69,30 @@ def open_storage(storage: Any, directory: Path):
             from optuna.storages.journal import JournalFileBackend, JournalStorage
 
             return JournalStorage(JournalFileBackend(str(directory / "journal.log")))
-        return optuna.storages.RDBStorage(storage)
+        return _rdb_storage(optuna, storage, heartbeat)
     except (OSError, ValueError, ImportError, optuna.exceptions.OptunaError) as error:
         where = storage if storage is not None else directory / "journal.log"
         raise ValueError(f"Cannot open the tuning storage {str(where)!r}: {error}. help: check the path "
                          "or URL, its permissions and that the database server is running.") from error
+
+
+def _rdb_storage(optuna, url: str, heartbeat: int | None, attempts: int = 3):
+    """``RDBStorage(url)`` with the heartbeat; processes that create the tables of a fresh
+    database at the same moment collide ("already exists"): the losers try again."""
+    import sqlalchemy
+
+    def make():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.storages.RDBStorage(url, heartbeat_interval=heartbeat,
+                                              heartbeat_stale_trial_callback=requeue_stale_trial if heartbeat else None)
+
+    for attempt in range(attempts - 1):
+        try:
+            return make()
+        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError):
+            time.sleep(0.2 * (attempt + 1))  # another process was creating the tables
+    return make()
 
 
 def open_study(storage, study_name: str, direction: str | list[str]):
@@ -111,8 +150,7 @@ def recover_interrupted(study) -> list[int]:
             storage.set_trial_state_values(trial_id, state=optuna.trial.TrialState.FAIL)
         except optuna.exceptions.UpdateFinishedTrialError:
             continue  # another process recovered it first
-        study.enqueue_trial(frozen.params, user_attrs={"retry_of": frozen.number,
-                                                       **_fixed(frozen.user_attrs)})
+        requeue_stale_trial(study, frozen)
         recovered.append(frozen.number)
     return recovered
 
@@ -121,24 +159,102 @@ def _fixed(user_attrs: dict) -> dict:
     return {"fixed_params": user_attrs["fixed_params"]} if "fixed_params" in user_attrs else {}
 
 
-def _counts(frozen, states) -> bool:
+def requeue_stale_trial(study, frozen) -> None:
+    """Queue the parameters of a trial Optuna failed for its stale heartbeat (its process, on
+    any machine, stopped beating); the retry records ``retry_of``, which marks the failed
+    trial interrupted (not counted). The ``heartbeat_stale_trial_callback`` of the Tuner's RDB
+    storages.
+
+    >>> study = open_study(open_storage(None, Path("t")), "stale", "maximize")
+    >>> stale = study.ask(); stale.suggest_int("units", 1, 9)
+    5
+    >>> study.tell(stale, state=require_optuna().trial.TrialState.FAIL)
+    >>> requeue_stale_trial(study, study.trials[0])
+    >>> retry = study.ask(); retry.params, retry.user_attrs["retry_of"], counted_trials(study)
+    ({'units': 5}, 0, 1)
+    """
+    study.enqueue_trial(frozen.params, user_attrs={"retry_of": frozen.number, **_fixed(frozen.user_attrs)})
+
+
+def _heartbeat_interval(storage) -> int | None:
+    getter = getattr(storage, "get_heartbeat_interval", None)
+    return getter() if getter is not None else None
+
+
+def recover_stale(study) -> list[int]:
+    """With a heartbeat storage: fail the RUNNING trials whose heartbeat is stale (Optuna's
+    ``fail_stale_trials``, which runs the storage's stale-trial callback) and return the
+    numbers of those queued again; ``[]`` at once for other storages (the journal file).
+
+    >>> recover_stale(open_study(open_storage(None, Path("t")), "s", "maximize"))
+    []
+    """
+    if _heartbeat_interval(study._storage) is None:
+        return []
+    optuna = require_optuna()
+    running = {t.number for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))}
+    if not running:
+        return []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)
+    return sorted(running & _retried(study.get_trials(deepcopy=False)))
+
+
+@contextlib.contextmanager
+def heartbeat(study, trial):
+    """While the block runs, record ``trial``'s heartbeat every interval of the study's
+    storage (a thread; nothing for storages without a heartbeat, such as the journal file).
+
+    >>> study = open_study(open_storage(None, Path("t")), "s", "maximize")
+    >>> with heartbeat(study, study.ask()):
+    ...     pass
+    """
+    storage, interval = study._storage, _heartbeat_interval(study._storage)
+    if interval is None:
+        yield
+        return
+    stop = threading.Event()
+
+    def beat():
+        while True:
+            storage.record_heartbeat(trial._trial_id)
+            if stop.wait(interval):
+                return
+
+    thread = threading.Thread(target=beat, name=f"deepnet-heartbeat-{trial.number}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _retried(trials) -> set[int]:
+    """Numbers of the trials queued again (the ``retry_of`` of a later trial)."""
+    return {t.user_attrs["retry_of"] for t in trials if "retry_of" in t.user_attrs}
+
+
+def _counts(frozen, states, retried: set[int]) -> bool:
     if frozen.state in (states.COMPLETE, states.PRUNED, states.RUNNING):
         return True
-    return frozen.state == states.FAIL and not (frozen.user_attrs.get("interrupted")
+    return frozen.state == states.FAIL and not (frozen.user_attrs.get("interrupted") or frozen.number in retried
                                                 or frozen.user_attrs.get("surplus"))
 
 
 def counted_trials(study, below: int | None = None) -> int:
-    """Trials that count towards the budget: complete, pruned, failed (not interrupted, not
-    surplus) and running ones (other workers' included); with ``below``, only those numbered
+    """Trials that count towards the budget: complete, pruned, failed (not interrupted or
+    queued again, not surplus) and running ones (other workers' included); with ``below``, only those numbered
     lower.
 
     >>> counted_trials(open_study(open_storage(None, Path("t")), "s", "maximize"))
     0
     """
     states = require_optuna().trial.TrialState
-    return sum(1 for frozen in study.get_trials(deepcopy=False)
-               if (below is None or frozen.number < below) and _counts(frozen, states))
+    trials = study.get_trials(deepcopy=False)
+    retried = _retried(trials)
+    return sum(1 for frozen in trials if (below is None or frozen.number < below) and _counts(frozen, states, retried))
 
 
 def claim_budget(study, trial, max_trials: int) -> bool:

@@ -30,7 +30,16 @@ from ._parallel import (
 )
 from ._progress import SearchProgress
 from ._results import ResultsTable, plot_study, trial_params, trial_row, write_traceback
-from ._study import claim_budget, counted_trials, open_storage, open_study, recover_interrupted
+from ._study import (
+    DEFAULT_HEARTBEAT,
+    claim_budget,
+    counted_trials,
+    heartbeat,
+    open_storage,
+    open_study,
+    recover_interrupted,
+    recover_stale,
+)
 from ._trial import ObjectiveMissingError, build_and_fit, worker_id
 
 __all__ = ["Tuner"]
@@ -45,6 +54,7 @@ TUNER_CONSTRAINTS = {
     "max_trials": Interval(Integral, 1, None),
     "seed": NoneOr(Interval(Integral, 0, None)),
     "n_workers": Interval(Integral, 1, None),
+    "heartbeat": NoneOr(Interval(Integral, 1, None)),
     "study_name": String(),
     "verbose": Options([0, 1]),
 }
@@ -83,6 +93,11 @@ class Tuner:
             inferred from ``objective`` (losses, errors, params and latency are minimised).
         storage: ``None`` (the journal file), a database URL (``postgresql://...``) or an Optuna
             storage. study_name: the study's name in the storage. verbose: 0 prints nothing.
+        heartbeat: with a database URL, seconds between two heartbeats of a running trial
+            (Optuna's heartbeat, on the database server's clock); a trial silent for twice as
+            long (its process died, on any machine) is failed and its parameters run again.
+            ``None`` turns it off (a dead machine's trial then stays RUNNING, and counted).
+            The journal file needs none: a dead process on this host is found by its pid.
 
     >>> def build(hp):
     ...     model = dn.Sequential([dn.layers.Input((4,)), dn.layers.Dense(hp.Int("units", 2, 8)),
@@ -98,7 +113,7 @@ class Tuner:
     @validate_params(TUNER_CONSTRAINTS, owner="Tuner")
     def __init__(self, build, objective="val_accuracy", max_trials=10, directory="tuning", seed=None,
                  sampler=None, pruner="hyperband", n_workers=1, direction=None, storage=None,
-                 study_name="deepnet", verbose=1):
+                 study_name="deepnet", verbose=1, heartbeat=DEFAULT_HEARTBEAT):
         self.build = build
         self.objective = ObjectiveNames().check(objective, "Tuner", "objective")
         self.multi_objective = not isinstance(self.objective, str)
@@ -112,6 +127,7 @@ class Tuner:
         self.storage = storage
         self.study_name = study_name
         self.verbose = verbose
+        self.heartbeat = heartbeat
         make_sampler(self._sampler_choice(), seed), make_pruner(pruner, 1)  # bad names fail here
         self._study = None
         self._data = None
@@ -130,7 +146,7 @@ class Tuner:
         'MAXIMIZE'
         """
         if self._study is None:
-            storage = open_storage(self.storage, self.directory)
+            storage = open_storage(self.storage, self.directory, self.heartbeat)
             with _quiet_optuna():
                 self._study = open_study(storage, self.study_name, self.direction)
         return self._study
@@ -164,7 +180,7 @@ class Tuner:
         if self.n_workers > 1:
             check_sendable(self.n_workers, self.build, fit_kwargs, self.storage)
         study = self.study
-        recovered = recover_interrupted(study)
+        recovered = recover_interrupted(study) + recover_stale(study)
         epochs = self._prepare(study, fit_kwargs)
         self._data = (x, y, dict(fit_kwargs))
         with SearchProgress(self.verbose, self.max_trials, counted_trials(study)) as progress:
@@ -209,20 +225,26 @@ class Tuner:
         return {"build": self.build, "objective": self.objective, "max_trials": self.max_trials,
                 "directory": str(self.directory), "seed": self.seed, "sampler": self.sampler,
                 "pruner": self.pruner, "direction": self.direction, "storage": self.storage,
-                "study_name": self.study_name, "verbose": self.verbose}
+                "study_name": self.study_name, "verbose": self.verbose, "heartbeat": self.heartbeat}
 
     def _search_loop(self, study, x, y, fit_kwargs: dict, deadline=None, progress=None) -> None:
         progress = progress or SearchProgress(self.verbose, self.max_trials, bar=False)
         failures, last_error = 0, None
-        while counted_trials(study) < self.max_trials:
+        while True:
+            recover_stale(study)  # a trial of a machine that died meanwhile runs again, uncounted
+            if counted_trials(study) >= self.max_trials:
+                return
             if deadline is not None and time.monotonic() >= deadline:
                 progress.line(f"Tuner: timeout reached; {counted_trials(study)} of {self.max_trials} trials done.")
                 return
-            trial = study.ask()
+            with warnings.catch_warnings():  # "heartbeat is supposed to be used with Study.optimize"
+                warnings.filterwarnings("ignore", message="Heartbeat of storage")
+                trial = study.ask()
             if not claim_budget(study, trial, self.max_trials):
                 return  # other workers took the last slots
             trial.set_user_attr("worker", worker_id())
-            error = self._run_trial(study, trial, x, y, fit_kwargs, progress)
+            with heartbeat(study, trial):
+                error = self._run_trial(study, trial, x, y, fit_kwargs, progress)
             if isinstance(error, ObjectiveMissingError):
                 raise error
             failures, last_error = (failures + 1, error) if error is not None else (0, None)
@@ -283,12 +305,14 @@ class Tuner:
         try:
             model.save(path)
         except (OSError, TypeError, ValueError) as error:
+            _remove_if_empty(path.parent)
             warnings.warn(f"Tuner: the best model so far (trial {number}) could not be saved to {path}: "
                           f"{error}. best_model() will retrain it.", stacklevel=3)
             return
         for old in self.directory.glob(f"trial_*/{_MODEL_FILE}"):
             if int(old.parent.name.rpartition("_")[2]) not in best:
                 old.unlink(missing_ok=True)
+                _remove_if_empty(old.parent)
 
     # ------------------------------------------------------------------ printing
     def _budget_line(self, study, epochs: int, recovered: list[int]) -> str:
@@ -418,6 +442,13 @@ class Tuner:
     def __repr__(self) -> str:
         return (f"Tuner(objective={self.objective!r}, max_trials={self.max_trials}, "
                 f"directory={str(self.directory)!r}, direction={self.direction!r})")
+
+
+def _remove_if_empty(folder: Path) -> None:
+    """Delete a trial folder left with nothing in it (its model no longer the best)."""
+    if folder.is_dir() and not any(folder.iterdir()):
+        with contextlib.suppress(OSError):  # another worker wrote into it meanwhile: keep it
+            folder.rmdir()
 
 
 def _objective_text(tuner: Tuner) -> str:
