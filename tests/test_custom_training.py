@@ -478,5 +478,13 @@ def test_model_checkpoint_accepts_keras_weights_h5(tmp_path):
     ckpt = keras.callbacks.ModelCheckpoint(str(path), save_weights_only=True)
     model.fit(np.ones((4, 2)), np.ones(4), epochs=1, verbose=0, callbacks=[ckpt])
     assert path.exists() and path.stat().st_size > 0
+    before = [w.copy() for w in model.get_weights()]
+    model.set_weights([np.zeros_like(w) for w in before])
+    model.load_weights(str(path))  # Keras' HDF5 layout, read back
+    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), before))
+    whole = tmp_path / "m.keras"
+    model.fit(np.ones((4, 2)), np.ones(4), epochs=1, verbose=0,
+              callbacks=[keras.callbacks.ModelCheckpoint(str(whole))])
+    assert keras.models.load_model(str(whole)).count_params() == model.count_params()
     with pytest.raises(ValueError, match="must end in"):
         keras.callbacks.ModelCheckpoint(str(tmp_path / "w.h5"), save_weights_only=True)

@@ -428,8 +428,8 @@ class TensorBoard(Callback):
 class ModelCheckpoint(_Monitor, Callback):
     """Save the model (or only its weights) after every epoch, or only when ``monitor``
     improves (``save_best_only``). ``filepath`` may hold ``{epoch:02d}`` and log keys such as
-    ``{val_loss:.3f}``. Weights go to ``.safetensors`` (or Keras' ``.weights.h5`` name, for now
-    holding deepnet's weights format); whole models to ``.deepnet``.
+    ``{val_loss:.3f}``. Weights go to ``.safetensors`` (or Keras' HDF5 ``.weights.h5``); whole
+    models to ``.deepnet`` (or a Keras 3 ``.keras`` archive).
 
     >>> model = dn.Sequential([dn.layers.Input((2,)), dn.layers.Dense(1)])
     >>> model.compile(optimizer="sgd", loss="mse")
@@ -454,7 +454,7 @@ class ModelCheckpoint(_Monitor, Callback):
         self.save_best_only = save_best_only
         self.save_weights_only = save_weights_only
         self.save_freq = save_freq
-        suffixes = (".safetensors", ".weights.h5") if save_weights_only else (".deepnet",)
+        suffixes = (".safetensors", ".weights.h5") if save_weights_only else (".deepnet", ".keras")
         if not self.filepath.endswith(suffixes):
             raise ValueError(
                 f"ModelCheckpoint: with save_weights_only={save_weights_only} the filepath must end in "
@@ -502,12 +502,7 @@ class ModelCheckpoint(_Monitor, Callback):
             self.best = current
         elif self.verbose > 0:
             _say(f"Epoch {epoch + 1}: saving model to {path}")
-        if self.save_weights_only and path.endswith(".h5"):
-            # Keras 3 requires `.weights.h5`; until deepnet.saving writes Keras' HDF5 layout the
-            # file holds deepnet's weights format (load it with deepnet.saving.load_weights).
-            self.model.save_weights(path + ".safetensors")
-            os.replace(path + ".safetensors", path)
-        elif self.save_weights_only:
+        if self.save_weights_only:  # `.weights.h5` writes Keras' HDF5 layout (deepnet.saving)
             self.model.save_weights(path)
         else:
             self.model.save(path)
