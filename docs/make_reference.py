@@ -32,6 +32,7 @@ MODULES = (
     "deepnet.constraints",
     "deepnet.datasets",
     "deepnet.diagnose",
+    "deepnet.distribution",
     "deepnet.explain",
     "deepnet.initializers",
     "deepnet.layers",
