@@ -15,6 +15,7 @@ import torch
 
 import deepnet.layers as L
 from harness import LayerCase
+from test_layers_audio import CASES as AUDIO_CASES
 from test_layers_augmentation_breadth import CASES as AUGMENTATION_D_CASES
 from test_layers_keras_breadth_a import CASES as BREADTH_A_CASES
 from test_layers_keras_breadth_b import CASES as BREADTH_B_CASES
@@ -368,6 +369,7 @@ CASES = [*CORE, *ATTENTION, *AUGMENTATION, *CONV, *REGULARIZATION_RESHAPING, *ME
 COVERED_ELSEWHERE = [*BREADTH_B_CASES, *PREPROCESSING_C_CASES]  # issue 14 parts B and C (their own test files)
 COVERED_ELSEWHERE += BREADTH_A_CASES  # part A of issue 14: tests/test_layers_keras_breadth_a.py
 COVERED_ELSEWHERE += AUGMENTATION_D_CASES  # part D of issue 14: tests/test_layers_augmentation_breadth.py
+COVERED_ELSEWHERE += AUDIO_CASES  # STFTSpectrogram, MelSpectrogram: tests/test_layers_audio.py
 
 # Public layer classes that cannot go through the harness, each with the reason.
 EXEMPT = {

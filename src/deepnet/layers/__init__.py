@@ -47,6 +47,7 @@ from .activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from .aliases import *  # noqa: F403  (Keras' alternative names: MaxPool2D, Convolution2D...)
 from .aliases import __all__ as _aliases
 from .attention import AdditiveAttention, Attention, MultiHeadAttention
+from .audio import MelSpectrogram, STFTSpectrogram
 from .augmentation import (
     RandomBrightness,
     RandomContrast,
@@ -154,6 +155,7 @@ __all__ += [  # Keras breadth D: image augmentation (colour, histogram, geometri
     "MaxNumBoundingBoxes", "MixUp", "RandAugment", "RandomColorDegeneration", "RandomColorJitter",
     "RandomElasticTransform", "RandomErasing", "RandomGaussianBlur", "RandomGrayscale", "RandomHue", "RandomInvert",
     "RandomPerspective", "RandomPosterization", "RandomSaturation", "RandomSharpness", "RandomShear", "Solarization",
+    "MelSpectrogram", "STFTSpectrogram",
 ]
 
 for _name in __all__:
