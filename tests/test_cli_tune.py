@@ -138,6 +138,30 @@ def test_the_eight_named_hyperparameters_substitute_into_the_config(tmp_path):
     assert all(s["kernel_regularizer"] == {"class_name": "L2", "config": {"l2": 1e-3}} for s in layers[::2])
 
 
+def test_units_are_drawn_per_hidden_layer_and_old_searches_replay(tmp_path):
+    from deepnet.cli._toml import loads
+
+    optuna = pytest.importorskip("optuna")
+    raw = loads(open(config(tmp_path, "layers = {int = [1, 3]}\nunits = {int = [8, 64]}")).read())
+    space, errors = parse_space(raw)
+    assert errors == []
+    out, drawn = trial_raw(raw, space, HyperParameters(values={"layers": 3, "units_0": 8, "units_1": 16,
+                                                               "units_2": 32}))
+    assert [s["units"] for s in out["model"]["layers"] if s["type"] == "Dense"] == [8, 16, 32, 10]
+    assert drawn == {"layers": 3, "units_0": 8, "units_1": 16, "units_2": 32}
+    # a live trial draws one parameter per hidden layer (conditional on `layers`)
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    trial = study.ask()
+    out, drawn = trial_raw(raw, space, HyperParameters(trial))
+    hidden = [s["units"] for s in out["model"]["layers"] if s["type"] == "Dense"][:-1]
+    assert sorted(trial.params) == sorted(["layers", *(f"units_{k}" for k in range(drawn["layers"]))])
+    assert hidden == [trial.params[f"units_{k}"] for k in range(drawn["layers"])]
+    # a search recorded with one shared `units` (before per-layer units) replays as it ran
+    out, drawn = trial_raw(raw, space, HyperParameters(values={"layers": 2, "units": 24}))
+    assert [s["units"] for s in out["model"]["layers"] if s["type"] == "Dense"] == [24, 24, 10]
+    assert drawn == {"layers": 2, "units": 24}
+
+
 # ------------------------------------------------------------------------- a search
 def test_tune_end_to_end_resume_show_and_best_toml_reproduces(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -159,7 +183,7 @@ def test_tune_end_to_end_resume_show_and_best_toml_reproduces(tmp_path, capsys, 
     with open(folder / "trials.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     assert [r["number"] for r in rows] == ["0", "1", "2"] and {r["state"] for r in rows} == {"COMPLETE"}
-    assert {"learning_rate", "units", "activation", "duration_s"} <= set(rows[0])
+    assert {"learning_rate", "units_0", "activation", "duration_s"} <= set(rows[0])  # units per hidden layer
     best = min(rows, key=lambda r: float(r["objective"]))
     page = (folder / "report.html").read_text()
     assert '<section id="tuning">' in page and f"Best: trial {best['number']}" in page
@@ -218,7 +242,7 @@ def test_tune_workers_share_one_search_and_its_budget(tmp_path, capsys, monkeypa
     with open(folder / "trials.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     assert [r["number"] for r in rows] == ["0", "1", "2", "3"] and {r["state"] for r in rows} == {"COMPLETE"}
-    assert len({(r["units"], r["learning_rate"]) for r in rows}) == 4  # no parameter set twice
+    assert len({(r["units_0"], r["learning_rate"]) for r in rows}) == 4  # no parameter set twice
 
 
 def test_timeout_stops_starting_new_trials(tmp_path, capsys, monkeypatch):

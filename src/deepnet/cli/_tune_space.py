@@ -31,7 +31,7 @@ NAMED = {
     "learning_rate": "compile.learning_rate",
     "batch_size": "fit.batch_size",
     "layers": "how many times the hidden block of [model] layers is repeated",
-    "units": "`units` of every Dense layer but the last one",
+    "units": "`units` of each Dense layer but the last one, drawn per layer (units_0, units_1, ...)",
     "l2": "an L2 kernel_regularizer of that strength on every layer that takes one",
     "dropout": "`rate` of every Dropout layer",
     "activation": "`activation` of the hidden layers (those before the last Dense layer that set one, "
@@ -92,15 +92,17 @@ class Param:
     step: Any = None
     choices: tuple = ()
 
-    def draw(self, hp):
-        """The value of this parameter drawn from ``hp`` (a ``deepnet.tune.HyperParameters``)."""
+    def draw(self, hp, name: str | None = None):
+        """The value of this parameter drawn from ``hp`` (a ``deepnet.tune.HyperParameters``),
+        as the hyperparameter ``name`` (default: the key)."""
+        name = name or self.key
         if self.kind == "int":
-            return hp.Int(self.key, self.low, self.high, step=self.step, log=self.log)
+            return hp.Int(name, self.low, self.high, step=self.step, log=self.log)
         if self.kind == "float":
-            return hp.Float(self.key, self.low, self.high, step=self.step, log=self.log)
+            return hp.Float(name, self.low, self.high, step=self.step, log=self.log)
         if self.kind == "choice":
-            return hp.Choice(self.key, list(self.choices))
-        return hp.Boolean(self.key)
+            return hp.Choice(name, list(self.choices))
+        return hp.Boolean(name)
 
     def ends(self) -> tuple:
         """The smallest and the largest value (first and last choice)."""
@@ -423,7 +425,7 @@ def _apply_named(raw: dict, values: dict, block) -> None:
     model = raw.get("model", {})
     if "layers" in values:
         model["layers"] = _repeat_block(model["layers"], block, values["layers"])
-    setters = {"units": lambda v: {"units": v}, "dropout": lambda v: {"rate": v},
+    setters = {"dropout": lambda v: {"rate": v},
                "activation": lambda v: {"activation": v},
                "l2": lambda v: {"kernel_regularizer": {"class_name": "L2", "config": {"l2": v}}}}
     for name, setter in setters.items():
@@ -432,13 +434,33 @@ def _apply_named(raw: dict, values: dict, block) -> None:
                 model["layers"][i].update(setter(values[name]))
 
 
+def _apply_units(layers: list, param: Param, hp) -> dict:
+    """Draw ``units_0``, ``units_1``, ... for the hidden Dense layers (after the block is
+    repeated) and set them; returns the values drawn. A replayed ``units`` value (a search
+    recorded before units were drawn per layer) sets every hidden layer, as it did then."""
+    targets = _targets("units", layers)
+    if "units" in hp:
+        shared = param.draw(hp)
+        for i in targets:
+            layers[i]["units"] = shared
+        return {"units": shared}
+    drawn = {}
+    for k, i in enumerate(targets):
+        drawn[f"units_{k}"] = layers[i]["units"] = param.draw(hp, f"units_{k}")
+    return drawn
+
+
 def trial_raw(raw: dict, space: Space, hp) -> tuple[dict, dict]:
-    """The raw config of one trial (without ``[tune]``) and the values drawn from ``hp``."""
+    """The raw config of one trial (without ``[tune]``) and the values drawn from ``hp``
+    (``units`` is drawn per hidden Dense layer: ``units_0``, ``units_1``, ...)."""
     out = copy.deepcopy(raw)
     out.pop("tune", None)
-    values = {p.key: p.draw(hp) for p in space.params}
+    values = {p.key: p.draw(hp) for p in space.params if p.key != "units"}
     for key, value in values.items():
         if "." in key:
             _set_path(out, key, value)
     _apply_named(out, {k: v for k, v in values.items() if k in NAMED}, space.block)
+    units = next((p for p in space.params if p.key == "units"), None)
+    if units is not None:
+        values.update(_apply_units(out["model"]["layers"], units, hp))
     return out, values

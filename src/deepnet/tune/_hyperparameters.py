@@ -116,6 +116,15 @@ class HyperParameters:
                            f"{', '.join(self.values) or 'none'}.")
         return self.values[name]
 
+    def __contains__(self, name: str) -> bool:
+        """``name in hp``: a value for ``name`` was drawn already, or is given to replay
+        (``values=``); e.g. to read a search recorded with other parameter names.
+
+        >>> "units" in dn.tune.HyperParameters(values={"units": 64})
+        True
+        """
+        return name in self.values or (self.trial is None and name in self._given)
+
     # ------------------------------------------------------------------ helpers
     @staticmethod
     def _check_name(owner: str, name: Any) -> None:
