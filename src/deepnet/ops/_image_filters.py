@@ -35,8 +35,9 @@ def _back(x, single, fmt):
 
 @keras_op
 def gaussian_blur(images, kernel_size=(3, 3), sigma=(1.0, 1.0), data_format=None):
-    """Blurs images with a Gaussian of ``kernel_size`` taps and standard deviations ``sigma``
-    (per axis), zero-padded to keep the size.
+    """Blurs images with a Gaussian kernel of ``kernel_size`` = (height, width) taps and standard
+    deviations ``sigma`` = (along height, along width), zero-padded so the image keeps its size
+    (also for non-square and even kernels, where Keras' torch backend changes the size).
 
     >>> dn.ops.image.gaussian_blur(torch.ones(1, 5, 5, 1))[0, 2, 2, 0]
     tensor(1.)
@@ -44,10 +45,12 @@ def gaussian_blur(images, kernel_size=(3, 3), sigma=(1.0, 1.0), data_format=None
     x, single, fmt = _nchw(images, data_format, "gaussian_blur")
     kh, kw = (int(k) for k in kernel_size)
     s0, s1 = (float(s) for s in (sigma if isinstance(sigma, (tuple, list)) else (sigma, sigma)))
-    k_first = gaussian_kernel_1d(kh, s0, x.dtype, x.device)
-    k_second = gaussian_kernel_1d(kw, s1, x.dtype, x.device)
-    kernel = torch.outer(k_second, k_first).reshape(kh, kw).expand(x.shape[1], 1, kh, kw)
-    out = F.conv2d(x, kernel, padding=kh // 2, groups=x.shape[1])
+    k_rows = gaussian_kernel_1d(kh, s0, x.dtype, x.device)
+    k_cols = gaussian_kernel_1d(kw, s1, x.dtype, x.device)
+    kernel = torch.outer(k_rows, k_cols).expand(x.shape[1], 1, kh, kw)
+    top, left = (kh - 1) // 2, (kw - 1) // 2
+    x = F.pad(x, (left, kw - 1 - left, top, kh - 1 - top))
+    out = F.conv2d(x, kernel, groups=x.shape[1])
     return _back(out, single, fmt)
 
 
