@@ -74,25 +74,30 @@ def _length(x) -> int:
 def suggest_lr(lrs: list[float], smoothed: list[float]) -> float | None:
     """The learning rate where the smoothed loss falls fastest against log10(lr) (steepest
     descent; each slope is measured over +-5% of the steps), looking from 20% into the sweep
-    up to the lowest smoothed loss after that point. None when no such descent exists (e.g. a
-    trained model whose loss no longer falls: run the test on a freshly built model).
+    up to the lowest smoothed loss after that point (never past the minimum, so never into the
+    divergence). When no slope can be measured there (a sweep cut short by divergence, a loss
+    that fell only in the first 20%), fastai's fallback: a tenth of the learning rate of the
+    lowest smoothed loss. None when the loss never fell below its first value (e.g. a trained
+    model: run the test on a freshly built model).
 
     >>> suggest_lr([1e-4, 1e-3, 1e-2, 1e-1, 1.0], [2.0, 1.9, 1.0, 0.9, 5.0])
     0.01
+    >>> suggest_lr([1e-3, 1e-2, 1e-1], [2.0, 1.0, 9.0])  # cut short: minimum / 10
+    0.001
     """
     values, log_lrs = np.asarray(smoothed, dtype=float), np.log10(np.asarray(lrs, dtype=float))
     n = len(values)
-    if n < 3:
+    if n < 2:
         return None
     width, start = max(1, n // 20), n // 5
     end = start + int(np.argmin(values[start:]))
     points = np.arange(max(start, width), min(end, n - 1 - width) + 1)
-    if len(points) == 0:
-        return None
-    slope = (values[points + width] - values[points - width]) / (log_lrs[points + width] - log_lrs[points - width])
-    if slope.min() >= 0:
-        return None
-    return float(lrs[int(points[np.argmin(slope)])])
+    if len(points):
+        slope = (values[points + width] - values[points - width]) / (log_lrs[points + width] - log_lrs[points - width])
+        if slope.min() < 0:
+            return float(lrs[int(points[np.argmin(slope)])])
+    lowest = int(np.argmin(values))
+    return float(lrs[lowest]) / 10 if values[lowest] < values[0] else None
 
 
 def _sweep(model, x, y, lrs: np.ndarray, batch_size: int, smoothing: float, divergence: float):
@@ -134,7 +139,9 @@ def lr_find(model, x, y, min_lr=1e-7, max_lr=10.0, num_steps=100, batch_size=32,
 
     Suggestion rule (:func:`suggest_lr`): the learning rate where the smoothed loss falls
     fastest against log10(lr) (steepest descent, slopes over +-5% of the steps), looking from
-    20% into the sweep up to the lowest smoothed loss after that point.
+    20% into the sweep up to the lowest smoothed loss after that point; a tenth of the
+    learning rate of the lowest loss when no such slope exists. Run the sweep at the batch
+    size you train with (the loss diverges at smaller learning rates with smaller batches).
 
     >>> model = dn.Sequential([dn.layers.Input((4,)), dn.layers.Dense(1)])
     >>> model.compile(optimizer="sgd", loss="mse")
