@@ -108,3 +108,7 @@ def serialize(regularizer):
 
 
 register_public("regularizer", Regularizer, globals())  # the registry kind, declared by its owner
+
+# Keras' lowercase names for the same classes (``keras.regularizers.l2(1e-3)``); aliases, not
+# separate classes, so configs keep the class names.
+l1, l2, l1_l2 = L1, L2, L1L2
