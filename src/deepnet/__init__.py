@@ -10,17 +10,22 @@ from __future__ import annotations
 import importlib
 
 from . import activations, constraints, initializers, layers, regularizers, utils
-from .layers import Input
+from .constraints import Constraint
+from .initializers import Initializer
+from .layers import Input, InputSpec, KerasTensor, Layer
 from .models import Model, Sequential
+from .regularizers import Regularizer
 
 _LAZY_MODULES = (
     "callbacks", "datasets", "diagnose", "distribution", "explain", "losses", "metrics", "mixed_precision", "ops", "optimizers", "saving", "training",
-    "robust", "tune", "visualization", "random", "backend", "applications",
+    "robust", "tune", "visualization", "random", "backend", "applications", "config", "tree", "compat",
 )
 
 __all__ = [
-    "Input", "Model", "Sequential", "__version__", "activations", "constraints", "initializers",
-    "layers", "plot_model", "regularizers", "utils", *_LAZY_MODULES,
+    "Constraint", "DTypePolicy", "FloatDTypePolicy", "Initializer", "Input", "InputSpec", "KerasTensor",
+    "Layer", "Loss", "Metric", "Model", "Operation", "Optimizer", "Regularizer", "Sequential", "Variable",
+    "__version__", "activations", "constraints", "device", "initializers", "layers", "load_model",
+    "name_scope", "plot_model", "regularizers", "remat", "utils", *_LAZY_MODULES,
 ]
 
 
@@ -29,14 +34,22 @@ __all__ = [
 utils.registry.declare_provider("deepnet.robust", ("AdversarialTraining", "BitDepthReduction", "Ensemble",
                                                    "MedianSmoothing"))
 
-_LAZY_ATTRIBUTES = {"load_model": "saving", "plot_model": "visualization"}  # attribute -> lazy submodule holding it
+# attribute -> the submodule holding it ("module:name" where deepnet's name differs from Keras')
+_LAZY_ATTRIBUTES = {
+    "load_model": "saving", "plot_model": "visualization",
+    "Loss": "losses", "Metric": "metrics", "Optimizer": "optimizers",
+    "Variable": "utils.variables", "name_scope": "utils.variables",
+    "DTypePolicy": "mixed_precision", "FloatDTypePolicy": "mixed_precision:DTypePolicy",
+    "Operation": "compat", "device": "compat", "remat": "compat",
+}
 
 
 def __getattr__(name: str):
     if name == "__version__":  # read on first access: `import deepnet` stays fast
         return importlib.import_module(".version", __name__).__version__
     if name in _LAZY_ATTRIBUTES:
-        return getattr(__getattr__(_LAZY_ATTRIBUTES[name]), name)
+        module, _, attribute = _LAZY_ATTRIBUTES[name].partition(":")
+        return getattr(importlib.import_module(f".{module}", __name__), attribute or name)
     if name in _LAZY_MODULES:
         module = importlib.import_module(f".{name}", __name__)
         globals()[name] = module

@@ -12,15 +12,33 @@ Layouts: deepnet stores some kernels in PyTorch's axis order (a ``Dense`` kernel
 takes NumPy arrays (and Python values) in Keras' order and torch tensors (the results of
 operations on the variable itself) in the stored order. ``shape`` and ``dtype`` are the torch
 tensor's.
+
+``Variable(initializer, shape=None, dtype=None, trainable=True, name=None)`` creates one the Keras
+way (``keras.Variable``, also ``deepnet.Variable``): ``initializer`` is a value (number, array,
+tensor), an initializer name (``"zeros"``, ``"glorot_uniform"``) or a callable
+``f(shape, dtype)`` such as an initializer object. ``isinstance(w, Variable)`` holds for every
+weight. Difference from Keras: ``dtype`` is a ``torch.dtype`` (``torch.float32``, usable in
+every torch call), not the string ``"float32"``; compare through
+``deepnet.utils.standardize_dtype(v.dtype) == "float32"``. A Variable set as an attribute of a
+layer is tracked only if it is trainable (an ``nn.Parameter``); create non-trainable state with
+``self.add_weight(..., trainable=False)`` so it follows the layer across devices.
 """
 
 from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
 
 import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["StateVariable", "TrainableVariable", "Variable", "as_variable"]
+from . import registry
+from .dtypes import is_float_dtype, standardize_dtype
+
+__all__ = ["StateVariable", "TrainableVariable", "Variable", "as_variable", "name_scope"]
+
+_SCOPES: list[str] = []
 
 
 class Variable:
@@ -34,7 +52,30 @@ class Variable:
     >>> _ = kernel.assign(np.ones((3, 2)))
     >>> float(kernel.numpy().sum())
     6.0
+    >>> v = dn.Variable("ones", shape=(2,), name="count", trainable=False)
+    >>> v.numpy().tolist(), v.name, v.trainable
+    ([1.0, 1.0], 'count', False)
     """
+
+    def __new__(cls, initializer=None, shape=None, dtype=None, trainable: bool = True, autocast: bool = True,
+                aggregation: str = "none", synchronization: str = "auto", name: str | None = None, **kwargs):
+        if cls is not Variable:  # the subclasses construct themselves
+            return super().__new__(cls)
+        value = _initial_value(initializer, shape, dtype)
+        floating = value.is_floating_point() or value.is_complex()
+        name = name or "variable"
+        out = as_variable(value, trainable=bool(trainable) and floating, name=name,
+                          path="/".join([*_SCOPES, name]), requires_grad=bool(trainable) and floating)
+        out.__dict__["_dn_aggregation"] = aggregation
+        return out
+
+    def __init__(self, *args, **kwargs):  # the value is set up by __new__
+        pass
+
+    @property
+    def aggregation(self) -> str:
+        """How distributed replicas combine updates (Keras' ``aggregation``; ``"none"`` by default)."""
+        return self.__dict__.get("_dn_aggregation", "none")
 
     # --- Keras metadata -------------------------------------------------------------------
     @property
@@ -140,6 +181,66 @@ class Variable:
         for key in ("_dn_name", "_dn_path", "_dn_layout", "_dn_constraint"):
             if key in self.__dict__:
                 other.__dict__[key] = self.__dict__[key]
+
+
+@contextlib.contextmanager
+def name_scope(name: str, caller=None, deduplicate: bool = True, override_parent=None) -> Iterator[str]:
+    """Prefix the ``path`` of the :class:`Variable` objects created inside with ``name`` (Keras'
+    ``keras.name_scope``; nested scopes join with ``/``). Layers' weights keep their
+    ``"<layer>/<weight>"`` paths.
+
+    >>> with dn.name_scope("block"):
+    ...     v = dn.Variable(0.0, name="step")
+    >>> v.path
+    'block/step'
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"name_scope expects a non-empty string; received name={name!r}.")
+    pushed = name.strip("/").split("/") if override_parent is None else [name.strip("/")]
+    saved = list(_SCOPES)
+    if override_parent is not None:
+        _SCOPES[:] = [p for p in str(override_parent).strip("/").split("/") if p]
+    _SCOPES.extend(pushed)
+    try:
+        yield "/".join(_SCOPES)
+    finally:
+        _SCOPES[:] = saved
+
+
+_INITIALIZER_ALIASES = {"uniform": "RandomUniform", "normal": "RandomNormal"}
+
+
+def _resolve_initializer(name: str):
+    """An initializer instance from Keras' snake_case (``"glorot_uniform"``) or class name, through
+    the registry (``deepnet.initializers`` registers its classes when ``deepnet`` is imported)."""
+    camel = _INITIALIZER_ALIASES.get(name) or "".join(part[:1].upper() + part[1:] for part in name.split("_"))
+    cls = registry.get_registered_class(camel, kind="initializer") or \
+        registry.get_registered_class(name, kind="initializer")
+    if cls is None:
+        raise ValueError(f"Variable: unknown initializer {name!r}. help: use an initializer name such as "
+                         "'zeros', 'ones' or 'glorot_uniform', a deepnet.initializers object, or a value.")
+    return cls()
+
+
+def _initial_value(initializer, shape, dtype) -> torch.Tensor:
+    """The first value of a ``Variable(initializer, shape, dtype)``, as a torch tensor."""
+    if isinstance(initializer, str):
+        initializer = _resolve_initializer(initializer)
+    if callable(initializer) and not isinstance(initializer, torch.Tensor):
+        if shape is None:
+            raise ValueError("Variable: an initializer needs a `shape`. help: pass shape=(...) or give the "
+                             "initial value itself (a number or an array).")
+        name = standardize_dtype(dtype)
+        value = torch.as_tensor(initializer(tuple(int(d) for d in shape), dtype=getattr(torch, name)))
+    else:
+        value = initializer.detach().clone() if isinstance(initializer, torch.Tensor) \
+            else torch.as_tensor(np.asarray(initializer))
+        if dtype is not None or is_float_dtype(value.dtype) or value.dtype == torch.float64:
+            value = value.to(getattr(torch, standardize_dtype(dtype)))
+        if shape is not None and tuple(value.shape) != tuple(shape):
+            raise ValueError(f"Variable: the initial value has shape {tuple(value.shape)} but shape={tuple(shape)} "
+                             "was given. help: pass a value of that shape, or drop `shape`.")
+    return value
 
 
 class TrainableVariable(Variable, nn.Parameter):
