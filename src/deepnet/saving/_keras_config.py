@@ -16,6 +16,7 @@ import inspect
 from ..layers.base import Layer
 from ..utils.registry import get_registered_class
 from ..utils.serialization import accepted_config_keys
+from ._keras_ops import from_keras_op, is_keras_op, to_keras_op
 from .safe import ModelFileError
 
 __all__ = ["MODEL_CLASSES", "from_keras_architecture", "from_keras_value", "keras_class_names", "keras_class_of",
@@ -185,15 +186,24 @@ def _referenced(layers: list, config: dict) -> set[str]:
     return names
 
 
-def _is_op(entry: dict) -> bool:
-    return str(entry.get("module", "")).startswith("keras.src.ops")
+def _used_ops(layers: list, config: dict) -> set[str]:
+    """Names of the op nodes the graph needs: those its layers, outputs or needed ops read
+    (Keras' automatic ``not_equal`` mask nodes, read only as ``mask=``, are not needed)."""
+    kept = [e for e in layers if not is_keras_op(e)]
+    ops_by_name = {e.get("name"): e for e in layers if is_keras_op(e)}
+    used: set[str] = set()
+    while True:
+        names = _referenced(kept + [ops_by_name[n] for n in used], config) & set(ops_by_name)
+        if names == used:
+            return used
+        used = names
 
 
 def _from_graph_config(config: dict, custom_objects, where: str, path: str) -> dict:
-    op_layers = {e.get("name"): e for e in config["layers"] if isinstance(e, dict) and _is_op(e)}
+    op_layers = {e.get("name"): e for e in config["layers"] if is_keras_op(e)}
     layers = []
     for i, entry in enumerate(config["layers"]):
-        if _is_op(entry):
+        if is_keras_op(entry):
             layers.append(entry)
             continue
         sub = f"{path}.layers[{i}]"
@@ -205,16 +215,9 @@ def _from_graph_config(config: dict, custom_objects, where: str, path: str) -> d
     if "input_layers" in config:
         graph["input_layers"] = config["input_layers"]
         graph["output_layers"] = config["output_layers"]
-        used = _referenced([e for e in layers if not _is_op(e)], config)
-        for entry in layers:
-            if _is_op(entry) and entry.get("name") in used:
-                raise ModelFileError(
-                    f"{where}: {path} uses the Keras op {entry.get('class_name')!r} ({entry.get('name')!r}) as a "
-                    "graph node; deepnet reads Keras files with layers only so far. help: wrap the computation in a "
-                    "registered custom layer."
-                )
-        layers = [e for e in layers if not _is_op(e)]
-    graph["layers"] = layers
+    used = _used_ops(layers, config)
+    graph["layers"] = [from_keras_op(e, where, f"{path}.layers[{i}]") if is_keras_op(e) else e
+                       for i, e in enumerate(layers) if not is_keras_op(e) or e.get("name") in used]
     return graph
 
 
@@ -349,6 +352,9 @@ def to_keras_architecture(arch: dict, shapes) -> dict:
     if "layers" in config and arch["class_name"] in ("Model", "Sequential"):
         layers = []
         for layer in config["layers"]:
+            if layer.get("class_name") == "Operation":
+                layers.append(to_keras_op(layer, shapes))
+                continue
             entry = to_keras_architecture(layer, shapes)
             for extra in ("name", "inbound_nodes"):
                 if extra in layer:
