@@ -10,12 +10,12 @@ import torch
 from ..layers import Layer
 from ..utils import nest
 from ._keras_steps import KerasStepAPI, flatten_logs, pack_x_y_sample_weight
-from .callback_base import LazyLogs
+from .callback_base import CallbackList, LazyLogs
 from .data import make_adapter
+from .progress import ProgressReporter, resolve_verbose
 
-__all__ = ["build_from_data", "custom_evaluate", "custom_fit", "custom_predict", "evaluate", "layer_losses",
+__all__ = ["build_from_data", "build_on_first_batch", "custom_evaluate", "custom_fit", "custom_predict", "evaluate", "layer_losses",
            "predict", "train_batch", "train_epoch"]
-
 
 
 def _overrides(model, names) -> bool:
@@ -52,27 +52,35 @@ def _report(cbs, progress, want: bool, hook: str, step: int, steps: int, logs) -
         progress.batch_end(steps, running)
 
 
+def _step(trainer, data):
+    cast = trainer._autocast()
+    if cast is None:
+        return trainer.model.train_step(data)
+    with cast:
+        return trainer.model.train_step(data)
+
+
 def train_epoch(trainer, train, cbs, progress) -> tuple[int, dict]:
-    """One epoch of ``fit`` through ``model.train_step``: ``(steps, epoch logs)``."""
+    """One epoch of ``fit`` through ``model.train_step``: ``(steps, epoch logs)``. With
+    ``steps_per_execution=n`` the batch hooks and the progress bar see every n-th step, as in
+    the built-in loop (``on_train_batch_begin`` at a group's first step, ``..._end`` at its last)."""
     model = trainer.model
     model.reset_metrics()
     want = cbs.wants_batch_hooks("train")
     report = want or progress.interactive
+    every = max(1, int(getattr(trainer, "steps_per_execution", 1)))
     steps, logs = 0, {}
     for step, (xb, yb, swb) in enumerate(train):
-        if want:
+        if want and step % every == 0:
             cbs.batch_begin("train", step, None)
-        cast = trainer._autocast()
-        if cast is None:
-            logs = model.train_step(pack_x_y_sample_weight(xb, yb, swb))
-        else:
-            with cast:
-                logs = model.train_step(pack_x_y_sample_weight(xb, yb, swb))
+        logs = _step(trainer, pack_x_y_sample_weight(xb, yb, swb))
         steps += 1
-        if report:
+        if report and steps % every == 0:
             _report(cbs, progress, want, "train", step, steps, logs)
         if model.stop_training:
             break
+    if report and steps % every and not model.stop_training:
+        _report(cbs, progress, want, "train", steps - 1, steps, logs)
     return steps, flatten_logs(logs)
 
 
@@ -108,21 +116,35 @@ def _to_numpy(out):
     return nest.map_structure(lambda t: t.detach().cpu().numpy() if isinstance(t, torch.Tensor) else t, out)
 
 
-def predict(model, x, batch_size=None, steps=None, device=None):
-    """``predict`` through ``model.predict_step``: the outputs of all batches, concatenated."""
+def predict(model, x, batch_size=None, steps=None, device=None, verbose="auto", callbacks=None):
+    """``predict`` through ``model.predict_step``: the outputs of all batches, concatenated, with
+    the predict callbacks and the progress line of the built-in ``predict``."""
     if device is None:
         device = next((p.device for p in model.parameters()), torch.device("cpu"))
+    verbose = resolve_verbose(verbose)
     adapter = make_adapter(x, batch_size=batch_size, shuffle=False, steps=steps, device=device,
                            float_dtype=model.dtype)
+    cbs = CallbackList(callbacks, model, {"steps": adapter.num_batches, "verbose": verbose})
+    progress = ProgressReporter(2 if verbose else 0, None, adapter.num_batches, title="Predict")
+    want = cbs.wants_batch_hooks("predict")
     was_training = model.training
     model.eval()
+    cbs.call("on_predict_begin", None)
+    progress.epoch_begin(0)
     outputs = []
     try:
         with torch.no_grad():
-            for xb, _, _ in adapter:
-                outputs.append(_to_numpy(model.predict_step(pack_x_y_sample_weight(xb))))
+            for step, (xb, _, _) in enumerate(adapter):
+                if want:
+                    cbs.batch_begin("predict", step, None)
+                out = model.predict_step(pack_x_y_sample_weight(xb))
+                outputs.append(_to_numpy(out))
+                if want:
+                    cbs.batch_end("predict", step, {"outputs": out})
     finally:
         model.train(was_training)
+    progress.epoch_end(None, len(outputs), {})
+    cbs.call("on_predict_end", None)
     if not outputs:
         raise ValueError("predict() received no batches. help: check that the data is not empty.")
     leaves = [nest.flatten(o) for o in outputs]
@@ -145,17 +167,30 @@ def layer_losses(trainer, loss):
     return loss
 
 
+def _call_once(model, xb) -> None:
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            model(xb)
+    finally:
+        model.train(was_training)
+
+
 def build_from_data(trainer, adapter) -> bool:
     """Build an unbuilt (subclassed or Input-less Sequential) model by calling it on the
     first batch, as Keras does at the start of ``fit``; True when ``_prepare`` must run again."""
     model = trainer.model
     if not model.built:
-        xb = adapter.first_batch()[0]
-        was_training = model.training
-        model.eval()
-        try:
-            with torch.no_grad():
-                model(xb)
-        finally:
-            model.train(was_training)
+        _call_once(model, adapter.first_batch()[0])
     return trainer._step_fn is None  # _prepare() stopped early: run it now
+
+
+def build_on_first_batch(trainer, x, batch_size=None) -> None:
+    """Build an unbuilt model by calling it on the first batch of ``x`` (Keras builds a
+    subclassed model in ``evaluate``, ``train_on_batch`` and ``test_on_batch`` as in ``fit``)."""
+    model = trainer.model
+    if model.built or x is None:
+        return
+    adapter = make_adapter(x, batch_size=batch_size, shuffle=False, device=trainer.device, float_dtype=model.dtype)
+    _call_once(model, adapter.first_batch()[0])

@@ -193,7 +193,7 @@ class TrainingAPI(KerasStepAPI):
         (5, 3)
         """
         if _custom.custom_predict(self):  # an overridden predict_step (Keras)
-            return _custom.predict(self, x, batch_size=batch_size, steps=steps,
+            return _custom.predict(self, x, batch_size=batch_size, steps=steps, verbose=verbose, callbacks=callbacks,
                                    device=self._trainer.device if self._trainer is not None else None)
         if self._trainer is not None:
             return self._trainer.predict(x, batch_size=batch_size, verbose=verbose, steps=steps, callbacks=callbacks)

@@ -498,6 +498,7 @@ class Trainer:
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
                  callbacks=None, return_dict=False):
         verbose = resolve_verbose(verbose) if _distributed.is_main() else 0
+        _custom.build_on_first_batch(self, x, batch_size)  # a subclassed model is built on the first batch
         self._prepare_eval()
         adapter = self._adapter(x, y, sample_weight, batch_size=batch_size, shuffle=False, steps=steps)
         cbs = CallbackList(callbacks, self.model, {"steps": adapter.num_batches, "verbose": verbose})
@@ -522,6 +523,7 @@ class Trainer:
 
     # ------------------------------------------------------------------ single batches
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        _custom.build_on_first_batch(self, x, batch_length(x))
         self._prepare()
         if class_weight is not None:
             sample_weight = class_weights_to_sample_weights(class_weight, y, sample_weight, output_classes(self.model))
@@ -536,6 +538,7 @@ class Trainer:
         return _result({"loss": float(loss.detach()), **self._metric_values()}, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        _custom.build_on_first_batch(self, x, batch_length(x))
         self._prepare_eval()
         adapter = self._adapter(x, y, sample_weight, batch_size=batch_length(x), shuffle=False)
         return _result(self._evaluate_adapter(adapter, None), return_dict)
