@@ -28,8 +28,6 @@ ABSENT: dict[tuple[str, str], str] = {
     ("layers", "FlaxLayer"): OTHER_BACKEND,
     ("layers", "JaxLayer"): OTHER_BACKEND,
     ("layers", "TFSMLayer"): OTHER_BACKEND,
-    ("layers", "STFTSpectrogram"): "not yet (STFT kernels as trainable convolution; no technical blocker)",
-    ("layers", "MelSpectrogram"): "not yet (STFT front end plus a mel filter bank)",
 }
 
 # Known differences, collected from the helpers' notes (docs pages and their reports).
