@@ -125,7 +125,7 @@ workers = 1               # processes on this host sharing the search
 learning_rate = {float = [1e-4, 1e-1], log = true}    # compile.learning_rate
 batch_size = {choice = [32, 64, 128]}                 # fit.batch_size
 layers = {int = [1, 3]}                               # copies of the hidden block
-units = {int = [32, 512], log = true}                 # units of every Dense layer but the last
+units = {int = [32, 512], log = true}                 # units_0, units_1, ...: one per hidden Dense layer
 l2 = {float = [1e-6, 1e-2], log = true}               # L2 kernel regularizer of every layer
 dropout = {float = [0.0, 0.5]}                        # rate of every Dropout layer
 activation = {choice = ["relu", "gelu", "tanh"]}      # activation of the hidden layers
