@@ -175,8 +175,7 @@ def _run_attacks(model, x, y, ctx: dict) -> dict:
     big = ctx["width"] if ctx["width"] is not None else 100 * eps
     out["pgd@unbounded"] = min(acc(pgd(model, x, y, eps=big, steps=steps, **kw)),
                                   acc(pgd(model, x, y, eps=big, steps=steps, loss="margin", **kw)))
-    if norm == "inf":
-        out["square"] = acc(square(model, x, y, eps=eps, steps=ctx["queries"], clip=clip))
+    out["square"] = acc(square(model, x, y, eps=eps, norm=norm, steps=ctx["queries"], clip=clip))
     out["noise"] = float(_noise(model, x, y, eps, norm, ctx["tclip"], ctx["draws"]).float().mean())
     surrogate = ctx["surrogate"] or _train_surrogate(x, y, ctx["n_classes"], ctx["surrogate_epochs"])
     out["transfer"] = acc(pgd(surrogate, x, y, eps=eps, steps=steps, **kw))
@@ -288,7 +287,7 @@ def check(model, x, y, *, eps, norm="inf", clip=None, steps=20, restarts=2, quer
     The battery (all at ``eps`` unless said): FGSM; PGD with cross-entropy (the reference
     number), with the margin loss, and with 4x steps and ``restarts``; PGD at 2x, 4x ``eps``
     and with an unbounded budget (the whole ``clip`` range); Square (``queries`` queries,
-    L-inf); ``draws`` random points of the ball; PGD transferred from ``surrogate`` (default: an
+    in ``norm``); ``draws`` random points of the ball; PGD transferred from ``surrogate`` (default: an
     undefended MLP trained on ``(x, y)`` for ``surrogate_epochs``); PGD under BPDA when the
     model has non-differentiable layers with a straight-through option. The checks, each with
     a verdict and a remedy: accuracy falls as eps grows and reaches ~0% unbounded; iterative
