@@ -28,3 +28,44 @@ def test_gaussian_blur_non_square_kernel_keeps_size_and_orientation():
     np.testing.assert_allclose(
         dn.ops.image.gaussian_blur(x, (3, 3), (1.5, 1.5), data_format="channels_last"),
         np.asarray(square), atol=1e-6)
+
+
+def _names_paths(layer):
+    return [(w.name, w.path, tuple(np.asarray(w).shape)) for w in layer.weights]
+
+
+def test_conv_kernels_are_keras_variables():
+    x = np.random.RandomState(0).normal(size=(1, 6, 6, 3)).astype("float32")
+    for name in ("Conv2D", "SeparableConv2D", "Conv2DTranspose", "DepthwiseConv2D"):
+        kwargs = {"kernel_size": 3} if name == "DepthwiseConv2D" else {"filters": 2, "kernel_size": 3}
+        ours, theirs = getattr(dn.layers, name)(**kwargs), getattr(keras.layers, name)(**kwargs)
+        ours(x), theirs(x)
+        assert [(w.name, w.path) for w in ours.weights] == [(w.name, w.path) for w in theirs.weights]
+        assert all(hasattr(w, "assign") for w in ours.weights)
+        if name in ("Conv2D", "Conv2DTranspose"):  # stored as a permutation: Keras' layout back
+            assert _names_paths(ours) == _names_paths(theirs)
+
+
+def test_numpy_arrays_in_every_call_argument():
+    x = np.random.RandomState(0).normal(size=(2, 5, 4)).astype("float32")
+    ours, theirs = dn.layers.MultiHeadAttention(2, 3), keras.layers.MultiHeadAttention(2, 3)
+    ours(x, x), theirs(x, x)
+    ours.set_weights(theirs.get_weights())
+    mask = np.tril(np.ones((2, 5, 5), bool))
+    np.testing.assert_allclose(ours(x, x, attention_mask=mask).detach(),
+                               theirs(x, x, attention_mask=mask).detach(), atol=1e-5)
+    a = np.ones((2, 3), "float32")
+    assert tuple(dn.layers.Concatenate()([a, a]).shape) == (2, 6)
+    assert tuple(dn.layers.Add()([a, a]).shape) == (2, 3)
+
+
+def test_normalization_mean_and_variance_attributes():
+    x = np.random.RandomState(0).normal(size=(10, 4)).astype("float32")
+    for kwargs in ({}, {"mean": 2.0, "variance": 4.0}):
+        ours, theirs = dn.layers.Normalization(**kwargs), keras.layers.Normalization(**kwargs)
+        if not kwargs:
+            ours.adapt(x), theirs.adapt(x)
+        ours(x), theirs(x)
+        for attr in ("mean", "variance"):
+            np.testing.assert_allclose(np.asarray(getattr(ours, attr)),
+                                       np.asarray(getattr(theirs, attr)), rtol=1e-5)

@@ -8,11 +8,11 @@ import math
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from .. import activations as _activations
 from .. import regularizers as _regularizers
 from ..utils.validation import IntTuple, Options, PerClass
+from ..utils.variables import as_variable
 from ._checks import ACTIVATION, BOOL, DATA_FORMAT
 from ._weights import serialize_weight_args
 from .base import Layer, WeightSpec, format_shape
@@ -225,7 +225,13 @@ class _BaseConv(Layer):
         if self._channels_last and value.dim() in (4, 5):
             fmt = torch.channels_last if value.dim() == 4 else torch.channels_last_3d
             value = value.contiguous(memory_format=fmt)
-        self.register_parameter(spec.attr, nn.Parameter(value, requires_grad=t.requires_grad))
+        # a Keras Variable (name, path, constraint); the Keras layout only where storing is a pure
+        # permutation (a reshaped kernel's numpy() would need the reshape too)
+        permuted = tuple(keras_shape[i] for i in layout) == tuple(torch_shape)
+        variable = as_variable(value, True, name=spec.keras_name, path=f"{self.name}/{spec.keras_name}",
+                               layout=layout if permuted else None, requires_grad=t.requires_grad,
+                               constraint=spec.constraint)
+        self.register_parameter(spec.attr, variable)
         return getattr(self, spec.attr)
 
     def _add_bias(self, n):

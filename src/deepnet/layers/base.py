@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import inspect
 
+import numpy as np
 import torch
 from torch import nn
 from torch._subclasses.fake_tensor import FakeTensor
@@ -60,6 +61,20 @@ from ._weights import WeightSpec, bind_add_weight
 __all__ = ["Input", "InputLayer", "KerasTensor", "Layer", "Node", "TorchModuleWrapper"]
 
 # --------------------------------------------------------------------------- Layer
+
+
+def _holds_array(a) -> bool:
+    return isinstance(a, np.ndarray) or (isinstance(a, (list, tuple)) and any(isinstance(t, np.ndarray) for t in a))
+
+
+def _arrays_as_tensors(layer, a):
+    """Numeric NumPy arrays in any call argument (a list of merge inputs, attention's ``value``,
+    a mask) become tensors as the first input does, as Keras converts every array argument."""
+    if isinstance(a, np.ndarray):
+        return as_layer_input(layer, a) if a.dtype.kind in "fbiu" else a
+    if isinstance(a, (list, tuple)):
+        return type(a)(_arrays_as_tensors(layer, t) for t in a)
+    return a
 
 
 class Layer(LayerWeights, nn.Module):
@@ -250,6 +265,9 @@ class Layer(LayerWeights, nn.Module):
             return self._symbolic_call(args, kwargs)
         if args and not isinstance(args[0], (torch.Tensor, list, tuple, dict)):
             args = (as_layer_input(self, args[0]), *args[1:])
+        if any(_holds_array(a) for a in args) or any(_holds_array(v) for v in kwargs.values()):
+            args = tuple(_arrays_as_tensors(self, a) for a in args)
+            kwargs = {k: _arrays_as_tensors(self, v) for k, v in kwargs.items()}
         return super().__call__(*args, **kwargs)
 
     def _forward_info(self):

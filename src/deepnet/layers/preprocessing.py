@@ -263,6 +263,22 @@ class Normalization(Layer):
         std = self.adapt_variance.view(self._broadcast_shape).sqrt().clamp_min(_EPSILON)
         return mean, std
 
+    @property
+    def mean(self):
+        """The mean broadcast against the input (Keras' ``layer.mean``); None before build."""
+        if not self.built:
+            return None
+        return self._fixed_mean if self.input_mean is not None else self.adapt_mean.view(self._broadcast_shape)
+
+    @property
+    def variance(self):
+        """The variance broadcast against the input (Keras' ``layer.variance``); None before build."""
+        if not self.built:
+            return None
+        if self.input_mean is not None:
+            return self._expand_fixed(self.input_variance)
+        return self.adapt_variance.view(self._broadcast_shape)
+
     def call(self, inputs):
         x = to_float(inputs, self.dtype)
         mean, std = self._stats()
