@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import re
 import sys
 from pathlib import Path
 
@@ -129,7 +128,8 @@ def _numpy(outputs):
 def _dn_predict(model, x):
     model.eval()
     with torch.no_grad():
-        return _numpy(model(torch.as_tensor(x)))
+        out = model(torch.as_tensor(x))
+    return _numpy(out if isinstance(out, (list, tuple)) else [out])
 
 
 def _assert_close(a, b):
@@ -183,6 +183,93 @@ def test_unknown_keras_op_is_refused_naming_it(tmp_path):
              "inbound_nodes": [{"args": [], "kwargs": {}}]}
     with pytest.raises(dn.saving.ModelFileError, match=r"'f'.*keras.src.ops.numpy.Frobnicate.*help"):
         from_keras_op(entry, "config.json", "model.layers[3]")
+
+
+# ----------------------------------------------------------------------------- assets (vocabularies)
+
+
+def _lookup_archive(tmp_path):
+    """A ``.keras`` file in Keras' layout for Input(int64) -> IntegerLookup (adapted: vocabulary in
+    ``assets/layers/integer_lookup/vocabulary.txt``, none in the config) -> Embedding -> Dense.
+    Keras' lookup layers need TensorFlow (not installed), so the archive is written by hand: a
+    Keras model without the lookup is saved by Keras and the lookup entry, rewiring and asset are
+    added the way Keras' saving_lib and IndexLookup.get_config/save_assets write them."""
+    import json
+    import zipfile
+
+    inputs = keras.Input((4,), dtype="int64", name="ids")
+    km = keras.Model(inputs, K.Dense(2, name="head")(K.Embedding(5, 3, name="embedding")(inputs)))
+    km.save(tmp_path / "base.keras")
+    with zipfile.ZipFile(tmp_path / "base.keras") as z:
+        members = {n: z.read(n) for n in z.namelist()}
+    config = json.loads(members["config.json"])
+    layers = config["config"]["layers"]
+    lookup = {"module": "keras.layers", "class_name": "IntegerLookup", "registered_name": None, "name": "integer_lookup",
+              "config": {"name": "integer_lookup", "trainable": True, "dtype": {
+                  "module": "keras", "class_name": "DTypePolicy", "config": {"name": "int64"}, "registered_name": None},
+                  "invert": False, "max_tokens": None, "num_oov_indices": 1, "oov_token": -1, "mask_token": None,
+                  "output_mode": "int", "sparse": False, "pad_to_max_tokens": False, "vocabulary_dtype": "int64",
+                  "idf_weights": None, "vocabulary": None, "vocabulary_size": 4, "oov_method": "farmhash",
+                  "salt": None},
+              "build_config": {"input_shape": [None, 4]},
+              "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {
+                  "shape": [None, 4], "dtype": "int64", "keras_history": ["ids", 0, 0]}}], "kwargs": {}}]}
+    embedding = next(e for e in layers if e["name"] == "embedding")
+    embedding["inbound_nodes"][0]["args"][0]["config"]["keras_history"] = ["integer_lookup", 0, 0]
+    layers.insert(1, lookup)
+    members["config.json"] = json.dumps(config).encode()
+    members["assets/layers/integer_lookup/vocabulary.txt"] = b"-1\n7\n3\n9"
+    with zipfile.ZipFile(tmp_path / "lookup.keras", "w") as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return km, tmp_path / "lookup.keras"
+
+
+IDS = np.array([[7, 3, 9, 4], [9, 9, 0, 7]], dtype="int64")
+INDICES = np.array([[1, 2, 3, 0], [3, 3, 0, 1]], dtype="int64")  # -1 (OOV) 7 3 9 -> 0 1 2 3
+
+
+def test_keras_vocabulary_asset_is_read_into_the_lookup_layer(tmp_path):
+    km, path = _lookup_archive(tmp_path)
+    dm = dn.load_model(str(path))
+    lookup = dm.get_layer("integer_lookup")
+    assert lookup.get_vocabulary() == [-1, 7, 3, 9]
+    expected = _numpy([km.predict(INDICES, verbose=0)])
+    _assert_close(_dn_predict(dm, IDS), expected)
+
+
+def test_deepnet_writes_vocabularies_as_keras_assets(tmp_path):
+    import json
+    import zipfile
+
+    _, path = _lookup_archive(tmp_path)
+    dm = dn.load_model(str(path))
+    dm.save(str(tmp_path / "d.keras"))
+    with zipfile.ZipFile(tmp_path / "d.keras") as z:
+        assert z.read("assets/layers/integer_lookup/vocabulary.txt") == b"-1\n7\n3\n9"
+        config = json.loads(z.read("config.json"))
+    entry = next(e for e in config["config"]["layers"] if e["name"] == "integer_lookup")
+    assert entry["config"]["vocabulary"] is None  # Keras' layout for an adapted vocabulary
+    _assert_close(_dn_predict(dn.load_model(str(tmp_path / "d.keras")), IDS), _dn_predict(dm, IDS))
+    # a deepnet model whose lookup was adapted
+    inputs = dn.Input((4,), dtype="int64")
+    lookup = dn.layers.IntegerLookup()
+    lookup.adapt(np.array([[5, 5, 8, 2]]))
+    model = dn.Model(inputs, dn.layers.Embedding(4, 2)(lookup(inputs)))
+    model.save(str(tmp_path / "adapted.keras"))
+    loaded = dn.load_model(str(tmp_path / "adapted.keras"))
+    ids = np.array([[5, 8, 2, 1]], dtype="int64")
+    _assert_close(_dn_predict(loaded, ids), _dn_predict(model, ids))
+
+
+def test_archive_members_outside_assets_vocabularies_are_refused(tmp_path):
+    import zipfile
+
+    _, path = _lookup_archive(tmp_path)
+    with zipfile.ZipFile(path, "a") as z:
+        z.writestr("assets/layers/integer_lookup/run.py", b"print('no')")
+    with pytest.raises(dn.saving.ModelFileError, match="unexpected archive member 'assets/layers/integer_lookup/run.py'"):
+        dn.load_model(str(path))
 
 
 if __name__ == "__main__":

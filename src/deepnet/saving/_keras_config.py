@@ -128,6 +128,10 @@ def _accepted(cls) -> set[str] | None:
     return set(params) - {"self"}
 
 
+# Keras-only config keys deepnet can drop: derived ones (any value: None) and defaults it follows.
+_KERAS_ONLY = {"vocabulary_size": None, "oov_method": "farmhash"}
+
+
 def _clean_arguments(cls, config: dict, where: str, label: str) -> dict:
     """Drop the Keras-only arguments that sit at a harmless default; refuse the others."""
     accepted = _accepted(cls)
@@ -137,7 +141,7 @@ def _clean_arguments(cls, config: dict, where: str, label: str) -> dict:
     for key, value in config.items():
         if key in accepted:
             out[key] = value
-        elif not (value is None or value is False or value == "auto"):
+        elif not (value is None or value is False or value == "auto" or _KERAS_ONLY.get(key, ...) in (value, None)):
             raise ModelFileError(
                 f"{where}: {label} has the argument {key}={value!r:.80}, which deepnet's {cls.__name__} does not "
                 "support. help: rebuild the model without it in Keras, or register a custom class that accepts it."
@@ -267,7 +271,7 @@ def keras_class_names(entry: dict) -> dict[str, str]:
         if not isinstance(config, dict):
             continue
         for layer in config.get("layers", []) if isinstance(config.get("layers"), list) else []:
-            if isinstance(layer, dict) and isinstance(layer.get("config"), dict):
+            if isinstance(layer, dict) and isinstance(layer.get("config"), dict) and not is_keras_op(layer):
                 out[str(layer["config"].get("name", layer.get("name")))] = str(layer.get("class_name"))
                 stack.append(layer)
     return out

@@ -1,7 +1,8 @@
 """Keras 3 files: ``.keras`` archives and ``.weights.h5`` weights, read and written.
 
 A ``.keras`` file is a zip of ``metadata.json``, ``config.json`` (Keras' config, with the
-compile config) and ``model.weights.h5`` (HDF5, Keras' layout: :mod:`._keras_h5`). Loading
+compile config), ``model.weights.h5`` (HDF5, Keras' layout: :mod:`._keras_h5`) and the
+vocabularies of lookup layers under ``assets/`` (:mod:`._keras_assets`). Loading
 converts the config (:mod:`._keras_config`), rebuilds the model through deepnet's registry and
 copies the weights; nothing in the file is executed and no pickle is read. h5py is an optional
 dependency (``pip install deepnet[keras-files]``), imported when a Keras file is used.
@@ -12,10 +13,12 @@ from __future__ import annotations
 import datetime
 import io
 import os
+import zipfile
 
 from ..utils.io import atomic_write_bytes
 from ._architecture import build_model, is_graph_model, model_architecture
 from ._compile import compile_config_to_json, compile_from_json
+from ._keras_assets import ASSET_LIMIT, asset_members, read_assets, write_assets
 from ._keras_config import (
     from_keras_architecture,
     from_keras_value,
@@ -33,6 +36,7 @@ __all__ = ["KERAS_VERSION", "is_keras_path", "load_keras_model", "load_keras_wei
 KERAS_VERSION = "3.15.1"
 _MEMBERS = {"metadata.json", "config.json", "model.weights.h5"}
 _LIMITS = {"metadata.json": 1 * MiB, "config.json": 64 * MiB, "model.weights.h5": 64 * GiB}
+_MAX_NAMES = 100_000
 _COMPILE_KEEP = ("loss", "loss_weights", "metrics", "weighted_metrics")
 
 
@@ -77,10 +81,22 @@ def _compile_from_keras(cfg, custom_objects, where: str) -> dict | None:
     return out
 
 
+def _member_names(path) -> list[str]:
+    """The member names of the archive at ``path`` ([] when it is not a readable zip: the
+    validating reader then says what is wrong with it)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return zf.namelist()[:_MAX_NAMES]
+    except (OSError, zipfile.BadZipFile, ValueError):
+        return []
+
+
 def load_keras_model(path: str, custom_objects=None, compile: bool = True):
     """Load a Keras 3 ``.keras`` file into a deepnet model (see :func:`deepnet.saving.load_model`)."""
     where = repr(path)
-    members = read_archive(path, _MEMBERS, set(), _LIMITS, "Keras .keras file")
+    assets = asset_members(_member_names(path))
+    members = read_archive(path, _MEMBERS, assets, {**_LIMITS, **dict.fromkeys(assets, ASSET_LIMIT)},
+                           "Keras .keras file")
     meta = parse_json(members["metadata.json"], f"{where} metadata.json")
     if not isinstance(meta, dict) or not str(meta.get("keras_version", "")).startswith("3."):
         raise ModelFileError(
@@ -93,6 +109,7 @@ def load_keras_model(path: str, custom_objects=None, compile: bool = True):
     model = build_model(arch, custom_objects, cwhere)
     with _open_h5(members.pop("model.weights.h5"), f"{where} model.weights.h5") as h5:
         read_h5_weights(model, h5, f"{where} model.weights.h5", keras_class_names(config))
+    read_assets(model, {name: members[name] for name in assets}, where, keras_class_names(config))
     compile_cfg = _compile_from_keras(config.get("compile_config"), custom_objects, cwhere)
     if compile and compile_cfg is not None:
         compile_from_json(model, compile_cfg, custom_objects, cwhere)
@@ -164,11 +181,13 @@ def save_keras_model(model, path: str) -> None:
     compile_cfg = _compile_to_keras(model)
     if compile_cfg is not None:
         config["compile_config"] = compile_cfg
+    assets = write_assets(model, config)
     stamp = datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")
     members = [
         ("metadata.json", dump_json({"keras_version": KERAS_VERSION, "date_saved": stamp}), True),
         ("config.json", dump_json(config), True),
         ("model.weights.h5", _h5_bytes(model), False),
+        *((name, data, True) for name, data in assets),
     ]
     write_archive(path, members)
 

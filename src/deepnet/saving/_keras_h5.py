@@ -18,7 +18,7 @@ from ._architecture import is_model
 from ._keras_config import keras_class_of
 from .safe import ModelFileError
 
-__all__ = ["layer_paths", "model_layer_paths", "read_h5_weights", "write_h5_weights"]
+__all__ = ["layer_paths", "model_layer_paths", "read_h5_weights", "sublayer_paths", "write_h5_weights"]
 
 _RNN = {"LSTM", "GRU", "SimpleRNN", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"}
 _ATTENTION_PARTS = ("query_dense", "key_dense", "value_dense", "output_dense")
@@ -90,7 +90,8 @@ def _sublayers(layer, prefix: str, names) -> list[tuple[Layer, str]]:
 
 
 def _graph_layers(model) -> list:
-    layers = [lay for lay in model.layers if isinstance(lay, Layer)]
+    """The layers Keras' ``model.layers`` lists (not op nodes, not a Sequential's Input)."""
+    layers = [lay for lay in model.layers if isinstance(lay, Layer) and get_registered_name(lay) != "Operation"]
     if _class(model) == "Sequential":
         layers = [lay for lay in layers if not isinstance(lay, InputLayer)]
     return layers
@@ -112,6 +113,17 @@ def model_layer_paths(model, prefix: str, names: dict | None = None) -> list[tup
         name = key if used[key] == 0 else f"{key}_{used[key]}"
         out.append((layer, f"{prefix}/layers/{name}".lstrip("/")))
     return out
+
+
+def sublayer_paths(layer, prefix: str, names: dict | None = None) -> list[tuple[Layer, str]]:
+    """``(sublayer, path)`` of the layers directly inside ``layer`` (a graph model's layers, a
+    layer's sublayers), with Keras' paths.
+
+    >>> from deepnet.saving._keras_h5 import sublayer_paths
+    >>> [path for _, path in sublayer_paths(dn.layers.Bidirectional(dn.layers.LSTM(2)), "layers/bidirectional")]
+    ['layers/bidirectional/backward_layer', 'layers/bidirectional/forward_layer']
+    """
+    return model_layer_paths(layer, prefix, names) if _is_graph(layer) else _sublayers(layer, prefix, names)
 
 
 def _is_graph(layer) -> bool:
