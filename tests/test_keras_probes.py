@@ -69,3 +69,17 @@ def test_normalization_mean_and_variance_attributes():
         for attr in ("mean", "variance"):
             np.testing.assert_allclose(np.asarray(getattr(ours, attr)),
                                        np.asarray(getattr(theirs, attr)), rtol=1e-5)
+
+
+def test_shape_dtype_and_convert_on_keras_tensors():
+    for K in (dn, keras):
+        x = K.Input((6, 4))
+        assert K.ops.shape(x) == (None, 6, 4)
+        assert K.ops.dtype(x) == "float32"
+        assert K.ops.convert_to_tensor(x).shape == (None, 6, 4)
+    x = dn.Input((6, 4))
+    half = dn.ops.convert_to_tensor(x, "float16")
+    assert half.shape == (None, 6, 4) and dn.ops.dtype(half) == "float16"
+    _, steps, feats = dn.ops.shape(x)
+    model = dn.Model(x, dn.ops.reshape(x, (-1, steps * feats)))
+    assert tuple(model(torch.ones(2, 6, 4)).shape) == (2, 24)

@@ -44,6 +44,8 @@ def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
     if sparse or ragged:
         raise ValueError("ops.convert_to_tensor: sparse and ragged tensors are not supported on "
                          "torch. help: pass sparse=None, ragged=None.")
+    if getattr(type(x), "_deepnet_symbolic", False):  # a KerasTensor stays symbolic (Keras)
+        return x if dtype is None else cast(x, dtype)
     return as_tensor(getattr(x, "value", x) if not isinstance(x, torch.Tensor) else x,
                      resolve_dtype(dtype))
 
@@ -75,16 +77,17 @@ def dtype(x):
     >>> dn.ops.dtype(torch.ones(1))
     'float32'
     """
-    return str(as_tensor(x).dtype).replace("torch.", "")
+    x = x if getattr(type(x), "_deepnet_symbolic", False) else as_tensor(x)
+    return str(x.dtype).replace("torch.", "")
 
 
 def shape(x):
-    """The shape of ``x`` as a tuple of ints.
+    """The shape of ``x`` as a tuple of ints (None for the unknown sizes of a KerasTensor).
 
     >>> dn.ops.shape(torch.ones(2, 3))
     (2, 3)
     """
-    return tuple(as_tensor(x).shape)
+    return tuple((x if getattr(type(x), "_deepnet_symbolic", False) else as_tensor(x)).shape)
 
 
 @keras_op
