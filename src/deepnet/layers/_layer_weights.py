@@ -7,6 +7,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..utils import symbolic
 from ..utils.variables import StateVariable
 from ._weights import WeightSpec
 
@@ -118,6 +119,8 @@ class LayerWeights:
         >>> [round(float(t), 3) for t in layer.losses]
         [0.1]
         """
+        if symbolic.in_shape_inference():  # a trace for shapes adds no loss (Keras)
+            return
         if not isinstance(loss, torch.Tensor):
             loss = torch.as_tensor(np.asarray(loss), dtype=torch.float32)
         if not LayerWeights._add_loss_used:

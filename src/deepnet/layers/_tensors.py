@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 from collections.abc import Callable
@@ -12,7 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..utils import nest
+from ..utils import nest, symbolic
 from ..utils.formatting import format_shape
 from ..utils.lazy import lazy_import
 
@@ -345,6 +346,29 @@ def _materialize(shape, batch: int = 2):
     return tuple(batch if d is None else d for d in shape)
 
 
+@contextlib.contextmanager
+def _inference_mode(module):
+    """``module`` and its sublayers in inference mode (a symbolic call is not training, as in
+    Keras: no moving statistics updated), each one's own mode restored afterwards. Buffers that
+    are Keras Variables (a tensor subclass, which FakeTensorMode refuses) are seen as plain views
+    of the same storage meanwhile; fake mode never writes to them."""
+    mods = list(module.modules()) if isinstance(module, nn.Module) else []
+    modes = [(m, m.training) for m in mods]
+    swapped = [(m, k, t) for m in mods for k, t in m._buffers.items()
+               if t is not None and type(t) is not torch.Tensor]
+    for m, _ in modes:
+        m.training = False
+    for m, k, t in swapped:
+        m._buffers[k] = t.as_subclass(torch.Tensor)
+    try:
+        yield
+    finally:
+        for m, mode in modes:
+            m.training = mode
+        for m, k, t in swapped:
+            m._buffers[k] = t
+
+
 def infer_output_shape(module: nn.Module, shapes: tuple, kwargs: dict, call: Callable | None = None):
     """Output shape(s) of ``call(*inputs)`` found by running it on fake tensors (no compute).
 
@@ -364,7 +388,8 @@ def infer_output_shape(module: nn.Module, shapes: tuple, kwargs: dict, call: Cal
             full = tuple((batch if i == 0 else other) if d is None else d for i, d in enumerate(s))
             return torch.zeros(full, dtype=dtype)
 
-        with FakeTensorMode(allow_non_fake_inputs=True), torch.no_grad():
+        with FakeTensorMode(allow_non_fake_inputs=True), torch.no_grad(), symbolic.shape_inference(), \
+                _inference_mode(module):
             args = map_shapes(realize, shapes)
             kw = {k: map_shapes(realize, v) for k, v in kwargs.items()}
             out = call(*args, **filter_kwargs(call, kw))

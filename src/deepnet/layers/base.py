@@ -30,7 +30,7 @@ from torch._subclasses.fake_tensor import FakeTensor
 from .. import constraints as _constraints
 from .. import initializers as _initializers
 from .. import regularizers as _regularizers
-from ..utils import nest
+from ..utils import nest, symbolic
 from ..utils.naming import to_snake_case, unique_name
 from ..utils.registry import register_kind
 from ..utils.validation import InstanceOf, NoneOr, validate_params
@@ -237,6 +237,8 @@ class Layer(LayerWeights, nn.Module):
                 return (None, *tuple(a.shape[1:]))
             if isinstance(a, (list, tuple)) and a and all(isinstance(t, (torch.Tensor, KerasTensor)) for t in a):
                 return [(None, *tuple(t.shape[1:])) for t in a]
+            if isinstance(a, dict) and a and all(isinstance(t, (torch.Tensor, KerasTensor)) for t in a.values()):
+                return {k: (None, *tuple(t.shape[1:])) for k, t in a.items()}
             return None
 
         build_params = [p for p in inspect.signature(self.build).parameters.values()
@@ -377,7 +379,7 @@ class Layer(LayerWeights, nn.Module):
         was_training = self.training
         self.eval()
         try:
-            with torch.no_grad():
+            with torch.no_grad(), symbolic.shape_inference(self):  # no state changes
                 self.call(*args, **filter_kwargs(type(self).call, kw))
         finally:
             self.train(was_training)

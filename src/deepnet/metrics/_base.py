@@ -9,6 +9,7 @@ import torch
 
 from .. import initializers as _initializers
 from ..losses import EPSILON, squeeze_or_expand_to_same_rank
+from ..utils import symbolic
 from ..utils.lookup import wrapper_from_config
 from ..utils.naming import to_snake_case, unique_name
 from ..utils.validation import Integral, Interval, Real, check, invalid_value
@@ -209,6 +210,8 @@ def _stateful_update(fn):
     first tensor argument (what Keras-style subclasses, which never call ``_place``, need)."""
     @functools.wraps(fn)
     def update_state(self, *args, **kwargs):
+        if symbolic.in_shape_inference():  # a layer's call traced for shapes: no state change
+            return None
         with torch.no_grad():
             ref = next((a for a in args if isinstance(a, torch.Tensor)), None)
             if ref is not None and ref.device != self._device:

@@ -20,7 +20,7 @@ from ..layers.base import (
     map_shapes,
 )
 from ..training.api import TrainingAPI
-from ..utils import nest
+from ..utils import nest, symbolic
 from ..utils.lazy import lazy_import
 from ..utils.naming import to_snake_case, unique_name
 from ..utils.registry import register_builtin
@@ -197,19 +197,22 @@ class Model(TrainingAPI, Layer):
             self._add_layer_module(layer)
 
     def _add_layer_module(self, layer: nn.Module) -> None:
+        """Register ``layer`` as a submodule under its name, or, where the name is an attribute
+        of the model (``half``, ``train``, ``inputs``: torch/Model methods that Keras names do
+        not avoid), under ``name_`` (underscores added until free); ``get_layer`` and the
+        Keras names still use the layer's name."""
         name = layer.name
         if "." in name or not name:
             raise ValueError(f"Layer name {name!r} cannot contain '.' or be empty. help: rename the layer.")
-        if name in self._modules:
-            if self._modules[name] is not layer:
+        for key, module in self._modules.items():
+            if module is layer:
+                return
+            if getattr(module, "name", key) == name:
                 raise ValueError(f"Model {self.name!r} already has a layer named {name!r}.")
-            return
-        if hasattr(type(self), name) or name in self.__dict__:
-            raise ValueError(
-                f"Layer name {name!r} clashes with an attribute of {type(self).__name__}. "
-                "help: pass another `name=` to the layer."
-            )
-        self.add_module(name, layer)
+        key = name
+        while hasattr(type(self), key) or key in self.__dict__ or key in self._modules:
+            key += "_"
+        self.add_module(key, layer)
 
     @staticmethod
     def _plan(node: Node):
@@ -308,7 +311,7 @@ class Model(TrainingAPI, Layer):
         try:
             self.eval()
             dummy = map_shapes(lambda s: torch.zeros(tuple(2 if d is None else d for d in s), dtype=self.dtype), input_shape)
-            with torch.no_grad():
+            with torch.no_grad(), symbolic.shape_inference(self):  # builds weights, changes no state
                 self.call(dummy)
         finally:
             self.train(was_training)

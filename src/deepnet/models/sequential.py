@@ -95,7 +95,7 @@ class Sequential(Model):
             raise TypeError(f"Sequential {self.name!r} has no layers to pop.")  # TypeError as in Keras
         layer = self._stack.pop()
         self._training_flags.pop()
-        del self._modules[layer.name]
+        del self._modules[next(k for k, m in self._modules.items() if m is layer)]
         if self._input_layer is not None:
             self._last_output = self._input_layer.output_tensor
             for lyr in self._stack:

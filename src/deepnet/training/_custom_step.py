@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from ..layers import Layer
-from ..utils import nest
+from ..utils import nest, symbolic
 from ._keras_steps import KerasStepAPI, flatten_logs, pack_x_y_sample_weight
 from .callback_base import CallbackList, LazyLogs
 from .data import make_adapter
@@ -171,7 +171,7 @@ def _call_once(model, xb) -> None:
     was_training = model.training
     model.eval()
     try:
-        with torch.no_grad():
+        with torch.no_grad(), symbolic.shape_inference(model):  # builds weights, changes no state
             model(xb)
     finally:
         model.train(was_training)

@@ -11,13 +11,50 @@ False
 
 from __future__ import annotations
 
-from typing import Any, Callable
+import contextlib
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from . import nest
 
-__all__ = ["any_symbolic", "call_symbolic", "is_symbolic", "set_symbolic_handler"]
+__all__ = ["any_symbolic", "call_symbolic", "in_shape_inference", "is_symbolic", "set_symbolic_handler",
+           "shape_inference"]
 
 _HANDLER: Callable | None = None
+_INFERRING = [0]  # depth of nested shape_inference() scopes
+
+
+@contextlib.contextmanager
+def shape_inference(module=None) -> Iterator[None]:
+    """Mark code run only to find shapes or build weights (Keras' stateless symbolic scope):
+    metric updates, ``add_loss`` terms and Variable assignments made inside are dropped, and
+    the buffers of ``module`` (a torch module: seed counters, moving statistics, metric totals)
+    get their values back on exit, so tracing never changes state.
+
+    >>> from deepnet.utils import symbolic
+    >>> with symbolic.shape_inference():
+    ...     symbolic.in_shape_inference()
+    True
+    """
+    saved = [(t, t.detach().clone()) for t in module.buffers()] if module is not None else []
+    _INFERRING[0] += 1
+    try:
+        yield
+    finally:
+        _INFERRING[0] -= 1
+        for t, value in saved:
+            if t.shape == value.shape:
+                t.data.copy_(value)
+
+
+def in_shape_inference() -> bool:
+    """Whether a :func:`shape_inference` scope is active (stateful updates must be skipped).
+
+    >>> from deepnet.utils import symbolic
+    >>> symbolic.in_shape_inference()
+    False
+    """
+    return _INFERRING[0] > 0
 
 
 def set_symbolic_handler(handler: Callable) -> None:

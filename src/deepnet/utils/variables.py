@@ -33,7 +33,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import registry
+from . import registry, symbolic
 from .dtypes import is_float_dtype, standardize_dtype
 
 __all__ = ["StateVariable", "TrainableVariable", "Variable", "as_variable", "name_scope"]
@@ -143,18 +143,24 @@ class Variable:
 
     def assign(self, value):
         """Set the value in place (a tensor, NumPy array or number broadcast to the shape)."""
+        if symbolic.in_shape_inference():  # traced for shapes only: no state change
+            return self
         with torch.no_grad():
             self.copy_(self._coerce(value))
         return self
 
     def assign_add(self, value):
         """Add ``value`` in place."""
+        if symbolic.in_shape_inference():  # traced for shapes only: no state change
+            return self
         with torch.no_grad():
             self.add_(self._coerce(value))
         return self
 
     def assign_sub(self, value):
         """Subtract ``value`` in place."""
+        if symbolic.in_shape_inference():  # traced for shapes only: no state change
+            return self
         with torch.no_grad():
             self.sub_(self._coerce(value))
         return self

@@ -1,0 +1,134 @@
+"""Fixes found by running keras.io examples under deepnet (issue 14, tests/keras_examples):
+shape inference changes no state, add_loss of a layer called twice, layer names that are
+torch/Model attributes, fitting models without trainable weights or call(), deepnet.config's
+max_epochs / max_steps_per_epoch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import deepnet as dn
+
+
+class _Stateful(dn.layers.Layer):
+    """A layer whose call updates a metric, adds a loss, draws from a SeedGenerator and runs a
+    BatchNormalization (the endpoint-layer pattern of keras.io plus moving statistics)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.bn = dn.layers.BatchNormalization()
+        self.tracker = dn.metrics.Mean()
+        self.seed = dn.random.SeedGenerator(1)
+        self.v = self.add_weight(shape=(), initializer="zeros", trainable=False)
+
+    def call(self, x):
+        self.add_loss(x.abs().sum() + 1.0)
+        self.tracker.update_state(x)
+        self.v.assign_add(1.0)
+        y = self.bn(x)
+        return y + 0.0 * dn.random.normal(dn.ops.shape(y), seed=self.seed)
+
+
+def _state(layer):
+    return [t.detach().clone() for t in layer.buffers()]
+
+
+def test_symbolic_call_changes_no_state():
+    layer = _Stateful()
+    layer(torch.ones(4, 3))  # built for real: BN, metric, seed and variable moved once
+    before = _state(layer)
+    out = layer(dn.Input((3,)))  # shape inference on fake tensors
+    assert out.shape == (None, 3)
+    for a, b in zip(before, _state(layer)):
+        torch.testing.assert_close(a, b)
+    assert [float(t) for t in layer.losses] == [13.0]  # the real call's term, not a trace's
+
+
+def test_lazy_sublayer_build_changes_no_state():
+    layer = _Stateful()  # sublayers unbuilt: the symbolic call first builds them on zeros
+    before = {"count": float(layer.tracker.count), "seed": layer.seed.state.tolist(), "v": float(layer.v)}
+    layer(dn.Input((3,)))
+    after = {"count": float(layer.tracker.count), "seed": layer.seed.state.tolist(), "v": float(layer.v)}
+    assert after == before
+    assert float(layer.bn.moving_mean.abs().sum()) == 0.0
+    assert layer.losses == []
+
+
+def test_endpoint_layer_metric_in_functional_model_fits():
+    class Endpoint(dn.layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.acc = dn.metrics.BinaryAccuracy()
+
+        def call(self, logits, targets=None):
+            if targets is not None:
+                self.add_loss(dn.ops.mean((dn.ops.sigmoid(logits) - targets) ** 2))
+                self.acc.update_state(targets, dn.ops.sigmoid(logits))
+            return dn.ops.sigmoid(logits)
+
+    x_in, t_in = dn.Input((4,), name="inputs"), dn.Input((1,), name="targets")
+    layer = Endpoint()
+    model = dn.Model([x_in, t_in], layer(dn.layers.Dense(1)(x_in), t_in))
+    assert float(layer.acc.count) == 0.0
+    model.compile("adam")
+    rng = np.random.default_rng(0)
+    data = {"inputs": rng.random((16, 4)), "targets": rng.integers(0, 2, (16, 1)).astype("float32")}
+    history = model.fit(data, epochs=2, batch_size=8, verbose=0)
+    assert len(history.history["loss"]) == 2
+
+
+def test_subclassed_model_with_dict_inputs_builds_on_first_batch():
+    class DictModel(dn.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = dn.layers.Dense(1)
+
+        def call(self, inputs):
+            out = self.dense(inputs["a"])
+            self.add_loss(dn.ops.mean((out - inputs["b"]) ** 2))
+            return out
+
+    model = DictModel()
+    model.compile("sgd")
+    data = {"a": np.ones((8, 3), "float32"), "b": np.zeros((8, 1), "float32")}
+    history = model.fit(data, epochs=1, batch_size=4, verbose=0)
+    assert model.count_params() == 4 and np.isfinite(history.history["loss"][0])
+
+
+@pytest.mark.parametrize("name", ["half", "float", "train", "eval", "cuda", "state_dict", "forward", "inputs"])
+def test_layer_names_that_are_model_attributes(name, tmp_path):
+    inp = dn.Input((3,), name="x")
+    model = dn.Model(inp, dn.layers.Dense(2, name="out")(dn.layers.Dense(4, name=name)(inp)))
+    assert model.get_layer(name).name == name
+    assert [layer.name for layer in model.layers] == ["x", name, "out"]
+    assert callable(model.eval) and callable(model.half)  # torch's methods stay intact
+    model.eval()
+    model.train()
+    x = np.ones((2, 3), "float32")
+    path = str(tmp_path / "m.deepnet")
+    model.save(path)
+    np.testing.assert_allclose(dn.load_model(path).predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_automatic_name_of_a_user_class_called_half():
+    class Half(dn.layers.Layer):
+        def call(self, x):
+            return x * 0.5
+
+    inp = dn.Input((3,))
+    model = dn.Sequential([inp, Half(), dn.layers.Dense(2)])
+    assert model.layers[0].name.startswith("half")
+    assert model.get_layer(model.layers[0].name) is model.layers[0]
+    model.pop()
+    model.pop()
+    assert model.layers == [] and callable(model.half)
+    functional = dn.Model(inp, Half()(inp))
+    np.testing.assert_allclose(functional.predict(np.ones((1, 3)), verbose=0), 0.5)
+
+
+def test_two_layers_with_one_name_still_refused():
+    inp = dn.Input((3,))
+    with pytest.raises(ValueError, match="unique"):
+        dn.Model(inp, dn.layers.Dense(2, name="train")(dn.layers.Dense(2, name="train")(inp)))
