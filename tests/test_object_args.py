@@ -25,6 +25,7 @@ from deepnet.utils.validation import constraints_of
 # The smallest valid arguments of the classes that have required ones.
 REQUIRED = {
     "TorchOptimizer": {"optimizer_class": torch.optim.SGD},
+    "LossScaleOptimizer": {"inner_optimizer": O.SGD()},
     "ExponentialDecay": {"initial_learning_rate": 0.1, "decay_steps": 10, "decay_rate": 0.5},
     "InverseTimeDecay": {"initial_learning_rate": 0.1, "decay_steps": 10, "decay_rate": 0.5},
     "PolynomialDecay": {"initial_learning_rate": 0.1, "decay_steps": 10},

@@ -24,12 +24,20 @@ from ._algorithms import (
     RMSprop,
     TorchOptimizer,
 )
+from ._loss_scale import LossScaleOptimizer
+from ._more import Adafactor, Ftrl, Lamb, Muon, ScheduleFreeAdamW
 from .base import Optimizer
 from .schedules import LearningRateSchedule
 
 __all__ = [
     "SGD",
     "Adadelta",
+    "Adafactor",
+    "Ftrl",
+    "Lamb",
+    "LossScaleOptimizer",
+    "Muon",
+    "ScheduleFreeAdamW",
     "Adagrad",
     "Adam",
     "AdamW",
@@ -51,6 +59,8 @@ _TABLE = {
     cls.__name__.lower(): cls
     for cls in (SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, Nadam, Lion, TorchOptimizer)
 }
+_TABLE.update({cls.__name__.lower(): cls for cls in (Adafactor, Ftrl, Lamb, Muon, ScheduleFreeAdamW,
+                                                     LossScaleOptimizer)})
 _NAMES = [name for name in _TABLE if name != "torchoptimizer"]
 
 
