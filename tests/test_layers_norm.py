@@ -29,7 +29,7 @@ BAD = [
     (BatchNormalization, {"momentum": 1.5}, None, ValueError, r"`momentum` of BatchNormalization.*\[0, 1\].*momentum=1.5"),
     (BatchNormalization, {"epsilon": -1e-3}, None, ValueError, r"`epsilon` of BatchNormalization.*>= 0"),
     (BatchNormalization, {"center": "yes"}, None, TypeError, r"`center` of BatchNormalization, expected a bool"),
-    (BatchNormalization, {"synchronized": True}, None, ValueError, r"synchronized.*not supported"),
+    (BatchNormalization, {"synchronized": "yes"}, None, TypeError, r"`synchronized` of BatchNormalization"),
     (BatchNormalization, {"renorm": True, "renorm_clipping": {"rmax": 0.5, "rmin": 1.0}}, None, ValueError, r"rmax >= rmin"),
     (BatchNormalization, {"renorm_clipping": {"foo": 1.0}}, None, ValueError, r"renorm_clipping.*'rmax'"),
     (BatchNormalization, {"renorm_clipping": {"dmax": -1.0}}, None, ValueError, r"dmax >= 0"),

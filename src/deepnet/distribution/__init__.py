@@ -29,12 +29,13 @@ from ._env import (
     process_count,
     process_rank,
 )
+from ._gather import gather_objects, main_value, write_on_main
 from ._syncbn import sync_batchnorm, unsync_batchnorm
 from ._wrap import ParallelModel, wrap_model
 
 __all__ = [
     "DataParallel", "ParallelModel", "all_sum", "broadcast_model", "check_agree", "distribution",
-    "get_device_count", "initialize", "is_main_process", "launcher_env", "list_devices", "local_rank",
-    "model_signature", "process_count", "process_rank", "reduced_metric_states", "set_distribution",
-    "shared_seed", "sync_batchnorm", "unsync_batchnorm", "wrap_model",
+    "gather_objects", "get_device_count", "initialize", "is_main_process", "launcher_env", "list_devices", "local_rank",
+    "main_value", "model_signature", "process_count", "process_rank", "reduced_metric_states", "set_distribution",
+    "shared_seed", "sync_batchnorm", "unsync_batchnorm", "wrap_model", "write_on_main",
 ]

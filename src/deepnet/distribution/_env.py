@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import datetime
 import os
 import socket
@@ -131,6 +132,13 @@ def _timeout_s(timeout: float | None) -> float:
         raise ValueError(f"DEEPNET_DIST_TIMEOUT must be a number of seconds; received {raw!r}.") from e
 
 
+def _leave_group() -> None:
+    """At exit: leave the process group cleanly (a live gloo group at interpreter shutdown can
+    abort the process with 'terminate called without an active exception')."""
+    if _initialized():
+        dist.destroy_process_group()
+
+
 def initialize(backend: str | None = None, timeout: float | None = None, device_type: str = "cpu") -> None:
     """Join the job's process group now (``fit`` does it on first use): ``gloo`` for CPU
     training, ``nccl`` for CUDA, from the launcher's environment; outside a launcher, a group
@@ -151,6 +159,7 @@ def initialize(backend: str | None = None, timeout: float | None = None, device_
     if env is None:  # one process, no launcher: a group of one (DDP still works, e.g. to time it)
         dist.init_process_group(backend, init_method=f"tcp://127.0.0.1:{_free_port()}", rank=0,
                                 world_size=1, timeout=wait)
+        atexit.register(_leave_group)
         return
     try:
         dist.init_process_group(backend, init_method="env://", timeout=wait)
@@ -161,3 +170,4 @@ def initialize(backend: str | None = None, timeout: float | None = None, device_
             f"MASTER_PORT={os.environ.get('MASTER_PORT')!r}): {e}. help: check that every node runs the same "
             "torchrun command with the same --nnodes/--nproc-per-node and a reachable --rdzv-endpoint."
         ) from e
+    atexit.register(_leave_group)

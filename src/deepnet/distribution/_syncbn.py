@@ -55,9 +55,10 @@ def _sync_call(self, inputs, training=None, mask=None):
     return self._from_kernel(y.to(x.dtype), inputs)
 
 
-def sync_batchnorm(model) -> int:
-    """Make every ``BatchNormalization`` of ``model`` compute its training statistics over all
-    processes (a no-op numerically in one process). Returns how many layers were switched.
+def sync_batchnorm(model, only_marked: bool = False) -> int:
+    """Make every ``BatchNormalization`` of ``model`` (with ``only_marked``: those built with
+    ``synchronized=True``) compute its training statistics over all processes (a no-op
+    numerically in one process). Returns how many layers were switched.
 
     >>> model = dn.Sequential([dn.layers.Input((3,)), dn.layers.BatchNormalization()])
     >>> dn.distribution.sync_batchnorm(model), dn.distribution.unsync_batchnorm(model)
@@ -65,7 +66,8 @@ def sync_batchnorm(model) -> int:
     """
     if not dist.is_available():
         raise RuntimeError("sync_batchnorm needs torch.distributed, which this PyTorch build lacks.")
-    layers = [m for m in model.modules() if isinstance(m, BatchNormalization)]
+    layers = [m for m in model.modules() if isinstance(m, BatchNormalization)
+              and (m.synchronized or not only_marked)]
     for layer in layers:
         layer.call = types.MethodType(_sync_call, layer)
     return len(layers)

@@ -58,7 +58,8 @@ def _fully_shard(model) -> None:
 
 def wrap_model(model, config: DataParallel, device: torch.device) -> ParallelModel:
     """Broadcast rank 0's weights (after checking every rank built the same model), switch on
-    synchronised batch statistics if asked, and wrap ``model`` (already on ``device``) in DDP,
+    synchronised batch statistics (every layer with ``sync_batchnorm``, else those built with
+    ``synchronized=True``), and wrap ``model`` (already on ``device``) in DDP,
     or shard it with FSDP2 for ``shard_weights=True``.
 
     >>> model = dn.Sequential([dn.layers.Input((2,)), dn.layers.Dense(1)])
@@ -68,8 +69,7 @@ def wrap_model(model, config: DataParallel, device: torch.device) -> ParallelMod
     if not dist.is_initialized():
         raise RuntimeError("wrap_model needs an initialised process group: call deepnet.distribution.initialize().")
     broadcast_model(model)
-    if config.sync_batchnorm:
-        sync_batchnorm(model)
+    sync_batchnorm(model, only_marked=not config.sync_batchnorm)  # BatchNormalization(synchronized=True)
     if config.shard_weights:
         _fully_shard(model)
         return ParallelModel(model, model, "fsdp")

@@ -110,7 +110,10 @@ class BatchNormalization(Layer):
     Moving statistics follow Keras exactly: ``moving = moving * momentum + batch * (1 - momentum)``
     with the *biased* (population) batch variance. A layer with ``trainable=False`` always runs
     in inference mode (Keras 3). With a mask (e.g. from ``Embedding(mask_zero=True)``) the
-    training statistics only count unmasked positions.
+    training statistics only count unmasked positions. With ``synchronized=True`` the training
+    statistics are computed over the whole global batch of a data-parallel run
+    (``deepnet.distribution``), as ``DataParallel(sync_batchnorm=True)`` does for every layer;
+    in one process it changes nothing.
 
     Weights (Keras order/layout): ``gamma (C,)`` if ``scale``, ``beta (C,)`` if ``center``,
     then the non-trainable ``moving_mean (C,)``, ``moving_variance (C,)`` and, with
@@ -143,13 +146,7 @@ class BatchNormalization(Layer):
         self.moving_variance_initializer = moving_variance_initializer
         self.renorm, self.renorm_momentum = renorm, renorm_momentum
         self.renorm_clipping = self._check_clipping(renorm_clipping)
-        self.synchronized = synchronized
-        if self.synchronized:
-            raise ValueError(
-                "Received an invalid value for `synchronized` of BatchNormalization: cross-replica "
-                "(synchronized) statistics are not supported by deepnet (as in Keras, they need the "
-                "TensorFlow backend). Received: synchronized=True. help: use synchronized=False."
-            )
+        self.synchronized = synchronized  # applied by deepnet.distribution when training on many processes
 
     def _check_clipping(self, clipping):
         if clipping is None:

@@ -32,6 +32,7 @@ _functional_config = lazy_import("deepnet.models._functional_config")
 _archive = lazy_import("deepnet.saving.archive")
 _export = lazy_import("deepnet.saving.export")
 _weights = lazy_import("deepnet.saving.weights")
+_distribution = lazy_import("deepnet.distribution")
 
 __all__ = ["Model", "model_from_json"]
 
@@ -398,8 +399,9 @@ class Model(TrainingAPI, Layer):
 
     # ------------------------------------------------------------------ files
     def save_weights(self, filepath) -> None:
-        """Save all weights to a ``.safetensors`` file (atomic write)."""
-        _weights.save_weights(self, filepath)
+        """Save all weights to a ``.safetensors`` file (atomic write). In a distributed run
+        every process calls it; rank 0 writes (sharded weights gathered) and the others wait."""
+        _distribution.write_on_main(self, lambda: _weights.save_weights(self, filepath))
 
     def load_weights(self, filepath) -> None:
         """Load weights from a ``.safetensors`` file written by :meth:`save_weights`."""
@@ -408,8 +410,10 @@ class Model(TrainingAPI, Layer):
     # --- saving (issue 4) ---
     def save(self, filepath, overwrite: bool = True) -> None:
         """Save the whole model (architecture, weights, compile config, optimizer state) to a
-        ``.deepnet`` file, atomically; reload it with ``deepnet.load_model(filepath)``."""
-        _archive.save_model(self, filepath, overwrite=overwrite)
+        ``.deepnet`` file, atomically; reload it with ``deepnet.load_model(filepath)``. In a
+        distributed run every process calls it; rank 0 writes (FSDP2-sharded weights gathered
+        into a normal file) and the others return once the file is complete."""
+        _distribution.write_on_main(self, lambda: _archive.save_model(self, filepath, overwrite=overwrite))
 
     def to_json(self, **kwargs) -> str:
         """The architecture as JSON (``json.dumps`` keyword arguments are passed on); rebuild it

@@ -21,7 +21,7 @@ import re
 import torch
 
 from ..utils.naming import to_snake_case, unique_name
-from ..utils.validation import Interval, NoneOr, Real, String, validate_params
+from ..utils.validation import Integral, Interval, NoneOr, Real, String, validate_params
 from . import schedules as _schedules
 
 __all__ = ["Optimizer"]
@@ -81,6 +81,7 @@ def _schedule_caller(schedule):
     return lambda step: schedule()
 
 
+_ACCUMULATION = NoneOr(Interval(Integral, 1, None), description="an int >= 1 (or None: no accumulation)")
 _DECAY = NoneOr(Interval(Real, 0, None), description="a float >= 0 (or None: no decay)")
 _CLIP = NoneOr(Interval(Real, 0, None, closed="neither"), description="a float > 0 (or None: no clipping)")
 
@@ -110,9 +111,14 @@ class Optimizer:
             At most one of ``clipnorm``, ``clipvalue`` and ``global_clipnorm`` may be set.
         name: optimizer name (default: snake-cased class name, made unique like Keras').
 
-    Keras' ``use_ema``, ``ema_momentum``, ``ema_overwrite_frequency``, ``loss_scale_factor`` and
-    ``gradient_accumulation_steps`` are accepted at their defaults only (so Keras configs load)
-    and rejected otherwise.
+        gradient_accumulation_steps: ``None`` (or 1) updates the weights after every batch; an
+            int ``k >= 2`` sums the gradients of ``k`` consecutive batches (each loss divided by
+            ``k``) and updates once, so the step equals one on the ``k``-times larger batch (under
+            a ``deepnet.distribution`` the first ``k - 1`` backward passes skip the all-reduce).
+            ``iterations`` counts weight updates.
+
+    Keras' ``use_ema``, ``ema_momentum``, ``ema_overwrite_frequency`` and ``loss_scale_factor``
+    are accepted at their defaults only (so Keras configs load) and rejected otherwise.
 
     Subclasses implement ``_torch_factory() -> (torch_class, kwargs)`` (kwargs without ``lr``,
     ``fused`` and ``foreach``) and ``_algorithm_config() -> dict``; they set the class attribute
@@ -128,7 +134,6 @@ class Optimizer:
         "use_ema": False,
         "ema_overwrite_frequency": None,
         "loss_scale_factor": None,
-        "gradient_accumulation_steps": None,
     }
 
     # learning_rate (a positive float, a schedule or a callable) is checked by _set_learning_rate.
@@ -138,6 +143,7 @@ class Optimizer:
                  global_clipnorm=None, name=None, **kwargs):
         owner = type(self).__name__
         ema_momentum = kwargs.pop("ema_momentum", 0.99)
+        accumulation = kwargs.pop("gradient_accumulation_steps", None)
         extras = {key: kwargs.pop(key, default) for key, default in self._keras_only_defaults.items()}
         if "decay" in kwargs:
             raise ValueError(
@@ -157,7 +163,7 @@ class Optimizer:
         self.ema_momentum = Interval(Real, 0, 1).check(ema_momentum, self, "ema_momentum")
         self.ema_overwrite_frequency = extras["ema_overwrite_frequency"]
         self.loss_scale_factor = extras["loss_scale_factor"]
-        self.gradient_accumulation_steps = extras["gradient_accumulation_steps"]
+        self.gradient_accumulation_steps = _ACCUMULATION.check(accumulation, self, "gradient_accumulation_steps")
 
         self.name = unique_name(to_snake_case(owner)) if name is None else name
         self.weight_decay = weight_decay
@@ -274,7 +280,9 @@ class Optimizer:
         class takes it: deepnet's own kernels are always multi-tensor)."""
         if _accepts(torch_class, "fused"):
             devices = _fused_devices()
-            if all(p.device.type in devices and torch.is_floating_point(p) for p in params):
+            # FSDP2's sharded parameters (DTensor) have no fused kernels: they take foreach.
+            if all(p.device.type in devices and torch.is_floating_point(p) and type(p).__name__ != "DTensor"
+                   for p in params):
                 return "fused", {"fused": True}
         return "foreach", ({"foreach": True} if _accepts(torch_class, "foreach") else {})
 

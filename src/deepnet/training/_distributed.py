@@ -9,6 +9,7 @@ from __future__ import annotations
 import collections
 import types
 
+import numpy as np
 import torch
 from torch.utils.data import BatchSampler, DataLoader, RandomSampler
 from torch.utils.data.distributed import DistributedSampler
@@ -20,11 +21,12 @@ from .data import ArrayAdapter, IterableAdapter
 
 _dist = lazy_import("deepnet.distribution")
 
-__all__ = ["DistState", "attach", "begin_step", "is_main", "loss_for_backward", "quiet_callbacks", "reduced_logs",
-           "shard", "shuffle_seed"]
+__all__ = ["DistState", "attach", "begin_step", "is_main", "loss_for_backward", "predict_split", "quiet_callbacks",
+           "reduced_logs", "shard", "shuffle_seed", "splits_predict"]
 
-#: Callbacks that write files: on ranks other than 0 their hooks do nothing.
-WRITERS = (CSVLogger, ModelCheckpoint, TensorBoard)
+#: Callbacks that write files: on ranks other than 0 their hooks do nothing. ModelCheckpoint
+#: runs on every rank (``model.save`` is collective: rank 0 writes, FSDP2 shards are gathered).
+WRITERS = (CSVLogger, TensorBoard)
 
 
 class DistState:
@@ -117,9 +119,24 @@ def _mute(*args, **kwargs):
     return None
 
 
+def _agreed_current(cb) -> None:
+    """Make a ModelCheckpoint decide on rank 0's monitored value on every rank (batch logs are
+    per rank), so every rank calls the collective ``model.save`` at the same steps."""
+    if "_current" in cb.__dict__:
+        return
+    local = cb._current
+    cb._current = lambda logs: _dist.main_value(local(logs))
+
+
 def quiet_callbacks(callbacks: list) -> list:
     """On ranks other than 0, silence the hooks of file-writing callbacks (they stay in the
-    list, so BackupAndRestore saves and restores the same callbacks on every rank)."""
+    list, so BackupAndRestore saves and restores the same callbacks on every rank);
+    ModelCheckpoint runs everywhere, quiet and on rank 0's decisions."""
+    if _dist.process_count() > 1:
+        for cb in callbacks:
+            if isinstance(cb, ModelCheckpoint):
+                _agreed_current(cb)
+                cb.verbose = cb.verbose if is_main() else 0
     if is_main():
         return callbacks
     for cb in callbacks:
@@ -276,3 +293,28 @@ def shard(trainer, adapter):
                       help="give every rank the same data (or DataLoaders of the same length), or set "
                       "steps_per_epoch.")
     return sharded
+
+
+# ---------------------------------------------------------------------- predict
+def splits_predict(trainer, x) -> bool:
+    """Whether ``predict(x)`` is split across ranks: a distribution with several processes,
+    arrays (not a Dataset or generator) and replicated weights (FSDP2's forward is a collective,
+    so a sharded model predicts everything on every rank)."""
+    config = _dist.distribution()
+    if config is None or config.shard_weights or _dist.process_count() < 2 or not trainer.model.built:
+        return False
+    leaves = nest.flatten(x)
+    return bool(leaves) and all(hasattr(a, "shape") and hasattr(a, "__getitem__") for a in leaves)
+
+
+def predict_split(trainer, x, run):
+    """``run(x)`` computed data-parallel: rank ``r`` predicts the ``r``-th contiguous part of
+    the samples, and every rank gets all the predictions, in the order of ``x``."""
+    state = trainer._dist
+    n = nest.flatten(x)[0].shape[0]
+    part = _split(n, state.world, state.rank)
+    local = run(nest.map_structure(lambda a: a[part], x)) if part.stop > part.start else None
+    outputs = [o for o in _dist.gather_objects(local) if o is not None]
+    flat = [nest.flatten(o) for o in outputs]
+    merged = [np.concatenate([f[i] for f in flat]) for i in range(len(flat[0]))]
+    return nest.pack_like(outputs[0], merged)

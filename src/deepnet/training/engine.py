@@ -86,6 +86,7 @@ class Trainer:
         self.policy = mixed_precision.global_policy()
         self._scaler = None
         self._step_fn = None
+        self._nothing_to_train = False  # no trainable weights (set by _prepare)
         self._reg_terms: list | None = None
         self._act_layers: list = []
         self._constrained: list = []
@@ -107,9 +108,12 @@ class Trainer:
         self._dist = _distributed.attach(self)
         self._collect_terms()
         params = [p for p in model.parameters() if p.requires_grad]
-        if not params:
-            raise ValueError(f"Model {model.name!r} has no trainable weights: nothing to train. Is `trainable=False` set?")
-        self.optimizer.build(params)
+        self._nothing_to_train = not params
+        if params:
+            self.optimizer.build(params)
+        else:  # Keras fits it too (e.g. a model of add_loss layers): losses and metrics, no update
+            warnings.warn(f"Model {model.name!r} has no trainable weights: fit() reports its loss and metrics "
+                          "but updates nothing. Is `trainable=False` set?", stacklevel=3)
         if self.policy.compute_dtype == torch.float16 and self._scaler is None:
             self._scaler = torch.amp.GradScaler(self.device.type)
             self._scaler_shim = ScalerShim(self.optimizer)
@@ -292,6 +296,8 @@ class Trainer:
         return loss, y_pred
 
     def apply_gradients(self, loss, batch_size: int | None = None) -> None:
+        if self._nothing_to_train:
+            return
         opt = self.optimizer
         loss, step_now = _distributed.loss_for_backward(self, loss, batch_size)
         if self._scaler is not None:
@@ -402,7 +408,7 @@ class Trainer:
         model = self.model
         want_batch_logs = cbs.wants_batch_hooks("train")
         report = want_batch_logs or progress.interactive
-        sync_each_step = self.device.type == "cpu" and self._dist is None  # reduced at the epoch's end
+        sync_each_step = self._sync_each_step()
         every = self.steps_per_execution
         total, count, steps, total_t = 0.0, 0, 0, None
         for step, (xb, yb, swb) in enumerate(train):
@@ -432,6 +438,12 @@ class Trainer:
         if steps and not sync_each_step and not math.isfinite(logs["loss"]):
             self._stop_on_nan(epoch, steps - 1, logs["loss"], progress)
         return steps, logs
+
+    def _sync_each_step(self) -> bool:
+        """Read each step's loss on the host (the NaN check stops before the bad update)? Only
+        on one CPU process, where a read costs no device wait; on CUDA (and across ranks) the
+        loss is summed on the device and read when logged (progress bar, batch hooks, epoch end)."""
+        return self.device.type == "cpu" and self._dist is None
 
     def _report_step(self, cbs, progress, want_batch_logs, step, steps, total, total_t, count) -> None:
         running = lambda t=total, tt=total_t, c=count: self._running_logs(t, tt, c)  # noqa: E731
@@ -518,8 +530,13 @@ class Trainer:
         self._collect_terms()
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
-        return predict(self.model, x, batch_size=batch_size, verbose=verbose, steps=steps, callbacks=callbacks,
-                       device=self.device, autocast=self._autocast)
+        def run(part):
+            return predict(self.model, part, batch_size=batch_size, verbose=verbose if _distributed.is_main() else 0,
+                           steps=steps, callbacks=callbacks, device=self.device, autocast=self._autocast)
+        if steps is None and _distributed.splits_predict(self, x):  # each rank predicts a part; all get all
+            self._prepare_eval()
+            return _distributed.predict_split(self, x, run)
+        return run(x)
 
     # ------------------------------------------------------------------ single batches
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
