@@ -1,11 +1,12 @@
-"""Ready-made architectures (Keras' ``keras.applications``): VGG16, VGG19, ResNet50,
-MobileNetV2 and EfficientNetB0, with Keras' arguments, layer names and parameter counts.
+"""Ready-made architectures (Keras' ``keras.applications``): VGG, ResNet (v1 and v2), DenseNet,
+Inception, Xception, MobileNet (v1, v2, v3), EfficientNet (v1 and v2), ConvNeXt and NASNet, with
+Keras' arguments, layer names and parameter counts.
 
 ``weights=None`` builds the architecture with fresh weights; ``weights="<path>"`` loads a
 weights file saved by deepnet for it (``model.save_weights``); ``weights="imagenet"`` is
 refused with a message (deepnet downloads no pretrained weights). Each architecture's module
-(``vgg16``, ``vgg19``, ``resnet50``, ``mobilenet_v2``, ``efficientnet``) has Keras'
-``preprocess_input`` and ``decode_predictions``.
+(``vgg16``, ``resnet``, ``densenet``, ...) has Keras' ``preprocess_input`` and
+``decode_predictions``.
 
 >>> model = dn.applications.MobileNetV2(input_shape=(32, 32, 3), weights=None, classes=10)
 >>> model.outputs[0].shape
@@ -14,13 +15,43 @@ refused with a message (deepnet downloads no pretrained weights). Each architect
 
 from __future__ import annotations
 
-from . import efficientnet, imagenet_utils, mobilenet_v2, resnet50, vgg16, vgg19
-from ._efficientnet import EfficientNetB0
+from . import (
+    densenet,
+    efficientnet,
+    imagenet_utils,
+    inception_resnet_v2,
+    inception_v3,
+    mobilenet_v2,
+    resnet,
+    resnet50,
+    resnet_v2,
+    vgg16,
+    vgg19,
+    xception,
+)
+from ._densenet import DenseNet121, DenseNet169, DenseNet201
+from ._efficientnet import (
+    EfficientNetB0,
+    EfficientNetB1,
+    EfficientNetB2,
+    EfficientNetB3,
+    EfficientNetB4,
+    EfficientNetB5,
+    EfficientNetB6,
+    EfficientNetB7,
+)
+from ._inception_resnet_v2 import InceptionResNetV2
+from ._inception_v3 import InceptionV3
 from ._mobilenet_v2 import MobileNetV2
-from ._resnet import ResNet50
+from ._resnet import ResNet50, ResNet50V2, ResNet101, ResNet101V2, ResNet152, ResNet152V2
 from ._vgg import VGG16, VGG19
+from ._xception import Xception
 
 __all__ = [
-    "EfficientNetB0", "MobileNetV2", "ResNet50", "VGG16", "VGG19", "efficientnet", "imagenet_utils",
-    "mobilenet_v2", "resnet50", "vgg16", "vgg19",
+    "DenseNet121", "DenseNet169", "DenseNet201", "EfficientNetB0", "EfficientNetB1", "EfficientNetB2",
+    "EfficientNetB3", "EfficientNetB4", "EfficientNetB5", "EfficientNetB6", "EfficientNetB7", "InceptionResNetV2",
+    "InceptionV3", "MobileNetV2", "ResNet50", "ResNet50V2", "ResNet101", "ResNet101V2", "ResNet152",
+    "ResNet152V2", "VGG16", "VGG19", "Xception", "densenet", "efficientnet", "imagenet_utils",
+    "inception_resnet_v2", "inception_v3", "mobilenet_v2", "resnet", "resnet50", "resnet_v2", "vgg16", "vgg19",
+    "xception",
 ]

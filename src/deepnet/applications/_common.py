@@ -65,8 +65,9 @@ def make_input(owner: str, input_tensor, input_shape, default_size: int, min_siz
 
 
 def finish(inputs, x, name: str, include_top: bool, pooling, classes: int, classifier_activation, weights,
-           head=None):
-    """Top (``head(x)`` or pooling + softmax Dense) or pooling, the Model, then local weights."""
+           head=None, pool_names: bool = False):
+    """Top (``head(x)`` or pooling + softmax Dense) or pooling (named ``avg_pool``/``max_pool``
+    where ``pool_names``, as some Keras architectures do), the Model, then local weights."""
     if include_top:
         if head is not None:
             x = head(x)
@@ -74,9 +75,9 @@ def finish(inputs, x, name: str, include_top: bool, pooling, classes: int, class
             x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
         x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
     elif pooling == "avg":
-        x = layers.GlobalAveragePooling2D()(x)
+        x = layers.GlobalAveragePooling2D(name="avg_pool" if pool_names else None)(x)
     elif pooling == "max":
-        x = layers.GlobalMaxPooling2D()(x)
+        x = layers.GlobalMaxPooling2D(name="max_pool" if pool_names else None)(x)
     model = Model(inputs, x, name=name)
     if weights is not None:
         model.load_weights(weights)

@@ -1,4 +1,5 @@
-"""EfficientNetB0 (Tan & Le, 2019): MBConv blocks with squeeze-and-excitation and swish."""
+"""EfficientNetB0..B7 (Tan & Le, 2019): MBConv blocks with squeeze-and-excitation and swish, one
+builder scaled by the (width, depth, resolution, dropout) table."""
 
 from __future__ import annotations
 
@@ -8,12 +9,18 @@ from .. import layers
 from ..utils.validation import validate_params
 from ._common import APPLICATION_ARGS, correct_pad, finish, make_input
 
-__all__ = ["EfficientNetB0"]
+__all__ = [
+    "EfficientNetB0", "EfficientNetB1", "EfficientNetB2", "EfficientNetB3", "EfficientNetB4", "EfficientNetB5",
+    "EfficientNetB6", "EfficientNetB7",
+]
 
 #: (kernel, repeats, filters in, filters out, expansion, stride) of the seven stages; SE ratio 0.25.
 _STAGES = ((3, 1, 32, 16, 1, 1), (3, 2, 16, 24, 6, 2), (5, 2, 24, 40, 6, 2), (3, 3, 40, 80, 6, 2),
            (5, 3, 80, 112, 6, 1), (5, 4, 112, 192, 6, 2), (3, 1, 192, 320, 6, 1))
 _SE_RATIO = 0.25
+#: (width, depth, default resolution, top dropout) of B0..B7.
+_SCALING = ((1.0, 1.0, 224, 0.2), (1.0, 1.1, 240, 0.2), (1.1, 1.2, 260, 0.3), (1.2, 1.4, 300, 0.3),
+            (1.4, 1.8, 380, 0.4), (1.6, 2.2, 456, 0.4), (1.8, 2.6, 528, 0.5), (2.0, 3.1, 600, 0.5))
 
 
 def round_filters(filters: float, width: float, divisor: int = 8) -> int:
@@ -67,6 +74,22 @@ def _efficientnet(inputs, width: float, depth: float, drop_connect_rate: float =
     return layers.Activation("swish", name="top_activation")(layers.BatchNormalization(name="top_bn")(x))
 
 
+def efficientnet(variant: int, include_top, weights, input_tensor, input_shape, pooling, classes,
+                 classifier_activation, name):
+    """Build EfficientNetB``variant`` with Keras' layout and names."""
+    width, depth, size, dropout = _SCALING[variant]
+    owner = f"EfficientNetB{variant}"
+    inputs = make_input(owner, input_tensor, input_shape, size, 32, include_top, weights, classes)
+    x = _efficientnet(inputs, width, depth)
+
+    def head(t):
+        t = layers.GlobalAveragePooling2D(name="avg_pool")(t)
+        return layers.Dropout(dropout, name="top_dropout")(t)
+
+    return finish(inputs, x, name, include_top, pooling, classes, classifier_activation, weights, head,
+                  pool_names=True)
+
+
 @validate_params(APPLICATION_ARGS)
 def EfficientNetB0(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None, classes=1000,
                    classifier_activation="softmax", name="efficientnetb0"):
@@ -77,11 +100,96 @@ def EfficientNetB0(include_top=True, weights=None, input_tensor=None, input_shap
     >>> dn.applications.EfficientNetB0(include_top=False, input_shape=(32, 32, 3)).count_params()
     4049571
     """
-    inputs = make_input("EfficientNetB0", input_tensor, input_shape, 224, 32, include_top, weights, classes)
-    x = _efficientnet(inputs, 1.0, 1.0)
+    return efficientnet(0, include_top, weights, input_tensor, input_shape, pooling, classes,
+                        classifier_activation, name)
 
-    def head(t):
-        t = layers.GlobalAveragePooling2D(name="avg_pool")(t)
-        return layers.Dropout(0.2, name="top_dropout")(t)
 
-    return finish(inputs, x, name, include_top, pooling, classes, classifier_activation, weights, head)
+@validate_params(APPLICATION_ARGS)
+def EfficientNetB1(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None, classes=1000,
+                   classifier_activation="softmax", name="efficientnetb1"):
+    """EfficientNetB1: :func:`EfficientNetB0` scaled to width 1.0, depth 1.1, default input
+    240x240 (top dropout 0.2); 7,856,239 parameters with the top.
+
+    >>> dn.applications.EfficientNetB1(include_top=False, input_shape=(32, 32, 3)).count_params()
+    6575239
+    """
+    return efficientnet(1, include_top, weights, input_tensor, input_shape, pooling, classes,
+                        classifier_activation, name)
+
+
+@validate_params(APPLICATION_ARGS)
+def EfficientNetB2(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None, classes=1000,
+                   classifier_activation="softmax", name="efficientnetb2"):
+    """EfficientNetB2: :func:`EfficientNetB0` scaled to width 1.1, depth 1.2, default input
+    260x260 (top dropout 0.3); 9,177,569 parameters with the top.
+
+    >>> dn.applications.EfficientNetB2(include_top=False, input_shape=(32, 32, 3)).count_params()
+    7768569
+    """
+    return efficientnet(2, include_top, weights, input_tensor, input_shape, pooling, classes,
+                        classifier_activation, name)
+
+
+@validate_params(APPLICATION_ARGS)
+def EfficientNetB3(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None, classes=1000,
+                   classifier_activation="softmax", name="efficientnetb3"):
+    """EfficientNetB3: :func:`EfficientNetB0` scaled to width 1.2, depth 1.4, default input
+    300x300 (top dropout 0.3); 12,320,535 parameters with the top.
+
+    >>> dn.applications.EfficientNetB3(include_top=False, input_shape=(32, 32, 3)).count_params()
+    10783535
+    """
+    return efficientnet(3, include_top, weights, input_tensor, input_shape, pooling, classes,
+                        classifier_activation, name)
+
+
+@validate_params(APPLICATION_ARGS)
+def EfficientNetB4(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None, classes=1000,
+                   classifier_activation="softmax", name="efficientnetb4"):
+    """EfficientNetB4: :func:`EfficientNetB0` scaled to width 1.4, depth 1.8, default input
+    380x380 (top dropout 0.4); 19,466,823 parameters with the top.
+
+    >>> dn.applications.EfficientNetB4(include_top=False, input_shape=(32, 32, 3)).count_params()
+    17673823
+    """
+    return efficientnet(4, include_top, weights, input_tensor, input_shape, pooling, classes,
+                        classifier_activation, name)
+
+
+@validate_params(APPLICATION_ARGS)
+def EfficientNetB5(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None, classes=1000,
+                   classifier_activation="softmax", name="efficientnetb5"):
+    """EfficientNetB5: :func:`EfficientNetB0` scaled to width 1.6, depth 2.2, default input
+    456x456 (top dropout 0.4); 30,562,527 parameters with the top.
+
+    >>> dn.applications.EfficientNetB5(include_top=False, input_shape=(32, 32, 3)).count_params()
+    28513527
+    """
+    return efficientnet(5, include_top, weights, input_tensor, input_shape, pooling, classes,
+                        classifier_activation, name)
+
+
+@validate_params(APPLICATION_ARGS)
+def EfficientNetB6(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None, classes=1000,
+                   classifier_activation="softmax", name="efficientnetb6"):
+    """EfficientNetB6: :func:`EfficientNetB0` scaled to width 1.8, depth 2.6, default input
+    528x528 (top dropout 0.5); 43,265,143 parameters with the top.
+
+    >>> dn.applications.EfficientNetB6(include_top=False, input_shape=(32, 32, 3)).count_params()
+    40960143
+    """
+    return efficientnet(6, include_top, weights, input_tensor, input_shape, pooling, classes,
+                        classifier_activation, name)
+
+
+@validate_params(APPLICATION_ARGS)
+def EfficientNetB7(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None, classes=1000,
+                   classifier_activation="softmax", name="efficientnetb7"):
+    """EfficientNetB7: :func:`EfficientNetB0` scaled to width 2.0, depth 3.1, default input
+    600x600 (top dropout 0.5); 66,658,687 parameters with the top.
+
+    >>> dn.applications.EfficientNetB7(include_top=False, input_shape=(32, 32, 3)).count_params()
+    64097687
+    """
+    return efficientnet(7, include_top, weights, input_tensor, input_shape, pooling, classes,
+                        classifier_activation, name)

@@ -10,7 +10,7 @@ import torch
 from ..utils.files import get_file
 from ..utils.validation import NoneOr, Options, validate_params
 
-__all__ = ["decode_predictions", "preprocess_caffe", "preprocess_input"]
+__all__ = ["decode_predictions", "preprocess_caffe", "preprocess_input", "preprocess_tf", "preprocess_torch"]
 
 CLASS_INDEX_URL = "https://storage.googleapis.com/download.tensorflow.org/data/imagenet_class_index.json"
 CLASS_INDEX_MD5 = "c2c37ea517e94d9795004a39431a14cb"
@@ -82,3 +82,24 @@ def preprocess_caffe(x, data_format=None):
     [[[[-103.939, -116.779, -123.68]]]]
     """
     return preprocess_input(x, data_format=data_format, mode="caffe")
+
+
+def preprocess_tf(x, data_format=None):
+    """0-255 RGB images to [-1, 1] (``preprocess_input(x, mode="tf")``): the input of
+    MobileNet, MobileNetV2, ResNet*V2, InceptionV3, InceptionResNetV2, Xception and NASNet
+    (their modules' ``preprocess_input``).
+
+    >>> dn.applications.resnet_v2.preprocess_input(np.array([0.0, 255.0])).tolist()
+    [-1.0, 1.0]
+    """
+    return preprocess_input(x, data_format=data_format, mode="tf")
+
+
+def preprocess_torch(x, data_format=None):
+    """0-255 RGB images to [0, 1], then standardised with the ImageNet mean and deviation
+    (``preprocess_input(x, mode="torch")``): DenseNet's input.
+
+    >>> dn.applications.densenet.preprocess_input(np.full((1, 3), 255.0)).round(3).tolist()
+    [[2.249, 2.429, 2.64]]
+    """
+    return preprocess_input(x, data_format=data_format, mode="torch")
