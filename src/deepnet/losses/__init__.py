@@ -23,6 +23,12 @@ from __future__ import annotations
 from types import MappingProxyType
 
 from ..utils.registry import register_public
+from ._circle import (
+    CategoricalGeneralizedCrossEntropy,
+    Circle,
+    categorical_generalized_cross_entropy,
+    circle,
+)
 from ._classes import (
     BinaryCrossentropy,
     BinaryFocalCrossentropy,
@@ -44,6 +50,7 @@ from ._classes import (
     SparseCategoricalCrossentropy,
     SquaredHinge,
 )
+from ._ctc import CTC, ctc
 from ._functions import (
     _FUNCTION_NAMES as _FUNCTION_NAMES,
 )
@@ -102,6 +109,7 @@ from ._lookup import _FUNCTION_CLASS as _FUNCTION_CLASS
 from ._lookup import _TABLE as _TABLE
 from ._lookup import deserialize, get, names, serialize
 from ._reduction import EPSILON, REDUCTIONS, reduce_weighted_values, squeeze_or_expand_to_same_rank
+from ._segmentation import Dice, Tversky, dice, tversky
 from ._shapes import label_kind_from_shapes, shape_tuple
 from ._targets import check_targets, loss_kind
 
@@ -120,6 +128,8 @@ __all__ = [
     "mean_absolute_percentage_error", "mean_squared_error", "mean_squared_logarithmic_error",
     "mse", "msle", "names", "poisson", "reduce_weighted_values", "serialize", "shape_tuple",
     "sparse_categorical_crossentropy", "squared_hinge", "squeeze_or_expand_to_same_rank",
+    "CTC", "CategoricalGeneralizedCrossEntropy", "Circle", "Dice", "Tversky",
+    "categorical_generalized_cross_entropy", "circle", "ctc", "dice", "tversky",
 ]
 
 register_public("loss", Loss, globals())  # the registry kind, declared by its owner

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 from ..utils.lookup import resolve, serialize_object
+from ._circle import (
+    CategoricalGeneralizedCrossEntropy,
+    Circle,
+    categorical_generalized_cross_entropy,
+    circle,
+)
 from ._classes import (
     BinaryCrossentropy,
     BinaryFocalCrossentropy,
@@ -24,7 +30,9 @@ from ._classes import (
     SparseCategoricalCrossentropy,
     SquaredHinge,
 )
+from ._ctc import CTC, ctc
 from ._functions import (
+    _FUNCTION_NAMES,
     _FUNCTIONS,
     binary_crossentropy,
     binary_focal_crossentropy,
@@ -44,6 +52,7 @@ from ._functions import (
     sparse_categorical_crossentropy,
     squared_hinge,
 )
+from ._segmentation import Dice, Tversky, dice, tversky
 from ._shapes import label_kind_from_shapes, shape_tuple
 
 _CLASSES = [
@@ -52,6 +61,9 @@ _CLASSES = [
     SquaredHinge, CategoricalHinge, BinaryCrossentropy, BinaryFocalCrossentropy,
     CategoricalCrossentropy, CategoricalFocalCrossentropy, SparseCategoricalCrossentropy,
 ]
+#: Losses whose inputs are not (labels, predictions) of one shape: label sequences (CTC),
+#: masks reduced to one value (Dice, Tversky), class ids with embeddings or probabilities.
+_SPECIAL_CLASSES = [CTC, Dice, Tversky, Circle, CategoricalGeneralizedCrossEntropy]
 _FUNCTION_CLASS = {
     mean_squared_error: MeanSquaredError,
     mean_absolute_error: MeanAbsoluteError,
@@ -70,9 +82,18 @@ _FUNCTION_CLASS = {
     categorical_crossentropy: CategoricalCrossentropy,
     categorical_focal_crossentropy: CategoricalFocalCrossentropy,
     sparse_categorical_crossentropy: SparseCategoricalCrossentropy,
+    ctc: CTC,
+    dice: Dice,
+    tversky: Tversky,
+    circle: Circle,
+    categorical_generalized_cross_entropy: CategoricalGeneralizedCrossEntropy,
 }
+# The functions of the modules after ``_functions`` join its name tables.
+_FUNCTIONS.update({"ctc": ctc, "dice": dice, "tversky": tversky, "circle": circle,
+                   "categorical_generalized_cross_entropy": categorical_generalized_cross_entropy})
+_FUNCTION_NAMES.update({fn: name for name, fn in _FUNCTIONS.items()})
 
-_TABLE: dict = {cls.__name__: cls for cls in _CLASSES}
+_TABLE: dict = {cls.__name__: cls for cls in _CLASSES + _SPECIAL_CLASSES}
 _TABLE.update({"Loss": Loss, "LossFunctionWrapper": LossFunctionWrapper})
 _TABLE.update({name: _FUNCTION_CLASS[fn] for name, fn in _FUNCTIONS.items()})
 _TABLE.update({

@@ -90,6 +90,8 @@ def _align_weight(values: torch.Tensor, weight: torch.Tensor):
 
     Keras' squeeze/expand rule first; a weight of lower rank (e.g. per-sample weights (N,)
     for per-timestep losses (N, T)) then gets trailing size-1 axes (Keras would fail)."""
+    if values.dim() == 0:  # one loss for the whole batch (Dice with axis=None): broadcast
+        return values, weight
     values, weight = squeeze_or_expand_to_same_rank(values, weight)
     if weight.dim() < values.dim() and weight.dim() > 0:
         weight = weight.reshape(tuple(weight.shape) + (1,) * (values.dim() - weight.dim()))
