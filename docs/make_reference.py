@@ -60,6 +60,7 @@ MODULES = (
     "deepnet.tune",
     "deepnet.utils",
     "deepnet.utils.variables",
+    "deepnet.utils.interactive_logging",
     "deepnet.visualization",
 )
 WIDTH = 92  # signatures longer than this are written one parameter per line

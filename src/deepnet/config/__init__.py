@@ -34,6 +34,7 @@ from ..backend import (
     set_floatx,
     set_image_data_format,
 )
+from ..utils import interactive_logging as _interactive
 
 __all__ = [
     "backend", "disable_flash_attention", "disable_interactive_logging", "disable_traceback_filtering",
@@ -107,22 +108,22 @@ def _flag(name: str, value) -> None:
 
 
 def enable_interactive_logging() -> None:
-    """Set the interactive-logging flag (stored; ``fit(verbose=...)`` controls deepnet's output).
+    """Draw progress bars live (the default; same flag as ``deepnet.utils``'s).
 
     >>> dn.config.enable_interactive_logging(); dn.config.is_interactive_logging_enabled()
     True
     """
-    _flag("interactive_logging", True)
+    _interactive.enable_interactive_logging()
 
 
 def disable_interactive_logging() -> None:
-    """Clear the interactive-logging flag (stored; pass ``verbose=0`` to silence ``fit``).
+    """Print progress as plain lines, no live bar (``verbose=0`` silences ``fit``).
 
     >>> dn.config.disable_interactive_logging(); dn.config.is_interactive_logging_enabled()
     False
     >>> dn.config.enable_interactive_logging()
     """
-    _flag("interactive_logging", False)
+    _interactive.disable_interactive_logging()
 
 
 def is_interactive_logging_enabled() -> bool:
@@ -131,7 +132,7 @@ def is_interactive_logging_enabled() -> bool:
     >>> dn.config.is_interactive_logging_enabled()
     True
     """
-    return bool(_FLAGS["interactive_logging"])
+    return _interactive.is_interactive_logging_enabled()
 
 
 def enable_traceback_filtering() -> None:

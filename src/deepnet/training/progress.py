@@ -4,7 +4,8 @@
 at most ten times a second from the training thread itself (no refresh thread competing with
 training for the cores; values are read from the device only when a redraw is due).
 ``verbose=2``, or ``verbose=1`` when the output is not a terminal, prints one plain line per
-epoch. ``verbose=0`` is silent.
+epoch, as does ``verbose=1`` after ``deepnet.utils.disable_interactive_logging()``.
+``verbose=0`` is silent.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
+
+from ..utils.interactive_logging import is_interactive_logging_enabled
 
 __all__ = ["ProgressReporter", "format_logs", "resolve_verbose"]
 
@@ -74,7 +77,8 @@ class ProgressReporter:
         self.steps = steps
         self.stream = stream or sys.stdout
         self.title = title
-        self.interactive = verbose == 1 and bool(getattr(self.stream, "isatty", lambda: False)())
+        self.interactive = (verbose == 1 and is_interactive_logging_enabled()
+                            and bool(getattr(self.stream, "isatty", lambda: False)()))
         self._progress = None
         self._task = None
         self._last = 0.0

@@ -17,6 +17,11 @@ from .dtypes import standardize_dtype
 from .files import cache_root, get_file, hash_file
 from .formatting import format_bytes, format_shape
 from .images import array_to_img, img_to_array, load_img, save_img
+from .interactive_logging import (
+    disable_interactive_logging,
+    enable_interactive_logging,
+    is_interactive_logging_enabled,
+)
 from .naming import clear_session
 from .numerical import normalize, to_categorical
 from .progbar import Progbar
@@ -43,6 +48,7 @@ is_keras_tensor = is_symbolic
 __all__ = [
     "BatchedDataset", "CustomObjectScope", "Progbar", "PyDataset", "SampleDataset", "Sequence", "array_to_img",
     "cache_root", "clear_session", "custom_object_scope", "deserialize_keras_object", "format_bytes",
+    "disable_interactive_logging", "enable_interactive_logging", "is_interactive_logging_enabled",
     "format_shape", "get_custom_objects", "get_file", "get_registered_name", "get_registered_object",
     "get_source_inputs", "hash_file", "image_dataset_from_directory", "img_to_array", "is_keras_tensor",
     "load_img", "normalize", "pack_x_y_sample_weight", "pad_sequences", "plot_model",

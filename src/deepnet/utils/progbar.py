@@ -7,6 +7,7 @@ import time
 from numbers import Integral, Real
 
 from ._param_validation import validate_params
+from .interactive_logging import is_interactive_logging_enabled
 from .validation import Interval, NoneOr, Options, String
 
 __all__ = ["Progbar"]
@@ -46,7 +47,7 @@ class Progbar:
         self._seen_so_far = 0
         self._start = time.time()
         self._last_update = 0.0  # the first update always draws
-        self._dynamic = sys.stdout.isatty() if hasattr(sys.stdout, "isatty") else False
+        self._dynamic = is_interactive_logging_enabled() and bool(getattr(sys.stdout, "isatty", lambda: False)())
         self._prev_width = 0
 
     def _record(self, current: int, values, finalize: bool) -> None:
