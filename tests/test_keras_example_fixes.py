@@ -132,3 +132,98 @@ def test_two_layers_with_one_name_still_refused():
     inp = dn.Input((3,))
     with pytest.raises(ValueError, match="unique"):
         dn.Model(inp, dn.layers.Dense(2, name="train")(dn.layers.Dense(2, name="train")(inp)))
+
+
+class _SumLoss(dn.layers.Layer):
+    def call(self, x):
+        self.add_loss(dn.ops.sum(x))
+        return x * 2
+
+
+def test_add_loss_of_a_layer_called_twice_keeps_both_terms():
+    class Twice(dn.Model):
+        def __init__(self):
+            super().__init__()
+            self.p = _SumLoss()
+
+        def call(self, x):
+            return self.p(self.p(x))
+
+    model = Twice()
+    for _ in range(2):  # a new outermost call replaces the terms, never accumulates them
+        model(torch.ones(1, 2))
+        assert [float(t) for t in model.losses] == [2.0, 4.0]  # Keras 3.15: [2.0, 4.0]
+    inp = dn.Input((2,))
+    shared = _SumLoss()
+    functional = dn.Model(inp, shared(shared(inp)))
+    functional(torch.ones(1, 2))
+    assert [float(t) for t in functional.losses] == [2.0, 4.0]
+    shared(torch.ones(1, 2))  # called on its own: the outermost call again
+    assert [float(t) for t in shared.losses] == [2.0]
+
+
+def test_fit_of_a_model_without_trainable_weights_warns_and_reports_the_loss():
+    class Penalty(dn.layers.Layer):
+        def call(self, x):
+            self.add_loss(1e-2 * dn.ops.sum(x))
+            return x
+
+    inp = dn.Input((3,))
+    model = dn.Model(inp, Penalty()(inp))
+    x, y = np.ones((2, 3), "float32"), np.zeros((2, 3), "float32")
+    for loss in ("mse", None):
+        model.compile(optimizer="adam", loss=loss)
+        with pytest.warns(UserWarning, match="no trainable weights"):
+            history = model.fit(x, y, epochs=2, verbose=0)
+        expected = 1.06 if loss == "mse" else 0.06  # mse(1, 0) + 0.01 * 6, constant: nothing trains
+        np.testing.assert_allclose(history.history["loss"], [expected] * 2, rtol=1e-5)
+    assert model.evaluate(x, y, verbose=0) == pytest.approx(0.06)
+
+
+def test_gan_without_call_fits_through_its_train_step():
+    disc = dn.Sequential([dn.Input((4,)), dn.layers.Dense(1)])
+    gen = dn.Sequential([dn.Input((2,)), dn.layers.Dense(4)])
+
+    class GAN(dn.Model):  # keras.io custom_train_step_in_torch: no call(), two optimizers
+        def __init__(self):
+            super().__init__()
+            self.d, self.g = disc, gen
+            self.d_tracker = dn.metrics.Mean(name="d_loss")
+            self.seed_generator = dn.random.SeedGenerator(1)
+            self.built = True
+
+        @property
+        def metrics(self):
+            return [self.d_tracker]
+
+        def compile(self, d_optimizer, g_optimizer, loss_fn):
+            super().compile()
+            self.d_optimizer, self.g_optimizer, self.loss_fn = d_optimizer, g_optimizer, loss_fn
+
+        def train_step(self, real):
+            real = real[0] if isinstance(real, (tuple, list)) else real
+            z = dn.random.normal((real.shape[0], 2), seed=self.seed_generator)
+            labels = torch.concat([torch.ones((real.shape[0], 1)), torch.zeros((real.shape[0], 1))])
+            self.zero_grad()
+            d_loss = self.loss_fn(labels, self.d(torch.concat([self.g(z), real])))
+            d_loss.backward()
+            with torch.no_grad():
+                self.d_optimizer.apply([v.value.grad for v in self.d.trainable_weights], self.d.trainable_weights)
+            self.zero_grad()
+            g_loss = self.loss_fn(torch.zeros((real.shape[0], 1)), self.d(self.g(z)))
+            g_loss.backward()
+            with torch.no_grad():
+                self.g_optimizer.apply([v.value.grad for v in self.g.trainable_weights], self.g.trainable_weights)
+            self.d_tracker.update_state(d_loss)
+            return {"d_loss": self.d_tracker.result()}
+
+    gan = GAN()
+    gan.compile(dn.optimizers.Adam(1e-2), dn.optimizers.Adam(1e-2), dn.losses.BinaryCrossentropy(from_logits=True))
+    g_before = gen.get_weights()[0].copy()
+    data = torch.utils.data.TensorDataset(torch.randn(16, 4), torch.randn(16, 4))  # (x, y) pairs
+    history = gan.fit(torch.utils.data.DataLoader(data, batch_size=8), epochs=2, verbose=0)
+    assert list(history.history) == ["d_loss"] and len(history.history["d_loss"]) == 2
+    assert not np.allclose(gen.get_weights()[0], g_before)
+    history = gan.fit(np.random.default_rng(0).normal(size=(16, 4)).astype("float32"), np.zeros((16, 4)),
+                      batch_size=8, verbose=0)
+    assert np.isfinite(history.history["d_loss"][0])

@@ -77,6 +77,9 @@ def _arrays_as_tensors(layer, a):
     return a
 
 
+_CALL_DEPTH = [0]  # nesting of Layer.forward calls: 0 outside any layer's call
+
+
 class Layer(LayerWeights, nn.Module):
     """Base class of every deepnet layer; a real ``torch.nn.Module``.
 
@@ -294,8 +297,10 @@ class Layer(LayerWeights, nn.Module):
             ref = next((t for t in nest.flatten(args) if isinstance(t, torch.Tensor)), None)
             if ref is not None and ref.device.type != "cpu":
                 self.to(ref.device)
-        if self._added_losses:  # add_loss() values belong to one call (Keras)
-            self._added_losses = []
+        if _CALL_DEPTH[0] == 0 and Layer._add_loss_used:  # add_loss() terms belong to one outermost call
+            for m in self.modules():  # (a layer called twice inside it keeps both, as in Keras)
+                if isinstance(m, Layer) and m._added_losses:
+                    m._added_losses = []
         accepts_mask, accepts_training, training_slot = self._fwd_info or self._forward_info()
         if "training" in kwargs and not accepts_training:
             kwargs.pop("training")
@@ -308,7 +313,11 @@ class Layer(LayerWeights, nn.Module):
                 kwargs["mask"] = mask
         elif "mask" in kwargs and not accepts_mask:
             kwargs.pop("mask")
-        outputs = self.call(*args, **kwargs)
+        _CALL_DEPTH[0] += 1
+        try:
+            outputs = self.call(*args, **kwargs)
+        finally:
+            _CALL_DEPTH[0] -= 1
         if self.activity_regularizer is not None:
             self._activity_loss = self._activity_penalty(outputs)
         if mask is not None or self._overrides_compute_mask():

@@ -19,6 +19,7 @@ import torch
 from ..utils import nest
 from ..utils.formatting import format_shape as _fmt_shape
 from ..utils.lazy import lazy_import
+from . import _custom_step as _custom
 from .data import ArgNames
 
 _losses = lazy_import("deepnet.losses")  # imported on first use: `import deepnet` stays fast
@@ -210,6 +211,8 @@ def check_labels(view: DataView, env: CheckEnv) -> None:
     """Labels fit each output's loss: shape against the predictions, values (class ids in
     range, binary labels in [0, 1]) against the number of output units."""
     trainer = env.trainer
+    if _custom.custom_fit(trainer) or _custom.custom_evaluate(trainer):
+        return  # the model's own train_step/test_step decides what the labels are (Keras checks none)
     what = f"{view.names.y}{view.names.where}"
     for fn, yt, pred_shape in zip(trainer.losses, trainer.split_targets(view.y, what), env.pred_shapes()):
         if fn is None:

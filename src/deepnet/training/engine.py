@@ -113,7 +113,7 @@ class Trainer:
             self.optimizer.build(params)
         else:  # Keras fits it too (e.g. a model of add_loss layers): losses and metrics, no update
             warnings.warn(f"Model {model.name!r} has no trainable weights: fit() reports its loss and metrics "
-                          "but updates nothing. Is `trainable=False` set?", stacklevel=3)
+                          "but updates nothing. Is `trainable=False` set?", stacklevel=4)
         if self.policy.compute_dtype == torch.float16 and self._scaler is None:
             self._scaler = torch.amp.GradScaler(self.device.type)
             self._scaler_shim = ScalerShim(self.optimizer)
@@ -154,7 +154,8 @@ class Trainer:
         if adapter.check_view()[1] is None and any(fn is not None for fn in self.losses):
             raise ValueError(f"{adapter.names.y}{adapter.names.where} is missing, but the compiled loss needs targets. "
                              "help: pass y=..., or data that yields (x, y) pairs.")
-        if adapter.check_view()[1] is not None and self.metric_objs is None:
+        # (a model's own train_step may have no call(): its metrics resolve at their first update)
+        if adapter.check_view()[1] is not None and self.metric_objs is None and not _custom.custom_fit(self):
             self._resolve_metrics([tuple(t.shape) for t in self.split_targets(adapter.check_view()[1])],
                                   env.pred_shapes())
         return adapter
