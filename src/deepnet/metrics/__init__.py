@@ -16,6 +16,24 @@ the shapes) and keeps the given string as the metric name (history keys ``"accur
 
 from __future__ import annotations
 
+from ..losses import (
+    binary_crossentropy,
+    binary_focal_crossentropy,
+    categorical_crossentropy,
+    categorical_focal_crossentropy,
+    categorical_hinge,
+    hinge,
+    huber,
+    kl_divergence,
+    log_cosh,
+    mean_absolute_error,
+    mean_absolute_percentage_error,
+    mean_squared_error,
+    mean_squared_logarithmic_error,
+    poisson,
+    sparse_categorical_crossentropy,
+    squared_hinge,
+)
 from ..utils.registry import register_public
 from ._accuracy import (
     Accuracy,
@@ -30,6 +48,12 @@ from ._accuracy import (
     sparse_categorical_accuracy,
     sparse_top_k_categorical_accuracy,
     top_k_categorical_accuracy,
+)
+from ._at_thresholds import (
+    PrecisionAtRecall,
+    RecallAtPrecision,
+    SensitivityAtSpecificity,
+    SpecificityAtSensitivity,
 )
 from ._base import (
     Mean,
@@ -46,6 +70,13 @@ from ._confusion import (
     TrueNegatives,
     TruePositives,
 )
+from ._correlation import (
+    ConcordanceCorrelation,
+    PearsonCorrelation,
+    concordance_correlation,
+    pearson_correlation,
+)
+from ._iou import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU
 from ._lookup import _CLASSES as _CLASSES
 from ._lookup import _TABLE as _TABLE
 from ._lookup import (
@@ -86,6 +117,16 @@ __all__ = [
     "TrueNegatives", "TruePositives", "accuracy", "binary_accuracy", "categorical_accuracy",
     "deserialize", "get", "serialize", "sparse_categorical_accuracy",
     "sparse_top_k_categorical_accuracy", "top_k_categorical_accuracy",
+    # segmentation, correlation and rate-at-rate metrics
+    "BinaryIoU", "ConcordanceCorrelation", "IoU", "MeanIoU", "OneHotIoU", "OneHotMeanIoU",
+    "PearsonCorrelation", "PrecisionAtRecall", "RecallAtPrecision", "SensitivityAtSpecificity",
+    "SpecificityAtSensitivity", "concordance_correlation", "pearson_correlation",
+    # Keras' keras.metrics also exposes the per-sample loss functions
+    "binary_crossentropy", "binary_focal_crossentropy", "categorical_crossentropy",
+    "categorical_focal_crossentropy", "categorical_hinge", "hinge", "huber", "kl_divergence",
+    "log_cosh", "mean_absolute_error", "mean_absolute_percentage_error", "mean_squared_error",
+    "mean_squared_logarithmic_error", "poisson", "sparse_categorical_crossentropy",
+    "squared_hinge",
 ]
 
 register_public("metric", Metric, globals())  # the registry kind, declared by its owner

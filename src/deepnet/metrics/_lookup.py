@@ -19,6 +19,12 @@ from ._accuracy import (
     sparse_top_k_categorical_accuracy,
     top_k_categorical_accuracy,
 )
+from ._at_thresholds import (
+    PrecisionAtRecall,
+    RecallAtPrecision,
+    SensitivityAtSpecificity,
+    SpecificityAtSensitivity,
+)
 from ._base import _FUNCTION_NAMES, _FUNCTIONS, Mean, MeanMetricWrapper, Metric, Sum
 from ._confusion import (
     AUC,
@@ -29,6 +35,13 @@ from ._confusion import (
     TrueNegatives,
     TruePositives,
 )
+from ._correlation import (
+    ConcordanceCorrelation,
+    PearsonCorrelation,
+    concordance_correlation,
+    pearson_correlation,
+)
+from ._iou import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU
 from ._regression import (
     BinaryCrossentropy,
     CategoricalCrossentropy,
@@ -58,10 +71,16 @@ _CLASSES = [
     F1Score, FBetaScore, MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
     MeanSquaredLogarithmicError, RootMeanSquaredError, LogCoshError, CosineSimilarity, R2Score,
     KLDivergence, Poisson, Hinge, SquaredHinge, CategoricalHinge, BinaryCrossentropy,
-    CategoricalCrossentropy, SparseCategoricalCrossentropy,
+    CategoricalCrossentropy, SparseCategoricalCrossentropy, BinaryIoU, PearsonCorrelation,
+    ConcordanceCorrelation,
 ]
-_TABLE: dict = {cls.__name__: cls for cls in _CLASSES}
-_TABLE.update({to_snake_case(cls.__name__): cls for cls in _CLASSES})
+#: Metrics with a required argument (a class count, a target rate).
+_REQUIRED_ARG_CLASSES = [
+    IoU, MeanIoU, OneHotIoU, OneHotMeanIoU, PrecisionAtRecall, RecallAtPrecision,
+    SensitivityAtSpecificity, SpecificityAtSensitivity,
+]
+_TABLE: dict = {cls.__name__: cls for cls in _CLASSES + _REQUIRED_ARG_CLASSES}
+_TABLE.update({to_snake_case(cls.__name__): cls for cls in _CLASSES + _REQUIRED_ARG_CLASSES})
 _TABLE.update({
     "mse": MeanSquaredError, "MSE": MeanSquaredError,
     "mae": MeanAbsoluteError, "MAE": MeanAbsoluteError,
@@ -81,6 +100,8 @@ _FUNCTIONS.update({
     "top_k_categorical_accuracy": top_k_categorical_accuracy,
     "sparse_top_k_categorical_accuracy": sparse_top_k_categorical_accuracy,
     "cosine_similarity": _metric_cosine_similarity,
+    "pearson_correlation": pearson_correlation,
+    "concordance_correlation": concordance_correlation,
     **{name: fn for name, fn in _losses.LOSS_FUNCTIONS.items() if name != "cosine_similarity"},
 })
 _FUNCTION_NAMES.update({fn: name for name, fn in _FUNCTIONS.items()})
