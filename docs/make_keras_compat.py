@@ -28,6 +28,21 @@ ABSENT: dict[tuple[str, str], str] = {
     ("layers", "FlaxLayer"): OTHER_BACKEND,
     ("layers", "JaxLayer"): OTHER_BACKEND,
     ("layers", "TFSMLayer"): OTHER_BACKEND,
+    # helper OPTCB (issue 14: optimizers, callbacks, utils)
+    ("callbacks", "OrbaxCheckpoint"): "deliberately absent: writes JAX/Orbax checkpoints; use ModelCheckpoint "
+    "or BackupAndRestore",
+    ("callbacks", "SwapEMAWeights"): "not yet: needs `use_ema` (EMA weights) in deepnet optimizers, which accept "
+    "use_ema=False only",
+    ("optimizers", "MultiOptimizer"): "not yet: one optimizer per variable group through the engine's single "
+    "optimizer; use a custom train_step with two optimizers",
+    ("optimizers", "OptimizerMap"): "not yet (goes with MultiOptimizer)",
+    ("optimizers", "legacy"): "deliberately absent: Keras 2 optimizers (TensorFlow only)",
+    ("utils", "legacy"): "deliberately absent: Keras 2 (TensorFlow) serialization helpers",
+    ("utils", "bounding_boxes"): "not yet: bounding-box format conversions for the image augmentation layers",
+    ("utils", "model_to_dot"): "not yet: `plot_model` draws the graph (matplotlib) without pydot",
+    ("utils", "FeatureSpace"): "not yet: use Normalization, StringLookup/IntegerLookup, HashedCrossing and "
+    "Concatenate",
+    ("utils", "audio_dataset_from_directory"): "not yet",
 }
 
 # Known differences, collected from the helpers' notes (docs pages and their reports).
@@ -46,6 +61,11 @@ DIFFERENCES = [
     "Text preprocessing layers run on strings outside the model graph and return torch tensors (as "
     "Keras without TensorFlow).",
     "A model file holding a `Lambda` refuses to load (Keras' safe_mode), naming the layer.",
+    # helper LOSSMET (issue 14: losses and metrics)
+    "IoU metrics keep a float32 confusion matrix (Keras: int32 by default, which truncates "
+    "fractional sample weights to 0); equal to Keras with `dtype=\"float32\"`.",
+    "CategoricalGeneralizedCrossEntropy: labels of shape (N, 1) are squeezed (Keras 3.15 broadcasts "
+    "them into an (N, N) result).",
 ]
 
 

@@ -61,6 +61,7 @@ MODULES = (
     "deepnet.utils",
     "deepnet.utils.variables",
     "deepnet.utils.interactive_logging",
+    "deepnet.utils.config_object",
     "deepnet.visualization",
 )
 WIDTH = 92  # signatures longer than this are written one parameter per line

@@ -42,6 +42,7 @@ from ._generic_rnn import RNN
 from ._gqa import GroupedQueryAttention
 from ._operation import Operation  # installs the symbolic handler of deepnet.ops
 from ._rnn_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
+from ._serialization import deserialize, serialize
 from ._volumes import Cropping3D, SpatialDropout3D, UpSampling3D, ZeroPadding3D
 from .activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from .aliases import *  # noqa: F403  (Keras' alternative names: MaxPool2D, Convolution2D...)
@@ -157,6 +158,7 @@ __all__ += [  # Keras breadth D: image augmentation (colour, histogram, geometri
     "RandomPerspective", "RandomPosterization", "RandomSaturation", "RandomSharpness", "RandomShear", "Solarization",
     "MelSpectrogram", "STFTSpectrogram",
 ]
+__all__ += ["deserialize", "serialize"]  # Keras' keras.layers.serialize/deserialize
 
 for _name in __all__:
     _obj = globals()[_name]
