@@ -7,11 +7,12 @@ where the numerics differ from Keras.
 from __future__ import annotations
 
 import inspect
+import math
 
 import torch
 
 from ..utils.validation import Boolean, Interval, Real, validate_params
-from ._kernels import KerasRMSprop
+from ._kernels import KerasAdamax, KerasRMSprop
 from ._kernels import Lion as _TorchLion
 from .base import Optimizer
 
@@ -69,7 +70,9 @@ class Adam(Optimizer):
     """Adam (Kingma & Ba), optional AMSGrad.
 
     torch.optim.Adam, or torch.optim.AdamW when ``weight_decay`` is set (Keras 3 decay is
-    decoupled); fused kernel on CPU/CUDA.
+    decoupled); fused kernel on CPU/CUDA. Keras adds ``epsilon`` to ``sqrt(v)`` before the bias
+    correction, torch after it: the two agree when torch gets ``epsilon / sqrt(1 - beta_2 ** t)``
+    at step ``t``, which :meth:`step` sets before each update.
 
     >>> w = torch.nn.Parameter(torch.tensor([1.0]))
     >>> opt = dn.optimizers.Adam(learning_rate=0.1)
@@ -90,6 +93,17 @@ class Adam(Optimizer):
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.amsgrad = amsgrad
+
+    def step(self) -> None:
+        # Keras: w -= lr * sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps). Torch:
+        # w -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps_t); multiplying torch's
+        # numerator and denominator by sqrt(1 - b2^t) shows they agree for
+        # eps_t = eps / sqrt(1 - b2^t) (t = the step about to be taken).
+        if self._torch_optimizer is not None:
+            eps = self.epsilon / math.sqrt(1.0 - self.beta_2 ** (self.iterations + 1))
+            for group in self._torch_optimizer.param_groups:
+                group["eps"] = eps
+        super().step()
 
     def _torch_factory(self):
         kwargs = {"betas": (self.beta_1, self.beta_2), "eps": self.epsilon, "amsgrad": self.amsgrad}
@@ -163,7 +177,12 @@ class RMSprop(Optimizer):
 
 
 class Adagrad(Optimizer):
-    """Adagrad: torch.optim.Adagrad (fused kernel on CPU/CUDA).
+    """Adagrad: torch.optim.Adagrad (fused kernel on CPU/CUDA) with Keras' numerics.
+
+    Keras divides by ``sqrt(accumulator + epsilon)``, torch by ``sqrt(accumulator) + eps``; the
+    torch optimizer therefore starts its accumulator at ``initial_accumulator_value + epsilon``
+    with ``eps=0``, which gives Keras' update exactly (its ``sum`` state holds Keras'
+    accumulator plus ``epsilon``).
 
     >>> w = torch.nn.Parameter(torch.tensor([1.0]))
     >>> opt = dn.optimizers.Adagrad(learning_rate=0.1)
@@ -182,8 +201,8 @@ class Adagrad(Optimizer):
         self.epsilon = epsilon
 
     def _torch_factory(self):
-        return torch.optim.Adagrad, {"initial_accumulator_value": self.initial_accumulator_value,
-                                     "eps": self.epsilon}
+        return torch.optim.Adagrad, {
+            "initial_accumulator_value": self.initial_accumulator_value + self.epsilon, "eps": 0.0}
 
     def _algorithm_config(self):
         return {"initial_accumulator_value": self.initial_accumulator_value,
@@ -216,7 +235,8 @@ class Adadelta(Optimizer):
 
 
 class Adamax(Optimizer):
-    """Adamax (infinity-norm Adam): torch.optim.Adamax (foreach).
+    """Adamax (infinity-norm Adam) with Keras' formula: deepnet's own foreach implementation
+    (torch.optim.Adamax adds epsilon inside the running maximum, Keras to the divisor).
 
     >>> w = torch.nn.Parameter(torch.tensor([1.0]))
     >>> opt = dn.optimizers.Adamax(learning_rate=0.1)
@@ -236,7 +256,7 @@ class Adamax(Optimizer):
         self.epsilon = epsilon
 
     def _torch_factory(self):
-        return torch.optim.Adamax, {"betas": (self.beta_1, self.beta_2), "eps": self.epsilon}
+        return KerasAdamax, {"betas": (self.beta_1, self.beta_2), "eps": self.epsilon}
 
     def _algorithm_config(self):
         return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}

@@ -1,6 +1,6 @@
 """torch.optim.Optimizer implementations for algorithms torch does not ship in Keras' form.
 
-Both update all parameters of a group with ``torch._foreach_*`` ops (one multi-tensor kernel
+Each updates all parameters of a group with ``torch._foreach_*`` ops (one multi-tensor kernel
 per op, no Python loop over tensor math). Weight decay is not handled here: the deepnet wrapper
 applies Keras' decoupled decay before calling ``step``.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["KerasRMSprop", "Lion"]
+__all__ = ["KerasAdamax", "KerasRMSprop", "Lion"]
 
 
 def _group_tensors(optimizer: torch.optim.Optimizer, group: dict, state_names: tuple[str, ...]):
@@ -111,4 +111,52 @@ class KerasRMSprop(torch.optim.Optimizer):
                 torch._foreach_sub_(params, buffers)
             else:
                 torch._foreach_addcdiv_(params, grads, denom, value=-lr)
+        return loss
+
+
+def _next_steps(optimizer: torch.optim.Optimizer, params: list) -> list[float]:
+    """Advance and return each parameter's step count, kept as torch's non-capturable optimizers
+    keep it (a float32 tensor on the CPU, so reading it never waits for an accelerator)."""
+    steps = []
+    for p in params:
+        state = optimizer.state[p]
+        step = state.get("step")
+        if not isinstance(step, torch.Tensor) or step.device.type != "cpu":
+            step = torch.tensor(float(step or 0.0), dtype=torch.float32)
+            state["step"] = step
+        step += 1.0
+        steps.append(step.item())
+    return steps
+
+
+class KerasAdamax(torch.optim.Optimizer):
+    """Adamax with Keras' formula (epsilon added to the divisor, not inside the maximum):
+
+    ``m = beta_1 * m + (1 - beta_1) * g``; ``u = max(beta_2 * u, |g|)``;
+    ``p -= lr / (1 - beta_1 ** t) * m / (u + eps)``.
+    State per parameter: ``exp_avg`` (m), ``exp_inf`` (u) and ``step`` (t, a CPU tensor), as in
+    torch.optim.Adamax (whose checkpoints therefore load).
+    """
+
+    def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-7):
+        super().__init__(params, {"lr": lr, "betas": tuple(betas), "eps": eps})
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            params, grads, (exp_avgs, exp_infs) = _group_tensors(self, group, ("exp_avg", "exp_inf"))
+            if not params:
+                continue
+            beta_1, beta_2 = group["betas"]
+            scales = [-group["lr"] / (1.0 - beta_1 ** t) for t in _next_steps(self, params)]
+            torch._foreach_lerp_(exp_avgs, grads, 1.0 - beta_1)
+            torch._foreach_mul_(exp_infs, beta_2)
+            torch._foreach_maximum_(exp_infs, torch._foreach_abs(grads))
+            denom = torch._foreach_add(exp_infs, group["eps"])
+            torch._foreach_addcdiv_(params, exp_avgs, denom, scales)
         return loss

@@ -100,7 +100,7 @@ class Optimizer:
     """Base class of deepnet optimizers (Keras 3 ``keras.optimizers.Optimizer`` arguments).
 
     Args:
-        learning_rate: positive float, a :class:`~deepnet.optimizers.schedules.LearningRateSchedule`
+        learning_rate: float >= 0, a :class:`~deepnet.optimizers.schedules.LearningRateSchedule`
             or a callable taking the iteration count (Keras also allows a no-argument callable:
             accepted too).
         weight_decay: decoupled weight decay (``w -= w * weight_decay * lr`` before each update,
@@ -188,11 +188,11 @@ class Optimizer:
         self._schedule = None
         self._schedule_fn = None
         self._lr = None
-        self._set_learning_rate(learning_rate, at_construction=True)
+        self._set_learning_rate(learning_rate)
         self._refresh_pre_step()
 
     # ------------------------------------------------------------------ learning rate
-    def _set_learning_rate(self, value, at_construction=False):
+    def _set_learning_rate(self, value):
         owner = type(self).__name__
         if isinstance(value, _schedules.LearningRateSchedule) or (
             callable(value) and not isinstance(value, torch.Tensor)
@@ -202,11 +202,10 @@ class Optimizer:
             self._lr = None
         else:
             lr = _as_float(value)
-            # Construction requires a positive rate; callbacks and schedules may reach 0.
-            if lr is None or not math.isfinite(lr) or lr < 0 or (at_construction and lr == 0):
-                expected = "a positive float" if at_construction else "a non-negative float"
+            if lr is None or not math.isfinite(lr) or lr < 0:  # 0 is allowed, as in Keras
                 raise ValueError(
-                    f"Received an invalid value for `learning_rate` of {owner}, expected {expected}, "
+                    f"Received an invalid value for `learning_rate` of {owner}, expected a positive "
+                    "float or zero, "
                     f"a LearningRateSchedule or a callable. Received: learning_rate={value!r}"
                 )
             self._schedule = None
@@ -382,9 +381,19 @@ class Optimizer:
             torch._foreach_mul_(grads, factors)
 
     def _clip_by_global_norm(self) -> None:
-        torch.nn.utils.clip_grad_norm_(
-            self._params, self.global_clipnorm, foreach=True, error_if_nonfinite=False
-        )
+        # Keras: every gradient times clip / max(global_norm, clip) (no epsilon, unlike torch's
+        # clip_grad_norm_); a non-finite global norm makes the gradients NaN, as in Keras.
+        grads = self._grads()
+        if grads:
+            device = grads[0].device
+            norms = torch._foreach_norm(grads)
+            total = torch.linalg.vector_norm(torch.stack([n.to(device) for n in norms]))
+            scale = self.global_clipnorm / torch.clamp_min(total, self.global_clipnorm) + (total - total)
+            if all(g.device == device for g in grads):
+                torch._foreach_mul_(grads, scale)
+            else:
+                for g in grads:
+                    g.mul_(scale.to(g.device))
 
     @torch.no_grad()
     def _prepare_step(self) -> None:
