@@ -65,15 +65,19 @@ def make_input(owner: str, input_tensor, input_shape, default_size: int, min_siz
 
 
 def finish(inputs, x, name: str, include_top: bool, pooling, classes: int, classifier_activation, weights,
-           head=None, pool_names: bool = False):
-    """Top (``head(x)`` or pooling + softmax Dense) or pooling (named ``avg_pool``/``max_pool``
-    where ``pool_names``, as some Keras architectures do), the Model, then local weights."""
+           head=None, pool_names: bool = False, top=None):
+    """Top (``head(x)`` or pooling, then ``top(x)`` or the ``predictions`` Dense) or pooling (named
+    ``avg_pool``/``max_pool`` where ``pool_names``, as some Keras architectures do), the Model,
+    then local weights."""
     if include_top:
         if head is not None:
             x = head(x)
         else:
             x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
+        if top is not None:
+            x = top(x)
+        else:
+            x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
     elif pooling == "avg":
         x = layers.GlobalAveragePooling2D(name="avg_pool" if pool_names else None)(x)
     elif pooling == "max":

@@ -175,8 +175,9 @@ def EfficientNetB6(include_top=True, weights=None, input_tensor=None, input_shap
     """EfficientNetB6: :func:`EfficientNetB0` scaled to width 1.8, depth 2.6, default input
     528x528 (top dropout 0.5); 43,265,143 parameters with the top.
 
-    >>> dn.applications.EfficientNetB6(include_top=False, input_shape=(32, 32, 3)).count_params()
-    40960143
+    >>> dn.applications.EfficientNetB6(weights="imagenet")
+    Traceback (most recent call last):
+    ValueError: EfficientNetB6(weights='imagenet'): deepnet does not download pretrained weights...
     """
     return efficientnet(6, include_top, weights, input_tensor, input_shape, pooling, classes,
                         classifier_activation, name)
@@ -188,8 +189,9 @@ def EfficientNetB7(include_top=True, weights=None, input_tensor=None, input_shap
     """EfficientNetB7: :func:`EfficientNetB0` scaled to width 2.0, depth 3.1, default input
     600x600 (top dropout 0.5); 66,658,687 parameters with the top.
 
-    >>> dn.applications.EfficientNetB7(include_top=False, input_shape=(32, 32, 3)).count_params()
-    64097687
+    >>> dn.applications.EfficientNetB7(weights="imagenet")
+    Traceback (most recent call last):
+    ValueError: EfficientNetB7(weights='imagenet'): deepnet does not download pretrained weights...
     """
     return efficientnet(7, include_top, weights, input_tensor, input_shape, pooling, classes,
                         classifier_activation, name)

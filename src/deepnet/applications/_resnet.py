@@ -104,8 +104,9 @@ def ResNet101(include_top=True, weights=None, input_tensor=None, input_shape=Non
     """ResNet101: as :func:`ResNet50` with (3, 4, 23, 3) blocks; 44,707,176 parameters with the top.
     Inputs through :func:`deepnet.applications.resnet.preprocess_input` ("caffe").
 
-    >>> dn.applications.ResNet101(include_top=False, input_shape=(32, 32, 3)).count_params()
-    42658176
+    >>> dn.applications.ResNet101(weights="imagenet")
+    Traceback (most recent call last):
+    ValueError: ResNet101(weights='imagenet'): deepnet does not download pretrained weights...
     """
     return resnet("ResNet101", 101, False, include_top, weights, input_tensor, input_shape, pooling, classes,
                   classifier_activation, name)
@@ -116,8 +117,9 @@ def ResNet152(include_top=True, weights=None, input_tensor=None, input_shape=Non
               classifier_activation="softmax", name="resnet152"):
     """ResNet152: as :func:`ResNet50` with (3, 8, 36, 3) blocks; 60,419,944 parameters with the top.
 
-    >>> dn.applications.ResNet152(include_top=False, input_shape=(32, 32, 3)).count_params()
-    58370944
+    >>> dn.applications.ResNet152(weights="imagenet")
+    Traceback (most recent call last):
+    ValueError: ResNet152(weights='imagenet'): deepnet does not download pretrained weights...
     """
     return resnet("ResNet152", 152, False, include_top, weights, input_tensor, input_shape, pooling, classes,
                   classifier_activation, name)
@@ -142,8 +144,9 @@ def ResNet101V2(include_top=True, weights=None, input_tensor=None, input_shape=N
                 classifier_activation="softmax", name="resnet101v2"):
     """ResNet101V2: as :func:`ResNet50V2` with (3, 4, 23, 3) blocks; 44,675,560 parameters with the top.
 
-    >>> dn.applications.ResNet101V2(include_top=False, input_shape=(32, 32, 3)).count_params()
-    42626560
+    >>> dn.applications.ResNet101V2(weights="imagenet")
+    Traceback (most recent call last):
+    ValueError: ResNet101V2(weights='imagenet'): deepnet does not download pretrained weights...
     """
     return resnet("ResNet101V2", 101, True, include_top, weights, input_tensor, input_shape, pooling, classes,
                   classifier_activation, name)
@@ -154,8 +157,9 @@ def ResNet152V2(include_top=True, weights=None, input_tensor=None, input_shape=N
                 classifier_activation="softmax", name="resnet152v2"):
     """ResNet152V2: as :func:`ResNet50V2` with (3, 8, 36, 3) blocks; 60,380,648 parameters with the top.
 
-    >>> dn.applications.ResNet152V2(include_top=False, input_shape=(32, 32, 3)).count_params()
-    58331648
+    >>> dn.applications.ResNet152V2(weights="imagenet")
+    Traceback (most recent call last):
+    ValueError: ResNet152V2(weights='imagenet'): deepnet does not download pretrained weights...
     """
     return resnet("ResNet152V2", 152, True, include_top, weights, input_tensor, input_shape, pooling, classes,
                   classifier_activation, name)

@@ -10,7 +10,10 @@ import torch
 from ..utils.files import get_file
 from ..utils.validation import NoneOr, Options, validate_params
 
-__all__ = ["decode_predictions", "preprocess_caffe", "preprocess_input", "preprocess_tf", "preprocess_torch"]
+__all__ = [
+    "decode_predictions", "preprocess_caffe", "preprocess_identity", "preprocess_input", "preprocess_tf",
+    "preprocess_torch",
+]
 
 CLASS_INDEX_URL = "https://storage.googleapis.com/download.tensorflow.org/data/imagenet_class_index.json"
 CLASS_INDEX_MD5 = "c2c37ea517e94d9795004a39431a14cb"
@@ -103,3 +106,13 @@ def preprocess_torch(x, data_format=None):
     [[2.249, 2.429, 2.64]]
     """
     return preprocess_input(x, data_format=data_format, mode="torch")
+
+
+def preprocess_identity(x, data_format=None):
+    """The identity, for the models that rescale their 0-255 RGB input themselves (EfficientNet,
+    EfficientNetV2, ConvNeXt, MobileNetV3: their modules' ``preprocess_input``, Keras' placeholder).
+
+    >>> dn.applications.convnext.preprocess_input(np.array([255.0])).tolist()
+    [255.0]
+    """
+    return x
