@@ -122,6 +122,33 @@ def test_iou_float_weights_count_as_given():
                                rtol=1e-6)
 
 
+@pytest.mark.parametrize("cls,kwargs", [(M.BinaryIoU, {}), (M.MeanIoU, {"num_classes": 3}),
+                                        (M.OneHotIoU, {"num_classes": 3, "target_class_ids": [1]})])
+def test_iou_accepts_keras_int_dtype_configs(cls, kwargs):
+    config = getattr(keras.metrics, cls.__name__)(**kwargs).get_config()
+    assert config["dtype"].startswith("int")
+    metric = cls.from_config(config)
+    assert metric.total_cm.dtype == torch.float32
+
+
+def test_keras_file_with_new_losses_and_metrics_loads_compiled(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(16, 6, 6, 1)).astype("float32")
+    y = (x > 0).astype("float32")
+    reference = keras.Sequential([keras.layers.Input((6, 6, 1)),
+                                  keras.layers.Conv2D(1, 3, padding="same", activation="sigmoid")])
+    reference.compile(optimizer="adam", loss=keras.losses.Dice(axis=(1, 2, 3)),
+                      metrics=[keras.metrics.BinaryIoU(), keras.metrics.PrecisionAtRecall(0.5)])
+    path = str(tmp_path / "m.keras")
+    reference.save(path)
+    model = dn.models.load_model(path)
+    theirs = reference.evaluate(x, y, verbose=0, return_dict=True)
+    ours = model.evaluate(x, y, verbose=0, return_dict=True)
+    assert set(ours) == set(theirs)
+    for key, value in theirs.items():
+        np.testing.assert_allclose(ours[key], value, rtol=1e-5, atol=1e-6)
+
+
 def test_iou_weights_per_image_apply_to_every_pixel():
     rng = np.random.default_rng(1)
     y_true, y_pred = rng.integers(0, 3, (2, 4, 4)), rng.integers(0, 3, (2, 4, 4))

@@ -33,6 +33,17 @@ def _class_ids(owner, target_class_ids, num_classes):
     return ids
 
 
+def _float_state_dtype(dtype):
+    """Keras' IoU metrics default to an int32 confusion matrix (their saved configs say
+    ``dtype="int32"``); deepnet counts in float (fractional weights kept), so an integer
+    dtype stands for the default float32."""
+    if isinstance(dtype, str) and dtype.startswith(("int", "uint")):
+        return None
+    if isinstance(dtype, torch.dtype) and not dtype.is_floating_point:
+        return None
+    return dtype
+
+
 def _flat_weights(sample_weight, y_true: torch.Tensor, dtype) -> torch.Tensor:
     """Sample weights broadcast to ``y_true``'s shape and flattened (a weight per sample of
     lower rank gets trailing axes, so ``(N,)`` weights apply to ``(N, H, W)`` masks)."""
@@ -55,7 +66,8 @@ class IoU(Metric):
     ``False`` the arg-max over ``axis`` is taken first). Ids outside ``[0, num_classes)`` and
     labels equal to ``ignore_class`` are not counted. ``sample_weight`` weighs each pixel /
     sample. State: ``total_cm`` (``num_classes x num_classes``, rows = labels, columns =
-    predictions, float32 so fractional weights count as given).
+    predictions, float32 so fractional weights count as given; an integer ``dtype``, as in
+    Keras' saved configs, means float32).
 
     >>> m = dn.metrics.IoU(num_classes=3, target_class_ids=[0, 2])
     >>> m.update_state(np.array([0, 0, 2, 1]), np.array([0, 2, 2, 1]))
@@ -68,7 +80,7 @@ class IoU(Metric):
                       "sparse_y_pred": Boolean(), "axis": _AXIS})
     def __init__(self, num_classes, target_class_ids, name=None, dtype=None, ignore_class=None,
                  sparse_y_true=True, sparse_y_pred=True, axis=-1):
-        super().__init__(name=name, dtype=dtype)
+        super().__init__(name=name, dtype=_float_state_dtype(dtype))
         self.num_classes = num_classes
         self.target_class_ids = _class_ids(type(self).__name__, target_class_ids, num_classes)
         self.ignore_class = ignore_class
