@@ -26,6 +26,7 @@ from . import (
     mobilenet,
     mobilenet_v2,
     mobilenet_v3,
+    nasnet,
     resnet,
     resnet50,
     resnet_v2,
@@ -59,6 +60,7 @@ from ._inception_v3 import InceptionV3
 from ._mobilenet import MobileNet
 from ._mobilenet_v2 import MobileNetV2
 from ._mobilenet_v3 import MobileNetV3Large, MobileNetV3Small
+from ._nasnet import NASNetLarge, NASNetMobile
 from ._resnet import ResNet50, ResNet50V2, ResNet101, ResNet101V2, ResNet152, ResNet152V2
 from ._vgg import VGG16, VGG19
 from ._xception import Xception
@@ -69,8 +71,8 @@ __all__ = [
     "EfficientNetB4", "EfficientNetB5", "EfficientNetB6", "EfficientNetB7", "EfficientNetV2B0",
     "EfficientNetV2B1", "EfficientNetV2B2", "EfficientNetV2B3", "EfficientNetV2L", "EfficientNetV2M",
     "EfficientNetV2S", "InceptionResNetV2", "InceptionV3", "MobileNet", "MobileNetV2", "MobileNetV3Large",
-    "MobileNetV3Small", "ResNet101", "ResNet101V2", "ResNet152", "ResNet152V2", "ResNet50", "ResNet50V2",
-    "VGG16", "VGG19", "Xception", "convnext", "densenet", "efficientnet", "efficientnet_v2", "imagenet_utils",
-    "inception_resnet_v2", "inception_v3", "mobilenet", "mobilenet_v2", "mobilenet_v3", "resnet", "resnet50",
-    "resnet_v2", "vgg16", "vgg19", "xception",
+    "MobileNetV3Small", "NASNetLarge", "NASNetMobile", "ResNet101", "ResNet101V2", "ResNet152", "ResNet152V2",
+    "ResNet50", "ResNet50V2", "VGG16", "VGG19", "Xception", "convnext", "densenet", "efficientnet",
+    "efficientnet_v2", "imagenet_utils", "inception_resnet_v2", "inception_v3", "mobilenet", "mobilenet_v2",
+    "mobilenet_v3", "nasnet", "resnet", "resnet50", "resnet_v2", "vgg16", "vgg19", "xception",
 ]
