@@ -49,7 +49,7 @@ is_keras_tensor = is_symbolic
 __all__ = [
     "BatchedDataset", "Config", "CustomObjectScope", "Progbar", "PyDataset", "SampleDataset", "Sequence", "array_to_img",
     "cache_root", "clear_session", "custom_object_scope", "deserialize_keras_object", "format_bytes",
-    "disable_interactive_logging", "enable_interactive_logging", "is_interactive_logging_enabled",
+    "FeatureSpace", "disable_interactive_logging", "enable_interactive_logging", "is_interactive_logging_enabled",
     "format_shape", "get_custom_objects", "get_file", "get_registered_name", "get_registered_object",
     "get_source_inputs", "hash_file", "image_dataset_from_directory", "img_to_array", "is_keras_tensor",
     "load_img", "normalize", "pack_x_y_sample_weight", "pad_sequences", "plot_model",
@@ -88,4 +88,9 @@ def __getattr__(name: str):
         from ..visualization import plot_model
 
         return plot_model
+    # ``keras.utils.FeatureSpace`` is built from preprocessing layers (deepnet.layers, level 4).
+    if name == "FeatureSpace":
+        from ..layers.feature_space import FeatureSpace
+
+        return FeatureSpace
     raise AttributeError(f"module 'deepnet.utils' has no attribute {name!r}")
