@@ -62,10 +62,15 @@ def test_training_changes_images(cls, kwargs):
 def test_training_flag_follows_module_mode():
     x = torch.rand(8, 5, 5, 1)
     layer = RandomFlip(seed=1)
-    assert not torch.equal(layer(x), x)  # a fresh module is in train mode
-    layer.eval()
+    # Keras 3.15: an augmentation layer's call defaults to training=True, so a direct call
+    # augments (checked in tests/test_call_modes.py against Keras); predict/eval() infer
+    assert not torch.equal(layer(x), x)
+    assert torch.equal(layer(x, training=False), x)
+    layer.eval()  # torch's contract: an explicit eval() infers
     assert torch.equal(layer(x), x)
     assert not torch.equal(layer(x, training=True), x)
+    layer.train()
+    assert not torch.equal(layer(x), x)
 
 
 # --------------------------------------------------------------------------- training statistics

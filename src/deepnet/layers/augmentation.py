@@ -81,6 +81,8 @@ _AFFINE = {**_COMMON, "fill_mode": FILL_MODES, "interpolation": AFFINE_INTERPOLA
 class _RandomImageLayer(Layer):
     """Shared machinery: argument storage, generators, training switch, unbatched inputs."""
 
+    _TRAINING_BY_DEFAULT = True  # Keras: call(training=True), so a direct call augments
+
     def _setup(self, seed, data_format) -> None:
         self.seed = seed
         self.data_format = data_format

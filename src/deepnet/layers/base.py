@@ -33,6 +33,7 @@ from .. import regularizers as _regularizers
 from ..utils import nest, symbolic
 from ..utils.naming import to_snake_case, unique_name
 from ..utils.registry import register_kind
+from ..utils.tensors import train_mode
 from ..utils.validation import InstanceOf, NoneOr, validate_params
 from ..utils.variables import as_variable
 from ._checks import BOOL, DTYPE, NAME, POSITIVE_INT, REGULARIZER, SHAPE
@@ -103,6 +104,9 @@ class Layer(LayerWeights, nn.Module):
     """
 
     supports_masking = False
+    # The mode a new layer starts in: Keras' default of `call(training=...)` outside fit/predict
+    # (None: inference; the augmentation layers say True: a direct call augments).
+    _TRAINING_BY_DEFAULT = False
 
     @validate_params({"name": NAME, "trainable": BOOL, "dtype": DTYPE, "input_shape": SHAPE,
                       "batch_input_shape": NoneOr(InstanceOf(tuple, list, description="a shape tuple")),
@@ -110,6 +114,8 @@ class Layer(LayerWeights, nn.Module):
     def __init__(self, *, name: str | None = None, trainable: bool = True, dtype=None,
                  input_shape=None, batch_input_shape=None, activity_regularizer=None, **kwargs):
         super().__init__()
+        # Keras semantics: a layer called directly infers; fit() (or training=True) trains.
+        self.training = self._TRAINING_BY_DEFAULT
         if kwargs:
             raise TypeError(
                 f"{type(self).__name__} got unexpected keyword argument(s) {sorted(kwargs)}. "
@@ -131,6 +137,14 @@ class Layer(LayerWeights, nn.Module):
         self._activity_loss = None
         self._added_losses: list = []  # add_loss() values of the latest call
         self._fwd_info = None
+
+    def __setattr__(self, name, value) -> None:
+        # A torch module attached to a layer takes the layer's train/eval mode (it starts in
+        # training mode; inside a deepnet layer it follows the layer: inference by default).
+        if (isinstance(value, nn.Module) and not isinstance(value, Layer)
+                and value.training != self.__dict__.get("training", value.training)):
+            value.train(self.training)
+        super().__setattr__(name, value)
 
     # -- identity ---------------------------------------------------------------------------
     def extra_repr(self) -> str:
@@ -292,6 +306,15 @@ class Layer(LayerWeights, nn.Module):
         return info
 
     def forward(self, *args, **kwargs):
+        training = kwargs.get("training")
+        if training is not None and bool(training) != self.training:
+            # an explicit training=True/False holds for this call and every layer inside it
+            # (Keras' call context), plain torch modules included; each mode restored afterwards
+            with train_mode(self, bool(training)):
+                return self._forward(*args, **kwargs)
+        return self._forward(*args, **kwargs)
+
+    def _forward(self, *args, **kwargs):
         if not self.built:
             self._build_from_shapes(self._build_shapes(args, kwargs))
             ref = next((t for t in nest.flatten(args) if isinstance(t, torch.Tensor)), None)

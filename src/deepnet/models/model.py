@@ -282,6 +282,17 @@ class Model(TrainingAPI, Layer):
             f"{type(self).__name__} has no graph: pass inputs/outputs to Model(...) or override call()."
         )
 
+    def _forward_info(self):
+        # A graph passes on only a `training` given to the model; without one, each layer runs in
+        # its own mode (Keras: a layer's own default applies, so augmentation layers augment).
+        info = super()._forward_info()
+        if self._runs_graph():
+            self._fwd_info = info = (*info[:2], None)
+        return info
+
+    def _runs_graph(self) -> bool:
+        return self._functional and type(self).call is Model.call
+
     def forward(self, *args, **kwargs):
         if not self._functional and not self.built and args:
             args = (nest.map_structure(lambda x: _to_tensor(x, self.dtype), args[0]), *args[1:])
@@ -381,6 +392,20 @@ class Model(TrainingAPI, Layer):
     @property
     def input_shape(self):
         return map_shapes(lambda s: s, nest.map_structure(lambda t: t.shape, self.input))
+
+    @property
+    def output_shape(self):
+        """The output shape with ``None`` for the batch axis; a list of them for several outputs
+        (Keras: one shape when the model has one output, whatever its structure).
+
+        >>> inputs = dn.Input((3,))
+        >>> dn.Model(inputs, [dn.layers.Dense(2)(inputs), dn.layers.Dense(4)(inputs)]).output_shape
+        [(None, 2), (None, 4)]
+        """
+        if not self._functional:
+            return super().output_shape
+        shapes = [tuple(t.shape) for t in nest.flatten(self._output_struct)]
+        return shapes[0] if len(shapes) == 1 else shapes
 
     def count_params(self) -> int:
         if not self.built:

@@ -128,6 +128,9 @@ class Sequential(Model):
                 x = layer(x, training=training) if takes else layer(x)
         return x
 
+    def _runs_graph(self) -> bool:
+        return type(self).call is Sequential.call
+
     def forward(self, *args, **kwargs):
         if args and not isinstance(args[0], torch.Tensor):
             args = (_to_tensor(args[0], self.dtype), *args[1:])

@@ -1,5 +1,5 @@
-"""Keras-style ``model.summary()``: same columns, same numbers as Keras 3 (byte counts in IEC
-units: ``17.44 MiB`` where Keras writes ``17.44 MB`` for the same 1024-based number)."""
+"""Keras-style ``model.summary()``: same columns, same numbers and byte units as Keras 3
+(``17.44 MB``: powers of 1024, labelled as Keras labels them)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,18 @@ from ..utils.validation import Boolean, Integral, Interval, NoneOr, check
 from ..utils.validation import Callable as _CallableArg
 from ._functional_config import node_indices
 
-#: The byte counts of the summary (the memory planner of ``deepnet.diagnose`` prints the same).
-readable_size = format_bytes
+
+def readable_size(num_bytes: float) -> str:
+    """A byte count as Keras' summary prints it: powers of 1024, two decimals, Keras' unit
+    labels (``KB``, ``MB``, ...; :func:`~deepnet.utils.formatting.format_bytes` gives the same
+    number with IEC labels, as ``deepnet.diagnose`` prints it).
+
+    >>> from deepnet.models.summary import readable_size
+    >>> readable_size(1536), readable_size(18284072)
+    ('1.50 KB', '17.44 MB')
+    """
+    value, unit = format_bytes(num_bytes).split(" ")
+    return f"{value} {unit.replace('i', '')}"
 
 
 def _is_model(obj, class_name: str = "Model") -> bool:

@@ -9,6 +9,7 @@ import torch
 
 from ..layers import Layer
 from ..utils import nest, symbolic
+from ..utils.tensors import eval_mode
 from ._keras_steps import KerasStepAPI, flatten_logs, pack_x_y_sample_weight
 from .callback_base import CallbackList, LazyLogs
 from .data import make_adapter
@@ -93,12 +94,10 @@ def train_batch(trainer, adapter) -> dict:
 def evaluate(trainer, adapter, cbs) -> dict:
     """``evaluate`` (and fit's validation) through ``model.test_step``: the last step's logs."""
     model = trainer.model
-    was_training = model.training
-    model.eval()
     model.reset_metrics()
     want = cbs is not None and cbs.wants_batch_hooks("test")
     logs, steps = {}, 0
-    try:
+    with eval_mode(model):  # each layer's own mode restored afterwards
         with torch.no_grad():
             for step, (xb, yb, swb) in enumerate(adapter):
                 if want:
@@ -107,8 +106,6 @@ def evaluate(trainer, adapter, cbs) -> dict:
                 steps += 1
                 if want:
                     _report(cbs, None, want, "test", step, steps, logs)
-    finally:
-        model.train(was_training)
     return flatten_logs(logs)
 
 
@@ -127,12 +124,10 @@ def predict(model, x, batch_size=None, steps=None, device=None, verbose="auto", 
     cbs = CallbackList(callbacks, model, {"steps": adapter.num_batches, "verbose": verbose})
     progress = ProgressReporter(2 if verbose else 0, None, adapter.num_batches, title="Predict")
     want = cbs.wants_batch_hooks("predict")
-    was_training = model.training
-    model.eval()
     cbs.call("on_predict_begin", None)
     progress.epoch_begin(0)
     outputs = []
-    try:
+    with eval_mode(model):  # each layer's own mode restored afterwards
         with torch.no_grad():
             for step, (xb, _, _) in enumerate(adapter):
                 if want:
@@ -141,8 +136,6 @@ def predict(model, x, batch_size=None, steps=None, device=None, verbose="auto", 
                 outputs.append(_to_numpy(out))
                 if want:
                     cbs.batch_end("predict", step, {"outputs": out})
-    finally:
-        model.train(was_training)
     progress.epoch_end(None, len(outputs), {})
     cbs.call("on_predict_end", None)
     if not outputs:
@@ -168,13 +161,8 @@ def layer_losses(trainer, loss):
 
 
 def _call_once(model, xb) -> None:
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad(), symbolic.shape_inference(model):  # builds weights, changes no state
-            model(xb)
-    finally:
-        model.train(was_training)
+    with eval_mode(model), torch.no_grad(), symbolic.shape_inference(model):  # builds weights, changes no state
+        model(xb)
 
 
 def build_from_data(trainer, adapter) -> bool:

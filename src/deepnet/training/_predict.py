@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from ..utils import nest
+from ..utils.tensors import eval_mode
 from ._checks import CheckEnv, InputSpec, run_checks
 from .callback_base import CallbackList
 from .data import make_adapter
@@ -35,14 +36,10 @@ def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=Non
     run_checks(adapter, CheckEnv(model, spec))
     cbs = CallbackList(callbacks, model, {"steps": adapter.num_batches, "verbose": verbose})
     progress = ProgressReporter(2 if verbose else 0, None, adapter.num_batches, title="Predict")
-    was_training = model.training
-    model.eval()
     cbs.call("on_predict_begin", None)
     progress.epoch_begin(0)
-    try:
+    with eval_mode(model):  # each layer's own mode restored afterwards
         outputs = _run(model, adapter, cbs, autocast() if autocast is not None else None)
-    finally:
-        model.train(was_training)
     progress.epoch_end(None, len(outputs), {})
     cbs.call("on_predict_end", None)
     if not outputs:

@@ -20,6 +20,7 @@ from ..layers import Layer
 from ..utils import nest
 from ..utils.lazy import lazy_import
 from ..utils.seeding import make_generator
+from ..utils.tensors import eval_mode, train_mode
 from . import _custom_step as _custom
 from . import _distributed
 from ._checks import (
@@ -165,14 +166,8 @@ class Trainer:
         pass in inference mode, cached by the per-sample input shapes)."""
         key = tuple((tuple(t.shape[1:]), t.dtype) for t in nest.flatten(xb))
         if key not in self._shape_cache:
-            model = self.model
-            was = model.training
-            model.eval()
-            try:
-                with torch.no_grad():
-                    y_pred = model(xb)
-            finally:
-                model.train(was)
+            with eval_mode(self.model), torch.no_grad():
+                y_pred = self.model(xb)
             self._shape_cache[key] = [(None, *p.shape[1:]) for p in self._pred_list(y_pred)]
         return self._shape_cache[key]
 
@@ -349,7 +344,8 @@ class Trainer:
             resumed = model.__dict__.pop("_initial_epoch", None)  # set by BackupAndRestore, as in Keras
             if resumed is not None:
                 initial_epoch = int(resumed)
-            self._epoch_loop(train, val, cbs, progress, initial_epoch, epochs, validation_freq)
+            with train_mode(model):  # each layer's train/eval mode is restored when fit ends
+                self._epoch_loop(train, val, cbs, progress, initial_epoch, epochs, validation_freq)
         finally:
             model._fit_callbacks = None
         return history
@@ -470,13 +466,10 @@ class Trainer:
     def _evaluate_adapter(self, adapter, cbs: CallbackList | None) -> dict:
         if _custom.custom_evaluate(self):  # the model's own (Keras) test_step
             return _custom.evaluate(self, adapter, cbs)
-        model = self.model
-        was_training = model.training
-        model.eval()
         self.reset_metrics()
         total_t, count = None, 0
         want = cbs is not None and cbs.wants_batch_hooks("test")
-        try:
+        with eval_mode(self.model):  # each layer's own mode restored afterwards
             with torch.no_grad():
                 cast = self._autocast()
                 for step, (xb, yb, swb) in enumerate(adapter):
@@ -489,8 +482,6 @@ class Trainer:
                     count += bs
                     if want:
                         cbs.batch_end("test", step, LazyLogs(lambda t=total_t, c=count: self._running_logs(0.0, t, c)))
-        finally:
-            model.train(was_training)
         if count or self._dist is not None:  # every rank joins the reduction, even with no batch of its own
             return _distributed.reduced_logs(self, 0.0, total_t, count)
         return {"loss": float("nan")}
@@ -546,13 +537,13 @@ class Trainer:
         if class_weight is not None:
             sample_weight = class_weights_to_sample_weights(class_weight, y, sample_weight, output_classes(self.model))
         adapter = self._adapter(x, y, sample_weight, batch_size=batch_length(x), shuffle=False)
-        self.model.train()
-        if _custom.custom_fit(self):
-            return _result(_custom.train_batch(self, adapter), return_dict)
-        xb, yb, swb = next(iter(adapter))
-        loss, y_pred = self.train_step(xb, yb, swb)
-        self.apply_gradients(loss)
-        self._update_metrics(yb, y_pred, swb)
+        with train_mode(self.model):  # the model's mode is restored afterwards (Keras: one training call)
+            if _custom.custom_fit(self):
+                return _result(_custom.train_batch(self, adapter), return_dict)
+            xb, yb, swb = next(iter(adapter))
+            loss, y_pred = self.train_step(xb, yb, swb)
+            self.apply_gradients(loss)
+            self._update_metrics(yb, y_pred, swb)
         return _result({"loss": float(loss.detach()), **self._metric_values()}, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):

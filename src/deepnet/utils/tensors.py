@@ -16,7 +16,7 @@ from torch import nn
 
 from .validation import ArgumentTypeError, invalid_value
 
-__all__ = ["as_tensor", "device_and_dtype", "eval_mode"]
+__all__ = ["as_tensor", "device_and_dtype", "eval_mode", "train_mode"]
 
 _INTEGER_DTYPES = (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8)
 
@@ -35,8 +35,24 @@ def eval_mode(module: nn.Module) -> Iterator[nn.Module]:
     >>> net[0].training, net[1].training
     (True, False)
     """
+    with train_mode(module, False):
+        yield module
+
+
+@contextlib.contextmanager
+def train_mode(module: nn.Module, training: bool = True) -> Iterator[nn.Module]:
+    """Put ``module`` and every submodule in training mode (or eval mode with ``training=False``);
+    restore each one's flag afterwards (as :func:`eval_mode` does).
+
+    >>> net = torch.nn.Sequential(torch.nn.Dropout(0.5)).eval()
+    >>> with train_mode(net):
+    ...     print(net[0].training)
+    True
+    >>> net[0].training
+    False
+    """
     flags = [(m, m.training) for m in module.modules()]
-    module.eval()
+    module.train(training)
     try:
         yield module
     finally:
