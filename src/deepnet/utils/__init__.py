@@ -3,6 +3,7 @@ serialisation registry), seeding, session reset, shape and byte formatting, mode
 
 from __future__ import annotations
 
+from .audio_datasets import audio_dataset_from_directory
 from .config_object import Config
 from .data_utils import (
     BatchedDataset,
@@ -48,6 +49,7 @@ is_keras_tensor = is_symbolic
 
 __all__ = [
     "BatchedDataset", "Config", "CustomObjectScope", "Progbar", "PyDataset", "SampleDataset", "Sequence", "array_to_img",
+    "audio_dataset_from_directory",
     "cache_root", "clear_session", "custom_object_scope", "deserialize_keras_object", "format_bytes",
     "FeatureSpace", "disable_interactive_logging", "enable_interactive_logging", "is_interactive_logging_enabled",
     "format_shape", "get_custom_objects", "get_file", "get_registered_name", "get_registered_object",
