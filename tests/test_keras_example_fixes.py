@@ -227,3 +227,23 @@ def test_gan_without_call_fits_through_its_train_step():
     history = gan.fit(np.random.default_rng(0).normal(size=(16, 4)).astype("float32"), np.zeros((16, 4)),
                       batch_size=8, verbose=0)
     assert np.isfinite(history.history["d_loss"][0])
+
+
+def test_config_max_epochs_and_steps_cap_fit():
+    model = dn.Sequential([dn.Input((2,)), dn.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    x, y = np.ones((40, 2), "float32"), np.zeros((40, 1), "float32")
+    seen = []
+    counter = dn.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: seen.append(batch))
+    dn.config.set_max_epochs(2)
+    dn.config.set_max_steps_per_epoch(3)
+    try:
+        with pytest.warns(UserWarning, match="Limiting epochs to 2"):
+            history = model.fit(x, y, epochs=5, batch_size=4, callbacks=[counter], verbose=0)
+    finally:
+        dn.config.set_max_epochs(None)
+        dn.config.set_max_steps_per_epoch(None)
+    assert len(history.history["loss"]) == 2 and seen == [0, 1, 2, 0, 1, 2]
+    seen.clear()
+    assert len(model.fit(x, y, epochs=3, batch_size=4, callbacks=[counter], verbose=0).history["loss"]) == 3
+    assert len(seen) == 30

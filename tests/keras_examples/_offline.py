@@ -88,12 +88,16 @@ def reuters_load_data(path="reuters.npz", num_words=None, maxlen=None, **kwargs)
 
 
 def _forda_rows():
-    """FordA's layout: label (-1/1) then 500 values per row."""
+    """FordA's layout: label (-1/1) then 500 values per row (KEX_FORDA="rows,length" sets other
+    sizes: the transformer example attends over every step, too slow at 500 on a shared CPU;
+    its parameter counts do not depend on the length)."""
     rng = _rng("forda")
-    n, t = 200, 500
+    n, t = (int(v) for v in os.environ.get("KEX_FORDA", "200,500").split(","))
     y = rng.choice([-1.0, 1.0], n)
     freq = np.where(y > 0, 0.05, 0.15)[:, None]
     x = np.sin(np.arange(t)[None, :] * freq * 2 * np.pi + rng.random((n, 1)) * 6) + 0.3 * rng.normal(size=(n, t))
+    x += 0.5 * y[:, None]  # a class-dependent level too: the transformer example's blocks
+    # normalise over one feature, so its classifier sees little more than each series' mean
     return np.concatenate([y[:, None], x], axis=1)
 
 
@@ -169,7 +173,8 @@ def _patch_io() -> None:
     def loadtxt(fname, *args, **kwargs):
         if isinstance(fname, str) and fname.startswith("http") and "FordA" in fname:
             rows = _forda_rows()
-            return rows[:150] if "TRAIN" in fname else rows[150:]
+            split = len(rows) * 3 // 4
+            return rows[:split] if "TRAIN" in fname else rows[split:]
         return real_loadtxt(fname, *args, **kwargs)
 
     def open_(file, *args, **kwargs):

@@ -36,9 +36,10 @@ def run_example(framework: str, name: str, workdir: Path) -> tuple[dict, str]:
     """Run one example in a fresh interpreter; returns its record and its output."""
     spec = MANIFEST[name]
     env = {**os.environ, "KERAS_BACKEND": "torch", "MPLBACKEND": "Agg"}
-    env.pop("KEX_MNIST", None)
-    if "mnist" in spec:
-        env["KEX_MNIST"] = spec["mnist"]
+    for key in ("mnist", "forda"):  # per-example data sizes (see _offline.py)
+        env.pop(f"KEX_{key.upper()}", None)
+        if key in spec:
+            env[f"KEX_{key.upper()}"] = spec[key]
     out = workdir / "out.json"
     cmd = [sys.executable, str(HERE / "runner.py"), framework, str(HERE / "examples" / f"{name}.py"),
            str(out), "--max-fits", str(spec.get("max_fits", 6))]

@@ -11,8 +11,6 @@ spellings read and write the same value. Differences from Keras, by design:
 - Traceback filtering, flash attention and interactive logging are flags that are stored and
   read back; deepnet has no traceback filtering, picks its attention kernel through
   ``torch.nn.functional.scaled_dot_product_attention``, and prints progress with ``fit(verbose=)``.
-- ``max_epochs`` / ``max_steps_per_epoch`` are stored and read back; ``fit`` does not read them
-  (pass ``epochs=`` / ``steps_per_epoch=``).
 
 >>> dn.config.backend(), dn.config.floatx(), dn.config.epsilon()
 ('torch', 'float32', 1e-07)
@@ -206,7 +204,7 @@ def _positive_or_none(name: str, value):
 
 
 def max_epochs():
-    """The stored epoch cap (``None`` by default; ``fit`` does not read it).
+    """The cap on ``fit``'s ``epochs`` (``None`` by default: no cap).
 
     >>> dn.config.max_epochs() is None
     True
@@ -215,7 +213,7 @@ def max_epochs():
 
 
 def set_max_epochs(max_epochs) -> None:
-    """Store an epoch cap (a positive integer or ``None``); ``fit`` does not read it.
+    """Cap ``fit``'s ``epochs`` (a positive integer, or ``None`` for no cap), for quick debug runs.
 
     >>> dn.config.set_max_epochs(2); dn.config.max_epochs()
     2
@@ -225,7 +223,7 @@ def set_max_epochs(max_epochs) -> None:
 
 
 def max_steps_per_epoch():
-    """The stored steps-per-epoch cap (``None`` by default; ``fit`` does not read it).
+    """The cap on ``fit``'s ``steps_per_epoch`` (``None`` by default: no cap).
 
     >>> dn.config.max_steps_per_epoch() is None
     True
@@ -234,7 +232,7 @@ def max_steps_per_epoch():
 
 
 def set_max_steps_per_epoch(max_steps_per_epoch) -> None:
-    """Store a steps-per-epoch cap (a positive integer or ``None``); ``fit`` does not read it.
+    """Cap ``fit``'s training steps per epoch (a positive integer, or ``None`` for no cap).
 
     >>> dn.config.set_max_steps_per_epoch(5); dn.config.max_steps_per_epoch()
     5

@@ -11,6 +11,7 @@ Nothing here runs per training step.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,7 @@ from ..utils.lazy import lazy_import
 from . import _custom_step as _custom
 from .data import ArgNames
 
+_config = lazy_import("deepnet.config")  # fit's debugging caps
 _losses = lazy_import("deepnet.losses")  # imported on first use: `import deepnet` stays fast
 
 __all__ = [
@@ -244,6 +246,25 @@ def run_checks(adapter, env: CheckEnv) -> DataView:
 
 
 # ---------------------------------------------------------------------------- fit arguments
+
+
+def config_caps(epochs: int, steps_per_epoch: int | None) -> tuple[int, int | None]:
+    """``fit``'s ``epochs`` and ``steps_per_epoch`` under the debugging caps of
+    ``deepnet.config.set_max_epochs`` / ``set_max_steps_per_epoch`` (Keras' rule: the smaller
+    value wins, with a warning; ``None`` caps nothing).
+
+    >>> config_caps(10, None)
+    (10, None)
+    """
+    max_epochs, max_steps = _config.max_epochs(), _config.max_steps_per_epoch()
+    if max_epochs and max_epochs < epochs:
+        warnings.warn(f"Limiting epochs to {max_epochs} (deepnet.config.set_max_epochs).", stacklevel=5)
+        epochs = max_epochs
+    if max_steps and (not steps_per_epoch or max_steps < steps_per_epoch):
+        warnings.warn(f"Limiting steps_per_epoch to {max_steps} (deepnet.config.set_max_steps_per_epoch).",
+                      stacklevel=5)
+        steps_per_epoch = max_steps
+    return epochs, steps_per_epoch
 
 
 def unpack_validation(data):

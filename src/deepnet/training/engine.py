@@ -27,6 +27,7 @@ from ._checks import (
     CheckEnv,
     InputSpec,
     class_weights_to_sample_weights,
+    config_caps,
     output_classes,
     run_checks,
     unpack_validation,
@@ -114,7 +115,7 @@ class Trainer:
             self.optimizer.build(params)
         else:  # Keras fits it too (e.g. a model of add_loss layers): losses and metrics, no update
             warnings.warn(f"Model {model.name!r} has no trainable weights: fit() reports its loss and metrics "
-                          "but updates nothing. Is `trainable=False` set?", stacklevel=4)
+                          "but updates nothing. Is `trainable=False` set?", stacklevel=5)
         if self.policy.compute_dtype == torch.float16 and self._scaler is None:
             self._scaler = torch.amp.GradScaler(self.device.type)
             self._scaler_shim = ScalerShim(self.optimizer)
@@ -324,6 +325,7 @@ class Trainer:
         if initial_epoch > epochs:
             raise ValueError(f"Received an invalid value for `initial_epoch` of fit, expected an int in [0, epochs="
                              f"{epochs}]. Received: initial_epoch={initial_epoch!r}")
+        epochs, steps_per_epoch = config_caps(epochs, steps_per_epoch)  # deepnet.config's debugging caps
         self._prepare(allow_unbuilt=True)
         train, val = self._fit_adapters(
             x, y, sample_weight, class_weight, validation_split, validation_data,
