@@ -383,3 +383,14 @@ def test_memory_does_not_grow_across_trials(tmp_path, digits):
     search(tmp_path, digits, build=build, max_trials=12, pruner="none")
     assert len(rss) == 12
     assert rss[11] - rss[2] < 50, f"resident memory grew {rss[11] - rss[2]:.1f} MB from trial 3 to 12"
+
+
+def test_the_pruning_description_honours_a_grace_period():
+    import optuna
+
+    from deepnet.tune._options import describe_pruner
+
+    late = optuna.pruners.HyperbandPruner(min_resource=33, max_resource=200, reduction_factor=3)
+    assert describe_pruner(late, 200).endswith("after epoch 33 or 99 of 200")
+    auto = optuna.pruners.HyperbandPruner(reduction_factor=3)  # min_resource="auto"
+    assert describe_pruner(auto, 9).endswith("after epoch 1 or 3 of 9")

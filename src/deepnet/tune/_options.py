@@ -189,7 +189,8 @@ def describe_pruner(pruner: Any, max_epochs: int) -> str:
         return "no pruning: every trial runs all its epochs"
     if name in ("HyperbandPruner", "SuccessiveHalvingPruner"):
         factor = getattr(pruner, "_reduction_factor", 3)
-        rungs = _rungs(1, factor, max_epochs)
+        first = getattr(pruner, "_min_resource", 1)  # Hyperband's grace period ("auto": unknown, 1)
+        rungs = _rungs(first if isinstance(first, int) and first >= 1 else 1, factor, max_epochs)
         label = "Hyperband" if name == "HyperbandPruner" else "ASHA"
         if not rungs:
             return f"{label}: nothing to cut in {max_epochs} epoch(s)"
