@@ -63,6 +63,9 @@ EXCEPTIONS = {
     ("deepnet.utils", "deepnet.visualization"):
         "Keras compatibility: keras.utils.plot_model; imported inside the function on first use "
         "(utils is the lowest package, visualization is far above it)",
+    ("deepnet.utils", "deepnet.visualization.dot"):
+        "Keras compatibility: keras.utils.model_to_dot; imported inside deepnet.utils.__getattr__ on "
+        "first use (visualization is far above utils)",
     ("deepnet.utils", "deepnet.layers.feature_space"):
         "Keras compatibility: keras.utils.FeatureSpace is made of preprocessing layers; imported inside "
         "deepnet.utils.__getattr__ on first access (utils is level 0, layers level 4)",

@@ -54,7 +54,7 @@ __all__ = [
     "FeatureSpace", "disable_interactive_logging", "enable_interactive_logging", "is_interactive_logging_enabled",
     "format_shape", "get_custom_objects", "get_file", "get_registered_name", "get_registered_object",
     "get_source_inputs", "hash_file", "image_dataset_from_directory", "img_to_array", "is_keras_tensor",
-    "load_img", "normalize", "pack_x_y_sample_weight", "pad_sequences", "plot_model",
+    "load_img", "model_to_dot", "normalize", "pack_x_y_sample_weight", "pad_sequences", "plot_model",
     "register_keras_serializable", "save_img", "serialize_keras_object", "set_random_seed", "split_dataset",
     "standardize_dtype", "text_dataset_from_directory", "timeseries_dataset_from_array", "to_categorical",
     "unpack_x_y_sample_weight",
@@ -95,4 +95,8 @@ def __getattr__(name: str):
         from ..layers.feature_space import FeatureSpace
 
         return FeatureSpace
+    if name == "model_to_dot":
+        from ..visualization.dot import model_to_dot
+
+        return model_to_dot
     raise AttributeError(f"module 'deepnet.utils' has no attribute {name!r}")
