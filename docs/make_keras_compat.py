@@ -66,6 +66,10 @@ DIFFERENCES = [
     "fractional sample weights to 0); equal to Keras with `dtype=\"float32\"`.",
     "CategoricalGeneralizedCrossEntropy: labels of shape (N, 1) are squeezed (Keras 3.15 broadcasts "
     "them into an (N, N) result).",
+    # helper EXFIX (issue 14: keras.io examples)
+    "A layer named like an attribute of `Model` or `torch.nn.Module` (`half`, `train`, `eval`, `inputs`, "
+    "...) keeps its Keras name (`get_layer`, summary, configs); its torch submodule key, and so its "
+    "`state_dict` prefix, gets a trailing `_`.",
 ]
 
 
@@ -119,6 +123,8 @@ def render() -> str:
              "(torch backend); do not edit by hand.", "",
              "Running real keras.io programs: `tests/keras_examples/` (opt-in: "
              "`DEEPNET_KERAS_EXAMPLES=1 .venv/bin/python -m pytest -q tests/keras_examples`, see its README).",
+             "", "What maps where in Keras' root namespace and `keras.config`, the names left out on purpose "
+             "and notes on custom training: [keras_compat_notes.md](keras_compat_notes.md).",
              "", "## Coverage", "", "| namespace | present | names | coverage |", "|---|---|---|---|"]
     for ns in NAMESPACES:
         rows = namespace_rows(ns)

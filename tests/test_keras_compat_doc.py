@@ -48,3 +48,8 @@ def test_absent_reasons_are_only_for_missing_names():
 
     stale = [name for ns, name in gen.ABSENT if ns == "layers" and hasattr(deepnet.layers, name)]
     assert not stale, f"make_keras_compat.ABSENT lists layers deepnet now has: {stale}"
+
+
+def test_page_links_the_hand_written_notes():
+    page = (DOCS / "keras_compat.md").read_text()
+    assert "(keras_compat_notes.md)" in page and (DOCS / "keras_compat_notes.md").exists()
