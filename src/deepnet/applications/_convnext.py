@@ -78,7 +78,7 @@ def convnext(owner: str, size: str, include_top, include_preprocessing, weights,
 @validate_params(_ARGS)
 def ConvNeXtTiny(include_top=True, include_preprocessing=True, weights=None, input_tensor=None, input_shape=None,
                  pooling=None, classes=1000, classifier_activation="softmax", name="convnext_tiny"):
-    """ConvNeXtTiny: (3, 3, 9, 3) blocks of 96 to 768 channels; 28,589,128 parameters with the top.
+    """ConvNeXtTiny has (3, 3, 9, 3) blocks of 96 to 768 channels; 28,589,128 parameters with the top.
     With ``include_preprocessing`` (default) the model takes 0-255 RGB and normalises it itself
     (:func:`deepnet.applications.convnext.preprocess_input` is the identity).
 
@@ -92,7 +92,7 @@ def ConvNeXtTiny(include_top=True, include_preprocessing=True, weights=None, inp
 @validate_params(_ARGS)
 def ConvNeXtSmall(include_top=True, include_preprocessing=True, weights=None, input_tensor=None, input_shape=None,
                   pooling=None, classes=1000, classifier_activation="softmax", name="convnext_small"):
-    """ConvNeXtSmall: (3, 3, 27, 3) blocks of 96 to 768 channels; 50,223,688 parameters with the top.
+    """ConvNeXtSmall has (3, 3, 27, 3) blocks of 96 to 768 channels; 50,223,688 parameters with the top.
 
     >>> dn.applications.ConvNeXtSmall(include_top=False, input_shape=(32, 32, 3)).count_params()
     49454688
@@ -104,7 +104,7 @@ def ConvNeXtSmall(include_top=True, include_preprocessing=True, weights=None, in
 @validate_params(_ARGS)
 def ConvNeXtBase(include_top=True, include_preprocessing=True, weights=None, input_tensor=None, input_shape=None,
                  pooling=None, classes=1000, classifier_activation="softmax", name="convnext_base"):
-    """ConvNeXtBase: (3, 3, 27, 3) blocks of 128 to 1024 channels; 88,591,464 parameters with the top.
+    """ConvNeXtBase has (3, 3, 27, 3) blocks of 128 to 1024 channels; 88,591,464 parameters with the top.
 
     >>> dn.applications.ConvNeXtBase(weights="imagenet")
     Traceback (most recent call last):
@@ -117,7 +117,7 @@ def ConvNeXtBase(include_top=True, include_preprocessing=True, weights=None, inp
 @validate_params(_ARGS)
 def ConvNeXtLarge(include_top=True, include_preprocessing=True, weights=None, input_tensor=None, input_shape=None,
                   pooling=None, classes=1000, classifier_activation="softmax", name="convnext_large"):
-    """ConvNeXtLarge: (3, 3, 27, 3) blocks of 192 to 1536 channels; 197,767,336 parameters with the top.
+    """ConvNeXtLarge has (3, 3, 27, 3) blocks of 192 to 1536 channels; 197,767,336 parameters with the top.
 
     >>> dn.applications.ConvNeXtLarge(weights="imagenet")
     Traceback (most recent call last):
@@ -130,7 +130,7 @@ def ConvNeXtLarge(include_top=True, include_preprocessing=True, weights=None, in
 @validate_params(_ARGS)
 def ConvNeXtXLarge(include_top=True, include_preprocessing=True, weights=None, input_tensor=None, input_shape=None,
                    pooling=None, classes=1000, classifier_activation="softmax", name="convnext_xlarge"):
-    """ConvNeXtXLarge: (3, 3, 27, 3) blocks of 256 to 2048 channels; 350,196,968 parameters with the top.
+    """ConvNeXtXLarge has (3, 3, 27, 3) blocks of 256 to 2048 channels; 350,196,968 parameters with the top.
 
     >>> dn.applications.ConvNeXtXLarge(weights="imagenet")
     Traceback (most recent call last):
