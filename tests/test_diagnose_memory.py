@@ -112,6 +112,7 @@ def measure_peaks(names) -> dict:
         model.compile(optimizer="adam", loss=dn.losses.SparseCategoricalCrossentropy(from_logits=True))
         trainer = model._trainer
         trainer._prepare()
+        model.train()  # the steps below run as fit runs them (a model called directly infers)
         x = torch.randn(batch, *shape)
         y = torch.randint(0, classes, (batch,))
         loss, pred = trainer.train_step(x, y, None)  # warm-up: kernels chosen, optimizer state created
