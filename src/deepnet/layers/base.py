@@ -254,8 +254,6 @@ class Layer(LayerWeights, nn.Module):
                 return (None, *tuple(a.shape[1:]))
             if isinstance(a, (list, tuple)) and a and all(isinstance(t, (torch.Tensor, KerasTensor)) for t in a):
                 return [(None, *tuple(t.shape[1:])) for t in a]
-            if isinstance(a, dict) and a and all(isinstance(t, (torch.Tensor, KerasTensor)) for t in a.values()):
-                return {k: (None, *tuple(t.shape[1:])) for k, t in a.items()}
             return None
 
         build_params = [p for p in inspect.signature(self.build).parameters.values()

@@ -298,6 +298,12 @@ class Model(TrainingAPI, Layer):
             args = (nest.map_structure(lambda x: _to_tensor(x, self.dtype), args[0]), *args[1:])
         return super().forward(*args, **kwargs)
 
+    def _build_shapes(self, args: tuple, kwargs: dict) -> tuple:
+        first = args[0] if args else None
+        if isinstance(first, dict) and first and all(isinstance(t, torch.Tensor) for t in first.values()):
+            return ({k: (None, *t.shape[1:]) for k, t in first.items()},)  # a subclass called on a dict
+        return super()._build_shapes(args, kwargs)
+
     def build(self, input_shape=None, *more):
         """Build a subclassed model by running it once on zeros of ``input_shape``."""
         if self._functional:
