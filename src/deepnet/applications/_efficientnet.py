@@ -18,6 +18,10 @@ __all__ = [
 _STAGES = ((3, 1, 32, 16, 1, 1), (3, 2, 16, 24, 6, 2), (5, 2, 24, 40, 6, 2), (3, 3, 40, 80, 6, 2),
            (5, 3, 80, 112, 6, 1), (5, 4, 112, 192, 6, 2), (3, 1, 192, 320, 6, 1))
 _SE_RATIO = 0.25
+#: Keras' initialisers for EfficientNet (v1 and v2): convolutions and the classifier.
+CONV_INIT = {"class_name": "VarianceScaling",
+             "config": {"scale": 2.0, "mode": "fan_out", "distribution": "truncated_normal"}}
+DENSE_INIT = {"class_name": "VarianceScaling", "config": {"scale": 1.0 / 3.0, "mode": "fan_out", "distribution": "uniform"}}
 #: (width, depth, default resolution, top dropout) of B0..B7.
 _SCALING = ((1.0, 1.0, 224, 0.2), (1.0, 1.1, 240, 0.2), (1.1, 1.2, 260, 0.3), (1.2, 1.4, 300, 0.3),
             (1.4, 1.8, 380, 0.4), (1.6, 2.2, 456, 0.4), (1.8, 2.6, 528, 0.5), (2.0, 3.1, 600, 0.5))
@@ -29,25 +33,43 @@ def round_filters(filters: float, width: float, divisor: int = 8) -> int:
     return int(rounded + divisor if rounded < 0.9 * filters else rounded)
 
 
+def conv(x, filters: int, kernel: int, name: str, strides: int = 1, padding: str = "same", **kwargs):
+    """A bias-free convolution with EfficientNet's initialiser."""
+    return layers.Conv2D(filters, kernel, strides=strides, padding=padding, use_bias=False, kernel_initializer=CONV_INIT,
+                         name=name, **kwargs)(x)
+
+
+def squeeze_excite(x, filters: int, filters_in: int, ratio: float, name: str):
+    """Squeeze-and-excitation: channel weights from the pooled features (v1 and v2 blocks)."""
+    se = layers.GlobalAveragePooling2D(name=f"{name}se_squeeze")(x)
+    se = layers.Reshape((1, 1, filters), name=f"{name}se_reshape")(se)
+    se = layers.Conv2D(max(1, int(filters_in * ratio)), 1, padding="same", activation="swish",
+                       kernel_initializer=CONV_INIT, name=f"{name}se_reduce")(se)
+    se = layers.Conv2D(filters, 1, padding="same", activation="sigmoid", kernel_initializer=CONV_INIT,
+                       name=f"{name}se_expand")(se)
+    return layers.Multiply(name=f"{name}se_excite")([x, se])
+
+
+def predictions(classes: int, activation):
+    """The classifier ``Dense`` with EfficientNet's initialiser."""
+    return lambda t: layers.Dense(classes, activation=activation, kernel_initializer=DENSE_INIT,
+                                  name="predictions")(t)
+
+
 def _mbconv(x, filters_in, filters_out, kernel, stride, expansion, drop_rate, name):
     inputs = x
     filters = filters_in * expansion
     if expansion != 1:
-        x = layers.Conv2D(filters, 1, padding="same", use_bias=False, name=f"{name}expand_conv")(x)
+        x = conv(x, filters, 1, f"{name}expand_conv")
         x = layers.BatchNormalization(name=f"{name}expand_bn")(x)
         x = layers.Activation("swish", name=f"{name}expand_activation")(x)
     if stride == 2:
         x = layers.ZeroPadding2D(correct_pad(x.shape, kernel), name=f"{name}dwconv_pad")(x)
     x = layers.DepthwiseConv2D(kernel, strides=stride, padding="same" if stride == 1 else "valid",
-                               use_bias=False, name=f"{name}dwconv")(x)
+                               use_bias=False, depthwise_initializer=CONV_INIT, name=f"{name}dwconv")(x)
     x = layers.Activation("swish", name=f"{name}activation")(layers.BatchNormalization(name=f"{name}bn")(x))
-    se = layers.GlobalAveragePooling2D(name=f"{name}se_squeeze")(x)
-    se = layers.Reshape((1, 1, filters), name=f"{name}se_reshape")(se)
-    se = layers.Conv2D(max(1, int(filters_in * _SE_RATIO)), 1, padding="same", activation="swish",
-                       name=f"{name}se_reduce")(se)
-    se = layers.Conv2D(filters, 1, padding="same", activation="sigmoid", name=f"{name}se_expand")(se)
-    x = layers.Multiply(name=f"{name}se_excite")([x, se])
-    x = layers.Conv2D(filters_out, 1, padding="same", use_bias=False, name=f"{name}project_conv")(x)
+    x = squeeze_excite(x, filters, filters_in, _SE_RATIO, name)
+    x = conv(x, filters_out, 1, f"{name}project_conv")
     x = layers.BatchNormalization(name=f"{name}project_bn")(x)
     if stride == 1 and filters_in == filters_out:
         if drop_rate > 0:
@@ -60,7 +82,7 @@ def _efficientnet(inputs, width: float, depth: float, drop_connect_rate: float =
     x = layers.Rescaling(1.0 / 255.0, name="rescaling")(inputs)
     x = layers.Normalization(axis=-1, name="normalization")(x)
     x = layers.ZeroPadding2D(correct_pad(x.shape, 3), name="stem_conv_pad")(x)
-    x = layers.Conv2D(round_filters(32, width), 3, strides=2, padding="valid", use_bias=False, name="stem_conv")(x)
+    x = conv(x, round_filters(32, width), 3, "stem_conv", strides=2, padding="valid")
     x = layers.Activation("swish", name="stem_activation")(layers.BatchNormalization(name="stem_bn")(x))
     total = sum(math.ceil(depth * stage[1]) for stage in _STAGES)
     b = 0
@@ -70,7 +92,7 @@ def _efficientnet(inputs, width: float, depth: float, drop_connect_rate: float =
             x = _mbconv(x, f_in if j == 0 else f_out, f_out, kernel, stride if j == 0 else 1, expansion,
                         drop_connect_rate * b / total, f"block{i + 1}{chr(j + 97)}_")
             b += 1
-    x = layers.Conv2D(round_filters(1280, width), 1, padding="same", use_bias=False, name="top_conv")(x)
+    x = conv(x, round_filters(1280, width), 1, "top_conv")
     return layers.Activation("swish", name="top_activation")(layers.BatchNormalization(name="top_bn")(x))
 
 
@@ -87,7 +109,7 @@ def efficientnet(variant: int, include_top, weights, input_tensor, input_shape, 
         return layers.Dropout(dropout, name="top_dropout")(t)
 
     return finish(inputs, x, name, include_top, pooling, classes, classifier_activation, weights, head,
-                  pool_names=True)
+                  pool_names=True, top=predictions(classes, classifier_activation))
 
 
 @validate_params(APPLICATION_ARGS)

@@ -8,6 +8,7 @@ import math
 from .. import layers
 from ..utils.validation import Boolean, validate_params
 from ._common import APPLICATION_ARGS, finish, make_input
+from ._efficientnet import CONV_INIT, conv, predictions, squeeze_excite
 
 __all__ = [
     "EfficientNetV2B0", "EfficientNetV2B1", "EfficientNetV2B2", "EfficientNetV2B3", "EfficientNetV2L",
@@ -44,31 +45,21 @@ def _bn_act(x, name: str, act: bool = True):
     return layers.Activation("swish", name=f"{name}activation")(x) if act else x
 
 
-def _squeeze_excite(x, filters: int, filters_in: int, ratio: float, name: str):
-    se = layers.GlobalAveragePooling2D(name=f"{name}se_squeeze")(x)
-    se = layers.Reshape((1, 1, filters), name=f"{name}se_reshape")(se)
-    se = layers.Conv2D(max(1, int(filters_in * ratio)), 1, padding="same", activation="swish",
-                       name=f"{name}se_reduce")(se)
-    se = layers.Conv2D(filters, 1, padding="same", activation="sigmoid", name=f"{name}se_expand")(se)
-    return layers.Multiply(name=f"{name}se_excite")([x, se])
-
-
 def _block(inputs, f_in: int, f_out: int, expansion: int, se_ratio: float, stride: int, fused: bool,
            drop: float, name: str):
     """An MBConv block (``fused``: the expansion and depthwise convolutions as one 3x3 convolution)."""
     filters, x = f_in * expansion, inputs
     if expansion != 1:
-        x = layers.Conv2D(filters, 3 if fused else 1, strides=stride if fused else 1, padding="same",
-                          use_bias=False, name=f"{name}expand_conv")(x)
+        x = conv(x, filters, 3 if fused else 1, f"{name}expand_conv", strides=stride if fused else 1)
         x = _bn_act(x, f"{name}expand_")
     if not fused:
-        x = layers.DepthwiseConv2D(3, strides=stride, padding="same", use_bias=False, name=f"{name}dwconv2")(x)
+        x = layers.DepthwiseConv2D(3, strides=stride, padding="same", use_bias=False, depthwise_initializer=CONV_INIT,
+                                   name=f"{name}dwconv2")(x)
         x = _bn_act(x, name)
     if 0 < se_ratio <= 1:
-        x = _squeeze_excite(x, filters, f_in, se_ratio, name)
+        x = squeeze_excite(x, filters, f_in, se_ratio, name)
     single = fused and expansion == 1
-    x = layers.Conv2D(f_out, 3 if single else 1, strides=stride if single else 1, padding="same", use_bias=False,
-                      name=f"{name}project_conv")(x)
+    x = conv(x, f_out, 3 if single else 1, f"{name}project_conv", strides=stride if single else 1)
     x = layers.BatchNormalization(axis=3, momentum=0.9, name=f"{name}project_bn")(x)
     if single:
         x = layers.Activation("swish", name=f"{name}project_activation")(x)
@@ -94,8 +85,7 @@ def efficientnet_v2(variant: str, include_top, weights, input_tensor, input_shap
     inputs = make_input(owner, input_tensor, input_shape, size, 32, include_top, weights, classes)
     x = _preprocess(inputs, variant) if include_preprocessing else inputs
     table = _TABLES[variant]
-    x = layers.Conv2D(round_filters(table[0][1], width), 3, strides=2, padding="same", use_bias=False,
-                      name="stem_conv")(x)
+    x = conv(x, round_filters(table[0][1], width), 3, "stem_conv", strides=2)
     x = layers.Activation("swish", name="stem_activation")(
         layers.BatchNormalization(axis=3, momentum=0.9, name="stem_bn")(x))
     total, b = float(sum(stage[0] for stage in table)), 0
@@ -105,7 +95,7 @@ def efficientnet_v2(variant: str, include_top, weights, input_tensor, input_shap
             x = _block(x, f_in if j == 0 else f_out, f_out, expansion, se_ratio, stride if j == 0 else 1, fused,
                        0.2 * b / total, f"block{i + 1}{chr(j + 97)}_")
             b += 1
-    x = layers.Conv2D(round_filters(1280, width), 1, padding="same", use_bias=False, name="top_conv")(x)
+    x = conv(x, round_filters(1280, width), 1, "top_conv")
     x = layers.Activation("swish", name="top_activation")(
         layers.BatchNormalization(axis=3, momentum=0.9, name="top_bn")(x))
 
@@ -113,7 +103,7 @@ def efficientnet_v2(variant: str, include_top, weights, input_tensor, input_shap
         return layers.Dropout(0.2, name="top_dropout")(layers.GlobalAveragePooling2D(name="avg_pool")(t))
 
     return finish(inputs, x, name, include_top, pooling, classes, classifier_activation, weights, head,
-                  pool_names=True)
+                  pool_names=True, top=predictions(classes, classifier_activation))
 
 
 @validate_params(_ARGS)

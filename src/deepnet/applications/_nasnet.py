@@ -35,21 +35,25 @@ def _adjust(p, ip, filters: int, block_id: str):
     if p.shape[-2] != ip.shape[-2]:
         p = _relu(p, f"adjust_relu_1_{block_id}")
         p1 = layers.AveragePooling2D(1, strides=2, padding="valid", name=f"adjust_avg_pool_1_{block_id}")(p)
-        p1 = layers.Conv2D(filters // 2, 1, padding="same", use_bias=False, name=f"adjust_conv_1_{block_id}")(p1)
+        p1 = layers.Conv2D(filters // 2, 1, padding="same", use_bias=False, kernel_initializer="he_normal",
+                           name=f"adjust_conv_1_{block_id}")(p1)
         p2 = layers.Cropping2D(((1, 0), (1, 0)))(layers.ZeroPadding2D(((0, 1), (0, 1)))(p))
         p2 = layers.AveragePooling2D(1, strides=2, padding="valid", name=f"adjust_avg_pool_2_{block_id}")(p2)
-        p2 = layers.Conv2D(filters // 2, 1, padding="same", use_bias=False, name=f"adjust_conv_2_{block_id}")(p2)
+        p2 = layers.Conv2D(filters // 2, 1, padding="same", use_bias=False, kernel_initializer="he_normal",
+                           name=f"adjust_conv_2_{block_id}")(p2)
         p = layers.Concatenate(axis=-1)([p1, p2])
         return layers.BatchNormalization(**_BN, name=f"adjust_bn_{block_id}")(p)
     if p.shape[-1] != filters:
-        p = layers.Conv2D(filters, 1, padding="same", use_bias=False, name=f"adjust_conv_projection_{block_id}")(
+        p = layers.Conv2D(filters, 1, padding="same", use_bias=False, kernel_initializer="he_normal",
+                          name=f"adjust_conv_projection_{block_id}")(
             _relu(p))
         return layers.BatchNormalization(**_BN, name=f"adjust_bn_{block_id}")(p)
     return p
 
 
 def _squeeze(ip, filters: int, kind: str, block_id: str):
-    h = layers.Conv2D(filters, 1, padding="same", use_bias=False, name=f"{kind}_conv_1_{block_id}")(_relu(ip))
+    h = layers.Conv2D(filters, 1, padding="same", use_bias=False, kernel_initializer="he_normal",
+                      name=f"{kind}_conv_1_{block_id}")(_relu(ip))
     return layers.BatchNormalization(**_BN, name=f"{kind}_bn_1_{block_id}")(h)
 
 
@@ -96,7 +100,8 @@ def nasnet(owner: str, penultimate_filters: int, num_blocks: int, stem_filters: 
     """Build a NASNet-A (filter multiplier 2) with Keras' layout and names."""
     inputs = make_input(owner, input_tensor, input_shape, default_size, 32, include_top, weights, classes)
     filters = penultimate_filters // 24
-    x = layers.Conv2D(stem_filters, 3, strides=2, padding="valid", use_bias=False, name="stem_conv1")(inputs)
+    x = layers.Conv2D(stem_filters, 3, strides=2, padding="valid", use_bias=False, kernel_initializer="he_normal",
+                      name="stem_conv1")(inputs)
     x = layers.BatchNormalization(**_BN, name="stem_bn1")(x)
     x, p = _reduction_cell(x, None, filters // 4, "stem_1")
     x, p = _reduction_cell(x, p, filters // 2, "stem_2")
