@@ -84,3 +84,75 @@ def test_learning_rate_zero_is_accepted_and_leaves_weights_unchanged(name):
     opt.apply([torch.ones(3)], [w])
     assert torch.equal(w.detach(), torch.ones(3))
     getattr(keras.optimizers, name)(learning_rate=0.0)  # Keras accepts it too
+
+
+# ------------------------------------------------------------------------------ losses.get
+LOSS_NAMES = ["mse", "MSE", "mae", "mape", "msle", "kld", "bce", "mean_squared_error", "huber",
+              "log_cosh", "poisson", "hinge", "squared_hinge", "categorical_hinge",
+              "kl_divergence", "binary_crossentropy", "categorical_crossentropy",
+              "sparse_categorical_crossentropy", "binary_focal_crossentropy",
+              "categorical_focal_crossentropy", "cosine_similarity"]
+
+
+@pytest.mark.parametrize("name", LOSS_NAMES)
+def test_losses_get_of_a_function_name_is_the_function_like_keras(name):
+    theirs, ours = keras.losses.get(name), dn.losses.get(name)
+    assert callable(ours) and not isinstance(ours, dn.losses.Loss)
+    assert ours.__name__ == theirs.__name__
+    rng = np.random.default_rng(0)
+    y_pred = rng.uniform(0.05, 0.95, (4, 3)).astype("float32")
+    y_true = rng.integers(0, 3, (4,)) if name.startswith("sparse") else (
+        rng.uniform(size=(4, 3)) > 0.5).astype("float32")
+    per_sample = ours(torch.tensor(y_true), torch.tensor(y_pred))
+    expected = keras.ops.convert_to_numpy(theirs(y_true, y_pred))
+    assert per_sample.shape == (4,)
+    np.testing.assert_allclose(per_sample.numpy(), expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("identifier", ["MeanSquaredError", "Huber",
+                                        {"class_name": "Huber", "config": {"delta": 2.0}}])
+def test_losses_get_of_a_class_name_or_config_is_an_instance_like_keras(identifier):
+    assert type(dn.losses.get(identifier)).__name__ == type(keras.losses.get(identifier)).__name__
+
+
+def test_losses_get_passes_callables_through_and_compile_still_takes_names():
+    def my_loss(y_true, y_pred):
+        return (y_true - y_pred).abs().mean(-1)
+
+    assert dn.losses.get(my_loss) is my_loss and dn.losses.get(None) is None
+    assert type(dn.losses.as_loss("mse")) is dn.losses.MeanSquaredError
+    model = dn.Sequential([dn.layers.Input((3,)), dn.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    history = model.fit(np.ones((8, 3), "float32"), np.ones((8, 1), "float32"), epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+
+
+# ------------------------------------------------------------------------------ metrics.get
+@pytest.mark.parametrize("name", ["accuracy", "Accuracy", "mse", "mae", "binary_accuracy", "auc",
+                                  "sparse_categorical_accuracy", "categorical_crossentropy"])
+def test_metrics_get_gives_keras_classes(name):
+    assert type(dn.metrics.get(name)).__name__ == type(keras.metrics.get(name)).__name__
+
+
+def test_metrics_get_accuracy_is_keras_accuracy_and_compile_still_picks_by_loss():
+    metric = dn.metrics.get("accuracy")
+    metric.update_state(torch.tensor([1.0, 2.0, 3.0]), torch.tensor([1.0, 2.0, 0.0]))
+    assert float(metric.result()) == pytest.approx(2 / 3)
+    chosen = dn.metrics.get("accuracy", loss="sparse_categorical_crossentropy")
+    assert type(chosen) is dn.metrics.SparseCategoricalAccuracy
+
+
+# ------------------------------------------------------------------------------ activations
+@pytest.mark.parametrize("name", sorted(dn.activations.names()))
+def test_activations_take_numpy_arrays_like_keras(name):
+    x = np.linspace(-2.0, 2.0, 6, dtype="float32").reshape(2, 3)
+    ours = dn.activations.get(name)(x)
+    theirs = keras.ops.convert_to_numpy(keras.activations.get(name)(x))
+    assert isinstance(ours, torch.Tensor) and ours.dtype == torch.float32
+    np.testing.assert_allclose(ours.numpy(), theirs, rtol=1e-5, atol=1e-6)
+
+
+def test_activations_take_python_numbers_with_keras_dtypes():
+    assert dn.activations.relu(3.0).dtype == torch.float32
+    assert dn.activations.relu([-1.0, 2.0]).tolist() == [0.0, 2.0]
+    assert dn.activations.relu(np.array([-1.0, 2.0])).dtype == torch.float64  # NumPy keeps its dtype

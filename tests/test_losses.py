@@ -390,7 +390,7 @@ GET_CASES = [
 
 @pytest.mark.parametrize("identifier,cls", GET_CASES, ids=lambda x: str(getattr(x, "__name__", x)))
 def test_get_resolves(identifier, cls):
-    loss = L.get(identifier)
+    loss = L.as_loss(identifier)
     assert type(loss) is cls
     if isinstance(identifier, dict):
         assert loss.delta == 2.0
@@ -398,13 +398,13 @@ def test_get_resolves(identifier, cls):
 
 def test_get_passes_objects_through_and_wraps_callables():
     loss = L.Huber(delta=3.0)
-    assert L.get(loss) is loss
-    assert L.get(None) is None
+    assert L.as_loss(loss) is loss
+    assert L.as_loss(None) is None
 
     def my_abs(y_true, y_pred):
         return (y_true - y_pred).abs().mean(-1)
 
-    wrapped = L.get(my_abs)
+    wrapped = L.as_loss(my_abs)
     assert isinstance(wrapped, L.LossFunctionWrapper) and wrapped.name == "my_abs"
     y_true, y_pred = (torch.as_tensor(a) for a in _data("reg"))
     torch.testing.assert_close(wrapped(y_true, y_pred), L.MeanAbsoluteError()(y_true, y_pred))
@@ -414,11 +414,11 @@ def test_get_passes_objects_through_and_wraps_callables():
 
 
 def test_get_crossentropy_by_shapes():
-    assert type(L.get("crossentropy", (32,), (32, 10))) is L.SparseCategoricalCrossentropy
-    assert type(L.get("ce", (32, 10), (32, 10))) is L.CategoricalCrossentropy
-    assert type(L.get("crossentropy", (32, 1), (32, 1))) is L.BinaryCrossentropy
+    assert type(L.as_loss("crossentropy", (32,), (32, 10))) is L.SparseCategoricalCrossentropy
+    assert type(L.as_loss("ce", (32, 10), (32, 10))) is L.CategoricalCrossentropy
+    assert type(L.as_loss("crossentropy", (32, 1), (32, 1))) is L.BinaryCrossentropy
     with pytest.raises(ValueError, match="y_true_shape and y_pred_shape"):
-        L.get("crossentropy")
+        L.as_loss("crossentropy")
 
 
 @pytest.mark.parametrize("identifier,exc,pattern", [

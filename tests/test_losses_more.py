@@ -162,8 +162,8 @@ def test_no_host_sync_in_call(cls, kind):
     ("CategoricalGeneralizedCrossEntropy", L.CategoricalGeneralizedCrossEntropy),
 ])
 def test_names_resolve(name, cls):
-    assert type(L.get(name)) is cls
-    assert type(L.get(getattr(L, name))) is cls
+    assert type(L.as_loss(name)) is cls
+    assert type(L.as_loss(getattr(L, name))) is cls
 
 
 def test_dice_trains_a_segmentation_model_by_name():
@@ -180,7 +180,7 @@ def test_dice_trains_a_segmentation_model_by_name():
 def test_ctc_trains_by_name_and_has_gradients():
     labels, logits, _ = _data("ctc")
     y_pred = torch.tensor(logits, requires_grad=True)
-    L.get("ctc")(labels, y_pred).backward()
+    L.as_loss("ctc")(labels, y_pred).backward()
     assert y_pred.grad is not None and torch.isfinite(y_pred.grad).all()
 
 

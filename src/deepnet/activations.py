@@ -1,10 +1,16 @@
 """Activation functions with Keras 3 names and semantics.
 
-``get("relu")`` returns the function; every function takes and returns a ``torch.Tensor``.
+``get("relu")`` returns the function; every function returns a ``torch.Tensor`` and takes a
+tensor, a NumPy array or Python numbers (converted as Keras' torch backend does: NumPy keeps its
+dtype, Python floats become float32 and Python ints int32).
 """
 
 from __future__ import annotations
 
+import functools
+import numbers
+
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -17,6 +23,30 @@ __all__ = [
 ]
 
 
+def _to_tensor(x):
+    """A NumPy array or Python number/list as a tensor (Keras' conversion); others unchanged
+    (tensors, and symbolic tensors, which handle the call themselves)."""
+    if isinstance(x, (np.ndarray, np.generic)):
+        return torch.from_numpy(np.array(x, copy=True))
+    if isinstance(x, (numbers.Number, list, tuple)):
+        t = torch.as_tensor(x)
+        narrow = {torch.float64: torch.float32, torch.int64: torch.int32}.get(t.dtype)
+        return t if narrow is None else t.to(narrow)
+    return x
+
+
+def _array_input(fn):
+    """``fn`` accepting NumPy arrays and Python numbers for its first argument."""
+    @functools.wraps(fn)
+    def activation(x, *args, **kwargs):
+        if not isinstance(x, torch.Tensor):
+            x = _to_tensor(x)
+        return fn(x, *args, **kwargs)
+
+    return activation
+
+
+@_array_input
 def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
     """Rectified linear unit; the optional arguments follow ``keras.activations.relu``.
 
@@ -34,6 +64,7 @@ def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
     return y
 
 
+@_array_input
 def leaky_relu(x, negative_slope=0.2):
     """Leaky ReLU: ``x`` where positive, ``negative_slope * x`` elsewhere.
 
@@ -43,6 +74,7 @@ def leaky_relu(x, negative_slope=0.2):
     return F.leaky_relu(x, negative_slope)
 
 
+@_array_input
 def relu6(x):
     """ReLU capped at 6: ``min(max(x, 0), 6)``.
 
@@ -52,6 +84,7 @@ def relu6(x):
     return F.relu6(x)
 
 
+@_array_input
 def sigmoid(x):
     """Logistic sigmoid ``1 / (1 + exp(-x))``.
 
@@ -61,6 +94,7 @@ def sigmoid(x):
     return torch.sigmoid(x)
 
 
+@_array_input
 def tanh(x):
     """Hyperbolic tangent.
 
@@ -70,6 +104,7 @@ def tanh(x):
     return torch.tanh(x)
 
 
+@_array_input
 def softmax(x, axis=-1):
     """Softmax along ``axis``: the values are positive and sum to 1.
 
@@ -79,6 +114,7 @@ def softmax(x, axis=-1):
     return torch.softmax(x, dim=axis)
 
 
+@_array_input
 def log_softmax(x, axis=-1):
     """Logarithm of the softmax along ``axis``, computed stably.
 
@@ -88,6 +124,7 @@ def log_softmax(x, axis=-1):
     return torch.log_softmax(x, dim=axis)
 
 
+@_array_input
 def linear(x):
     """Identity (no activation); ``get(None)`` returns it.
 
@@ -97,6 +134,7 @@ def linear(x):
     return x
 
 
+@_array_input
 def elu(x, alpha=1.0):
     """Exponential linear unit: ``x`` where positive, ``alpha * (exp(x) - 1)`` elsewhere.
 
@@ -106,6 +144,7 @@ def elu(x, alpha=1.0):
     return F.elu(x, alpha)
 
 
+@_array_input
 def selu(x):
     """Scaled exponential linear unit (self-normalising, use with ``lecun_normal``).
 
@@ -115,6 +154,7 @@ def selu(x):
     return F.selu(x)
 
 
+@_array_input
 def gelu(x, approximate=False):
     """Gaussian error linear unit; ``approximate=True`` uses the tanh approximation.
 
@@ -124,6 +164,7 @@ def gelu(x, approximate=False):
     return F.gelu(x, approximate="tanh" if approximate else "none")
 
 
+@_array_input
 def silu(x):
     """Sigmoid linear unit ``x * sigmoid(x)``, also called ``swish``.
 
@@ -136,6 +177,7 @@ def silu(x):
 swish = silu
 
 
+@_array_input
 def hard_silu(x):
     """Piecewise-linear SiLU ``x * hard_sigmoid(x)``, also called ``hard_swish``.
 
@@ -145,6 +187,7 @@ def hard_silu(x):
     return F.hardswish(x)
 
 
+@_array_input
 def softplus(x):
     """Softplus ``log(1 + exp(x))``, a smooth ReLU.
 
@@ -154,6 +197,7 @@ def softplus(x):
     return F.softplus(x)
 
 
+@_array_input
 def softsign(x):
     """Softsign ``x / (1 + |x|)``.
 
@@ -163,6 +207,7 @@ def softsign(x):
     return F.softsign(x)
 
 
+@_array_input
 def hard_sigmoid(x):
     """Piecewise-linear sigmoid, Keras 3 definition: ``relu6(x + 3) / 6``.
 
@@ -172,6 +217,7 @@ def hard_sigmoid(x):
     return F.hardsigmoid(x)
 
 
+@_array_input
 def exponential(x):
     """Exponential ``exp(x)``.
 
@@ -181,6 +227,7 @@ def exponential(x):
     return torch.exp(x)
 
 
+@_array_input
 def mish(x):
     """Mish ``x * tanh(softplus(x))``.
 

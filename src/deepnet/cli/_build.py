@@ -187,7 +187,7 @@ def build_loss(loaded):
     try:
         if spec:
             return losses.get({"class_name": kind, "config": {k: _plain(v) for k, v in spec.items()}})
-        return losses.get(kind)
+        return losses.as_loss(kind)
     except (TypeError, ValueError) as e:
         raise loaded.error(("compile", "loss"), one_line(e)) from e
 

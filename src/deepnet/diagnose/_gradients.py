@@ -191,7 +191,7 @@ def _to_tensor(a, dtype: torch.dtype, device, name: str) -> torch.Tensor:
 
 def _resolve_loss(loss, yb, y_pred):
     if isinstance(loss, (str, dict)) or isinstance(loss, type):
-        return losses.get(loss, y_true_shape=tuple(nest.flatten(yb)[0].shape),
+        return losses.as_loss(loss, y_true_shape=tuple(nest.flatten(yb)[0].shape),
                            y_pred_shape=tuple(nest.flatten(y_pred)[0].shape))
     if callable(loss):
         return loss

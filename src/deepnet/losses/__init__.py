@@ -8,9 +8,10 @@ Two forms, as in Keras:
   ``loss(y_true, y_pred, sample_weight=None)`` that also apply sample weights, masks and a
   reduction (``"sum_over_batch_size"`` by default) and return a scalar tensor.
 
-``get(identifier)`` turns a name (``"mse"``, ``"sparse_categorical_crossentropy"``,
+``as_loss(identifier)`` turns a name (``"mse"``, ``"sparse_categorical_crossentropy"``,
 ``"Huber"``), a config dict, a :class:`Loss` or any callable ``f(y_true, y_pred)`` into a
-:class:`Loss`. :func:`check_targets` validates label shapes/values once before training.
+:class:`Loss` (``compile`` uses it); ``get`` is Keras' lookup (functions for function names).
+:func:`check_targets` validates label shapes/values once before training.
 
 Hot-path rules: nothing here synchronises with the device (no ``.item()``/``bool(tensor)``)
 inside ``__call__``; the common cases (sparse/categorical cross-entropy from logits, MSE, MAE,
@@ -107,7 +108,7 @@ from ._functions import (
 from ._lookup import _CLASSES as _CLASSES
 from ._lookup import _FUNCTION_CLASS as _FUNCTION_CLASS
 from ._lookup import _TABLE as _TABLE
-from ._lookup import deserialize, get, names, serialize
+from ._lookup import as_loss, deserialize, get, names, serialize
 from ._reduction import EPSILON, REDUCTIONS, reduce_weighted_values, squeeze_or_expand_to_same_rank
 from ._segmentation import Dice, Tversky, dice, tversky
 from ._shapes import label_kind_from_shapes, shape_tuple
@@ -123,7 +124,7 @@ __all__ = [
     "MeanAbsolutePercentageError", "MeanSquaredError", "MeanSquaredLogarithmicError", "Poisson",
     "SparseCategoricalCrossentropy", "SquaredHinge", "binary_crossentropy",
     "binary_focal_crossentropy", "categorical_crossentropy", "categorical_focal_crossentropy",
-    "categorical_hinge", "check_targets", "cosine_similarity", "deserialize", "get", "hinge",
+    "as_loss", "categorical_hinge", "check_targets", "cosine_similarity", "deserialize", "get", "hinge",
     "huber", "kl_divergence", "kld", "label_kind_from_shapes", "log_cosh", "logcosh", "loss_kind", "mae", "mape", "mean_absolute_error",
     "mean_absolute_percentage_error", "mean_squared_error", "mean_squared_logarithmic_error",
     "mse", "msle", "names", "poisson", "reduce_weighted_values", "serialize", "shape_tuple",

@@ -88,6 +88,7 @@ _FUNCTION_CLASS = {
     circle: Circle,
     categorical_generalized_cross_entropy: CategoricalGeneralizedCrossEntropy,
 }
+_CLASS_FUNCTION = {cls: fn for fn, cls in _FUNCTION_CLASS.items()}
 # The functions of the modules after ``_functions`` join its name tables.
 _FUNCTIONS.update({"ctc": ctc, "dice": dice, "tversky": tversky, "circle": circle,
                    "categorical_generalized_cross_entropy": categorical_generalized_cross_entropy})
@@ -117,8 +118,8 @@ def names() -> list[str]:
     return sorted(name for name in _TABLE if name.islower())
 
 
-def get(identifier, y_true_shape=None, y_pred_shape=None):
-    """Resolve ``identifier`` to a :class:`Loss` instance.
+def as_loss(identifier, y_true_shape=None, y_pred_shape=None):
+    """Resolve ``identifier`` to a :class:`Loss` instance, as ``compile(loss=...)`` does.
 
     Accepts a name (class name, function name or Keras alias such as ``"mse"``; names of
     functions give the matching class with default arguments, so the fused fast paths apply),
@@ -126,24 +127,17 @@ def get(identifier, y_true_shape=None, y_pred_shape=None):
     a :class:`Loss` subclass, or any callable ``f(y_true, y_pred)`` returning per-sample losses
     (wrapped in :class:`LossFunctionWrapper`). ``"crossentropy"``/``"ce"`` pick binary, sparse
     or categorical cross-entropy from the label/prediction shapes, like Keras' ``compile``.
+    :func:`get` is Keras' lookup (a function for a function name).
 
-    >>> dn.losses.get("mse")
+    >>> dn.losses.as_loss("mse")
     MeanSquaredError(name='mean_squared_error', reduction='sum_over_batch_size', dtype=None)
-    >>> type(dn.losses.get("crossentropy", y_true_shape=(None,), y_pred_shape=(None, 3))).__name__
+    >>> type(dn.losses.as_loss("crossentropy", y_true_shape=(None,), y_pred_shape=(None, 3))).__name__
     'SparseCategoricalCrossentropy'
     """
     if identifier is None or isinstance(identifier, Loss):
         return identifier
     if isinstance(identifier, str) and identifier.lower() in ("crossentropy", "ce"):
-        if y_true_shape is None or y_pred_shape is None:
-            raise ValueError(
-                f"loss={identifier!r} picks binary, sparse or categorical cross-entropy from the "
-                "label and prediction shapes; pass y_true_shape and y_pred_shape, or name the "
-                "loss (e.g. 'sparse_categorical_crossentropy')."
-            )
-        kind = label_kind_from_shapes(shape_tuple(y_true_shape), shape_tuple(y_pred_shape))
-        return {"binary": BinaryCrossentropy, "sparse": SparseCategoricalCrossentropy,
-                "categorical": CategoricalCrossentropy}[kind]()
+        return _crossentropy(identifier, y_true_shape, y_pred_shape)
     if isinstance(identifier, type) and issubclass(identifier, Loss):
         return identifier()
     if callable(identifier) and not isinstance(identifier, (str, dict, type)):
@@ -155,13 +149,46 @@ def get(identifier, y_true_shape=None, y_pred_shape=None):
     return LossFunctionWrapper(obj)
 
 
+def _crossentropy(identifier, y_true_shape, y_pred_shape):
+    if y_true_shape is None or y_pred_shape is None:
+        raise ValueError(
+            f"loss={identifier!r} picks binary, sparse or categorical cross-entropy from the "
+            "label and prediction shapes; pass y_true_shape and y_pred_shape, or name the "
+            "loss (e.g. 'sparse_categorical_crossentropy')."
+        )
+    kind = label_kind_from_shapes(shape_tuple(y_true_shape), shape_tuple(y_pred_shape))
+    return {"binary": BinaryCrossentropy, "sparse": SparseCategoricalCrossentropy,
+            "categorical": CategoricalCrossentropy}[kind]()
+
+
+def get(identifier, y_true_shape=None, y_pred_shape=None):
+    """Keras' ``losses.get``: a function name or alias (``"mse"``, ``"huber"``,
+    ``"sparse_categorical_crossentropy"``) gives the loss FUNCTION (per-sample values); a class
+    name, a config dict or a :class:`Loss` subclass gives an instance; a :class:`Loss` or any
+    other callable is returned as is. ``"crossentropy"``/``"ce"`` (deepnet) need the shapes, as in
+    :func:`as_loss`, which ``compile`` uses to turn every identifier into a :class:`Loss`.
+
+    >>> dn.losses.get("mse") is dn.losses.mean_squared_error
+    True
+    >>> dn.losses.get("Huber")
+    Huber(name='huber_loss', reduction='sum_over_batch_size', dtype=None, delta=1.0)
+    """
+    if isinstance(identifier, str) and identifier.lower() not in ("crossentropy", "ce"):
+        target = _TABLE.get(identifier)
+        if target is not None and target.__name__ != identifier and target in _CLASS_FUNCTION:
+            return _CLASS_FUNCTION[target]
+    if callable(identifier) and not isinstance(identifier, type):
+        return identifier
+    return as_loss(identifier, y_true_shape, y_pred_shape)
+
+
 def serialize(loss):
     """Config dict of a loss (``{"class_name": ..., "config": {...}}``).
 
     >>> dn.losses.serialize(dn.losses.Huber(delta=2.0))["config"]["delta"]
     2.0
     """
-    return serialize_object(get(loss) if not isinstance(loss, Loss) else loss, _TABLE)
+    return serialize_object(as_loss(loss) if not isinstance(loss, Loss) else loss, _TABLE)
 
 
 def deserialize(config):

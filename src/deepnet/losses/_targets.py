@@ -22,7 +22,7 @@ from ._functions import (
     categorical_focal_crossentropy,
     sparse_categorical_crossentropy,
 )
-from ._lookup import get
+from ._lookup import as_loss
 from ._shapes import _dims_match, _squeeze_or_expand_shapes, shape_tuple
 
 
@@ -33,7 +33,7 @@ def loss_kind(loss) -> str | None:
     >>> dn.losses.loss_kind(dn.losses.SparseCategoricalCrossentropy()), dn.losses.loss_kind("mse")
     ('sparse', 'same_shape')
     """
-    loss = get(loss)
+    loss = as_loss(loss)
     fn = getattr(loss, "fn", None)
     if isinstance(loss, SparseCategoricalCrossentropy) or fn is sparse_categorical_crossentropy:
         return "sparse"
@@ -71,7 +71,7 @@ def check_targets(loss, y_true_shape, y_pred_shape, y_true_sample=None) -> None:
     ...     print(str(e)[:62])
     SparseCategoricalCrossentropy: labels out of range [0, 3): fou
     """
-    loss = get(loss)
+    loss = as_loss(loss)
     kind = loss_kind(loss)
     if kind is None:
         return

@@ -108,9 +108,12 @@ _FUNCTION_NAMES.update({fn: name for name, fn in _FUNCTIONS.items()})
 
 
 def _accuracy_class(loss, y_true_shape, y_pred_shape):
-    """Keras' "accuracy" resolution: by the loss family, else by the shapes."""
+    """Keras' "accuracy" resolution: by the loss family, else by the shapes; with neither,
+    Keras' ``metrics.get("accuracy")``: :class:`Accuracy` (exact match of values)."""
+    if loss is None and y_true_shape is None and y_pred_shape is None:
+        return Accuracy
     if loss is not None:
-        resolved = _losses.get(loss, y_true_shape=y_true_shape, y_pred_shape=y_pred_shape)
+        resolved = _losses.as_loss(loss, y_true_shape=y_true_shape, y_pred_shape=y_pred_shape)
         kind = _losses.loss_kind(resolved)
         if kind in ("sparse", "categorical", "binary"):
             return {"sparse": SparseCategoricalAccuracy, "categorical": CategoricalAccuracy,
@@ -137,7 +140,8 @@ def get(identifier, loss=None, y_true_shape=None, y_pred_shape=None):
       :class:`CategoricalAccuracy` or :class:`BinaryAccuracy` chosen from ``loss`` (sparse /
       categorical / binary cross-entropy, incl. focal variants) or, for other losses, from the
       shapes (last prediction dim 1 -> binary; labels of lower rank, or labels ``(..., 1)`` for
-      multi-unit predictions -> sparse; otherwise categorical);
+      multi-unit predictions -> sparse; otherwise categorical); with neither loss nor shapes,
+      :class:`Accuracy` (Keras' ``metrics.get("accuracy")``);
     * other names (class names, snake_case names, ``"mae"``, ``"mse"``, ``"rmse"``, ``"auc"``,
       ``"precision"``, ``"f1_score"`` ...): the class with default arguments;
     * for string identifiers the metric's ``name`` is the string itself (history keys);

@@ -9,7 +9,34 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["KerasAdamax", "KerasRMSprop", "Lion"]
+__all__ = ["KerasAdamax", "KerasRMSprop", "Lion", "clip_by_global_norm_", "clip_by_norm_"]
+
+
+def clip_by_norm_(grads: list[torch.Tensor], clipnorm: float) -> None:
+    """Keras' per-tensor clipping, in place: ``g * clipnorm / max(||g||, clipnorm)``."""
+    if grads:
+        factors = torch._foreach_norm(grads)
+        torch._foreach_clamp_min_(factors, clipnorm)
+        torch._foreach_reciprocal_(factors)
+        torch._foreach_mul_(factors, clipnorm)
+        torch._foreach_mul_(grads, factors)
+
+
+def clip_by_global_norm_(grads: list[torch.Tensor], clipnorm: float) -> None:
+    """Keras' global clipping, in place: every gradient times ``clipnorm / max(norm, clipnorm)``
+    where ``norm`` is the L2 norm of all of them (no epsilon, unlike torch's
+    ``clip_grad_norm_``); a non-finite norm makes the gradients NaN, as in Keras."""
+    if not grads:
+        return
+    device = grads[0].device
+    norms = torch._foreach_norm(grads)
+    total = torch.linalg.vector_norm(torch.stack([n.to(device) for n in norms]))
+    scale = clipnorm / torch.clamp_min(total, clipnorm) + (total - total)
+    if all(g.device == device for g in grads):
+        torch._foreach_mul_(grads, scale)
+    else:
+        for g in grads:
+            g.mul_(scale.to(g.device))
 
 
 def _group_tensors(optimizer: torch.optim.Optimizer, group: dict, state_names: tuple[str, ...]):

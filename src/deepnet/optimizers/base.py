@@ -23,6 +23,7 @@ import torch
 from ..utils.naming import to_snake_case, unique_name
 from ..utils.validation import Integral, Interval, NoneOr, Real, String, validate_params
 from . import schedules as _schedules
+from ._kernels import clip_by_global_norm_, clip_by_norm_
 
 __all__ = ["Optimizer"]
 
@@ -371,29 +372,10 @@ class Optimizer:
             torch._foreach_clamp_max_(grads, self.clipvalue)
 
     def _clip_by_norm(self) -> None:
-        # Keras: g * clipnorm / max(||g||, clipnorm), per tensor.
-        grads = self._grads()
-        if grads:
-            factors = torch._foreach_norm(grads)
-            torch._foreach_clamp_min_(factors, self.clipnorm)
-            torch._foreach_reciprocal_(factors)
-            torch._foreach_mul_(factors, self.clipnorm)
-            torch._foreach_mul_(grads, factors)
+        clip_by_norm_(self._grads(), self.clipnorm)
 
     def _clip_by_global_norm(self) -> None:
-        # Keras: every gradient times clip / max(global_norm, clip) (no epsilon, unlike torch's
-        # clip_grad_norm_); a non-finite global norm makes the gradients NaN, as in Keras.
-        grads = self._grads()
-        if grads:
-            device = grads[0].device
-            norms = torch._foreach_norm(grads)
-            total = torch.linalg.vector_norm(torch.stack([n.to(device) for n in norms]))
-            scale = self.global_clipnorm / torch.clamp_min(total, self.global_clipnorm) + (total - total)
-            if all(g.device == device for g in grads):
-                torch._foreach_mul_(grads, scale)
-            else:
-                for g in grads:
-                    g.mul_(scale.to(g.device))
+        clip_by_global_norm_(self._grads(), self.global_clipnorm)
 
     @torch.no_grad()
     def _prepare_step(self) -> None:

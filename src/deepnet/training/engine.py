@@ -72,7 +72,7 @@ class Trainer:
         self.output_names = output_names(model)
         n_out = len(self.output_names)
         loss_list = per_output(loss, self.output_names, "loss")
-        self.losses = [None if spec is None else _losses.get(spec) for spec in loss_list]
+        self.losses = [None if spec is None else _losses.as_loss(spec) for spec in loss_list]
         if loss is not None and all(fn is None for fn in self.losses):
             raise ValueError("compile(): every output's loss is None; nothing would be trained.")
         weights = per_output(loss_weights if loss_weights is not None else 1.0, self.output_names, "loss_weights", 1.0)
