@@ -156,3 +156,21 @@ def test_activations_take_python_numbers_with_keras_dtypes():
     assert dn.activations.relu(3.0).dtype == torch.float32
     assert dn.activations.relu([-1.0, 2.0]).tolist() == [0.0, 2.0]
     assert dn.activations.relu(np.array([-1.0, 2.0])).dtype == torch.float64  # NumPy keeps its dtype
+
+
+# ------------------------------------------------------------------------------ Variable layout
+@pytest.mark.parametrize("layer, shape", [
+    (lambda: dn.layers.Conv1D(4, 3), (2, 8, 5)),
+    (lambda: dn.layers.DepthwiseConv2D(3), (2, 8, 8, 5)),
+    (lambda: dn.layers.SeparableConv2D(4, 3), (2, 8, 8, 5)),
+    (lambda: dn.layers.Conv2D(4, 3), (2, 8, 8, 5)),
+])
+def test_reshaped_kernels_numpy_and_assign_use_keras_layout_like_get_weights(layer, shape):
+    layer = layer()
+    layer(torch.zeros(shape))
+    for w, array in zip(layer.weights, layer.get_weights()):
+        np.testing.assert_array_equal(w.numpy(), array)
+        np.testing.assert_array_equal(np.asarray(w), array)
+        w.assign(array * 2)
+    for w, array in zip(layer.weights, layer.get_weights()):
+        np.testing.assert_array_equal(w.numpy(), array)

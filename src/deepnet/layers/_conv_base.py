@@ -225,12 +225,10 @@ class _BaseConv(Layer):
         if self._channels_last and value.dim() in (4, 5):
             fmt = torch.channels_last if value.dim() == 4 else torch.channels_last_3d
             value = value.contiguous(memory_format=fmt)
-        # a Keras Variable (name, path, constraint); the Keras layout only where storing is a pure
-        # permutation (a reshaped kernel's numpy() would need the reshape too)
-        permuted = tuple(keras_shape[i] for i in layout) == tuple(torch_shape)
+        # a Keras Variable (name, path, constraint) that knows the Keras layout (permute, reshape)
         variable = as_variable(value, True, name=spec.keras_name, path=f"{self.name}/{spec.keras_name}",
-                               layout=layout if permuted else None, requires_grad=t.requires_grad,
-                               constraint=spec.constraint)
+                               layout=layout, requires_grad=t.requires_grad, constraint=spec.constraint,
+                               keras_shape=keras_shape)
         self.register_parameter(spec.attr, variable)
         return getattr(self, spec.attr)
 

@@ -112,18 +112,33 @@ class Variable:
         return self.__dict__.get("_dn_layout")
 
     def _keras_shape(self) -> tuple:
+        keras_shape = self.__dict__.get("_dn_keras_shape")
+        if keras_shape is not None:
+            return keras_shape
         layout = self._keras_layout
         shape = tuple(self.shape)
         return shape if layout is None else tuple(shape[i] for i in np.argsort(layout))
 
+    def _to_keras(self, t: torch.Tensor) -> torch.Tensor:
+        """A tensor stored like this variable in Keras' layout: undo the reshape of a kernel
+        stored reshaped (Conv1D, DepthwiseConv2D ...), then the axis permutation."""
+        layout = self._keras_layout
+        if layout is None:
+            return t
+        keras_shape = self.__dict__.get("_dn_keras_shape")
+        if keras_shape is not None:
+            t = t.reshape(tuple(keras_shape[i] for i in layout))
+        return t.permute(tuple(int(i) for i in np.argsort(layout)))
+
+    def _from_keras(self, t: torch.Tensor) -> torch.Tensor:
+        """Inverse of :meth:`_to_keras`."""
+        layout = self._keras_layout
+        return t if layout is None else t.permute(layout).reshape(tuple(self.shape))
+
     # --- values ---------------------------------------------------------------------------
     def numpy(self) -> np.ndarray:
         """The value as a NumPy array in Keras' axis order."""
-        t = torch.Tensor.detach(self)
-        layout = self._keras_layout
-        if layout is not None:
-            t = t.permute(tuple(int(i) for i in np.argsort(layout)))
-        return t.cpu().numpy()
+        return self._to_keras(torch.Tensor.detach(self)).cpu().numpy()
 
     def __array__(self, dtype=None, copy=None):
         array = self.numpy()
@@ -134,11 +149,11 @@ class Variable:
         if isinstance(value, torch.Tensor):
             t = value.detach()
             if layout is not None and tuple(t.shape) != tuple(self.shape) and tuple(t.shape) == self._keras_shape():
-                t = t.permute(layout)
+                t = self._from_keras(t)
         else:
             t = torch.as_tensor(np.asarray(value))
             if layout is not None and t.dim() == len(layout) and tuple(t.shape) == self._keras_shape():
-                t = t.permute(layout)
+                t = self._from_keras(t)
         return t.to(device=self.device, dtype=self.dtype)
 
     def assign(self, value):
@@ -175,16 +190,11 @@ class Variable:
         constraint = self.constraint
         if constraint is None:
             return
-        layout = self._keras_layout
         with torch.no_grad():
-            value = torch.Tensor.detach(self)
-            if layout is not None:
-                value = value.permute(tuple(int(i) for i in np.argsort(layout)))
-            value = constraint(value)
-            self.copy_(value if layout is None else value.permute(layout))
+            self.copy_(self._from_keras(constraint(self._to_keras(torch.Tensor.detach(self)))))
 
     def _copy_metadata(self, other) -> None:
-        for key in ("_dn_name", "_dn_path", "_dn_layout", "_dn_constraint"):
+        for key in ("_dn_name", "_dn_path", "_dn_layout", "_dn_keras_shape", "_dn_constraint"):
             if key in self.__dict__:
                 other.__dict__[key] = self.__dict__[key]
 
@@ -300,9 +310,10 @@ class StateVariable(Variable, torch.Tensor):
 
 
 def as_variable(tensor: torch.Tensor, trainable: bool, name: str | None = None, path: str | None = None,
-                layout=None, requires_grad: bool | None = None, constraint=None):
+                layout=None, requires_grad: bool | None = None, constraint=None, keras_shape=None):
     """``tensor`` as a :class:`TrainableVariable` (``trainable``) or :class:`StateVariable`
-    sharing its storage, with Keras' name, path and the stored-axis ``layout``.
+    sharing its storage, with Keras' name, path and the stored-axis ``layout`` (the Keras value
+    permuted by ``layout``, then reshaped to the stored shape when ``keras_shape`` is given).
 
     >>> v = dn.utils.variables.as_variable(torch.ones(2, 3), trainable=True, name="kernel",
     ...                                    path="dense/kernel", layout=(1, 0))
@@ -320,6 +331,8 @@ def as_variable(tensor: torch.Tensor, trainable: bool, name: str | None = None, 
         out.__dict__["_dn_path"] = path
     if layout is not None:
         out.__dict__["_dn_layout"] = tuple(int(i) for i in layout)
+        if keras_shape is not None and tuple(keras_shape) != tuple(tensor.shape):
+            out.__dict__["_dn_keras_shape"] = tuple(int(n) for n in keras_shape)
     if constraint is not None:
         out.__dict__["_dn_constraint"] = constraint
     return out
