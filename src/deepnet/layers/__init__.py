@@ -90,14 +90,17 @@ from .pipeline import Pipeline
 from .pooling import (
     AveragePooling1D,
     AveragePooling2D,
+    AveragePooling3D,
     GlobalAveragePooling1D,
     GlobalAveragePooling2D,
+    GlobalAveragePooling3D,
     GlobalMaxPooling1D,
     GlobalMaxPooling2D,
+    GlobalMaxPooling3D,
     MaxPooling1D,
     MaxPooling2D,
+    MaxPooling3D,
 )
-from .pooling import AveragePooling3D, GlobalAveragePooling3D, GlobalMaxPooling3D, MaxPooling3D
 from .preprocessing import CenterCrop, Normalization, Rescaling, Resizing
 from .recurrent import GRU, LSTM, Bidirectional, SimpleRNN
 from .regularization import (
@@ -119,8 +122,8 @@ from .reshaping import (
     ZeroPadding2D,
 )
 from .reversible_embedding import ReversibleEmbedding
-from .wrappers import SpectralNormalization, TimeDistributed, Wrapper
 from .text_vectorization import TextVectorization
+from .wrappers import SpectralNormalization, TimeDistributed, Wrapper
 
 __all__ = [
     "Activation", "Add", "AdditiveAttention", "Attention", "Average", "BatchNormalization", "Bidirectional",
