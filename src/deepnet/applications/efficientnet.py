@@ -14,18 +14,10 @@ from ._efficientnet import (
     EfficientNetB7,
 )
 from .imagenet_utils import decode_predictions
+from .imagenet_utils import preprocess_identity as preprocess_input
 
 __all__ = [
     "EfficientNetB0", "EfficientNetB1", "EfficientNetB2", "EfficientNetB3", "EfficientNetB4", "EfficientNetB5",
     "EfficientNetB6", "EfficientNetB7", "decode_predictions", "preprocess_input",
 ]
-
-
-def preprocess_input(x, data_format=None):
-    """The identity: EfficientNet models take 0-255 RGB images (Keras' placeholder).
-
-    >>> dn.applications.efficientnet.preprocess_input(np.array([255.0])).tolist()
-    [255.0]
-    """
-    return x
 
