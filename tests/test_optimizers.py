@@ -609,7 +609,7 @@ BAD_ARGUMENTS = [
     (O.SGD, {"clipnorm": -1.0}, ValueError, r"`clipnorm` of SGD, expected a float > 0"),
     (O.SGD, {"clipvalue": 0}, ValueError, r"`clipvalue` of SGD"),
     (O.SGD, {"global_clipnorm": "1"}, ValueError, r"`global_clipnorm` of SGD"),
-    (O.Adam, {"use_ema": True}, ValueError, r"`use_ema` of Adam is not supported"),
+    (O.Adam, {"use_ema": "yes"}, TypeError, r"`use_ema` of Adam, expected a bool"),
     (O.Adam, {"gradient_accumulation_steps": 0}, ValueError, r"`gradient_accumulation_steps` of Adam, expected an int >= 1"),
     (O.Adam, {"decay": 0.1}, ValueError, r"`decay` of Adam is not supported.*schedule"),
     (O.Adam, {"betas": (0.9, 0.99)}, ValueError, r"Argument\(s\) not recognized by Adam: \{'betas'"),

@@ -1,6 +1,6 @@
 """Callbacks (Keras 3 names and semantics): hooks into ``fit``/``evaluate``/``predict``."""
 
-from .training import ProgbarLogger, RemoteMonitor
+from .training import ProgbarLogger, RemoteMonitor, SwapEMAWeights
 from .training.backup import BackupAndRestore
 from .training.callback_base import Callback, CallbackList, History, LazyLogs
 from .training.callbacks_impl import (
@@ -16,5 +16,5 @@ from .training.callbacks_impl import (
 
 __all__ = [
     "BackupAndRestore", "CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History", "LambdaCallback", "LazyLogs",
-    "LearningRateScheduler", "ModelCheckpoint", "ProgbarLogger", "RemoteMonitor", "ReduceLROnPlateau", "TensorBoard", "TerminateOnNaN",
+    "LearningRateScheduler", "ModelCheckpoint", "ProgbarLogger", "RemoteMonitor", "ReduceLROnPlateau", "SwapEMAWeights", "TensorBoard", "TerminateOnNaN",
 ]

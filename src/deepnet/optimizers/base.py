@@ -23,6 +23,7 @@ import torch
 from ..utils.naming import to_snake_case, unique_name
 from ..utils.validation import Integral, Interval, NoneOr, Real, String, validate_params
 from . import schedules as _schedules
+from ._ema import EMA, EMAMethods, pop_ema_args
 from ._kernels import clip_by_global_norm_, clip_by_norm_
 
 __all__ = ["Optimizer"]
@@ -97,7 +98,7 @@ def _decay_groups(params: list, decays: list, kwargs: dict):
     return [*groups, {"params": [p for p, d in zip(params, decays) if not d], "weight_decay": 0.0}]
 
 
-class Optimizer:
+class Optimizer(EMAMethods):
     """Base class of deepnet optimizers (Keras 3 ``keras.optimizers.Optimizer`` arguments).
 
     Args:
@@ -118,8 +119,11 @@ class Optimizer:
             a ``deepnet.distribution`` the first ``k - 1`` backward passes skip the all-reduce).
             ``iterations`` counts weight updates.
 
-    Keras' ``use_ema``, ``ema_momentum``, ``ema_overwrite_frequency`` and ``loss_scale_factor``
-    are accepted at their defaults only (so Keras configs load) and rejected otherwise.
+        use_ema, ema_momentum, ema_overwrite_frequency: keep a moving average of the weights,
+            overwrite the weights with it every ``ema_overwrite_frequency`` updates and at the
+            end of ``fit`` (Keras; see ``deepnet.optimizers._ema`` and ``SwapEMAWeights``).
+
+    Keras' ``loss_scale_factor`` is accepted at its default (None) only.
 
     Subclasses implement ``_torch_factory() -> (torch_class, kwargs)`` (kwargs without ``lr``,
     ``fused`` and ``foreach``) and ``_algorithm_config() -> dict``; they set the class attribute
@@ -131,11 +135,7 @@ class Optimizer:
     """
 
     _torch_applies_decay = False
-    _keras_only_defaults = {
-        "use_ema": False,
-        "ema_overwrite_frequency": None,
-        "loss_scale_factor": None,
-    }
+    _keras_only_defaults = {"loss_scale_factor": None}
 
     # learning_rate (a positive float, a schedule or a callable) is checked by _set_learning_rate.
     @validate_params({"learning_rate": None, "weight_decay": _DECAY, "clipnorm": _CLIP, "clipvalue": _CLIP,
@@ -144,6 +144,7 @@ class Optimizer:
                  global_clipnorm=None, name=None, **kwargs):
         owner = type(self).__name__
         ema_momentum = kwargs.pop("ema_momentum", 0.99)
+        self.use_ema, self.ema_overwrite_frequency = pop_ema_args(self, kwargs)
         accumulation = kwargs.pop("gradient_accumulation_steps", None)
         extras = {key: kwargs.pop(key, default) for key, default in self._keras_only_defaults.items()}
         if "decay" in kwargs:
@@ -160,9 +161,7 @@ class Optimizer:
                     f"Argument `{key}` of {owner} is not supported by deepnet optimizers; expected "
                     f"{key}={self._keras_only_defaults[key]!r}. Received: {key}={value!r}"
                 )
-        self.use_ema = extras["use_ema"]
         self.ema_momentum = Interval(Real, 0, 1).check(ema_momentum, self, "ema_momentum")
-        self.ema_overwrite_frequency = extras["ema_overwrite_frequency"]
         self.loss_scale_factor = extras["loss_scale_factor"]
         self.gradient_accumulation_steps = _ACCUMULATION.check(accumulation, self, "gradient_accumulation_steps")
 
@@ -183,7 +182,7 @@ class Optimizer:
         self._torch_step = self._step_before_build
         self._params: list[torch.Tensor] = []
         self._group_overrides: dict = {}
-        self._pending_torch_state = None
+        self._pending_torch_state = self._ema = self._pending_ema = None
         self._exclude_ids: set = set()
         self._exclude_names: list = []
         self._schedule = None
@@ -339,6 +338,7 @@ class Optimizer:
         self._group_overrides = {**kwargs, **flags}
         self.implementation = implementation
         self._torch_step = self._torch_optimizer.step
+        self._ema = EMA.for_optimizer(self, params)
         if self._pending_torch_state is not None:
             state, self._pending_torch_state = self._pending_torch_state, None
             self._load_torch_state(state)
@@ -397,6 +397,8 @@ class Optimizer:
         if self._pre_step is not None:
             self._pre_step()
         self._torch_step()
+        if self._ema is not None:
+            self._ema.update(self._params, self.iterations)
         self.iterations += 1
 
     def apply(self, grads, trainable_variables=None) -> None:
@@ -501,6 +503,7 @@ class Optimizer:
             "iterations": self.iterations,
             "learning_rate": self._lr if self._schedule is None else None,
             "torch": torch_state,
+            **EMA.state_of(self),
         }
 
     def _load_torch_state(self, state: dict) -> None:
@@ -542,6 +545,7 @@ class Optimizer:
         self.iterations = int(iterations)
         if state["learning_rate"] is not None:
             self._set_learning_rate(state["learning_rate"])
+        EMA.restore(self, state)
         if state["torch"] is not None:
             if self._torch_optimizer is None:
                 self._pending_torch_state = state["torch"]

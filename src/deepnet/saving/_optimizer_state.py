@@ -41,8 +41,8 @@ def _is_scalar_json(x) -> bool:
 
 
 def _check_scalars(state, where: str) -> None:
-    if not isinstance(state, dict) or set(state) != {"iterations", "learning_rate", "torch"}:
-        raise ModelFileError(f"{where}: optimizer state must have keys iterations, learning_rate, torch.")
+    if not isinstance(state, dict) or set(state) - {"ema"} != {"iterations", "learning_rate", "torch"}:
+        raise ModelFileError(f"{where}: optimizer state must have keys iterations, learning_rate, torch (and ema).")
     it, lr = state["iterations"], state["learning_rate"]
     if isinstance(it, bool) or not isinstance(it, int) or it < 0:
         raise ModelFileError(f"{where}: optimizer iterations must be a non-negative int; received {it!r:.50}.")
@@ -88,6 +88,18 @@ def _check_param_state(index, entry, params: list, strict: bool, where: str) -> 
             raise ModelFileError(f"{where}: optimizer state {key!r} of parameter {index} has dtype {value.dtype}.")
 
 
+def _check_ema(ema, params: list, where: str) -> None:
+    """The moving averages of a ``use_ema`` optimizer: one float tensor per parameter, same shape."""
+    if ema is None:
+        return
+    if not isinstance(ema, list) or len(ema) != len(params):
+        raise ModelFileError(f"{where}: optimizer 'ema' must be a list of {len(params)} tensors (one per weight).")
+    for index, (value, p) in enumerate(zip(ema, params)):
+        if not isinstance(value, torch.Tensor) or not value.is_floating_point() or value.shape != p.shape:
+            raise ModelFileError(f"{where}: optimizer moving average {index} is not a float tensor of shape "
+                                 f"{tuple(p.shape)}.")
+
+
 def validate_optimizer_state(state, params: list, optimizer, where: str) -> None:
     """Check a decoded optimizer ``state_dict`` against the model's trainable parameters.
 
@@ -100,6 +112,7 @@ def validate_optimizer_state(state, params: list, optimizer, where: str) -> None
     optimizer.json: optimizer iterations must be a non-negative int; received -1.
     """
     _check_scalars(state, where)
+    _check_ema(state.get("ema"), params, where)
     ts = state["torch"]
     if ts is None:
         return

@@ -1,4 +1,5 @@
-"""ProgbarLogger and RemoteMonitor: Keras 3's progress-bar and HTTP-logging callbacks."""
+"""ProgbarLogger, RemoteMonitor and SwapEMAWeights: Keras 3's progress-bar, HTTP-logging and
+moving-average callbacks."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ import urllib.request
 import warnings
 
 from ..utils.progbar import Progbar
-from ..utils.validation import Interval, Real, String, validate_params
+from ..utils.validation import Boolean, Interval, Real, String, validate_params
 from .callback_base import Callback
 
-__all__ = ["ProgbarLogger", "RemoteMonitor"]
+__all__ = ["ProgbarLogger", "RemoteMonitor", "SwapEMAWeights"]
 
 
 def _plain(value):
@@ -163,3 +164,53 @@ class RemoteMonitor(Callback):
                 response.read()
         except (urllib.error.URLError, OSError) as error:
             warnings.warn(f"Could not reach RemoteMonitor root server at {self.root} ({error}).", stacklevel=2)
+
+
+class SwapEMAWeights(Callback):
+    """Evaluate and predict with the optimizer's moving average of the weights (Keras 3).
+
+    The model's optimizer must be created with ``use_ema=True``. Before ``evaluate``/``predict``
+    the weights are exchanged in place with their moving averages, and exchanged back after.
+    With ``swap_on_epoch=True`` the averages are also in the model from each ``on_epoch_end`` to
+    the next ``on_epoch_begin``, so callbacks listed after this one (e.g. ``ModelCheckpoint``)
+    see them; after the last epoch the averages stay in the model.
+
+    >>> model = dn.Sequential([dn.layers.Input((2,)), dn.layers.Dense(1)])
+    >>> model.compile(optimizer=dn.optimizers.SGD(0.1, use_ema=True), loss="mse")
+    >>> swap = dn.callbacks.SwapEMAWeights()
+    >>> _ = model.fit(np.ones((4, 2)), np.ones((4, 1)), epochs=2, verbose=0, callbacks=[swap])
+    >>> _ = model.evaluate(np.ones((4, 2)), np.ones((4, 1)), verbose=0, callbacks=[swap])
+    """
+
+    @validate_params({"swap_on_epoch": Boolean()})
+    def __init__(self, swap_on_epoch=False):
+        super().__init__()
+        self.swap_on_epoch = swap_on_epoch
+        self._ema_in_model = False
+
+    def _set(self, ema_in_model: bool) -> None:
+        if ema_in_model != self._ema_in_model:
+            self.model.optimizer.swap_ema_weights()
+            self._ema_in_model = ema_in_model
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.swap_on_epoch:
+            self._set(False)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.swap_on_epoch:
+            self._set(True)
+            if epoch == self.params.get("epochs", 0) - 1:
+                self.model.optimizer.reset_ema_weights()  # fit ends with the averages in the model
+
+    def on_test_begin(self, logs=None):
+        self._set(True)
+
+    def on_test_end(self, logs=None):
+        self._set(False)
+
+    def on_predict_begin(self, logs=None):
+        self._set(True)
+
+    def on_predict_end(self, logs=None):
+        self._set(False)

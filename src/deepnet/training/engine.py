@@ -394,6 +394,8 @@ class Trainer:
             cbs.call("on_epoch_end", epoch, logs)
             if model.stop_training:
                 break
+        if getattr(self.optimizer, "use_ema", False):  # Keras: the weights end as their moving averages
+            self.optimizer.finalize_variable_values([p for p in model.parameters() if p.requires_grad])
         cbs.call("on_train_end", logs)
 
     def _train_epoch(self, train, cbs, progress, epoch) -> tuple[int, dict]:
