@@ -2,7 +2,8 @@
 trainable), output shape and name equal to Keras 3.15's, from the table
 tests/applications_keras_counts.json (Keras' numbers, written by tests/make_applications_counts.py:
 building the large Keras models takes minutes), a sample rebuilt in Keras live (counts and layer
-names), the small layers, preprocessing and argument errors.
+names), outputs equal to Keras' with Keras' weights copied in, the small layers, preprocessing
+and argument errors.
 
 Our models are built on the meta device (no memory, no initialisation): counting ConvNeXtXLarge's
 348 million parameters then takes seconds."""
@@ -160,3 +161,32 @@ def test_mobilenet_v3_takes_any_size_with_the_top(build_meta):
     model = build_meta("MobileNetV3Small", classes=5)
     assert tuple(model.inputs[0].shape) == (None, None, None, 3)
     assert tuple(model.outputs[0].shape) == (None, 5)
+
+
+def _keras_model(keras, name: str, **kwargs):
+    if name == "NASNetMobile":  # Keras 3.15 refuses NASNetMobile on torch; its generic builder does not
+        from keras.src.applications import nasnet
+
+        return nasnet.NASNet(penultimate_filters=1056, num_blocks=4, stem_block_filters=32, skip_reduction=False,
+                             filter_multiplier=2, default_size=224, name="nasnet_mobile", **kwargs)
+    return getattr(keras.applications, name)(**kwargs)
+
+
+@pytest.mark.parametrize("name, side", [("ResNet50V2", 32), ("NASNetMobile", 32), ("ConvNeXtTiny", 32),
+                                        ("Xception", 71), ("InceptionResNetV2", 75), ("EfficientNetV2B1", 32),
+                                        ("MobileNetV3Large", 32)])
+def test_outputs_match_keras_with_the_same_weights(name, side):
+    """Keras' weights copied layer by layer (the same names, automatic ones included, since both
+    create the layers in the same order): the same features."""
+    keras = pytest.importorskip("keras")
+    keras.backend.clear_session()
+    dn.utils.clear_session()
+    kwargs = dict(weights=None, include_top=False, input_shape=(side, side, 3), pooling="avg")
+    theirs = _keras_model(keras, name, **kwargs)
+    ours = getattr(dn.applications, name)(**kwargs)
+    for layer in theirs.layers:
+        if layer.weights:
+            ours.get_layer(layer.name).set_weights(layer.get_weights())
+    x = np.random.default_rng(0).uniform(-1, 1, (2, side, side, 3)).astype("float32")
+    expected = np.asarray(theirs.predict(x, verbose=0))
+    np.testing.assert_allclose(ours.predict(x, verbose=0), expected, rtol=1e-4, atol=1e-5 * np.abs(expected).max())
