@@ -10,6 +10,7 @@ Our models are built on the meta device (no memory, no initialisation): counting
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 from pathlib import Path
@@ -51,6 +52,19 @@ def test_table_is_complete():
     keras_names = {n for n in dn.applications.__all__ if n[0].isupper()}
     assert set(ARCHITECTURES) == keras_names
     assert len(keras_names) == 40
+
+
+def test_signatures_match_keras():
+    """Keras' argument names, order and defaults; only ``weights`` defaults to None here (Keras:
+    "imagenet", which deepnet refuses since it downloads nothing)."""
+    keras = pytest.importorskip("keras")
+    for name in ARCHITECTURES:
+        theirs = inspect.signature(getattr(keras.applications, name)).parameters
+        ours = inspect.signature(getattr(dn.applications, name)).parameters
+        assert list(ours) == list(theirs), name
+        assert {k: p.default for k, p in ours.items() if k != "weights"} == {
+            k: p.default for k, p in theirs.items() if k != "weights"}, name
+        assert ours["weights"].default is None
 
 
 @pytest.mark.parametrize("name", ARCHITECTURES)
