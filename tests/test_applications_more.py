@@ -204,3 +204,15 @@ def test_outputs_match_keras_with_the_same_weights(name, side):
     x = np.random.default_rng(0).uniform(-1, 1, (2, side, side, 3)).astype("float32")
     expected = np.asarray(theirs.predict(x, verbose=0))
     np.testing.assert_allclose(ours.predict(x, verbose=0), expected, rtol=1e-4, atol=1e-5 * np.abs(expected).max())
+
+
+@pytest.mark.parametrize("name, ext", [("MobileNetV3Small", ".keras"), ("NASNetMobile", ".deepnet")])
+def test_saved_model_loads_with_the_same_outputs(name, ext, tmp_path):
+    """Op nodes (MobileNetV3's hard sigmoid ``relu6(x + 3) / 6``) and the cropping/padding paths of
+    NASNet survive a save and load."""
+    model = getattr(dn.applications, name)(include_top=False, input_shape=(32, 32, 3), pooling="avg", weights=None)
+    model.save(tmp_path / f"model{ext}")
+    again = dn.models.load_model(tmp_path / f"model{ext}")
+    x = torch.rand(2, 32, 32, 3) * 255
+    with torch.no_grad():
+        torch.testing.assert_close(again(x), model(x))
