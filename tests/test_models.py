@@ -65,7 +65,7 @@ def test_functional_multi_input_multi_output_and_dict_inputs():
     ha = Dense(5, name="ha")(a)
     hb = Dense(5, name="hb")(b)
     model = dn.Model([a, b], [ha, hb])
-    assert [layer.name for layer in model.layers] == ["a", "ha", "b", "hb"]
+    assert [layer.name for layer in model.layers] == ["a", "b", "ha", "hb"]  # Keras' order (by depth)
     xa, xb = torch.randn(2, 4), torch.randn(2, 3)
     out1 = model([xa, xb])
     out2 = model({"a": xa, "b": xb})

@@ -189,6 +189,8 @@ class RandomUniform(Initializer):
 def _truncated_normal_(t: torch.Tensor, mean: float, std: float, generator) -> torch.Tensor:
     with torch.no_grad():
         t.normal_(0.0, 1.0, generator=generator)
+        if t.is_meta:  # no values to redraw (shape-only tensors, e.g. under torch.device("meta"))
+            return t
         bad = t.abs() > 2.0
         while bool(bad.any()):
             t[bad] = torch.empty(int(bad.sum()), dtype=t.dtype).normal_(0.0, 1.0, generator=generator)

@@ -24,6 +24,7 @@ from ..utils import nest, symbolic
 from ..utils.lazy import lazy_import
 from ..utils.naming import to_snake_case, unique_name
 from ..utils.registry import register_builtin
+from ._layer_order import keras_layer_order
 
 # saving is imported on first save/load (utils.lazy), so that `import deepnet` stays fast; so
 # are the summary and the functional config code (first summary() / get_config()).
@@ -144,11 +145,11 @@ class Model(TrainingAPI, Layer):
                     f"{[t.node.layer.name for t in flat_in]}. help: add it to `inputs`."
                 )
         layers: list[Layer] = []
-        for node in self._nodes:  # depth-first order from the outputs, as Keras lists them
+        for node in self._nodes:
             if node.layer not in layers:
                 layers.append(node.layer)
-        self._register_layers(layers)
-        self._graph_layers = layers
+        self._register_layers(layers)  # torch registration (parameter order) stays as before
+        self._graph_layers = keras_layer_order(flat_in, flat_out)
         self._compute_nodes = [n for n in self._nodes if not isinstance(n.layer, InputLayer)]
         self._plans = [self._plan(n) for n in self._compute_nodes]
         self.built = True
