@@ -118,3 +118,21 @@ def test_truncated_normal_initializers_on_meta_tensors(init):
         weight = initializer((5, 7))
     assert weight.is_meta and tuple(weight.shape) == (5, 7)
     assert not initializer((5, 7)).is_meta
+
+
+def test_get_weights_follow_keras_order_on_a_branched_graph():
+    import keras
+
+    def build(L, inp, model_cls):
+        a = inp((8,))
+        h1 = L.Dense(4, name="d1")(a)
+        h2 = L.Dense(3, name="d2")(a)  # created before d1b, listed after it by Keras
+        h1b = L.Dense(5, name="d1b")(h1)
+        return model_cls(a, L.Dense(2, name="out")(L.Concatenate()([h1b, h2])))
+
+    k = build(keras.layers, keras.Input, keras.Model)
+    d = build(dn.layers, dn.Input, dn.Model)
+    assert [w.shape for w in d.get_weights()] == [w.shape for w in k.get_weights()]
+    d.set_weights(k.get_weights())
+    x = np.random.default_rng(0).random((3, 8), dtype="float32")
+    np.testing.assert_allclose(d.predict(x, verbose=0), k.predict(x, verbose=0), atol=1e-5)

@@ -363,6 +363,20 @@ class Model(TrainingAPI, Layer):
             return list(self._graph_layers)
         return [m for m in self.children() if isinstance(m, Layer)]
 
+    def _weight_entries(self):
+        """Functional models list weights layer by layer in ``layers`` order (Keras' graph
+        order), so ``weights``/``get_weights``/``set_weights`` line up with Keras for branched
+        graphs; the optimizer keeps torch's registration order (``parameters()``)."""
+        entries = super()._weight_entries()
+        if not self._functional:
+            return entries
+        rank = {}
+        for i, layer in enumerate(self._graph_layers):
+            for t in layer.weights:
+                rank.setdefault(id(t), i)
+        last = len(self._graph_layers)
+        return sorted(entries, key=lambda e: rank.get(id(e[0]), last))  # stable within a layer
+
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
         if (name is None) == (index is None):
             raise ValueError(f"get_layer: pass exactly one of `name` or `index`; received name={name!r}, index={index!r}.")
