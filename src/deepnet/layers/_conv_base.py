@@ -239,7 +239,8 @@ class _BaseConv(Layer):
             self.bias = None
 
     def _finish_build(self):
-        self._act = None if self.activation is _activations.linear else self.activation
+        self._act = (None if self.activation is _activations.linear  # the tensor-only function:
+                     else getattr(self.activation, "__wrapped__", self.activation))  # no NumPy check per call
 
     def _activate(self, y):
         return y if self._act is None else self._act(y)

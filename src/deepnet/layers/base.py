@@ -278,6 +278,8 @@ class Layer(LayerWeights, nn.Module):
         raise NotImplementedError(f"{type(self).__name__} must implement call().")
 
     def __call__(self, *args, **kwargs):
+        if len(args) == 1 and not kwargs and type(args[0]) is torch.Tensor:
+            return super().__call__(args[0])  # the training loop's case: one plain tensor
         if _any_symbolic(args, kwargs):
             return self._symbolic_call(args, kwargs)
         if args and not isinstance(args[0], (torch.Tensor, list, tuple, dict)):
@@ -303,21 +305,21 @@ class Layer(LayerWeights, nn.Module):
         self._fwd_info = info
         return info
 
+    def _build_on_first_call(self, args: tuple, kwargs: dict) -> None:
+        self._build_from_shapes(self._build_shapes(args, kwargs))
+        ref = next((t for t in nest.flatten(args) if isinstance(t, torch.Tensor)), None)
+        if ref is not None and ref.device.type != "cpu":
+            self.to(ref.device)
+
     def forward(self, *args, **kwargs):
         training = kwargs.get("training")
         if training is not None and bool(training) != self.training:
             # an explicit training=True/False holds for this call and every layer inside it
             # (Keras' call context), plain torch modules included; each mode restored afterwards
             with train_mode(self, bool(training)):
-                return self._forward(*args, **kwargs)
-        return self._forward(*args, **kwargs)
-
-    def _forward(self, *args, **kwargs):
+                return self.forward(*args, **kwargs)  # now the modes agree: runs the body below
         if not self.built:
-            self._build_from_shapes(self._build_shapes(args, kwargs))
-            ref = next((t for t in nest.flatten(args) if isinstance(t, torch.Tensor)), None)
-            if ref is not None and ref.device.type != "cpu":
-                self.to(ref.device)
+            self._build_on_first_call(args, kwargs)
         if _CALL_DEPTH[0] == 0 and Layer._add_loss_used:  # add_loss() terms belong to one outermost call
             for m in self.modules():  # (a layer called twice inside it keeps both, as in Keras)
                 if isinstance(m, Layer) and m._added_losses:
@@ -334,11 +336,14 @@ class Layer(LayerWeights, nn.Module):
                 kwargs["mask"] = mask
         elif "mask" in kwargs and not accepts_mask:
             kwargs.pop("mask")
-        _CALL_DEPTH[0] += 1
-        try:
+        if Layer._add_loss_used:  # the nesting depth matters only once add_loss() is in use
+            _CALL_DEPTH[0] += 1
+            try:
+                outputs = self.call(*args, **kwargs)
+            finally:
+                _CALL_DEPTH[0] -= 1
+        else:
             outputs = self.call(*args, **kwargs)
-        finally:
-            _CALL_DEPTH[0] -= 1
         if self.activity_regularizer is not None:
             self._activity_loss = self._activity_penalty(outputs)
         if mask is not None or self._overrides_compute_mask():

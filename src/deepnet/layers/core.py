@@ -53,7 +53,8 @@ class Dense(Layer):
             self._add_weight("bias", (self.units,), self.bias_initializer, self.bias_regularizer, self.bias_constraint)
         else:
             self.bias = None
-        self._act = None if self.activation is _activations.linear else self.activation
+        self._act = (None if self.activation is _activations.linear  # the tensor-only function:
+                     else getattr(self.activation, "__wrapped__", self.activation))  # no NumPy check per call
 
     def call(self, inputs):
         try:

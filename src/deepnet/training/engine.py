@@ -282,8 +282,15 @@ class Trainer:
         return out
 
     # ------------------------------------------------------------------ one step
+    def _plain_step(self) -> bool:
+        """One process, no gradient accumulation: the per-step distribution helpers are skipped."""
+        return self._dist is None and not getattr(self.optimizer, "gradient_accumulation_steps", None)
+
     def train_step(self, x, y, sw):
-        _distributed.begin_step(self)  # zero_grad (at a group's first micro-batch), DDP sync
+        if self._plain_step():
+            self.optimizer.zero_grad()
+        else:
+            _distributed.begin_step(self)  # zero_grad (at a group's first micro-batch), DDP sync
         cast = self._autocast()
         if cast is None:
             loss, y_pred = self._step_loss(x, y, sw)
@@ -296,7 +303,8 @@ class Trainer:
         if self._nothing_to_train:
             return
         opt = self.optimizer
-        loss, step_now = _distributed.loss_for_backward(self, loss, batch_size)
+        loss, step_now = (loss, True) if self._plain_step() else \
+            _distributed.loss_for_backward(self, loss, batch_size)
         if self._scaler is not None:
             self._scaler.scale(loss).backward()
             if not step_now:
