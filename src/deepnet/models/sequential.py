@@ -134,8 +134,9 @@ class Sequential(Model):
     def forward(self, *args, **kwargs):
         if args and not isinstance(args[0], torch.Tensor):
             args = (_to_tensor(args[0], self.dtype), *args[1:])
-        if args and self._input_layer is not None:
-            args = (adjust_input_rank(args[0], self._input_layer.batch_shape), *args[1:])
+        inp = self._modules.get("_input_layer")  # (a registered submodule: skip Module.__getattr__)
+        if inp is not None and args and isinstance(args[0], torch.Tensor) and args[0].dim() != len(inp.batch_shape):
+            args = (adjust_input_rank(args[0], inp.batch_shape), *args[1:])
         return Layer.forward(self, *args, **kwargs)
 
     def compute_output_shape(self, input_shape, **kwargs):
