@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from .utils.lookup import resolve, serialize_object
+from .utils.tensors import keras_tensor
 
 __all__ = [
     "elu", "exponential", "gelu", "get", "hard_sigmoid", "hard_silu", "leaky_relu", "linear",
@@ -23,24 +24,12 @@ __all__ = [
 ]
 
 
-def _to_tensor(x):
-    """A NumPy array or Python number/list as a tensor (Keras' conversion); others unchanged
-    (tensors, and symbolic tensors, which handle the call themselves)."""
-    if isinstance(x, (np.ndarray, np.generic)):
-        return torch.from_numpy(np.array(x, copy=True))
-    if isinstance(x, (numbers.Number, list, tuple)):
-        t = torch.as_tensor(x)
-        narrow = {torch.float64: torch.float32, torch.int64: torch.int32}.get(t.dtype)
-        return t if narrow is None else t.to(narrow)
-    return x
-
-
 def _array_input(fn):
     """``fn`` accepting NumPy arrays and Python numbers for its first argument."""
     @functools.wraps(fn)
     def activation(x, *args, **kwargs):
-        if not isinstance(x, torch.Tensor):
-            x = _to_tensor(x)
+        if isinstance(x, (np.ndarray, np.generic, numbers.Number, list, tuple)):
+            x = keras_tensor(x)  # (symbolic tensors and other objects handle the call themselves)
         return fn(x, *args, **kwargs)
 
     return activation

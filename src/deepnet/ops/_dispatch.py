@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from ..utils import symbolic
+from ..utils.tensors import keras_tensor, scalar_dtype
 
 __all__ = ["OPS", "as_tensor", "as_tensors", "float_dtype", "keras_op", "resolve_dtype", "result_type",
            "to_float"]
@@ -106,16 +107,6 @@ def resolve_dtype(dtype: Any) -> torch.dtype | None:
                      "a torch.dtype or a NumPy dtype.")
 
 
-def _scalar_dtype(x) -> torch.dtype:
-    if isinstance(x, bool):
-        return torch.bool
-    if isinstance(x, int):
-        return torch.int32
-    if isinstance(x, complex):
-        return torch.complex64
-    return torch.float32
-
-
 def as_tensor(x: Any, dtype: Any = None) -> torch.Tensor:
     """A torch tensor from a tensor, NumPy array, Python scalar or nested list (Keras' rules:
     Python ints -> int32, floats -> float32; NumPy arrays keep their dtype).
@@ -124,23 +115,7 @@ def as_tensor(x: Any, dtype: Any = None) -> torch.Tensor:
     >>> as_tensor([1, 2]).dtype, as_tensor(np.zeros(2)).dtype, as_tensor(1.5).dtype
     (torch.int32, torch.float64, torch.float32)
     """
-    dtype = resolve_dtype(dtype)
-    if isinstance(x, torch.Tensor):
-        return x if dtype is None or x.dtype == dtype else x.to(dtype)
-    if isinstance(x, (bool, int, float, complex)):
-        return torch.tensor(x, dtype=dtype or _scalar_dtype(x))
-    if isinstance(x, (list, tuple)) and any(isinstance(v, torch.Tensor) for v in x):
-        return torch.stack([as_tensor(v, dtype) for v in x])
-    arr = np.asarray(x)
-    if not isinstance(x, (np.ndarray, np.generic)):
-        if arr.dtype == np.int64:
-            arr = arr.astype(np.int32)
-        elif arr.dtype == np.float64:
-            arr = arr.astype(np.float32)
-    if arr.dtype.kind not in "biufc":
-        raise TypeError(f"Cannot convert {type(x).__name__} of dtype {arr.dtype} to a tensor; expected numbers.")
-    out = torch.from_numpy(np.ascontiguousarray(arr))
-    return out if dtype is None else out.to(dtype)
+    return keras_tensor(x, resolve_dtype(dtype))
 
 
 def as_tensors(*xs) -> list[torch.Tensor]:
@@ -168,9 +143,9 @@ def result_type(*xs) -> torch.dtype:
                if not isinstance(x, (bool, int, float, complex))]
     scalars = [x for x in xs if isinstance(x, (bool, int, float, complex))]
     if not tensors:
-        dtype = _scalar_dtype(scalars[0]) if scalars else torch.float32
+        dtype = scalar_dtype(scalars[0]) if scalars else torch.float32
         for s in scalars[1:]:
-            dtype = torch.promote_types(dtype, _scalar_dtype(s))
+            dtype = torch.promote_types(dtype, scalar_dtype(s))
         return dtype
     dtype = tensors[0].dtype
     for t in tensors[1:]:

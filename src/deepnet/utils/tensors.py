@@ -16,7 +16,7 @@ from torch import nn
 
 from .validation import ArgumentTypeError, invalid_value
 
-__all__ = ["as_tensor", "device_and_dtype", "eval_mode", "train_mode"]
+__all__ = ["as_tensor", "device_and_dtype", "eval_mode", "keras_tensor", "scalar_dtype", "train_mode"]
 
 _INTEGER_DTYPES = (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8)
 
@@ -98,3 +98,46 @@ def as_tensor(owner: str, name: str, value: Any, device: torch.device | str,
     if not numeric:
         raise invalid_value(owner, name, f"array of dtype {t.dtype}", "a numeric array", error=ArgumentTypeError)
     return t.to(device=device, dtype=dtype) if dtype is not None else t.to(device)
+
+
+def scalar_dtype(x) -> torch.dtype:
+    """Keras' dtype of a Python scalar: bool, int32, complex64 or float32.
+
+    >>> from deepnet.utils.tensors import scalar_dtype
+    >>> scalar_dtype(3), scalar_dtype(0.5)
+    (torch.int32, torch.float32)
+    """
+    if isinstance(x, bool):
+        return torch.bool
+    if isinstance(x, int):
+        return torch.int32
+    if isinstance(x, complex):
+        return torch.complex64
+    return torch.float32
+
+
+def keras_tensor(x: Any, dtype: torch.dtype | None = None) -> torch.Tensor:
+    """``x`` (tensor, NumPy array, Python scalar or nested list) as a torch tensor by Keras'
+    rules: Python ints -> int32, floats -> float32, NumPy arrays keep their dtype (and memory);
+    cast to ``dtype`` when given. The one conversion behind ``deepnet.ops`` and the activations.
+
+    >>> from deepnet.utils.tensors import keras_tensor
+    >>> keras_tensor([1, 2]).dtype, keras_tensor(np.zeros(2)).dtype, keras_tensor(1.5).dtype
+    (torch.int32, torch.float64, torch.float32)
+    """
+    if isinstance(x, torch.Tensor):
+        return x if dtype is None or x.dtype == dtype else x.to(dtype)
+    if isinstance(x, (bool, int, float, complex)):
+        return torch.tensor(x, dtype=dtype or scalar_dtype(x))
+    if isinstance(x, (list, tuple)) and any(isinstance(v, torch.Tensor) for v in x):
+        return torch.stack([keras_tensor(v, dtype) for v in x])
+    arr = np.asarray(x)
+    if not isinstance(x, (np.ndarray, np.generic)):
+        if arr.dtype == np.int64:
+            arr = arr.astype(np.int32)
+        elif arr.dtype == np.float64:
+            arr = arr.astype(np.float32)
+    if arr.dtype.kind not in "biufc":
+        raise TypeError(f"Cannot convert {type(x).__name__} of dtype {arr.dtype} to a tensor; expected numbers.")
+    out = torch.from_numpy(np.ascontiguousarray(arr))
+    return out if dtype is None else out.to(dtype)
