@@ -127,3 +127,64 @@ def test_metric_add_weight_and_initializer():
     assert isinstance(v, StateVariable) and v.numpy().tolist() == [1.0, 1.0]
     metric.reset_state()
     assert v.numpy().tolist() == [0.0, 0.0]
+
+
+def test_fit_step_runs_builtin_weights_as_exact_parameters_and_restores_them():
+    """fit's step turns deepnet's own layers' Variables into exact nn.Parameter objects (torch's
+    fast paths) and back; a custom layer, callbacks and the user see Variables throughout."""
+    seen = {"dense": set(), "custom": set(), "callback": set(), "steps": []}
+
+    class Scale(keras.layers.Layer):
+        def build(self, input_shape):
+            self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones", name="w")
+
+        def call(self, x):
+            seen["custom"].add(type(self.w))
+            return x * self.w.value
+
+    class Probe(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            seen["dense"].clear()
+
+        def on_train_batch_end(self, batch, logs=None):
+            seen["steps"].append(set(seen["dense"]))  # what the step's forward saw
+            seen["callback"].add(type(dense.kernel))
+
+    dense = keras.layers.Dense(3)
+    dense.register_forward_pre_hook(lambda module, args: seen["dense"].add(type(module.kernel)))
+    model = keras.Sequential([keras.layers.Input((4,)), Scale(), dense])
+    model.compile(optimizer="adam", loss="mse")
+    before = [w.clone() for w in model.trainable_weights]
+    model.fit(np.ones((8, 4), "float32"), np.zeros((8, 3), "float32"), batch_size=4, epochs=1, verbose=0,
+              callbacks=[Probe()])
+    assert seen["steps"] == [{torch.nn.Parameter}] * 2
+    assert seen["custom"] == {TrainableVariable}
+    assert seen["callback"] == {TrainableVariable}
+    assert all(type(w) is TrainableVariable for w in model.trainable_weights)
+    assert dense.kernel.path.endswith("/kernel") and dense.kernel.numpy().shape == (4, 3)
+    assert all(not torch.equal(a, b) for a, b in zip(before, model.trainable_weights))  # trained
+
+
+def test_fit_step_restores_variables_when_the_step_raises():
+    def bad_loss(y_true, y_pred):
+        raise RuntimeError("boom")
+
+    model = keras.Sequential([keras.layers.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss=bad_loss)
+    with pytest.raises(RuntimeError, match="boom"):
+        model.fit(np.ones((4, 2), "float32"), np.zeros((4, 1), "float32"), epochs=1, verbose=0)
+    assert all(type(w) is TrainableVariable for w in model.trainable_weights)
+
+
+def test_user_optimizer_subclass_keeps_variables_in_the_step():
+    seen = set()
+
+    class MySGD(keras.optimizers.SGD):
+        def step(self):
+            seen.update(type(p) for p in self._params)
+            return super().step()
+
+    model = keras.Sequential([keras.layers.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer=MySGD(0.1), loss="mse")
+    model.fit(np.ones((4, 2), "float32"), np.zeros((4, 1), "float32"), epochs=1, verbose=0)
+    assert seen == {TrainableVariable}

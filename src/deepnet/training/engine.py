@@ -21,6 +21,7 @@ from ..utils import nest
 from ..utils.lazy import lazy_import
 from ..utils.seeding import make_generator
 from ..utils.tensors import eval_mode, train_mode
+from ..utils.variables import as_parameters, as_variables, step_weights
 from . import _custom_step as _custom
 from . import _distributed
 from ._checks import (
@@ -419,14 +420,14 @@ class Trainer:
         report = want_batch_logs or progress.interactive
         sync_each_step = self._sync_each_step()
         every = self.steps_per_execution
+        fast = step_weights(model.modules(), self.optimizer)
         total, count, steps, total_t = 0.0, 0, 0, None
         for step, (xb, yb, swb) in enumerate(train):
             if want_batch_logs and step % every == 0:
                 cbs.batch_begin("train", step, None)
-            loss, y_pred = self.train_step(xb, yb, swb)
             bs = _batch_len(xb)
+            loss, value = self._fit_step(xb, yb, swb, bs, sync_each_step, fast)
             if sync_each_step:
-                value = loss.item()
                 if not math.isfinite(value):
                     self._stop_on_nan(epoch, step, value, progress)
                     break
@@ -434,8 +435,6 @@ class Trainer:
             else:
                 total_t = loss.detach() * bs if total_t is None else total_t + loss.detach() * bs
             count += bs
-            self.apply_gradients(loss, bs)
-            self._update_metrics(yb, y_pred, swb)
             steps += 1
             if report and steps % every == 0:
                 self._report_step(cbs, progress, want_batch_logs, step, steps, total, total_t, count)
@@ -447,6 +446,22 @@ class Trainer:
         if steps and not sync_each_step and not math.isfinite(logs["loss"]):
             self._stop_on_nan(epoch, steps - 1, logs["loss"], progress)
         return steps, logs
+
+    def _fit_step(self, xb, yb, swb, bs: int, sync: bool, fast: list):
+        """Forward, backward, update and metrics of one batch, with ``fast`` (the weights of
+        :func:`~deepnet.utils.variables.step_weights`) as exact ``nn.Parameter`` objects. With
+        ``sync`` the loss is read first and a non-finite one skips the update; returns the loss
+        and its value (None without ``sync``)."""
+        as_parameters(fast)
+        try:
+            loss, y_pred = self.train_step(xb, yb, swb)
+            value = loss.item() if sync else None
+            if value is None or math.isfinite(value):
+                self.apply_gradients(loss, bs)
+                self._update_metrics(yb, y_pred, swb)
+        finally:
+            as_variables(fast)
+        return loss, value
 
     def _sync_each_step(self) -> bool:
         """Read each step's loss on the host (the NaN check stops before the bad update)? Only
