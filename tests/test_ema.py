@@ -149,3 +149,26 @@ def test_backup_and_restore_keeps_the_averages(tmp_path):
     model2.fit(x, y, batch_size=4, epochs=1, verbose=0, callbacks=[backup])  # resumes: epoch 1 done, no step
     for a, b in zip(model2.optimizer._ema.averages, averages):
         torch.testing.assert_close(a, b)
+
+
+@pytest.mark.parametrize("swap", [True, False])
+def test_fit_validation_runs_the_test_hooks_so_swap_ema_weights_validates_the_averages(swap):
+    """Keras' fit validates through evaluate, so on_test_begin/on_test_end fire and SwapEMAWeights
+    validates with the moving averages; after fit the averages are the weights (use_ema)."""
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(32, 2)).astype("float32"), rng.normal(size=(32, 1)).astype("float32")
+    dn.utils.set_random_seed(0)
+    model = dn.Sequential([dn.layers.Input((2,)), dn.layers.Dense(1)])
+    model.compile(optimizer=dn.optimizers.SGD(0.1, use_ema=True, ema_momentum=0.5), loss="mse")
+    events = []
+    probe = dn.callbacks.LambdaCallback(on_test_begin=lambda logs: events.append("test_begin"),
+                                        on_test_end=lambda logs: events.append(("test_end", sorted(logs))),
+                                        on_epoch_end=lambda epoch, logs: events.append("epoch_end"))
+    callbacks = [dn.callbacks.SwapEMAWeights(), probe] if swap else [probe]
+    history = model.fit(x, y, batch_size=8, epochs=1, verbose=0, validation_data=(x, y), callbacks=callbacks)
+    assert events == ["test_begin", ("test_end", ["loss"]), "epoch_end"]
+    final = model.evaluate(x, y, verbose=0)  # the weights are now the averages
+    if swap:
+        assert history.history["val_loss"][0] == pytest.approx(final, rel=1e-6)
+    else:
+        assert abs(history.history["val_loss"][0] - final) > 1e-3

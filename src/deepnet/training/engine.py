@@ -397,7 +397,9 @@ class Trainer:
             if steps == 0:
                 break
             if val is not None and (epoch + 1) % validation_freq == 0 and not model.stop_training:
-                val_logs = self._evaluate_adapter(val, cbs=None)
+                cbs.call("on_test_begin", None)  # Keras: fit's validation is an evaluate with the test hooks
+                val_logs = self._evaluate_adapter(val, cbs=cbs)
+                cbs.call("on_test_end", val_logs)
                 logs.update({f"val_{k}": v for k, v in val_logs.items()})
             progress.epoch_end(epoch, steps, logs)
             cbs.call("on_epoch_end", epoch, logs)
