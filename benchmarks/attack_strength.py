@@ -61,11 +61,11 @@ def accuracy(model, x, y) -> float:
     return float((pred == y).mean() * 100)
 
 
-def art_classifier(model, input_shape):
+def art_classifier(model, input_shape, clip=(0.0, 1.0)):
     from art.estimators.classification import PyTorchClassifier
 
     return PyTorchClassifier(model=model, loss=torch.nn.CrossEntropyLoss(), input_shape=input_shape,
-                             nb_classes=10, clip_values=(0.0, 1.0), channels_first=False)
+                             nb_classes=10, clip_values=clip, channels_first=False)
 
 
 def square_l2(model, x, y, eps: float, queries: int, seeds: int) -> int:
