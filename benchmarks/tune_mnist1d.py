@@ -244,7 +244,8 @@ def part_pruning(data, args, root: Path) -> list[dict]:
     seeds; the verdict is on the totals (epochs) and the mean best objective over the seeds."""
     n_train = int(len(data[0][0]) * 0.9)
     results, pairs = [], []
-    for seed in range(args.seed, args.seed + args.prune_seeds):
+    # Trial n of a search is sampled with seed + n, so seeds 1000 apart share no trial.
+    for seed in range(args.seed, args.seed + 1000 * args.prune_seeds, 1000):
         pair = []
         for pruner in ("hyperband", "none"):
             r = run_search(f"pruning={pruner} seed={seed}", mlp_builder(n_train, args.prune_epochs), data,
@@ -288,7 +289,8 @@ def parse_args(argv=None):
     p.add_argument("--cnn-epochs", type=int, default=30, help="epochs per CNN trial (default 30, as the config)")
     p.add_argument("--trials", type=int, default=30, help="trials per --pruning search (default 30)")
     p.add_argument("--prune-epochs", type=int, default=27, help="epochs per --pruning trial (default 27)")
-    p.add_argument("--prune-seeds", type=int, default=1, help="--pruning: seeds compared, from --seed (default 1)")
+    p.add_argument("--prune-seeds", type=int, default=1, help="--pruning: seeds compared: --seed, --seed + 1000, ... "
+                   "(default 1)")
     p.add_argument("--prune-sampler", default="tpe", help="--pruning: the sampler of both searches (default tpe; "
                    "'random' samples the same parameters for trial n in both, so only the pruner differs)")
     p.add_argument("--seed", type=int, default=0)

@@ -252,3 +252,28 @@ def test_timeout_stops_starting_new_trials(tmp_path, capsys, monkeypatch):
     assert code == 0, err
     with open(tmp_path / "tuning" / "exp" / "trials.csv", newline="") as f:
         assert len(list(csv.DictReader(f))) <= 1
+
+
+def test_augmentation_layer_before_the_block_is_a_hyperparameter(tmp_path, capsys, monkeypatch):
+    """The issue's MLP search: the config's RandomRoll1D shift searched by its path next to the
+    named hyperparameters; the augmentation stays in front of the repeated hidden block."""
+    from deepnet.cli._toml import loads
+
+    path = tmp_path / "aug.toml"
+    text = open(config(tmp_path, """\
+        trials = 2
+        layers = {int = [1, 2]}
+        "model.layers.0.max_shift" = {int = [0, 12]}
+        """)).read()
+    path.write_text(text.replace('layers = [\n', 'layers = [\n    {type = "RandomRoll1D", max_shift = 4},\n', 1))
+    raw = loads(path.read_text())
+    space, errors = parse_space(raw)
+    assert errors == [] and space.block == (1, 3)
+    out, drawn = trial_raw(raw, space, HyperParameters(values={"layers": 2, "model.layers.0.max_shift": 9}))
+    layers = out["model"]["layers"]
+    assert [s["type"] for s in layers] == ["RandomRoll1D"] + ["Dense", "Dropout"] * 2 + ["Dense"]
+    assert layers[0]["max_shift"] == 9
+    monkeypatch.chdir(tmp_path)  # the search lives in tuning/aug
+    code, text_out, _ = run(capsys, "tune", str(path))
+    assert code == 0 and "model.layers.0.max_shift=" in text_out
+    assert (tmp_path / "tuning" / "aug" / "best.toml").exists()

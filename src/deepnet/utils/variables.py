@@ -373,7 +373,13 @@ def _is_builtin(cls) -> bool:
 
 
 def as_parameters(weights: list) -> None:
-    """Switch each of ``weights`` (from :func:`step_weights`) to an exact ``nn.Parameter``, in place."""
+    """Switch each of ``weights`` (from :func:`step_weights`) to an exact ``nn.Parameter``, in place.
+
+    >>> w = as_variable(torch.ones(2), trainable=True, name="bias")
+    >>> as_parameters([w]); type(w) is torch.nn.Parameter, w.__dict__["_dn_name"]
+    (True, 'bias')
+    >>> as_variables([w])
+    """
     for w in weights:
         w.__class__ = nn.Parameter
 
