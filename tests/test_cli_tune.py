@@ -81,6 +81,7 @@ BAD = [
                                           r"fit\.epochs"),
     ('sampler = "tpee"\nunits = {int = [8, 32]}', r"tune\.sampler: input should be 'tpe'"),
     ("units = {int = [8, 32]}\nblock = [2, 1]", r"`block` = \[start, end\]"),
+    ('storage = "sqlite:///study.db"\nunits = {int = [8, 32]}', r"tune\.storage: .*SQLite locks when several"),
 ]
 
 
@@ -277,3 +278,35 @@ def test_augmentation_layer_before_the_block_is_a_hyperparameter(tmp_path, capsy
     code, text_out, _ = run(capsys, "tune", str(path))
     assert code == 0 and "model.layers.0.max_shift=" in text_out
     assert (tmp_path / "tuning" / "aug" / "best.toml").exists()
+
+
+def test_workers_share_a_postgresql_study_named_in_the_config(tmp_path, capsys, monkeypatch):
+    """[tune] storage = "postgresql://...": the search (and --show) live in the database, as the
+    Tuner's storage= does; two worker processes share it (.ci/run starts the server)."""
+    url = os.environ.get("DEEPNET_TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("DEEPNET_TEST_POSTGRES_URL is not set (.ci/run starts a local PostgreSQL server and sets it)")
+    pytest.importorskip("psycopg", reason="the tune-postgres extra (psycopg) is not installed")
+    import uuid
+
+    monkeypatch.chdir(tmp_path)
+    name = f"cli-{uuid.uuid4().hex[:8]}"
+    path = config(tmp_path, f"""\
+        trials = 4
+        pruner = "none"
+        storage = "{url}"
+        study_name = "{name}"
+        units = {{int = [8, 32]}}
+        learning_rate = {{float = [1e-3, 1e-2], log = true}}
+        """)
+    code, out, err = run(capsys, "tune", path, "--workers", "2", "--set", "fit.epochs=1")
+    assert code == 0, err
+    folder = tmp_path / "tuning" / "exp"
+    assert not (folder / "journal.log").exists()  # the study is in the database
+    import optuna
+
+    study = optuna.load_study(study_name=name, storage=url)
+    assert [t.state.name for t in study.trials] == ["COMPLETE"] * 4
+    assert len({(t.params["units_0"], t.params["learning_rate"]) for t in study.trials}) == 4
+    code, out, err = run(capsys, "tune", str(folder), "--show")
+    assert code == 0 and "4 of 4 trials; 4 complete" in out, err

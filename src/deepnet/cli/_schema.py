@@ -293,7 +293,18 @@ class TuneConfig(_Table):
     workers: PositiveInt = 1
     seed: NonNegativeInt | None = None
     directory: str | None = Field(None, min_length=1)
+    storage: str | None = Field(None, min_length=1)
+    study_name: str = Field("deepnet", min_length=1)
     block: tuple[NonNegativeInt, PositiveInt] | None = None
+
+    @field_validator("storage")
+    @classmethod
+    def _server_database(cls, v):
+        if v is not None and v.lower().startswith("sqlite"):
+            raise ValueError("SQLite locks when several workers write: leave `storage` out (the journal file in "
+                             "the tuning directory, safe for many processes on one host) or give a database "
+                             f"server URL such as postgresql://user:password@host/db; received {v!r}")
+        return v
 
     @field_validator("block")
     @classmethod

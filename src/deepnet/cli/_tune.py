@@ -113,6 +113,7 @@ def _write_meta(search: _Search) -> None:
     tc = search.loaded.config.tune
     meta = {"config": os.path.abspath(search.loaded.path) if search.loaded.path else None,
             "objective": search.objective, "direction": tc.direction, "trials": tc.trials,
+            "storage": tc.storage, "study_name": tc.study_name,
             "space": {p.key: p.describe() for p in search.space.params}}
     with written(os.path.join(search.directory, _META)) as f:
         json.dump(meta, f, indent=2)
@@ -161,7 +162,8 @@ def run_tune(loaded, options: TuneOptions, say=print) -> dict:
     tc = loaded.config.tune
     tuner = Tuner(_build_function(search), objective=search.objective, max_trials=tc.trials,
                   directory=search.directory, seed=tc.seed if tc.seed is not None else loaded.config.seed,
-                  sampler=tc.sampler, pruner=tc.pruner, direction=tc.direction, verbose=1)
+                  sampler=tc.sampler, pruner=tc.pruner, direction=tc.direction, storage=tc.storage,
+                  study_name=tc.study_name, verbose=1)
     if not options.worker:
         _write_meta(search)
         say("Search space: " + "; ".join(f"{p.key}: {p.describe()}" for p in search.space.params))
@@ -273,7 +275,8 @@ def show(target: str, say=print) -> None:
     except (OSError, ValueError) as e:
         raise UsageFailure(f"cannot read {meta_path}: {one_line(e)}") from e
     tuner = Tuner(lambda hp: None, objective=meta["objective"], max_trials=meta["trials"], directory=target,
-                  direction=meta.get("direction"), verbose=0)
+                  direction=meta.get("direction"), storage=meta.get("storage"),
+                  study_name=meta.get("study_name") or "deepnet", verbose=0)
     table = tuner.results_table()
     counts = {s: sum(row["state"] == s for row in table) for s in ("COMPLETE", "PRUNED", "FAIL", "RUNNING")}
     say(f"Search in {target}: {len(table)} of {meta['trials']} trials; " +
