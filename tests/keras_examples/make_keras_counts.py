@@ -20,17 +20,18 @@ from test_examples import COUNTS_FILE, MANIFEST, run_example  # noqa: E402
 
 
 def main(names: list[str]) -> None:
-    counts = json.loads(COUNTS_FILE.read_text()) if COUNTS_FILE.exists() else {}
     for name in names or list(MANIFEST):
         with tempfile.TemporaryDirectory() as tmp:
             record, _ = run_example("keras", name, Path(tmp))
         if record["error"]:
             print(f"{name}: Keras run failed, entry kept:\n{record['error']}")
             continue
-        counts[name] = {"fits": [f["params"] for f in record["fits"]],
-                        "summaries": [s["params"] for s in record["summaries"]]}
-        print(name, counts[name])
-    COUNTS_FILE.write_text(json.dumps(counts, indent=1, sort_keys=True) + "\n")
+        entry = {"fits": [f["params"] for f in record["fits"]], "summaries": [s["params"] for s in record["summaries"]]}
+        # read just before writing, so that runs for other examples at the same time are kept
+        counts = json.loads(COUNTS_FILE.read_text()) if COUNTS_FILE.exists() else {}
+        counts[name] = entry
+        COUNTS_FILE.write_text(json.dumps(counts, indent=1, sort_keys=True) + "\n")
+        print(name, entry)
 
 
 if __name__ == "__main__":
