@@ -157,10 +157,13 @@ class CallbackList:
         return bool(self._batch_cbs[kind])
 
     def call(self, hook: str, *args) -> None:
+        if args and args[-1] is None:  # Keras hands every hook a dict, never None
+            args = (*args[:-1], {})
         for cb in self.callbacks:
             getattr(cb, hook)(*args)
 
     def batch_begin(self, kind: str, batch: int, logs=None) -> None:
+        logs = {} if logs is None else logs
         for cb in self._batch_cbs[kind]:
             getattr(cb, f"on_{kind}_batch_begin")(batch, logs)
             if kind == "train":
