@@ -13,6 +13,8 @@ self.trainable_weights)`` (several optimizers set in an overridden ``compile`` w
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import torch
 
@@ -160,7 +162,7 @@ class KerasStepAPI:
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         y_pred = self(x, training=True)
         self.zero_grad()
-        loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True)
+        loss = self._compute_loss_for_step(x, y, y_pred, sample_weight, training=True)
         trainer = self._require_compiled("train_step")
         keras_state(trainer)[0].update_state(loss.detach(), sample_weight=_batch_size(x))
         trainer.apply_gradients(loss)
@@ -170,7 +172,7 @@ class KerasStepAPI:
         """One evaluation step (no weight update); returns the logs."""
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         y_pred = self(x, training=False)
-        loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=False)
+        loss = self._compute_loss_for_step(x, y, y_pred, sample_weight, training=False)
         keras_state(self._require_compiled("test_step"))[0].update_state(loss.detach(), sample_weight=_batch_size(x))
         return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
 
@@ -178,6 +180,13 @@ class KerasStepAPI:
         """The model's outputs for one batch."""
         x, _, _ = unpack_x_y_sample_weight(data)
         return self(x, training=False)
+
+    def _compute_loss_for_step(self, x, y, y_pred, sample_weight, training):
+        # As Keras: ``training`` goes only to a compute_loss that declares it (Keras 3 programs
+        # override it as ``compute_loss(self, x, y, y_pred, sample_weight, allow_empty=False)``).
+        if "training" in inspect.signature(self.compute_loss).parameters:
+            return self.compute_loss(x, y, y_pred, sample_weight, training=training)
+        return self.compute_loss(x, y, y_pred, sample_weight)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """The compiled loss plus every penalty and ``add_loss`` term of the latest call.
