@@ -57,6 +57,8 @@ class Conv3D(_Volumetric, _Conv):
                          activity_regularizer, kernel_constraint, bias_constraint, **kwargs)
 
     def call(self, inputs):
+        if self._keras_kernel:
+            return self._keras_call(inputs)
         x, pad = self._pad_input(inputs)
         y = F.conv3d(self._to4d(x), self.kernel, self.bias, self._stride4, pad, self._dilation4, self.groups)
         return self._activate(self._from4d(y))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import torch.nn.functional as F
 
+from ..ops import nn as nn_ops
 from ..utils.validation import IntTuple, NoneOr, PerClass, validate_params
 from ._checks import POSITIVE_INT, weight_args
 from ._conv_base import (  # noqa: F401  (same_padding, rank_hint: public helpers of this module)
@@ -37,6 +38,13 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- Conv1D / Conv2D
+
+
+def _reads_kernel(cls) -> bool:
+    """Whether a class outside deepnet (a user subclass) defines ``call`` or ``convolution_op``:
+    its code then reads ``self.kernel``, which it must find in Keras' layout."""
+    return any("call" in vars(c) or "convolution_op" in vars(c) for c in cls.__mro__
+               if not c.__module__.startswith("deepnet."))
 
 
 class _Conv(_BaseConv):
@@ -70,19 +78,53 @@ class _Conv(_BaseConv):
         self._check_kernel_fits(input_shape)
         cin = channels // self.groups
         keras_shape = (*self.kernel_size, cin, self.filters)
-        layout = (3, 2, 0, 1) if self.rank == 2 else (2, 1, 0)
-        torch_shape = (self.filters, cin, *((1,) if self.rank == 1 else ()), *self.kernel_size)
-        self._add_conv_weight("kernel", keras_shape, self.kernel_initializer, self.kernel_regularizer,
-                              self.kernel_constraint, layout, torch_shape)
+        self._keras_kernel = _reads_kernel(type(self))
+        if self._keras_kernel:  # user code reads the kernel: Keras' layout, as Keras stores it
+            self._add_weight("kernel", keras_shape, self.kernel_initializer, self.kernel_regularizer,
+                             self.kernel_constraint)
+        else:
+            layout = (3, 2, 0, 1) if self.rank == 2 else (2, 1, 0)
+            torch_shape = (self.filters, cin, *((1,) if self.rank == 1 else ()), *self.kernel_size)
+            self._add_conv_weight("kernel", keras_shape, self.kernel_initializer, self.kernel_regularizer,
+                                  self.kernel_constraint, layout, torch_shape)
         self._add_bias(self.filters)
         self._stride4 = tuple(self.strides) if self.rank == 2 else (1, *self.strides)
         self._dilation4 = tuple(self.dilation_rate) if self.rank == 2 else (1, *self.dilation_rate)
         self._finish_build()
 
     def call(self, inputs):
+        if self._keras_kernel:
+            return self._keras_call(inputs)
         x, pad = self._pad_input(inputs)
         y = F.conv2d(self._to4d(x), self.kernel, self.bias, self._stride4, pad, self._dilation4, self.groups)
         return self._activate(self._from4d(y))
+
+    def convolution_op(self, inputs, kernel):
+        """Keras' hook: the convolution of ``inputs`` with ``kernel`` (Keras' layout
+        ``(*kernel_size, in_channels // groups, filters)``) under this layer's strides, padding,
+        dilation and data format, without bias or activation. A subclass overriding it (or
+        ``call``) stores its kernel in Keras' layout, so its own code reads ``self.kernel`` as
+        Keras does.
+
+        >>> layer = dn.layers.Conv1D(filters=2, kernel_size=3)
+        >>> layer.convolution_op(torch.ones(1, 5, 1), torch.ones(3, 1, 2)).shape
+        torch.Size([1, 3, 2])
+        """
+        padding = "valid" if self.padding == "causal" else self.padding  # as Keras' torch backend
+        return nn_ops.conv(inputs, kernel, strides=self.strides, padding=padding, data_format=self.data_format,
+                           dilation_rate=self.dilation_rate)
+
+    def _keras_call(self, inputs):
+        """``call`` of a subclass storing its kernel in Keras' layout (see ``convolution_op``;
+        Keras' Conv1D convolves directly, after its causal left pad)."""
+        if self.rank == 1:
+            y = _Conv.convolution_op(self, self._pad_input(inputs)[0] if self.padding == "causal" else inputs,
+                                     self.kernel)
+        else:
+            y = self.convolution_op(inputs, self.kernel)
+        if self.bias is not None:
+            y = y + (self.bias if self._channels_last else self.bias.reshape(-1, *(1,) * self.rank))
+        return self._activate(y)
 
     def compute_output_shape(self, input_shape):
         return self._with_spatial(input_shape, self._conv_output_spatial(input_shape), self.filters)

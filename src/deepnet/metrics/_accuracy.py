@@ -41,8 +41,7 @@ def categorical_accuracy(y_true, y_pred):
     tensor([1., 0.])
     """
     y_pred = _pred(y_pred)
-    y_true = _tensor(y_true, device=y_pred.device)
-    return (y_true.argmax(-1) == y_pred.argmax(-1)).to(y_pred.dtype)
+    return (_label_ids(y_true, y_pred.device) == y_pred.argmax(-1)).to(y_pred.dtype)
 
 
 def sparse_categorical_accuracy(y_true, y_pred):
@@ -56,6 +55,12 @@ def sparse_categorical_accuracy(y_true, y_pred):
     if y_true.dim() == y_pred.dim() and y_true.shape[-1] == 1:
         y_true = y_true.squeeze(-1)
     return (y_pred.argmax(-1) == y_true).to(y_pred.dtype)
+
+
+def _label_ids(y_true, device) -> torch.Tensor:
+    """The class ids of one-hot labels (boolean one-hot arrays too, as Keras' argmax takes them)."""
+    y_true = _tensor(y_true, device=device)
+    return (y_true.to(torch.uint8) if y_true.dtype == torch.bool else y_true).argmax(-1)
 
 
 def _in_top_k(targets, predictions, k):
@@ -73,7 +78,7 @@ def top_k_categorical_accuracy(y_true, y_pred, k=5):
     tensor([0.])
     """
     y_pred = _pred(y_pred)
-    y_true = _tensor(y_true, device=y_pred.device).argmax(-1)
+    y_true = _label_ids(y_true, y_pred.device)
     shape = y_true.shape
     matches = _in_top_k(y_true.reshape(-1), y_pred.reshape(-1, y_pred.shape[-1]), k)
     return matches.reshape(shape).to(y_pred.dtype)
