@@ -93,7 +93,7 @@ class KerasTensor:
     (None, 2)
     """
 
-    __slots__ = ("shape", "dtype", "node", "index", "name")
+    __slots__ = ("shape", "dtype", "node", "index", "name", "_mask")
     _deepnet_symbolic = True  # read by deepnet.utils.symbolic (ops hand symbolic calls to layers)
 
     def __init__(self, shape, dtype=torch.float32, node: Node | None = None, index: int = 0, name=None):
@@ -102,6 +102,7 @@ class KerasTensor:
         self.node = node
         self.index = index
         self.name = name
+        self._mask = _UNSET  # symbolic_mask's result, found on first use
 
     @property
     def ndim(self) -> int:
@@ -226,6 +227,14 @@ class KerasTensor:
     def __getitem__(self, key):
         return ops.get_item(self, key)
 
+    @property
+    def _keras_mask(self):
+        """The mask the producing layer attaches to this output when the model runs, as a
+        symbolic boolean KerasTensor (not part of the graph), or ``None`` (Keras' attribute)."""
+        if getattr(self, "_mask", _UNSET) is _UNSET:
+            self._mask = symbolic_mask(self)
+        return self._mask
+
     def __iter__(self):
         raise TypeError("A symbolic KerasTensor cannot be iterated: its length along axis 0 may be unknown. "
                         "help: index it (x[:, 0]) or use deepnet.ops.split / deepnet.ops.unstack.")
@@ -336,10 +345,52 @@ def _get_mask(x):
 
 
 def _set_mask(outputs, mask) -> None:
-    if isinstance(outputs, torch.Tensor):
-        outputs._keras_mask = mask
-    elif isinstance(outputs, (list, tuple)) and outputs and isinstance(outputs[0], torch.Tensor):
-        outputs[0]._keras_mask = mask
+    """Attach ``compute_mask``'s result to the outputs as Keras does: the flattened masks pair with
+    the flattened outputs (a layer returning a list of tensors may return a list of masks; one mask
+    for several outputs goes to the first)."""
+    for tensor, m in zip(nest.flatten(outputs), nest.flatten(mask)):
+        if m is not None and isinstance(tensor, torch.Tensor):
+            tensor._keras_mask = m
+
+
+_UNSET = object()
+
+
+def symbolic_mask(tensor: KerasTensor) -> KerasTensor | None:
+    """The mask ``Layer.forward`` will attach to ``tensor`` (same rules), or ``None``: the producing
+    layer's ``compute_mask`` runs on zeros of two stand-in sizes for the unknown dimensions, with
+    the input masks found the same way upstream; a dimension that follows the stand-ins is ``None``."""
+    node = tensor.node
+    if node is None or not node.call_args:
+        return None
+    layer, first = node.layer, node.call_args[0]
+    overrides = layer._overrides_compute_mask()
+    mask = node.call_kwargs.get("mask")
+    if mask is None and ((layer._fwd_info or layer._forward_info())[0] or layer.supports_masking or overrides):
+        mask = input_mask(first)
+    if mask is None and not overrides:
+        return None
+    shapes = []
+    for batch, other in ((2, 3), (5, 7)):
+        def realize(t, batch=batch, other=other):
+            if not isinstance(t, KerasTensor):
+                return t
+            return torch.zeros(tuple((batch if i == 0 else other) if d is None else d for i, d in enumerate(t.shape)),
+                               dtype=t.dtype)
+
+        with torch.no_grad():
+            masks = nest.flatten(layer.compute_mask(nest.map_structure(realize, first), nest.map_structure(realize, mask)))
+        found = masks[tensor.index] if tensor.index < len(masks) else None
+        if not isinstance(found, torch.Tensor):
+            return None
+        shapes.append(tuple(found.shape))
+    return KerasTensor(tuple(a if a == b else None for a, b in zip(*shapes)), torch.bool)
+
+
+def input_mask(inputs):
+    """The symbolic masks of the KerasTensors in ``inputs`` (same structure), or ``None`` if none."""
+    mask = nest.map_structure(lambda t: t._keras_mask if isinstance(t, KerasTensor) else None, inputs)
+    return None if all(m is None for m in nest.flatten(mask)) else mask
 
 
 def _materialize(shape, batch: int = 2):
@@ -391,7 +442,8 @@ def infer_output_shape(module: nn.Module, shapes: tuple, kwargs: dict, call: Cal
         with FakeTensorMode(allow_non_fake_inputs=True), torch.no_grad(), symbolic.shape_inference(), \
                 _inference_mode(module):
             args = map_shapes(realize, shapes)
-            kw = {k: map_shapes(realize, v) for k, v in kwargs.items()}
+            kw = {k: map_shapes(lambda s, k=k: realize(s, torch.bool if k == "mask" else torch.float32), v)
+                  for k, v in kwargs.items()}
             out = call(*args, **filter_kwargs(call, kw))
         return nest.map_structure(lambda t: tuple(int(d) for d in t.shape) if isinstance(t, torch.Tensor) else t, out)
 

@@ -53,6 +53,7 @@ from ._tensors import (  # noqa: F401  (re-exported: layers.base is the public h
     filter_kwargs,
     format_shape,
     infer_output_shape,
+    input_mask,
     is_shape,
     map_shapes,
     standardize_dtype,
@@ -330,7 +331,8 @@ class Layer(LayerWeights, nn.Module):
         elif training_slot is not None and kwargs.get("training") is None and len(args) <= training_slot:
             kwargs["training"] = self.training
         mask = kwargs.get("mask")
-        if mask is None and args and (accepts_mask or self.supports_masking):
+        if mask is None and args and (accepts_mask or self.supports_masking
+                                      or self._overrides_compute_mask()):  # Keras: that implies masking
             mask = _get_mask(args[0])
             if mask is not None and accepts_mask:
                 kwargs["mask"] = mask
@@ -370,6 +372,10 @@ class Layer(LayerWeights, nn.Module):
         to_shape = lambda t: t.shape if isinstance(t, KerasTensor) else t  # noqa: E731
         shape_args = nest.map_structure(to_shape, args)
         shape_kwargs = nest.map_structure(to_shape, kwargs)
+        if kwargs.get("mask") is None and args and (self._fwd_info or self._forward_info())[0]:
+            mask = input_mask(args[0])  # call sees the inputs' masks, as it will when the model runs
+            if mask is not None:
+                shape_kwargs["mask"] = nest.map_structure(to_shape, mask)
         if not self.built:
             self._build_from_shapes(self._build_shapes(args, kwargs))
         out_shapes = self.compute_output_shape(*shape_args, **filter_kwargs(self.compute_output_shape, shape_kwargs))
