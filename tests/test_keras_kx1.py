@@ -52,3 +52,67 @@ def test_callback_hooks_get_a_logs_dict_as_in_keras():
     ours = _run(dn)
     assert ours == _run(keras)
     assert ("on_train_begin", []) in ours and ("on_predict_batch_begin", []) in ours
+
+
+class _EagerLike:
+    """A leaf as tf.data yields it: converts through ``__array__`` only; its ``dtype`` is not a
+    NumPy dtype (as tf.DType)."""
+
+    def __init__(self, array):
+        self._a = np.asarray(array)
+        self.shape, self.dtype = self._a.shape, object()
+
+    def __array__(self, dtype=None, copy=None):
+        return self._a if dtype is None else self._a.astype(dtype)
+
+    def __len__(self):
+        return len(self._a)
+
+
+class _DatasetLike:
+    """What training_with_built_in_methods passes to fit/evaluate as a batched tf.data.Dataset:
+    re-iterable each epoch, with a length, yielding tuples (or dicts) of eager tensors."""
+
+    def __init__(self, *parts, batch=16):
+        self.parts, self.batch = parts, batch
+
+    def __len__(self):
+        return -(-len(np.asarray(self.parts[0] if not isinstance(self.parts[0], dict)
+                                 else next(iter(self.parts[0].values())))) // self.batch)
+
+    def _cut(self, p, i):
+        if isinstance(p, dict):
+            return {k: self._cut(v, i) for k, v in p.items()}
+        return _EagerLike(p[i * self.batch:(i + 1) * self.batch])
+
+    def __iter__(self):
+        return iter([tuple(self._cut(p, i) for p in self.parts) for i in range(len(self))])
+
+
+def test_fit_evaluate_on_a_tf_data_like_dataset():
+    # The guide's tf.data sections (needing TensorFlow itself) hand fit/evaluate a re-iterable
+    # object yielding eager tensors; deepnet takes any such iterable through __array__.
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(64, 8)).astype("float32"), rng.integers(0, 3, 64).astype("float32")
+    sw = np.ones(64)
+    model = dn.Sequential([dn.layers.Input((8,)), dn.layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy",
+                  metrics=["sparse_categorical_accuracy"])
+    history = model.fit(_DatasetLike(x, y), epochs=2, verbose=0, validation_data=_DatasetLike(x, y),
+                        validation_steps=2)
+    assert len(history.history["loss"]) == 2 and "val_loss" in history.history
+    model.fit(_DatasetLike(x, y, sw), epochs=1, steps_per_epoch=2, verbose=0)
+    loss, acc = model.evaluate(_DatasetLike(x, y), verbose=0)
+    assert np.isfinite(loss) and 0.0 <= acc <= 1.0
+    assert dict(zip(model.metrics_names, [loss, acc]))
+
+
+def test_fit_on_a_tf_data_like_dataset_of_dicts():
+    inputs = {"a": dn.Input((4,), name="a"), "b": dn.Input((2,), name="b")}
+    x = dn.layers.concatenate([inputs["a"], inputs["b"]])
+    model = dn.Model(inputs=inputs, outputs=[dn.layers.Dense(1, name="s")(x), dn.layers.Dense(2, name="c")(x)])
+    model.compile(optimizer="rmsprop", loss={"s": "mse", "c": "categorical_crossentropy"})
+    rng = np.random.default_rng(1)
+    data = ({"a": rng.random((32, 4)), "b": rng.random((32, 2))}, {"s": rng.random((32, 1)), "c": rng.random((32, 2))})
+    history = model.fit(_DatasetLike(*data), epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])

@@ -68,6 +68,8 @@ def test_example_runs_under_deepnet(name, tmp_path):
     spec = MANIFEST[name]
     if not (HERE / "examples" / f"{name}.py").exists():
         pytest.skip(f"example text absent: place {spec['url']} at tests/keras_examples/examples/{name}.py")
+    for module in spec.get("needs", []):  # a text importing e.g. tensorflow (tf.data) runs where it is installed
+        pytest.importorskip(module, reason=f"{name} imports {module}, which is not installed")
     record, stdout = run_example("deepnet", name, tmp_path)
     assert record["error"] is None, f"{name} ({spec['area']}) stopped:\n{record['error']}"
     if spec.get("loss") != "none":
