@@ -43,8 +43,11 @@ def _refuse_code(obj: dict, where: str, path: str):
 
 
 def _function_name(obj: dict, where: str, path: str) -> str:
-    name = obj.get("registered_name") or obj.get("config")
-    if not isinstance(name, str):
+    # Keras 3 writes the function's (registered) name in "config" and "function" as registered_name
+    name = obj.get("config")
+    if not isinstance(name, str) or not name:
+        name = obj.get("registered_name")
+    if not isinstance(name, str) or name == "function":
         raise ModelFileError(f"{where}: {path} names a function in an unknown form {obj!r:.120}.")
     return name
 
@@ -329,9 +332,22 @@ def _to_object(key: str, value: dict, shapes) -> dict:
     return out
 
 
+def _custom_function(key: str, name: str):
+    """Keras' entry for a custom function named in a config (a registered activation, loss...),
+    which Keras' getters find only in this form; None when ``name`` is not one."""
+    if not (">" in name or key.endswith("activation")):
+        return None
+    fn = get_registered_class(name)
+    if fn is None or isinstance(fn, type) or not callable(fn):
+        return None
+    return {"module": "builtins", "class_name": "function", "config": name, "registered_name": "function"}
+
+
 def to_keras_value(key: str, value, shapes):
     if isinstance(value, list):
         return [to_keras_value(key, v, shapes) for v in value]
+    if isinstance(value, str):
+        return _custom_function(key, value) or value
     if not isinstance(value, dict):
         return value
     if "__keras_tensor__" in value:

@@ -11,6 +11,8 @@ import difflib
 from collections.abc import Mapping
 from typing import Any
 
+from .registry import KINDS, get_registered_class
+
 
 def closest(name: str, candidates, cutoff: float = 0.6, ignore_case: bool = False) -> str | None:
     """The candidate closest to ``name``, or None. ``ignore_case``: compare in lower case (for
@@ -57,6 +59,20 @@ def unknown_name_error(kind: str, name: str, valid: list[str], argument: str | N
     )
 
 
+def _known(name: Any, table: Mapping[str, Any], kind: str, argument: str | None) -> Any:
+    """``table[name]``, else a custom object registered under ``name`` (Keras' lookup order for
+    names it does not know: ``register_keras_serializable`` and ``custom_object_scope``): a
+    function, or a class of ``kind``."""
+    if isinstance(name, str) and name in table:
+        return table[name]
+    custom = get_registered_class(name) if isinstance(name, str) else None
+    if custom is not None and isinstance(custom, type):
+        custom = get_registered_class(name, kind=kind) if kind in KINDS else None
+    if custom is None or not callable(custom):
+        raise unknown_name_error(kind, str(name), list(table), argument)
+    return custom
+
+
 def resolve(
     identifier: Any,
     table: Mapping[str, Any],
@@ -79,17 +95,13 @@ def resolve(
     if identifier is None:
         return None
     if isinstance(identifier, str):
-        if identifier not in table:
-            raise unknown_name_error(kind, identifier, list(table), argument)
-        obj = table[identifier]
+        obj = _known(identifier, table, kind, argument)
         if instantiate and isinstance(obj, type):
             return obj()
         return obj
     if isinstance(identifier, dict):
         name = identifier.get("class_name")
-        if not isinstance(name, str) or name not in table:
-            raise unknown_name_error(kind, str(name), list(table), argument)
-        obj = table[name]
+        obj = _known(name, table, kind, argument)
         config = identifier.get("config") or {}
         if not isinstance(config, dict):
             raise TypeError(f"The config of {kind} {name!r} must be a dict; received {type(config).__name__}.")
@@ -119,7 +131,7 @@ def serialize_object(obj: Any, table: Mapping[str, Any]) -> Any:
     for name, value in table.items():
         if value is obj:
             return name
-    return getattr(obj, "__name__", repr(obj))
+    return getattr(obj, "_registered_name", None) or getattr(obj, "__name__", repr(obj))
 
 
 def wrapper_from_config(cls: type, wrapper: type, config: Mapping, table: Mapping[str, Any], kind: str) -> Any:

@@ -119,7 +119,20 @@ def serialize_layer(layer: Any) -> dict:
     >>> serialize_layer(dn.layers.Flatten(name="f"))["class_name"]
     'Flatten'
     """
-    return {"class_name": get_registered_name(layer), "config": layer.get_config()}
+    return {"class_name": get_registered_name(layer), "config": _nested_objects(layer.get_config())}
+
+
+def _nested_objects(value: Any) -> Any:
+    """``value`` with the objects a custom ``get_config()`` returns as they are (sublayers,
+    regularizers...) replaced by their ``{"class_name", "config"}``, as Keras serialises them;
+    containers and other values keep their types."""
+    if isinstance(value, dict):
+        return {k: _nested_objects(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_nested_objects(v) for v in value)
+    if hasattr(value, "get_config") and not isinstance(value, type):
+        return {"class_name": get_registered_name(value), "config": _nested_objects(value.get_config())}
+    return value
 
 
 def deserialize_layer(config: Any, custom_objects: Mapping[str, Any] | None = None) -> Any:
@@ -162,4 +175,11 @@ def accepted_config_keys(cls: type) -> set[str] | None:
              if n != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
     if any(p.kind == p.VAR_KEYWORD for p in params.values()):
         names |= set(LAYER_BASE_ARGS)
+        # **kwargs reach the parent layer (``class MyDense(Dense): __init__(self, extra, **kwargs)``)
+        parent = next((c for c in cls.__mro__[1:] if "__init__" in vars(c)), None)
+        if parent is not None and parent is not base and issubclass(parent, base):
+            inherited = accepted_config_keys(parent)
+            if inherited is None:
+                return None
+            names |= inherited
     return names

@@ -1,0 +1,127 @@
+"""Keras parity found by running keras.io's saving guides (serialization_and_saving,
+customizing_saving_and_serialization) under deepnet (issue 14): registered custom functions
+as activations in configs and ``.keras`` files (both directions), nested objects in custom
+``get_config()``s, and ``**kwargs`` of Dense subclasses in ``.keras`` configs."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import numpy as np
+import pytest
+
+import deepnet as dn
+from deepnet.utils.serialization import accepted_config_keys
+
+keras = pytest.importorskip("keras")
+
+
+@dn.saving.register_keras_serializable(package="kx3_pkg", name="kx3_square")
+def dn_square(x):
+    return x**2
+
+
+@keras.saving.register_keras_serializable(package="kx3_pkg", name="kx3_square")
+def keras_square(x):
+    return x**2
+
+
+def _activation_model(fw, fn):
+    inputs = fw.Input(shape=(4,))
+    outputs = fw.layers.Dense(1, activation=fn)(inputs)
+    return fw.Model(inputs, outputs)
+
+
+def _file_activation(path):
+    config = json.loads(zipfile.ZipFile(path).read("config.json"))
+    return config["config"]["layers"][1]["config"]["activation"]
+
+
+def test_registered_function_is_an_activation_name():
+    assert dn.activations.get("kx3_pkg>kx3_square") is dn_square
+    assert dn.activations.get("kx3_square") is dn_square
+    assert dn.layers.Dense(2, activation=dn_square).get_config()["activation"] == "kx3_pkg>kx3_square"
+
+    def scoped(x):
+        return x
+    with dn.saving.custom_object_scope({"kx3_scoped": scoped}):
+        assert dn.activations.get("kx3_scoped") is scoped
+    with pytest.raises(ValueError, match="Unknown activation 'kx3_scoped'"):
+        dn.activations.get("kx3_scoped")
+    with pytest.raises(ValueError, match="Unknown activation 'Dense'"):  # a class of another kind
+        dn.activations.get("Dense")
+
+
+def test_registered_activation_in_keras_files_both_ways(tmp_path):
+    x = np.random.default_rng(0).random((3, 4)).astype("float32")
+    kmodel = _activation_model(keras, keras_square)
+    kmodel.save(tmp_path / "k.keras")
+    loaded = dn.models.load_model(tmp_path / "k.keras")
+    assert loaded.layers[1].activation is dn_square
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), kmodel.predict(x, verbose=0), atol=1e-6)
+
+    dmodel = _activation_model(dn, dn_square)
+    dmodel.save(tmp_path / "d.keras")
+    assert _file_activation(tmp_path / "d.keras") == _file_activation(tmp_path / "k.keras")
+    back = keras.models.load_model(tmp_path / "d.keras")
+    assert back.layers[1].activation is keras_square
+    np.testing.assert_allclose(back.predict(x, verbose=0), dmodel.predict(x, verbose=0), atol=1e-6)
+
+
+def _wrapper_class(fw):
+    class KX3Wrapper(fw.layers.Layer):
+        """The guide's pattern: sublayers in the config as objects, rebuilt in from_config."""
+
+        def __init__(self, first_layer, second_layer=None, **kwargs):
+            super().__init__(**kwargs)
+            self.first_layer = first_layer
+            self.second_layer = second_layer or fw.layers.Dense(8)
+
+        def get_config(self):
+            return {**super().get_config(), "first_layer": self.first_layer, "second_layer": self.second_layer}
+
+        @classmethod
+        def from_config(cls, config):
+            config["first_layer"] = fw.layers.deserialize(config["first_layer"])
+            config["second_layer"] = fw.layers.deserialize(config["second_layer"])
+            return cls(**config)
+
+        def call(self, inputs):
+            return self.first_layer(self.second_layer(inputs))
+
+    return KX3Wrapper
+
+
+@pytest.mark.parametrize("fw", [dn, keras], ids=["deepnet", "keras"])
+def test_sublayer_objects_in_a_custom_config_are_serialised(fw):
+    cls = _wrapper_class(fw)
+    inputs = fw.Input((32,))
+    model = fw.Model(inputs, cls(first_layer=fw.layers.Dense(4, kernel_regularizer="l1"))(inputs))
+    config = model.get_config()
+    entry = config["layers"][1]["config"]
+    assert entry["first_layer"]["class_name"] == "Dense" and entry["first_layer"]["config"]["units"] == 4
+    assert entry["second_layer"]["config"]["units"] == 8
+    with fw.saving.custom_object_scope({"KX3Wrapper": cls}):
+        rebuilt = fw.Model.from_config(config)
+    assert rebuilt.count_params() == model.count_params() == 32 * 8 + 8 + 8 * 4 + 4
+
+
+def test_layer_serialize_keeps_container_types():
+    layer = dn.layers.Conv2D(2, (3, 3))
+    assert dn.layers.serialize(layer)["config"]["kernel_size"] == layer.get_config()["kernel_size"]
+
+
+class KX3Dense(dn.layers.Dense):
+    def __init__(self, note=None, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.note = note
+
+
+def test_dense_subclass_kwargs_reach_dense_in_keras_configs(tmp_path):
+    assert {"note", "units", "activation", "name"} <= accepted_config_keys(KX3Dense)
+    with dn.saving.custom_object_scope({"KX3Dense": KX3Dense}):
+        model = dn.Sequential([dn.Input((3,)), KX3Dense(units=5, note="n")])
+        model.save(tmp_path / "m.keras")
+        loaded = dn.models.load_model(tmp_path / "m.keras")
+    assert loaded.layers[0].units == 5 and loaded.count_params() == 20
