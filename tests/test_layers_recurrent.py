@@ -99,7 +99,7 @@ BAD_KWARGS = [
     (LSTM, {"units": 2.5}, ValueError, r"`units` of LSTM"),
     (LSTM, {"units": 4, "dropout": 1.5}, ValueError, r"`dropout` of LSTM, expected a float in \[0, 1\).*dropout=1.5"),
     (GRU, {"units": 4, "recurrent_dropout": -0.1}, ValueError, r"`recurrent_dropout` of GRU"),
-    (LSTM, {"units": 4, "stateful": True}, ValueError, r"LSTM: `stateful=True` is not supported"),
+    (LSTM, {"units": 4, "stateful": "yes"}, TypeError, r"`stateful` of LSTM, expected a bool"),
     (SimpleRNN, {"units": 4, "activation": "tanhh"}, ValueError, r"Unknown activation 'tanhh'.*Did you mean 'tanh'"),
     (GRU, {"units": 4, "recurrent_activation": "sigmod"}, ValueError, r"recurrent_activation"),
     (GRU, {"units": 4, "reset_after": False, "use_cudnn": True}, ValueError, r"use_cudnn=True.*reset_after=True"),

@@ -9,6 +9,7 @@ from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_
 
 from .. import activations as _activations
 from .. import regularizers as _regularizers
+from ..utils import symbolic
 from ..utils.seeding import device_generator
 from ..utils.validation import AnyOf, Options
 from ._checks import ACTIVATION, BOOL, FRACTION_OPEN, POSITIVE_INT, SEED, weight_args
@@ -231,20 +232,14 @@ class _RNN(_GateWeights):
                      dropout, recurrent_dropout, seed, return_sequences, return_state, go_backwards,
                      stateful, unroll, zero_output_for_mask):
         """Store the shared arguments (validated by ``RNN_ARGS`` on the subclass constructor)."""
-        owner = type(self).__name__
         self._init_weight_args(units, activation, use_bias, kernel_initializer, recurrent_initializer,
                                bias_initializer, kernel_regularizer, recurrent_regularizer, bias_regularizer,
                                kernel_constraint, recurrent_constraint, bias_constraint, dropout,
                                recurrent_dropout, seed)
         self.return_sequences, self.return_state = return_sequences, return_state
         self.go_backwards = go_backwards
-        if stateful:
-            raise ValueError(
-                f"{owner}: `stateful=True` is not supported by deepnet yet (states are not carried "
-                f"between batches). Received: stateful={stateful!r}. help: pass the previous states "
-                "explicitly with `initial_state=` and `return_state=True`."
-            )
-        self.stateful = False
+        self.stateful = stateful
+        self.states = None  # stateful: the final states of the last batch, the next batch's start
         self.unroll, self.zero_output_for_mask = unroll, zero_output_for_mask
 
     # -- weights ------------------------------------------------------------------------------
@@ -254,8 +249,23 @@ class _RNN(_GateWeights):
         self._vf = self._fused_fn() if getattr(self, "use_cudnn", "auto") is not False else None
 
     # -- forward --------------------------------------------------------------------------------
+    def reset_states(self) -> None:
+        """Stateful layers: the next batch starts from zero states (Keras' ``reset_states``)."""
+        if self.states is not None:
+            self.states = [torch.zeros_like(s) for s in self.states]
+
+    reset_state = reset_states
+
     def _initial_states(self, x, initial_state):
         b = x.shape[0]
+        if initial_state is None and self.stateful and self.states is not None:
+            if self.states[0].shape[0] != b:
+                raise ValueError(
+                    f"{type(self).__name__} {self.name!r} is stateful with states for batches of "
+                    f"{self.states[0].shape[0]}; received a batch of {b}. help: use the same batch size "
+                    "for every batch (drop the remainder), or call reset_states() and build a new layer."
+                )
+            initial_state = self.states
         if initial_state is None:
             return None
         if isinstance(initial_state, torch.Tensor):
@@ -290,6 +300,8 @@ class _RNN(_GateWeights):
             out, final = self._run_fused(x, states, lengths)
         else:
             out, final = self._run_loop(x, states, mask if plan == "loop" else None, training, gate_dropout)
+        if self.stateful and not symbolic.in_shape_inference():
+            self.states = [s.detach() for s in final]
         return (out, *final) if self.return_state else out
 
     def _run_fused(self, x, states, lengths=None):
