@@ -116,3 +116,42 @@ def test_fit_on_a_tf_data_like_dataset_of_dicts():
     data = ({"a": rng.random((32, 4)), "b": rng.random((32, 2))}, {"s": rng.random((32, 1)), "c": rng.random((32, 2))})
     history = model.fit(_DatasetLike(*data), epochs=1, verbose=0)
     assert np.isfinite(history.history["loss"][0])
+
+
+def _two_output(fw):
+    inputs = fw.Input((4,))
+    h = fw.layers.Dense(5, activation="relu")(inputs)
+    return fw.Model(inputs, [fw.layers.Dense(1, name="score")(h), fw.layers.Dense(3, name="cls")(h)])
+
+
+def test_multi_output_logs_hold_each_outputs_unweighted_loss_as_keras():
+    # training_with_built_in_methods' multi-output section: Keras logs score_loss/cls_loss
+    # (each output's loss without its weight) next to the total loss.
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(20, 4)).astype("float32")
+    ys = [rng.normal(size=(20, 1)).astype("float32"), rng.random((20, 3)).astype("float32")]
+    sw = rng.random(20).astype("float32")
+    km, dm = _two_output(keras), _two_output(dn)
+    dm.set_weights(km.get_weights())
+    results = []
+    for fw, model in ((keras, km), (dn, dm)):
+        model.compile(optimizer="sgd", loss=[fw.losses.MeanSquaredError(), fw.losses.CategoricalCrossentropy()],
+                      loss_weights=[2.0, 1.0], metrics=[["mae"], []])
+        results.append(model.evaluate(x, ys, sample_weight=sw, batch_size=8, verbose=0, return_dict=True))
+    assert set(results[0]) == set(results[1]) == {"loss", "score_loss", "cls_loss", "score_mae"}
+    for key in results[0]:
+        assert results[1][key] == pytest.approx(results[0][key], rel=1e-5)
+    assert results[1]["loss"] == pytest.approx(2 * results[1]["score_loss"] + results[1]["cls_loss"], rel=1e-5)
+    assert set(dm.fit(x, ys, epochs=1, verbose=0).history) == set(km.fit(x, ys, epochs=1, verbose=0).history)
+    assert dm.metrics_names[:2] == ["loss", "score_loss"]
+
+
+def test_one_compiled_loss_logs_no_per_output_loss_as_keras():
+    rng = np.random.default_rng(0)
+    x, ys = rng.normal(size=(8, 4)), [rng.normal(size=(8, 1)), rng.random((8, 3))]
+    keys = []
+    for fw in (keras, dn):
+        model = _two_output(fw)
+        model.compile(optimizer="sgd", loss=[None, "categorical_crossentropy"])
+        keys.append(set(model.evaluate(x, ys, verbose=0, return_dict=True)))
+    assert keys[0] == keys[1] == {"loss"}

@@ -23,7 +23,7 @@ from ..utils.seeding import make_generator
 from ..utils.tensors import eval_mode, train_mode
 from ..utils.variables import as_parameters, as_variables, step_weights
 from . import _custom_step as _custom
-from . import _distributed
+from . import _distributed, _output_loss
 from ._checks import (
     CheckEnv,
     InputSpec,
@@ -248,6 +248,7 @@ class Trainer:
                     flags.append(weighted)
             self.metric_objs.append(objs)
             self.weighted_flags.append(flags)
+        _output_loss.add_output_losses(self)  # Keras' {output}_loss entries
 
     def _pred_list(self, y_pred) -> list:
         if not self.multi_output:
