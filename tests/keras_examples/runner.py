@@ -58,7 +58,9 @@ def _wrap_model(model_cls, record: dict, epoch_cap: int, step_cap: int, max_fits
         return history
 
     def summary(self, *args, **kwargs):
-        record["summaries"].append({"model": self.name, "params": int(self.count_params())})
+        # an unbuilt model (no Input yet) prints "0 (unbuilt)" in Keras; count_params would raise
+        params = int(self.count_params()) if self.built else None
+        record["summaries"].append({"model": self.name, "params": params})
         return real_summary(self, *args, **kwargs)
 
     model_cls.fit, model_cls.summary = fit, summary
