@@ -97,3 +97,17 @@ def test_stateful_rnn_layers_carry_states_as_keras(kind):
     assert fresh(parts[2], initial_state=ours.states).shape == (3, 6)
     with pytest.raises(ValueError, match="stateful with states for batches of 3; received a batch of 2"):
         ours(parts[0][:2])
+
+
+def test_lstm_weights_move_into_rnn_of_lstmcell():
+    """keras.io working_with_rnns: ``RNN(LSTMCell(n)).set_weights(LSTM(n).get_weights())`` gives the
+    same model (Sequential with ``input_shape=`` on the first layer, as the guide writes it)."""
+    def build(fused):
+        first = (dn.layers.LSTM(8, input_shape=(None, 5)) if fused
+                 else dn.layers.RNN(dn.layers.LSTMCell(8), input_shape=(None, 5)))
+        return dn.models.Sequential([first, dn.layers.BatchNormalization(), dn.layers.Dense(3)])
+
+    fused, generic = build(True), build(False)
+    generic.set_weights(fused.get_weights())
+    x = np.random.default_rng(1).random((4, 6, 5)).astype("float32")
+    np.testing.assert_allclose(fused.predict_on_batch(x), generic.predict_on_batch(x), atol=1e-5)
