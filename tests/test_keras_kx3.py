@@ -125,3 +125,136 @@ def test_dense_subclass_kwargs_reach_dense_in_keras_configs(tmp_path):
         model.save(tmp_path / "m.keras")
         loaded = dn.models.load_model(tmp_path / "m.keras")
     assert loaded.layers[0].units == 5 and loaded.count_params() == 20
+
+
+# ----------------------------------------------------------------------------- customizing saving
+# The hooks of keras.io's customizing_saving_and_serialization guide, run the same way under
+# deepnet and Keras: save_assets/load_assets, get_build_config/build_from_config,
+# get_compile_config/compile_from_config (on a subclassed model whose __init__ takes **kwargs).
+
+
+def _assets_layer(fw):
+    class KX3Assets(fw.layers.Dense):
+        def __init__(self, vocab=None, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.vocab = vocab
+
+        def save_assets(self, inner_path):
+            with open(f"{inner_path}/vocabulary.txt", "w") as f:
+                f.write(self.vocab)
+
+        def load_assets(self, inner_path):
+            with open(f"{inner_path}/vocabulary.txt") as f:
+                self.vocab = f.read().replace("<unk>", "little")
+
+    return KX3Assets
+
+
+def _build_layer(fw):
+    class KX3Build(fw.layers.Layer):
+        def __init__(self, units=32, **kwargs):
+            super().__init__(**kwargs)
+            self.units = units
+
+        def call(self, inputs):
+            return fw.ops.matmul(inputs, self.w) + self.b
+
+        def get_config(self):
+            return dict(units=self.units, **super().get_config())
+
+        def build(self, input_shape, layer_init):
+            super().build(input_shape)
+            self._input_shape = input_shape
+            self.w = self.add_weight(shape=(input_shape[-1], self.units), initializer=layer_init)
+            self.b = self.add_weight(shape=(self.units,), initializer=layer_init)
+            self.layer_init = layer_init
+
+        def get_build_config(self):
+            return {"layer_init": self.layer_init, "input_shape": self._input_shape}
+
+        def build_from_config(self, config):
+            self.build(config["input_shape"], config["layer_init"])
+
+    return KX3Build
+
+
+def _compile_model(fw):
+    class KX3Compiled(fw.Model):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.dense = fw.layers.Dense(4, activation="softmax")
+
+        def call(self, inputs):
+            return self.dense(inputs)
+
+        def compile(self, optimizer, loss_fn, metrics):
+            super().compile(optimizer=optimizer, loss=loss_fn, metrics=metrics)
+            self.model_optimizer, self.loss_fn, self.loss_metrics = optimizer, loss_fn, metrics
+
+        def get_compile_config(self):
+            return {"model_optimizer": self.model_optimizer, "loss_fn": self.loss_fn, "metric": self.loss_metrics}
+
+        def compile_from_config(self, config):
+            self.compile(optimizer=fw.utils.deserialize_keras_object(config["model_optimizer"]),
+                         loss_fn=fw.utils.deserialize_keras_object(config["loss_fn"]),
+                         metrics=fw.utils.deserialize_keras_object(config["metric"]))
+
+    return KX3Compiled
+
+
+@pytest.mark.parametrize("fw", [dn, keras], ids=["deepnet", "keras"])
+def test_save_assets_and_load_assets(fw, tmp_path):
+    cls = _assets_layer(fw)
+    with fw.saving.custom_object_scope({"KX3Assets": cls}):
+        model = fw.Sequential([cls(vocab="Mary had a <unk> lamb.", units=5)])
+        model(np.random.random((10, 10)))
+        model.save(tmp_path / "a.keras")
+        restored = fw.models.load_model(tmp_path / "a.keras")
+    assert restored.layers[0].vocab == "Mary had a little lamb."
+    assert restored.layers[0].units == 5 and restored.count_params() == 55
+    assert "assets/layers/kx3_assets/vocabulary.txt" in zipfile.ZipFile(tmp_path / "a.keras").namelist()
+
+
+@pytest.mark.parametrize("fw", [dn, keras], ids=["deepnet", "keras"])
+def test_build_config_hooks(fw, tmp_path):
+    cls = _build_layer(fw)
+    layer = cls(units=16)
+    layer.build(input_shape=(8,), layer_init="random_normal")
+    assert layer.built
+    model = fw.Sequential([layer, fw.layers.Dense(1, activation="sigmoid")])
+    x = np.random.random((16, 8))
+    y = model.predict(x, verbose=0)
+    with fw.saving.custom_object_scope({"KX3Build": cls}):
+        model.save(tmp_path / "b.keras")
+        restored = fw.models.load_model(tmp_path / "b.keras")
+    assert restored.layers[0].layer_init == "random_normal" and restored.built
+    np.testing.assert_allclose(restored.predict(x, verbose=0), y, atol=1e-6)
+
+
+@pytest.mark.parametrize("fw", [dn, keras], ids=["deepnet", "keras"])
+def test_compile_config_hooks(fw, tmp_path):
+    loss_fn = dn_square_loss if fw is dn else keras_square_loss
+    cls = _compile_model(fw)
+    model = cls()
+    model.compile(optimizer="SGD", loss_fn=loss_fn, metrics=["accuracy"])
+    model.fit(np.random.random((4, 8)), np.random.random((4,)), verbose=0)
+    with fw.saving.custom_object_scope({"KX3Compiled": cls}):
+        model.save(tmp_path / "c.keras")
+        restored = fw.models.load_model(tmp_path / "c.keras")
+    assert (restored.model_optimizer, restored.loss_fn, restored.loss_metrics) == ("SGD", loss_fn, ["accuracy"])
+
+
+@dn.saving.register_keras_serializable(package="kx3_pkg", name="kx3_loss")
+def dn_square_loss(y_true, y_pred):
+    return dn.ops.sum(dn.ops.square(y_pred - y_true), axis=1)
+
+
+@keras.saving.register_keras_serializable(package="kx3_pkg", name="kx3_loss")
+def keras_square_loss(y_true, y_pred):
+    return keras.ops.sum(keras.ops.square(y_pred - y_true), axis=1)
+
+
+def test_deserialize_reads_keras_function_entries():
+    entry = keras.saving.serialize_keras_object(keras_square_loss)
+    assert dn.saving.deserialize_keras_object(entry) is dn_square_loss
+    assert dn.saving.deserialize_keras_object([entry, "accuracy"]) == [dn_square_loss, "accuracy"]

@@ -172,7 +172,12 @@ class Layer(LayerWeights, nn.Module):
 
     # -- building ---------------------------------------------------------------------------
     def build(self, input_shape) -> None:
-        """Create the weights. Override in layers that own weights."""
+        """Create the weights. Override in layers that own weights; a direct call of it
+        (``layer.build(shape)``, or ``super().build(shape)`` from an override) marks the layer
+        built, as in Keras."""
+        self.built = True
+        if self._build_args is None:
+            self._build_args = (input_shape,)
 
     def add_weight(self, *args, **kwargs) -> torch.Tensor:
         """Create a weight and register it on the module; returns it.

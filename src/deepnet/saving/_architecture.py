@@ -9,6 +9,7 @@ are registered layer classes), so this module does not import :mod:`deepnet.mode
 
 from __future__ import annotations
 
+import inspect
 import json
 
 from ..layers.base import Layer
@@ -25,7 +26,7 @@ MAX_LAYER_CONFIG_BYTES = 1 * MiB
 MAX_MODEL_NESTING = 32
 
 # Keys a layer entry may have in a config (anything else, e.g. "module", is refused).
-_ENTRY_KEYS = {"class_name", "config", "name", "inbound_nodes"}
+_ENTRY_KEYS = {"class_name", "config", "name", "inbound_nodes", "build_config"}
 _TOP_KEYS = {"class_name", "config", "build_config", "compile_config"}
 
 
@@ -48,8 +49,10 @@ def is_graph_model(model) -> bool:
     return isinstance(model, _model_class("Sequential")) or bool(getattr(model, "_functional", False))
 
 
-def _check_saveable(model) -> None:
-    """Every class named by the config must resolve back to itself through the registry."""
+def _check_saveable(model, keras: bool = False) -> None:
+    """Every class named by the config must resolve back to itself through the registry (with
+    ``keras``, a ``.keras`` file: a subclassed model whose ``__init__`` takes only ``**kwargs``
+    needs no get_config(), as in Keras)."""
     model_cls = _model_class()
     to_check = [model]
     seen = set()
@@ -68,12 +71,32 @@ def _check_saveable(model) -> None:
             )
         if isinstance(obj, model_cls) and is_graph_model(obj):
             to_check.extend(layer for layer in obj.layers if isinstance(layer, Layer))
-        elif isinstance(obj, model_cls) and type(obj).get_config is model_cls.get_config:
+        elif (isinstance(obj, model_cls) and type(obj).get_config is model_cls.get_config
+              and not (keras and _init_takes_only_kwargs(type(obj)))):
             raise ValueError(
                 f"Cannot save subclassed model {obj.name!r} ({type(obj).__name__}): it has no get_config(), so its "
                 "constructor arguments are unknown. help: implement get_config() returning the arguments of "
                 "__init__ (the model is rebuilt with from_config(config) and built on the recorded input shape)."
             )
+
+
+def _init_takes_only_kwargs(cls) -> bool:
+    """``__init__(self, **kwargs)``: the base config (name, trainable) rebuilds the model (Keras
+    saves such subclassed models without a get_config())."""
+    try:
+        params = list(inspect.signature(cls.__init__).parameters.values())[1:]
+    except (TypeError, ValueError):
+        return False
+    return all(p.kind is p.VAR_KEYWORD for p in params)
+
+
+def user_hook(obj, name: str):
+    """``obj.<name>`` when a user class (not deepnet) defines it (Keras' saving hooks such as
+    ``compile_from_config``), else None."""
+    owner = next((c for c in type(obj).__mro__ if name in vars(c)), None)
+    if owner is None or owner.__module__.split(".")[0] == "deepnet":
+        return None
+    return getattr(obj, name)
 
 
 def _build_shape(model):
@@ -105,14 +128,14 @@ def _shape_from_json(obj, where: str):
     raise ModelFileError(f"{where}: build_config.input_shape must be a shape (list of ints/null); received {obj!r:.100}.")
 
 
-def model_architecture(model) -> dict:
+def model_architecture(model, keras: bool = False) -> dict:
     """``{"class_name", "config", "build_config"?}`` of a model (JSON-able).
 
     >>> from deepnet.saving.archive import model_architecture
     >>> sorted(model_architecture(dn.Sequential([dn.Input((3,)), dn.layers.Dense(2)])))
     ['class_name', 'config']
     """
-    _check_saveable(model)
+    _check_saveable(model, keras)
     try:
         arch = serialize_layer(model)
     except NotImplementedError as e:  # e.g. TorchModuleWrapper: arbitrary PyTorch code has no config

@@ -12,10 +12,14 @@ files under ``assets/`` are read, as text; nothing is executed.
 
 from __future__ import annotations
 
+import os
+import tempfile
+
 from ._keras_h5 import model_layer_paths, sublayer_paths
 from .safe import MiB, ModelFileError
 
-__all__ = ["ASSET_LIMIT", "asset_members", "read_assets", "write_assets"]
+__all__ = ["ASSET_LIMIT", "asset_members", "read_assets", "read_custom_assets", "write_assets",
+           "write_custom_assets"]
 
 #: The largest vocabulary file read from a ``.keras`` archive.
 ASSET_LIMIT = 256 * MiB
@@ -23,23 +27,25 @@ _PREFIX, _FILE = "assets/", "vocabulary.txt"
 
 
 def asset_members(names) -> set[str]:
-    """The archive members that are vocabulary assets (``assets/<path>/vocabulary.txt`` with a
-    plain relative path); any other member stays unexpected (and is refused by the reader).
+    """The archive members that are assets (files under ``assets/`` with a plain relative path:
+    vocabularies, and what custom layers' ``save_assets`` wrote); any other member stays
+    unexpected (and is refused by the reader).
 
     >>> from deepnet.saving._keras_assets import asset_members
     >>> sorted(asset_members(["config.json", "assets/layers/string_lookup/vocabulary.txt", "assets/../x"]))
     ['assets/layers/string_lookup/vocabulary.txt']
     """
-    return {n for n in names if n.startswith(_PREFIX) and n.endswith("/" + _FILE)
+    return {n for n in names if n.startswith(_PREFIX)
             and not any(part in ("", ".", "..") for part in n.split("/"))}
 
 
-def _vocabulary_layers(model, names=None) -> list[tuple[object, str]]:
-    """``(layer, path)`` of every layer with a vocabulary, parents before their sublayers."""
+def _vocabulary_layers(model, names=None, want=None) -> list[tuple[object, str]]:
+    """``(layer, path)`` of every layer with a vocabulary (or for which ``want(layer)``),
+    parents before their sublayers."""
     out, stack = [], list(reversed(model_layer_paths(model, "", names) if hasattr(model, "layers") else []))
     while stack:
         layer, path = stack.pop()
-        if hasattr(layer, "set_vocabulary") and hasattr(layer, "get_vocabulary"):
+        if want(layer) if want else (hasattr(layer, "set_vocabulary") and hasattr(layer, "get_vocabulary")):
             out.append((layer, path))
         stack.extend(reversed(sublayer_paths(layer, path, names)))
     return out
@@ -100,3 +106,35 @@ def write_assets(model, config: dict) -> list[tuple[str, bytes]]:
         if entry is not None and entry.get("vocabulary") is not None:
             entry["vocabulary"] = None
     return out
+
+
+def write_custom_assets(model) -> list[tuple[str, bytes]]:
+    """``(member name, bytes)`` of the files each custom layer's ``save_assets(dir)`` writes
+    (Keras' hook), under ``assets/<layer path>/``."""
+    out = []
+    for layer, path in _vocabulary_layers(model, want=lambda layer: callable(getattr(layer, "save_assets", None))):
+        with tempfile.TemporaryDirectory() as tmp:
+            layer.save_assets(tmp)
+            for root, dirs, files in os.walk(tmp):
+                dirs.sort()
+                for file in sorted(files):
+                    full = os.path.join(root, file)
+                    rel = os.path.relpath(full, tmp).replace(os.sep, "/")
+                    with open(full, "rb") as f:
+                        out.append((f"{_PREFIX}{path}/{rel}", f.read()))
+    return out
+
+
+def read_custom_assets(model, assets: dict[str, bytes], names=None) -> None:
+    """Call each custom layer's ``load_assets(dir)`` (Keras' hook) with a folder holding the
+    files saved under ``assets/<layer path>/`` (member names checked by :func:`asset_members`)."""
+    for layer, path in _vocabulary_layers(model, names, lambda layer: callable(getattr(layer, "load_assets", None))):
+        prefix = f"{_PREFIX}{path}/"
+        with tempfile.TemporaryDirectory() as tmp:
+            for name, data in assets.items():
+                if name.startswith(prefix):
+                    target = os.path.join(tmp, *name[len(prefix):].split("/"))
+                    os.makedirs(os.path.dirname(target), exist_ok=True)
+                    with open(target, "wb") as f:
+                        f.write(data)
+            layer.load_assets(tmp)

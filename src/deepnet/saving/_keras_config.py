@@ -254,6 +254,8 @@ def from_keras_architecture(entry, custom_objects, where: str, path: str = "mode
     build = entry.get("build_config")
     if top and isinstance(build, dict) and "layers" not in config and "input_shape" in build:
         out["build_config"] = {"input_shape": build["input_shape"]}
+    elif not top and isinstance(build, dict) and callable(getattr(cls, "build_from_config", None)):
+        out["build_config"] = from_keras_value(build, where, f"{path}.build_config", custom_objects)
     return out
 
 

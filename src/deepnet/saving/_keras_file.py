@@ -16,9 +16,17 @@ import os
 import zipfile
 
 from ..utils.io import atomic_write_bytes
-from ._architecture import build_model, is_graph_model, model_architecture
+from ..utils.serialization import serialize_object
+from ._architecture import build_model, is_graph_model, model_architecture, user_hook
 from ._compile import compile_config_to_json, compile_from_json
-from ._keras_assets import ASSET_LIMIT, asset_members, read_assets, write_assets
+from ._keras_assets import (
+    ASSET_LIMIT,
+    asset_members,
+    read_assets,
+    read_custom_assets,
+    write_assets,
+    write_custom_assets,
+)
 from ._keras_config import (
     from_keras_architecture,
     from_keras_value,
@@ -110,6 +118,11 @@ def load_keras_model(path: str, custom_objects=None, compile: bool = True):
     with _open_h5(members.pop("model.weights.h5"), f"{where} model.weights.h5") as h5:
         read_h5_weights(model, h5, f"{where} model.weights.h5", keras_class_names(config))
     read_assets(model, {name: members[name] for name in assets}, where, keras_class_names(config))
+    read_custom_assets(model, {name: members[name] for name in assets}, keras_class_names(config))
+    compile_hook = user_hook(model, "compile_from_config")
+    if compile and compile_hook is not None and isinstance(config.get("compile_config"), dict):
+        compile_hook(config["compile_config"])  # a model's own compile config (Keras' hook)
+        return model
     compile_cfg = _compile_from_keras(config.get("compile_config"), custom_objects, cwhere)
     if compile and compile_cfg is not None:
         compile_from_json(model, compile_cfg, custom_objects, cwhere)
@@ -156,6 +169,9 @@ def _tensor_lookup(model):
 
 
 def _compile_to_keras(model) -> dict | None:
+    hook = user_hook(model, "get_compile_config")
+    if hook is not None and getattr(model, "optimizer", None) is not None:  # Keras' hook
+        return {k: to_keras_value(k, v, None) for k, v in serialize_object(hook()).items()}
     cfg = compile_config_to_json(model)
     if cfg is None:
         return None
@@ -174,14 +190,14 @@ def _h5_bytes(model) -> bytes:
 
 def save_keras_model(model, path: str) -> None:
     """Write ``model`` as a Keras 3 ``.keras`` file (see :func:`deepnet.saving.save_model`)."""
-    arch = model_architecture(model)
+    arch = model_architecture(model, keras=True)
     config = to_keras_architecture(arch, _tensor_lookup(model))
     if not is_graph_model(model):
         config["build_config"] = arch.get("build_config")
     compile_cfg = _compile_to_keras(model)
     if compile_cfg is not None:
         config["compile_config"] = compile_cfg
-    assets = write_assets(model, config)
+    assets = write_assets(model, config) + write_custom_assets(model)
     stamp = datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")
     members = [
         ("metadata.json", dump_json({"keras_version": KERAS_VERSION, "date_saved": stamp}), True),

@@ -99,15 +99,19 @@ def deserialize_object(config: Any, kind: str | None = None,
     if not isinstance(config, dict) or "class_name" not in config:
         return config
     name = config["class_name"]
+    if name == "function" and isinstance(config.get("config"), str):  # Keras' entry of a function
+        name = config["config"]
+    elif isinstance(config.get("registered_name"), str):  # Keras' entry of a custom class
+        name = config["registered_name"]
     cls = get_registered_class(name, custom_objects, kind) if isinstance(name, str) else None
     if cls is None:
         label = f"{kind} class" if kind else "class"
         raise unknown_name_error(label, str(name), registered_names(kind, qualified=False))
+    if not isinstance(cls, type):
+        return cls  # a registered function
     inner = config.get("config") or {}
     if not isinstance(inner, dict):
         raise TypeError(f"The config of {name!r} must be a dict; received {type(inner).__name__}.")
-    if not isinstance(cls, type):
-        return cls  # a registered function
     if hasattr(cls, "from_config"):
         return call_from_config(cls, dict(inner), custom_objects)
     return cls(**inner)
@@ -119,7 +123,10 @@ def serialize_layer(layer: Any) -> dict:
     >>> serialize_layer(dn.layers.Flatten(name="f"))["class_name"]
     'Flatten'
     """
-    return {"class_name": get_registered_name(layer), "config": _nested_objects(layer.get_config())}
+    entry = {"class_name": get_registered_name(layer), "config": _nested_objects(layer.get_config())}
+    if getattr(layer, "built", False) and callable(getattr(layer, "get_build_config", None)):
+        entry["build_config"] = layer.get_build_config()  # a custom layer's (Keras' hook)
+    return entry
 
 
 def _nested_objects(value: Any) -> Any:
@@ -151,9 +158,13 @@ def deserialize_layer(config: Any, custom_objects: Mapping[str, Any] | None = No
     if cls is None:
         raise unknown_name_error("layer class", str(name), registered_names("layer", qualified=False))
     try:
-        return call_from_config(cls, dict(config.get("config") or {}), custom_objects)
+        layer = call_from_config(cls, dict(config.get("config") or {}), custom_objects)
     except TypeError as e:
         raise ValueError(f"Invalid config for layer class {name!r}: {e}") from e
+    build = config.get("build_config")
+    if build is not None and not layer.built and callable(getattr(layer, "build_from_config", None)):
+        layer.build_from_config(build)  # a custom layer's (Keras' hook), e.g. a build with extra arguments
+    return layer
 
 
 def accepted_config_keys(cls: type) -> set[str] | None:
