@@ -54,6 +54,15 @@ def cifar10_load_data():
     return (x, y[:, None]), (xt, yt[:, None])
 
 
+def cifar100_load_data(label_mode="fine"):
+    """CIFAR-100's shapes, 512 images of one class (7). The ViT example's first AdamW steps
+    (lr 1e-3 on a 36864 -> 2048 head) make any 100-way classifier's loss jump for a few steps,
+    under Keras as under deepnet: with two batches per capped epoch, the loss only falls from
+    the first epoch to the second when every step pushes the same class up."""
+    (x, _), (xt, _) = _images("cifar100", (32, 32, 3), 10)
+    return (x, np.full((len(x), 1), 7, "int64")), (xt, np.full((len(xt), 1), 7, "int64"))
+
+
 def _sequences(name: str, num_words, classes: int, maxlen=None):
     rng = _rng(name)
     vocab = num_words or 2000
@@ -112,6 +121,22 @@ def creditcard_csv() -> str:
     return "\n".join([header] + rows) + "\n"
 
 
+def nab_csv(url: str) -> str:
+    """A Numenta Anomaly Benchmark file's layout (``timestamp,value``, one value every 5 minutes,
+    a daily pattern), 4 days; the ``jumpsup`` file has a high stretch on its third day, high enough
+    that the example's detector (which needs 287 anomalous windows in a row) finds it after two
+    epochs and plots it (pandas cannot plot the empty selection it would get otherwise)."""
+    rng = _rng("nab_jumpsup" if "jumpsup" in url else "nab")
+    steps = 288 * 4
+    t = np.arange(steps)
+    value = 20.0 + 60.0 * ((t % 288) > 144) + 5 * np.sin(t * 2 * np.pi / 288) + rng.normal(0, 2, steps)
+    if "jumpsup" in url:
+        value[288 * 2 + 50:288 * 2 + 150] += 3000.0
+    stamps = np.datetime64("2014-04-01T00:00:00") + t * np.timedelta64(5, "m")
+    rows = [f"{str(s).replace('T', ' ')},{v:.6f}" for s, v in zip(stamps, value)]
+    return "timestamp,value\n" + "\n".join(rows) + "\n"
+
+
 def nietzsche_txt() -> str:
     rng = _rng("nietzsche")
     words = ["the", "will", "to", "power", "truth", "is", "a", "woman", "and", "philosophers", "of", "good",
@@ -131,6 +156,7 @@ def install(framework, workdir: str) -> None:
     datasets.mnist.load_data = mnist_load_data
     datasets.fashion_mnist.load_data = fashion_mnist_load_data
     datasets.cifar10.load_data = cifar10_load_data
+    datasets.cifar100.load_data = cifar100_load_data
     datasets.imdb.load_data = imdb_load_data
     datasets.imdb.get_word_index = imdb_get_word_index
     datasets.reuters.load_data = reuters_load_data
@@ -186,3 +212,22 @@ def _patch_io() -> None:
 
     np.loadtxt = loadtxt
     builtins.open = open_
+    _patch_pandas()
+
+
+def _patch_pandas() -> None:
+    """``pd.read_csv`` of a Numenta Anomaly Benchmark URL reads the synthetic ``nab_csv``."""
+    try:
+        import pandas as pd
+    except ImportError:  # the examples reading CSVs with pandas need it; the others do not
+        return
+    import io
+
+    real_read_csv = pd.read_csv
+
+    def read_csv(filepath_or_buffer, *args, **kwargs):
+        if isinstance(filepath_or_buffer, str) and "numenta/NAB" in filepath_or_buffer:
+            filepath_or_buffer = io.StringIO(nab_csv(filepath_or_buffer))
+        return real_read_csv(filepath_or_buffer, *args, **kwargs)
+
+    pd.read_csv = read_csv
