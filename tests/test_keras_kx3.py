@@ -258,3 +258,39 @@ def test_deserialize_reads_keras_function_entries():
     entry = keras.saving.serialize_keras_object(keras_square_loss)
     assert dn.saving.deserialize_keras_object(entry) is dn_square_loss
     assert dn.saving.deserialize_keras_object([entry, "accuracy"]) == [dn_square_loss, "accuracy"]
+
+
+def _variable_layer(fw):
+    class KX3Offset(fw.layers.Dense):
+        def __init__(self, units, **kwargs):
+            super().__init__(units, **kwargs)
+            self.my_variable = fw.Variable(np.arange(units, dtype="float32"), name="my_variable", dtype="float32")
+
+        def call(self, inputs):
+            return super().call(inputs) + self.my_variable
+
+    return KX3Offset
+
+
+def test_variable_attributes_are_weights_in_keras_order():
+    shapes = {}
+    for fw in (dn, keras):
+        layer = _variable_layer(fw)(3)
+        layer.build((None, 4))
+        shapes[fw.__name__] = ([w.name for w in layer.weights], layer.count_params(),
+                               [w.shape for w in layer.get_weights()])
+        layer.set_weights([np.ones((3,)), np.zeros((4, 3)), np.zeros((3,))])
+        np.testing.assert_allclose(layer.predict(np.ones((1, 4)), verbose=0) if hasattr(layer, "predict")
+                                   else np.asarray(fw.ops.convert_to_numpy(layer(np.ones((1, 4))))), [[1, 1, 1]])
+    assert shapes["deepnet"] == shapes["keras"] == (["my_variable", "kernel", "bias"], 18, [(3,), (4, 3), (3,)])
+
+
+def test_variable_attribute_saved_with_the_model(tmp_path):
+    cls = _variable_layer(dn)
+    model = dn.Sequential([dn.Input((4,)), cls(3)])
+    model.layers[0].my_variable.assign(np.array([5.0, 6.0, 7.0], "float32"))
+    with dn.saving.custom_object_scope({"KX3Offset": cls}):
+        for name in ("m.keras", "m.deepnet"):
+            model.save(tmp_path / name)
+            loaded = dn.models.load_model(tmp_path / name)
+            np.testing.assert_allclose(loaded.layers[0].my_variable.numpy(), [5.0, 6.0, 7.0])

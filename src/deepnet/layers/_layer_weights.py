@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from ..utils import symbolic
-from ..utils.variables import StateVariable
+from ..utils.variables import StateVariable, Variable
 from ._weights import WeightSpec
 
 __all__ = ["LayerWeights"]
@@ -26,10 +26,20 @@ class LayerWeights:
 
     _add_loss_used = False  # set once any layer called add_loss (the engine then collects them)
 
-    def _own_weights(self) -> list[tuple[torch.Tensor, WeightSpec]]:
+    def _own_weights(self) -> list[tuple[torch.Tensor, WeightSpec | None]]:
         # Keras order: the weights created trainable first, then the others (each in creation order)
         specs = [s for s in self._weight_specs if s.trainable] + [s for s in self._weight_specs if not s.trainable]
-        return [(getattr(self, s.attr), s) for s in specs]
+        own = [(getattr(self, s.attr), s) for s in specs]
+        ids = {id(t) for t, _ in own}
+        extra = [(n, t) for n, t in self._parameters.items() if isinstance(t, Variable) and id(t) not in ids]
+        if not extra:
+            return own
+        # trainable Variables set as attributes (``self.v = keras.Variable(...)``) are weights too,
+        # in Keras' tracking order among the trainable ones
+        order = {n: i for i, n in enumerate(self._parameters)}
+        trainable = [(s.attr, (t, s)) for t, s in own if s.trainable] + [(n, (t, None)) for n, t in extra]
+        trainable.sort(key=lambda e: order.get(e[0], len(order)))
+        return [e for _, e in trainable] + [(t, s) for t, s in own if not s.trainable]
 
     def _weight_entries(self) -> list[tuple[torch.Tensor, WeightSpec | None]]:
         """All weights (own first, then sub-modules') with their specs (``None`` for plain
@@ -131,7 +141,7 @@ class LayerWeights:
     def losses(self) -> list[torch.Tensor]:
         """Regularization penalties, activity penalties and ``add_loss`` terms of this layer and
         its sublayers (recomputed on access)."""
-        out = [spec.regularizer(t) for t, spec in self._own_weights() if spec.regularizer is not None]
+        out = [spec.regularizer(t) for t, spec in self._own_weights() if spec and spec.regularizer is not None]
         if self._activity_loss is not None:
             out.append(self._activity_loss)
         out.extend(self._added_losses)
@@ -144,7 +154,7 @@ class LayerWeights:
         """Project weights onto their constraints (called by the trainer after each step)."""
         with torch.no_grad():
             for t, spec in self._own_weights():
-                if spec.constraint is not None:
+                if spec is not None and spec.constraint is not None:
                     t.copy_(spec.from_keras(spec.constraint(spec.to_keras(t))))
         for child in self.children():
             if isinstance(child, LayerWeights):

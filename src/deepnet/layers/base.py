@@ -36,6 +36,7 @@ from ..utils.registry import register_kind
 from ..utils.tensors import train_mode
 from ..utils.validation import InstanceOf, NoneOr, validate_params
 from ..utils.variables import as_variable
+from ._build import marking_built
 from ._checks import BOOL, DTYPE, NAME, POSITIVE_INT, REGULARIZER, SHAPE
 from ._layer_weights import LayerWeights
 from ._tensors import (  # noqa: F401  (re-exported: layers.base is the public home of these names)
@@ -171,10 +172,14 @@ class Layer(LayerWeights, nn.Module):
                     p.requires_grad_(value)
 
     # -- building ---------------------------------------------------------------------------
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "build" in vars(cls):  # a direct build(shape) call marks the layer built, as in Keras
+            cls.build = marking_built(vars(cls)["build"])
+
     def build(self, input_shape) -> None:
-        """Create the weights. Override in layers that own weights; a direct call of it
-        (``layer.build(shape)``, or ``super().build(shape)`` from an override) marks the layer
-        built, as in Keras."""
+        """Create the weights. Override in layers that own weights (a direct call marks the
+        layer built, as in Keras)."""
         self.built = True
         if self._build_args is None:
             self._build_args = (input_shape,)
