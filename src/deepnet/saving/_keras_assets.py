@@ -18,8 +18,8 @@ import tempfile
 from ._keras_h5 import model_layer_paths, sublayer_paths
 from .safe import MiB, ModelFileError
 
-__all__ = ["ASSET_LIMIT", "asset_members", "read_assets", "read_custom_assets", "write_assets",
-           "write_custom_assets"]
+__all__ = ["ASSET_LIMIT", "asset_members", "read_assets", "read_custom_assets", "unclaimed_assets",
+           "write_assets", "write_custom_assets"]
 
 #: The largest vocabulary file read from a ``.keras`` archive.
 ASSET_LIMIT = 256 * MiB
@@ -125,10 +125,29 @@ def write_custom_assets(model) -> list[tuple[str, bytes]]:
     return out
 
 
+def _loads_assets(layer) -> bool:
+    return callable(getattr(layer, "load_assets", None))
+
+
+def unclaimed_assets(model, assets, names=None) -> list[str]:
+    """The asset members no layer of ``model`` reads: neither a lookup layer's
+    ``vocabulary.txt`` nor a file under the folder of a layer with a ``load_assets`` hook (the
+    loader refuses them, as it refuses any other unexpected member).
+
+    >>> from deepnet.saving._keras_assets import unclaimed_assets
+    >>> model = dn.Sequential([dn.Input((1,), dtype="int64"), dn.layers.IntegerLookup(vocabulary=[7, 3])])
+    >>> unclaimed_assets(model, ["assets/layers/integer_lookup/vocabulary.txt", "assets/layers/integer_lookup/x.py"])
+    ['assets/layers/integer_lookup/x.py']
+    """
+    vocabularies = {f"{_PREFIX}{path}/{_FILE}" for _, path in _vocabulary_layers(model, names)}
+    folders = tuple(f"{_PREFIX}{path}/" for _, path in _vocabulary_layers(model, names, _loads_assets))
+    return sorted(a for a in assets if a not in vocabularies and not a.startswith(folders or ("\0",)))
+
+
 def read_custom_assets(model, assets: dict[str, bytes], names=None) -> None:
     """Call each custom layer's ``load_assets(dir)`` (Keras' hook) with a folder holding the
     files saved under ``assets/<layer path>/`` (member names checked by :func:`asset_members`)."""
-    for layer, path in _vocabulary_layers(model, names, lambda layer: callable(getattr(layer, "load_assets", None))):
+    for layer, path in _vocabulary_layers(model, names, _loads_assets):
         prefix = f"{_PREFIX}{path}/"
         with tempfile.TemporaryDirectory() as tmp:
             for name, data in assets.items():

@@ -24,6 +24,7 @@ from ._keras_assets import (
     asset_members,
     read_assets,
     read_custom_assets,
+    unclaimed_assets,
     write_assets,
     write_custom_assets,
 )
@@ -115,6 +116,11 @@ def load_keras_model(path: str, custom_objects=None, compile: bool = True):
     cwhere = f"{where} config.json"
     arch = from_keras_architecture(config, custom_objects, cwhere)
     model = build_model(arch, custom_objects, cwhere)
+    stray = unclaimed_assets(model, assets, keras_class_names(config))
+    if stray:
+        raise ModelFileError(f"{where}: unexpected archive member {stray[0]!r} (no layer of the model reads it: the "
+                             "assets are lookup layers' vocabulary.txt and the files of layers with a load_assets "
+                             "hook). help: remove it, or load the model whose custom layer saved it.")
     with _open_h5(members.pop("model.weights.h5"), f"{where} model.weights.h5") as h5:
         read_h5_weights(model, h5, f"{where} model.weights.h5", keras_class_names(config))
     read_assets(model, {name: members[name] for name in assets}, where, keras_class_names(config))
