@@ -155,3 +155,19 @@ def test_one_compiled_loss_logs_no_per_output_loss_as_keras():
         model.compile(optimizer="sgd", loss=[None, "categorical_crossentropy"])
         keys.append(set(model.evaluate(x, ys, verbose=0, return_dict=True)))
     assert keys[0] == keys[1] == {"loss"}
+
+
+def test_multi_output_evaluate_lists_the_output_losses_before_the_metrics_as_keras():
+    """Keras 3's evaluate list: loss, every output's loss, then the metrics in compile order."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(8, 4)).astype("float32")
+    ys = [rng.normal(size=(8, 2)).astype("float32"), rng.normal(size=(8, 3)).astype("float32")]
+    orders = {}
+    for lib in (keras, dn):
+        inp = lib.Input((4,))
+        model = lib.Model(inp, [lib.layers.Dense(2, name="a")(inp), lib.layers.Dense(3, name="b")(inp)])
+        model.compile(optimizer="sgd", loss=["mae", "mse"], metrics=[["mse"], ["mae", "mape"]])
+        values = model.evaluate(x, ys, verbose=0)
+        named = model.evaluate(x, ys, verbose=0, return_dict=True)
+        orders[lib.__name__] = [min(named, key=lambda k, v=v: abs(named[k] - v)) for v in values]
+    assert orders["deepnet"] == orders["keras"] == ["loss", "a_loss", "b_loss", "a_mse", "b_mae", "b_mape"]

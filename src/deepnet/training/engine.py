@@ -276,12 +276,9 @@ class Trainer:
                 m.reset_state()
 
     def _metric_values(self, prefix: str = "") -> dict:
-        out = {}
-        for name, objs in zip(self.output_names, self.metric_objs or []):
-            for m in objs:
-                key = f"{name}_{m.name}" if self.multi_output else m.name
-                out[prefix + key] = float(m.result())
-        return out
+        pairs = sorted(((n, m) for n, objs in zip(self.output_names, self.metric_objs or []) for m in objs),
+                       key=lambda p: not isinstance(p[1], _output_loss.OutputLoss))  # Keras: output losses first
+        return {prefix + (f"{n}_{m.name}" if self.multi_output else m.name): float(m.result()) for n, m in pairs}
 
     # ------------------------------------------------------------------ one step
     def _plain_step(self) -> bool:
