@@ -18,6 +18,7 @@ from __future__ import annotations
 import torch.nn.functional as F
 
 from ..ops import nn as nn_ops
+from ..utils.registry import is_library_class
 from ..utils.validation import IntTuple, NoneOr, PerClass, validate_params
 from ._checks import POSITIVE_INT, weight_args
 from ._conv_base import (  # noqa: F401  (same_padding, rank_hint: public helpers of this module)
@@ -43,8 +44,7 @@ __all__ = [
 def _reads_kernel(cls) -> bool:
     """Whether a class outside deepnet (a user subclass) defines ``call`` or ``convolution_op``:
     its code then reads ``self.kernel``, which it must find in Keras' layout."""
-    return any("call" in vars(c) or "convolution_op" in vars(c) for c in cls.__mro__
-               if not c.__module__.startswith("deepnet."))
+    return any("call" in vars(c) or "convolution_op" in vars(c) for c in cls.__mro__ if not is_library_class(c))
 
 
 class _Conv(_BaseConv):

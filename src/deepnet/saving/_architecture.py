@@ -13,7 +13,7 @@ import inspect
 import json
 
 from ..layers.base import Layer
-from ..utils.registry import get_registered_class, get_registered_name
+from ..utils.registry import get_registered_class, get_registered_name, is_library_class
 from ..utils.serialization import accepted_config_keys, call_from_config, serialize_layer
 from .safe import MiB, ModelFileError
 
@@ -94,7 +94,7 @@ def user_hook(obj, name: str):
     """``obj.<name>`` when a user class (not deepnet) defines it (Keras' saving hooks such as
     ``compile_from_config``), else None."""
     owner = next((c for c in type(obj).__mro__ if name in vars(c)), None)
-    if owner is None or owner.__module__.split(".")[0] == "deepnet":
+    if owner is None or is_library_class(owner):
         return None
     return getattr(obj, name)
 

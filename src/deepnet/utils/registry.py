@@ -22,7 +22,7 @@ from typing import Any
 
 __all__ = [
     "KINDS", "custom_object_scope", "get_custom_objects", "get_registered_class", "get_registered_name",
-    "get_registered_object", "declare_provider", "register_builtin", "register_kind", "register_public", "register_serializable",
+    "get_registered_object", "declare_provider", "is_library_class", "register_builtin", "register_kind", "register_public", "register_serializable",
     "registered_kinds", "registered_names",
 ]
 
@@ -89,6 +89,17 @@ def registered_kinds() -> list[str]:
     True
     """
     return sorted(_KINDS)
+
+
+def is_library_class(cls: type) -> bool:
+    """Whether ``cls`` is deepnet's own (or torch's, or Python's) rather than a user's class: user
+    subclasses are where Keras' hooks and overrides (``call``, ``convolution_op``,
+    ``compile_from_config``, a custom ``update_step``) live.
+
+    >>> is_library_class(dn.layers.Dense), is_library_class(type("MyDense", (dn.layers.Dense,), {"__module__": "__main__"}))
+    (True, False)
+    """
+    return cls.__module__.split(".")[0] in ("deepnet", "torch", "builtins")
 
 
 def register_builtin(cls: type) -> type:

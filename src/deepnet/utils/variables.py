@@ -359,17 +359,13 @@ def step_weights(modules, optimizer) -> list:
     >>> [w.path for w in step_weights(model.modules(), dn.optimizers.Adam())]
     ['dense/kernel', 'dense/bias']
     """
-    if not _is_builtin(type(optimizer)):
+    if not registry.is_library_class(type(optimizer)):
         return []
     out = []
     for module in modules:
-        if _is_builtin(type(module)):
+        if registry.is_library_class(type(module)):
             out.extend(p for p in module._parameters.values() if type(p) is TrainableVariable)
     return out
-
-
-def _is_builtin(cls) -> bool:
-    return cls.__module__.startswith(("deepnet.", "torch."))
 
 
 def as_parameters(weights: list) -> None:
