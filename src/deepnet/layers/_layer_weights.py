@@ -141,7 +141,7 @@ class LayerWeights:
     def losses(self) -> list[torch.Tensor]:
         """Regularization penalties, activity penalties and ``add_loss`` terms of this layer and
         its sublayers (recomputed on access)."""
-        out = [spec.regularizer(t) for t, spec in self._own_weights() if spec and spec.regularizer is not None]
+        out = [spec.regularizer(t) for t, spec in self._own_weights() if spec is not None and spec.regularizer is not None]
         if self._activity_loss is not None:
             out.append(self._activity_loss)
         out.extend(self._added_losses)

@@ -177,12 +177,10 @@ class Layer(LayerWeights, nn.Module):
         if "build" in vars(cls):  # a direct build(shape) call marks the layer built, as in Keras
             cls.build = marking_built(vars(cls)["build"])
 
+    @marking_built
     def build(self, input_shape) -> None:
         """Create the weights. Override in layers that own weights (a direct call marks the
         layer built, as in Keras)."""
-        self.built = True
-        if self._build_args is None:
-            self._build_args = (input_shape,)
 
     def add_weight(self, *args, **kwargs) -> torch.Tensor:
         """Create a weight and register it on the module; returns it.

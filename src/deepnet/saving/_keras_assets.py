@@ -39,13 +39,25 @@ def asset_members(names) -> set[str]:
             and not any(part in ("", ".", "..") for part in n.split("/"))}
 
 
-def _vocabulary_layers(model, names=None, want=None) -> list[tuple[object, str]]:
-    """``(layer, path)`` of every layer with a vocabulary (or for which ``want(layer)``),
-    parents before their sublayers."""
+def _has_vocabulary(layer) -> bool:
+    return hasattr(layer, "set_vocabulary") and hasattr(layer, "get_vocabulary")
+
+
+def _saves_assets(layer) -> bool:
+    return callable(getattr(layer, "save_assets", None))
+
+
+def _loads_assets(layer) -> bool:
+    return callable(getattr(layer, "load_assets", None))
+
+
+def _vocabulary_layers(model, names=None, want=_has_vocabulary) -> list[tuple[object, str]]:
+    """``(layer, path)`` of every layer for which ``want(layer)`` (default: every layer with a
+    vocabulary), parents before their sublayers."""
     out, stack = [], list(reversed(model_layer_paths(model, "", names) if hasattr(model, "layers") else []))
     while stack:
         layer, path = stack.pop()
-        if want(layer) if want else (hasattr(layer, "set_vocabulary") and hasattr(layer, "get_vocabulary")):
+        if want(layer):
             out.append((layer, path))
         stack.extend(reversed(sublayer_paths(layer, path, names)))
     return out
@@ -112,7 +124,7 @@ def write_custom_assets(model) -> list[tuple[str, bytes]]:
     """``(member name, bytes)`` of the files each custom layer's ``save_assets(dir)`` writes
     (Keras' hook), under ``assets/<layer path>/``."""
     out = []
-    for layer, path in _vocabulary_layers(model, want=lambda layer: callable(getattr(layer, "save_assets", None))):
+    for layer, path in _vocabulary_layers(model, want=_saves_assets):
         with tempfile.TemporaryDirectory() as tmp:
             layer.save_assets(tmp)
             for root, dirs, files in os.walk(tmp):
@@ -123,10 +135,6 @@ def write_custom_assets(model) -> list[tuple[str, bytes]]:
                     with open(full, "rb") as f:
                         out.append((f"{_PREFIX}{path}/{rel}", f.read()))
     return out
-
-
-def _loads_assets(layer) -> bool:
-    return callable(getattr(layer, "load_assets", None))
 
 
 def unclaimed_assets(model, assets, names=None) -> list[str]:

@@ -13,11 +13,10 @@ self.trainable_weights)`` (several optimizers set in an overridden ``compile`` w
 
 from __future__ import annotations
 
-import inspect
-
 import numpy as np
 import torch
 
+from ..layers.base import accepted_kwargs
 from ..utils import nest
 from ..utils.lazy import lazy_import
 
@@ -184,7 +183,7 @@ class KerasStepAPI:
     def _compute_loss_for_step(self, x, y, y_pred, sample_weight, training):
         # As Keras: ``training`` goes only to a compute_loss that declares it (Keras 3 programs
         # override it as ``compute_loss(self, x, y, y_pred, sample_weight, allow_empty=False)``).
-        if "training" in inspect.signature(self.compute_loss).parameters:
+        if "training" in accepted_kwargs(type(self).compute_loss)[0]:  # cached per function
             return self.compute_loss(x, y, y_pred, sample_weight, training=training)
         return self.compute_loss(x, y, y_pred, sample_weight)
 
